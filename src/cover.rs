@@ -1,0 +1,322 @@
+//! The shortest-safe-word-prefix cover.
+//!
+//! Given a set of actions to keep, [`cover`] writes the fewest, most readable
+//! entries that allow them and nothing outside a given safe set: for each
+//! action, the shortest prefix of its words (see [`crate::words`]) that is
+//! *safe*, written `svc:Prefix*`, or the action's own name.
+//!
+//! A prefix `W` (of `k` words, `k = 0` meaning the whole service) is safe when
+//!
+//! 1. every catalog action of the service whose name starts with `W`,
+//!    compared as strings ignoring case, is in the safe set: a string
+//!    prefix, not a word subtree, because `acm:ListCertificate*` also
+//!    matches `ListCertificates`; and
+//! 2. `svc:W*` allows no string that the original entry does not (when
+//!    refining an `Action` entry; a `NotAction` entry only ever narrows),
+//!    decided exactly on the glob languages by [`crate::pattern::contains`],
+//!    so the result never grants an action AWS adds later that the original
+//!    did not.
+//!
+//! When the safe prefix matches exactly one action, the action's own name is
+//! written instead of `W*`: it allows the same today and nothing added
+//! later. An action with no safe prefix is written as its exact name, which
+//! the caller guarantees is allowed. Rule 1 makes the cover exact over the
+//! catalog; rule 2 makes it safe beyond it.
+
+use crate::catalog::{cmp_ignore_case, starts_with_ignore_case, ActionId, ActionSet, Catalog};
+use crate::pattern::{self, Glob};
+use crate::words;
+use std::collections::HashMap;
+
+/// Covers `targets` with entries that match only actions in `safe` (over the
+/// catalog) and, when `bound` is given, only strings `bound` matches.
+///
+/// `targets` must be a subset of `safe`, and each target must match `bound`.
+/// The result is sorted ignoring case, and no entry in it is covered by
+/// another.
+pub fn cover(
+    catalog: &Catalog,
+    targets: &ActionSet,
+    safe: &ActionSet,
+    bound: Option<&Glob>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut service_cache: Option<(&str, Cache)> = None;
+    for id in targets.iter() {
+        let service = catalog.service_of(id);
+        if service_cache.as_ref().is_none_or(|(s, _)| *s != service) {
+            service_cache = Some((service, Cache::default()));
+        }
+        let (_, cache) = service_cache.as_mut().expect("set above");
+        if let Some(entry) = entry_for(catalog, id, safe, bound, cache) {
+            out.push(entry);
+        }
+    }
+    tidy(out)
+}
+
+/// Per-service memo of prefix decisions: `Get` is tried for every `Get…`
+/// action of a service, and its answer does not change.
+#[derive(Default)]
+struct Cache {
+    decisions: HashMap<String, Decision>,
+    whole_service_done: bool,
+}
+
+/// What a prefix tried for one action turned out to be.
+#[derive(Clone)]
+enum Decision {
+    Unsafe,
+    /// Safe, and this is the entry to write.
+    Entry(String),
+}
+
+/// The entry covering one target: its shortest safe prefix, or its name.
+/// `None` when the whole service was already written as `svc:*`.
+fn entry_for(
+    catalog: &Catalog,
+    id: ActionId,
+    safe: &ActionSet,
+    bound: Option<&Glob>,
+    cache: &mut Cache,
+) -> Option<String> {
+    let service = catalog.service_of(id);
+    let name = catalog.name(id);
+    let ends = std::iter::once(0).chain(words::word_ends(name));
+    for end in ends {
+        let prefix = &name[..end];
+        let key = prefix.to_ascii_lowercase();
+        let decision = match cache.decisions.get(&key) {
+            Some(decision) => decision.clone(),
+            None => {
+                let decision = decide(catalog, service, prefix, safe, bound);
+                cache.decisions.insert(key, decision.clone());
+                decision
+            }
+        };
+        if let Decision::Entry(entry) = decision {
+            if end == 0 {
+                if cache.whole_service_done {
+                    return None;
+                }
+                cache.whole_service_done = true;
+            }
+            return Some(entry);
+        }
+    }
+    Some(format!("{service}:{name}"))
+}
+
+/// Whether `prefix` is safe in `service`, and the entry it gives.
+fn decide(
+    catalog: &Catalog,
+    service: &str,
+    prefix: &str,
+    safe: &ActionSet,
+    bound: Option<&Glob>,
+) -> Decision {
+    let Some(range) = catalog.prefix_range(service, prefix) else {
+        return Decision::Unsafe;
+    };
+    if range.is_empty() || !safe.contains_range(range.start, range.end) {
+        return Decision::Unsafe;
+    }
+    let star = format!("{service}:{prefix}*");
+    if let Some(bound) = bound {
+        let within = match bound.prefix_star() {
+            Some(literal) => starts_with_ignore_case(&star, literal),
+            None => pattern::contains(bound, &Glob::new(&star)),
+        };
+        if !within {
+            return Decision::Unsafe;
+        }
+    }
+    if range.len() == 1 {
+        Decision::Entry(catalog.full_name(ActionId(range.start)))
+    } else {
+        Decision::Entry(star)
+    }
+}
+
+/// Sorts entries ignoring case and drops any entry another one covers.
+///
+/// Cover entries are exact names and `prefix*` globs, so coverage is a
+/// case-insensitive string-prefix test against the `prefix*` entries.
+fn tidy(mut entries: Vec<String>) -> Vec<String> {
+    entries.sort_by(|a, b| cmp_ignore_case(a, b).then_with(|| a.cmp(b)));
+    entries.dedup_by(|b, a| a.eq_ignore_ascii_case(b));
+    let stars: Vec<&str> = entries
+        .iter()
+        .filter_map(|entry| entry.strip_suffix('*'))
+        .collect();
+    // Covered by `star*`: starts with `star`, and is not `star*` itself.
+    let covered = |entry: &str| {
+        stars.iter().any(|star| {
+            starts_with_ignore_case(entry, star)
+                && !(entry.ends_with('*') && entry.len() == star.len() + 1)
+        })
+    };
+    entries
+        .iter()
+        .filter(|entry| !covered(entry))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{AccessLevel, CatalogInfo};
+
+    fn catalog(names: &[&str]) -> Catalog {
+        let actions = names.iter().map(|full| {
+            let (service, name) = full.split_once(':').unwrap();
+            (service, name, AccessLevel::Read)
+        });
+        Catalog::from_actions(CatalogInfo::default(), actions)
+    }
+
+    fn set(catalog: &Catalog, names: &[&str]) -> ActionSet {
+        let mut set = catalog.empty_set();
+        for full in names {
+            let (service, name) = full.split_once(':').unwrap();
+            set.insert(catalog.find(service, name).unwrap());
+        }
+        set
+    }
+
+    #[test]
+    fn both_describe_instance_actions_survive_a_sibling_being_unused() {
+        let names = [
+            "ec2:DescribeInstances",
+            "ec2:DescribeInstanceStatus",
+            "ec2:DescribeInstanceAttribute",
+            "ec2:DescribeInstanceSqlHaStates",
+        ];
+        let c = catalog(&names);
+        let keep = set(&c, &names[..2]);
+        let bound = Glob::new("ec2:Describe*");
+        assert_eq!(
+            cover(&c, &keep, &keep, Some(&bound)),
+            ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus"]
+        );
+    }
+
+    #[test]
+    fn prefixes_are_compared_as_strings_ignoring_case() {
+        // `DescribeInstances*` also matches `DescribeInstanceStatus` (IAM
+        // compares ignoring case), so when both are kept it is safe and least.
+        let c = catalog(&[
+            "ec2:DescribeInstances",
+            "ec2:DescribeInstanceStatus",
+            "ec2:DescribeInstanceAttribute",
+        ]);
+        let keep = set(&c, &["ec2:DescribeInstances", "ec2:DescribeInstanceStatus"]);
+        let bound = Glob::new("ec2:Describe*");
+        assert_eq!(
+            cover(&c, &keep, &keep, Some(&bound)),
+            ["ec2:DescribeInstances*"]
+        );
+    }
+
+    #[test]
+    fn a_string_prefix_is_unsafe_when_it_reaches_an_unkept_action() {
+        let c = catalog(&[
+            "acm:ListCertificate",
+            "acm:ListCertificates",
+            "acm:ListCertificateAuthorities",
+        ]);
+        let keep = set(
+            &c,
+            &["acm:ListCertificate", "acm:ListCertificateAuthorities"],
+        );
+        let bound = Glob::new("acm:*");
+        assert_eq!(
+            cover(&c, &keep, &keep, Some(&bound)),
+            ["acm:ListCertificate", "acm:ListCertificateAuthorities"]
+        );
+    }
+
+    #[test]
+    fn the_bound_keeps_prefixes_inside_the_original_entry() {
+        let c = catalog(&["s3:GetObject", "s3:GetObjectAcl", "s3:PutObject"]);
+        let keep = set(&c, &["s3:GetObject", "s3:GetObjectAcl"]);
+        // Unbounded (as for NotAction), `Get*` is safe over the catalog.
+        assert_eq!(cover(&c, &keep, &keep, None), ["s3:Get*"]);
+        // Inside `s3:GetObject*`, the shortest safe word prefix is GetObject.
+        assert_eq!(
+            cover(&c, &keep, &keep, Some(&Glob::new("s3:GetObject*"))),
+            ["s3:GetObject*"]
+        );
+        // An infix entry admits a prefix only inside its language.
+        assert_eq!(
+            cover(&c, &keep, &keep, Some(&Glob::new("s3:*Object*"))),
+            ["s3:GetObject*"]
+        );
+        // A suffix entry admits none: exact names.
+        let get_object = set(&c, &["s3:GetObject"]);
+        assert_eq!(
+            cover(&c, &get_object, &get_object, Some(&Glob::new("s3:*Object"))),
+            ["s3:GetObject"]
+        );
+    }
+
+    #[test]
+    fn a_wholly_kept_service_is_one_entry() {
+        let c = catalog(&[
+            "s3:GetObject",
+            "s3:PutObject",
+            "sqs:SendMessage",
+            "sqs:ReceiveMessage",
+            "sns:Publish",
+        ]);
+        let keep = set(
+            &c,
+            &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "sqs:SendMessage",
+                "sns:Publish",
+            ],
+        );
+        let star = Glob::new("*");
+        assert_eq!(
+            cover(&c, &keep, &keep, Some(&star)),
+            ["s3:*", "sns:Publish", "sqs:SendMessage"]
+        );
+    }
+
+    #[test]
+    fn a_single_match_is_written_as_the_name() {
+        let c = catalog(&[
+            "s3:GetAccountPublicAccessBlock",
+            "s3:GetAccessPoint",
+            "s3:GetBucketAcl",
+        ]);
+        let keep = set(&c, &["s3:GetAccountPublicAccessBlock", "s3:GetAccessPoint"]);
+        assert_eq!(
+            cover(&c, &keep, &keep, Some(&Glob::new("s3:Get*"))),
+            ["s3:GetAccessPoint", "s3:GetAccountPublicAccessBlock"]
+        );
+    }
+
+    #[test]
+    fn tidy_drops_covered_entries_and_duplicates() {
+        let entries = [
+            "s3:GetObjectAcl",
+            "s3:GetObject*",
+            "s3:GetObject",
+            "s3:getobject*",
+            "s3:Get*",
+        ];
+        assert_eq!(
+            tidy(entries.iter().map(|s| s.to_string()).collect()),
+            ["s3:Get*"]
+        );
+        let entries = ["s3:GetObject", "s3:GetObjectAcl"];
+        assert_eq!(
+            tidy(entries.iter().map(|s| s.to_string()).collect()),
+            entries
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! `iam-refine`: remove unused permissions from AWS IAM policies, offline.
+//!
+//! Data flows one way through the modules:
+//!
+//! * inputs: [`policy`] reads policy documents, [`findings`] reads
+//!   unused-access findings, [`catalog`] knows every IAM action;
+//! * model: [`pattern`] (action globs, exact containment) and [`words`];
+//! * refinement: [`refine`] decides each statement, using [`cover`] to write
+//!   the shortest safe word prefixes;
+//! * output: [`diff`] for unified diffs, [`span`] and [`error`] to say
+//!   exactly where in a file something is wrong.
+//!
+//! The binary `refine` (src/main.rs and its `cli` module) only reads arguments and
+//! files, calls these, and prints.
+
+pub mod catalog;
+pub mod cover;
+pub mod diff;
+pub mod error;
+pub mod findings;
+pub mod pattern;
+pub mod policy;
+pub mod refine;
+pub mod span;
+pub mod words;

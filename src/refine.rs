@@ -1,0 +1,264 @@
+//! Statement refinement: the unused actions out, every used one kept.
+//!
+//! For each `Allow` statement with `Action` and no principal, each entry `p`
+//! is looked at on its own. With `M(p)` the catalog actions it matches and
+//! `U` the unused set:
+//!
+//! * `M(p)` empty: the entry names nothing the catalog knows (retired,
+//!   misspelled, newer than the catalog); it is kept as written and named in
+//!   a warning;
+//! * `M(p) ∩ U` empty: kept exactly as written;
+//! * `M(p) ⊆ U`: dropped;
+//! * otherwise: replaced, at its position, by the sorted
+//!   [`cover`](crate::cover::cover) of `M(p) − U` bounded by `p`.
+//!
+//! A statement that changed then loses any entry another of its entries
+//! covers (as glob languages), keeping the first of equals; a statement left
+//! with no entries is removed.
+//!
+//! `Allow` with `NotAction` allows everything outside its entries, so the
+//! cover of the unused actions it allows is *added* to `NotAction`, with
+//! prefixes safe when everything they match is unused or already excluded.
+//! When everything such a statement allows (over the catalog) is unused, the
+//! statement is removed: it grants nothing used, and removing it only
+//! narrows. `Deny` statements and statements with a `Principal` or
+//! `NotPrincipal` are never changed.
+
+use crate::catalog::{ActionId, ActionSet, Catalog};
+use crate::cover::cover;
+use crate::error::{InputError, JsonPath};
+use crate::pattern::{self, Glob};
+use crate::policy::{ActionKey, Edit, Effect, Policy, Statement};
+use serde_json::Value;
+
+/// What happened to one entry of the original policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryChange {
+    /// Index of the statement in the original policy.
+    pub statement: usize,
+    /// How messages name the statement (Sid or index).
+    pub label: String,
+    /// Path of the entry in the input.
+    pub path: JsonPath,
+    /// The entry as written (for NotAction: the element, e.g. `NotAction`).
+    pub entry: String,
+    /// The unused actions the entry granted.
+    pub unused: Vec<ActionId>,
+    /// What replaces the entry (empty when it is dropped).
+    pub replacement: Vec<String>,
+}
+
+/// The result of refining a policy.
+#[derive(Debug, Clone)]
+pub struct Refined {
+    /// The refined document.
+    pub document: Value,
+    /// Every entry that grants unused actions, and what became of it.
+    pub changes: Vec<EntryChange>,
+    /// Per statement: `None` if unchanged, else the edit made.
+    pub edits: Vec<Option<Edit>>,
+    /// Warnings for stderr (entries the catalog does not know), each with
+    /// the entry's place in the input.
+    pub warnings: Vec<InputError>,
+    /// True when the original allowed something and the refined policy
+    /// allows nothing: the policy should be detached, not rewritten.
+    pub grants_nothing: bool,
+}
+
+impl Refined {
+    /// Whether refinement changed anything.
+    pub fn changed(&self) -> bool {
+        self.edits.iter().any(Option::is_some)
+    }
+}
+
+/// Refines `policy` against the unused set `unused` over `catalog`.
+pub fn refine(policy: &Policy, catalog: &Catalog, unused: &ActionSet) -> Refined {
+    let mut changes = Vec::new();
+    let mut warnings = Vec::new();
+    let mut edits = Vec::with_capacity(policy.statements.len());
+    for statement in &policy.statements {
+        let edit = if statement.effect == Effect::Deny || statement.has_principal {
+            None
+        } else {
+            match statement.key {
+                ActionKey::Action => {
+                    refine_action(statement, catalog, unused, &mut changes, &mut warnings)
+                }
+                ActionKey::NotAction => refine_not_action(statement, catalog, unused, &mut changes),
+            }
+        };
+        edits.push(edit);
+    }
+    let allows = |keep: &dyn Fn(usize) -> bool| {
+        policy
+            .statements
+            .iter()
+            .any(|s| s.effect == Effect::Allow && keep(s.index))
+    };
+    let grants_nothing = allows(&|_| true) && !allows(&|i| edits[i] != Some(Edit::Remove));
+    Refined {
+        document: policy.apply(&edits),
+        changes,
+        edits,
+        warnings,
+        grants_nothing,
+    }
+}
+
+/// Refines an Allow statement with Action.
+fn refine_action(
+    statement: &Statement,
+    catalog: &Catalog,
+    unused: &ActionSet,
+    changes: &mut Vec<EntryChange>,
+    warnings: &mut Vec<InputError>,
+) -> Option<Edit> {
+    let mut entries: Vec<String> = Vec::with_capacity(statement.entries.len());
+    let mut changed = false;
+    for (i, glob) in statement.entries.iter().enumerate() {
+        let matched = catalog.matching(glob);
+        if matched.is_empty() {
+            warnings.push(InputError::at(
+                &statement.entry_path(i),
+                format!("\"{glob}\" matches no action in the catalog (retired, misspelled, or newer than the catalog): kept as written"),
+            ));
+            entries.push(glob.as_str().to_string());
+            continue;
+        }
+        if !matched.intersects(unused) {
+            entries.push(glob.as_str().to_string());
+            continue;
+        }
+        changed = true;
+        let mut keep = matched.clone();
+        keep.difference_with(unused);
+        let mut granted_unused = matched;
+        granted_unused.intersect_with(unused);
+        let replacement = if keep.is_empty() {
+            Vec::new()
+        } else {
+            cover(catalog, &keep, &keep, Some(glob))
+        };
+        entries.extend(replacement.iter().cloned());
+        changes.push(EntryChange {
+            statement: statement.index,
+            label: statement.label(),
+            path: statement.entry_path(i),
+            entry: glob.as_str().to_string(),
+            unused: granted_unused.iter().collect(),
+            replacement,
+        });
+    }
+    if !changed {
+        return None;
+    }
+    let entries = drop_covered(entries);
+    Some(if entries.is_empty() {
+        Edit::Remove
+    } else {
+        Edit::Entries(entries)
+    })
+}
+
+/// Refines an Allow statement with NotAction.
+fn refine_not_action(
+    statement: &Statement,
+    catalog: &Catalog,
+    unused: &ActionSet,
+    changes: &mut Vec<EntryChange>,
+) -> Option<Edit> {
+    let mut excluded = catalog.empty_set();
+    for glob in &statement.entries {
+        excluded.union_with(&catalog.matching(glob));
+    }
+    let mut allowed = ActionSet::full(catalog.len());
+    allowed.difference_with(&excluded);
+    let mut targets = allowed.clone();
+    targets.intersect_with(unused);
+    if targets.is_empty() {
+        return None;
+    }
+    let everything_unused = allowed.is_subset(unused);
+    let added = if everything_unused {
+        Vec::new()
+    } else {
+        let mut safe = unused.clone();
+        safe.union_with(&excluded);
+        cover(catalog, &targets, &safe, None)
+    };
+    changes.push(EntryChange {
+        statement: statement.index,
+        label: statement.label(),
+        path: statement.path.key("NotAction"),
+        entry: "NotAction".to_string(),
+        unused: targets.iter().collect(),
+        replacement: added.clone(),
+    });
+    Some(if everything_unused {
+        Edit::Remove
+    } else {
+        let mut entries: Vec<String> = statement
+            .entries
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .collect();
+        entries.extend(added);
+        Edit::Entries(entries)
+    })
+}
+
+/// Drops every entry that another entry covers, as glob languages; of
+/// entries with equal languages the first stays.
+///
+/// Only entries that could overlap are compared: two entries with different
+/// literal service prefixes never do.
+fn drop_covered(entries: Vec<String>) -> Vec<String> {
+    let globs: Vec<Glob> = entries.iter().map(|e| Glob::new(e)).collect();
+    let service = |g: &Glob| g.literal_service().map(str::to_ascii_lowercase);
+    let services: Vec<Option<String>> = globs.iter().map(service).collect();
+    let may_overlap = |i: usize, j: usize| match (&services[i], &services[j]) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    let covered = |i: usize| {
+        (0..globs.len()).any(|j| {
+            j != i
+                && may_overlap(i, j)
+                && pattern::contains(&globs[j], &globs[i])
+                && (j < i || !pattern::contains(&globs[i], &globs[j]))
+        })
+    };
+    (0..entries.len())
+        .filter(|&i| !covered(i))
+        .map(|i| entries[i].clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_covered;
+
+    #[test]
+    fn drop_covered_keeps_the_first_of_equals_and_the_widest() {
+        let entries = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            drop_covered(entries(&[
+                "s3:GetObject",
+                "s3:GetObject*",
+                "S3:getobject*",
+                "sqs:Send*"
+            ])),
+            ["s3:GetObject*", "sqs:Send*"]
+        );
+        assert_eq!(
+            drop_covered(entries(&["s3:Get?bject", "s3:Get*bject"])),
+            ["s3:Get*bject"]
+        );
+        assert_eq!(
+            drop_covered(entries(&["s3:Get?bject", "s3:*Object"])),
+            ["s3:Get?bject", "s3:*Object"]
+        );
+        assert_eq!(drop_covered(entries(&["*", "s3:GetObject"])), ["*"]);
+    }
+}

@@ -1,0 +1,97 @@
+//! Fixture cases: each directory under `fixtures/cases/` is one run of the
+//! real `refine` binary.
+//!
+//! A case directory holds the inputs and:
+//!
+//! * `cmd`: the arguments, one line, split on spaces; paths are relative to
+//!   the case directory (the binary runs there), `$FIXTURES` is the
+//!   fixtures directory;
+//! * `stdout`: the exact expected standard output;
+//! * `stderr`: the exact expected standard error (absent: must be empty);
+//! * `code`: the expected exit code (absent: 0).
+//!
+//! `REFINE_BLESS=1 cargo test --test cases` rewrites the expected files from
+//! the actual output; review every change it makes before committing.
+
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn check(name: &str) {
+    let dir = fixtures().join("cases").join(name);
+    let cmd = read(&dir.join("cmd")).unwrap_or_else(|| panic!("{name}: no cmd file"));
+    let fixtures = fixtures();
+    let args: Vec<String> = cmd
+        .split_whitespace()
+        .map(|arg| arg.replace("$FIXTURES", &fixtures.to_string_lossy()))
+        .collect();
+    let output = assert_cmd::Command::cargo_bin("refine")
+        .unwrap()
+        .args(&args)
+        .current_dir(&dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let code = output.status.code().unwrap();
+    if std::env::var_os("REFINE_BLESS").is_some() {
+        std::fs::write(dir.join("stdout"), &stdout).unwrap();
+        match stderr.is_empty() {
+            true => drop(std::fs::remove_file(dir.join("stderr"))),
+            false => std::fs::write(dir.join("stderr"), &stderr).unwrap(),
+        }
+        match code {
+            0 => drop(std::fs::remove_file(dir.join("code"))),
+            _ => std::fs::write(dir.join("code"), format!("{code}\n")).unwrap(),
+        }
+        return;
+    }
+    let want_code: i32 = read(&dir.join("code")).map_or(0, |c| c.trim().parse().unwrap());
+    assert_eq!(
+        stdout,
+        read(&dir.join("stdout")).unwrap_or_default(),
+        "{name}: stdout"
+    );
+    assert_eq!(
+        stderr,
+        read(&dir.join("stderr")).unwrap_or_default(),
+        "{name}: stderr"
+    );
+    assert_eq!(code, want_code, "{name}: exit code");
+}
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check(&stringify!($name).replace('_', "-"));
+            }
+        )*
+
+        /// Every case directory has a test, so none is silently skipped.
+        #[test]
+        fn every_case_directory_is_listed() {
+            let listed: Vec<String> = vec![$(stringify!($name).replace('_', "-")),*];
+            let mut found: Vec<String> = std::fs::read_dir(fixtures().join("cases"))
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            found.sort();
+            let mut listed_sorted = listed.clone();
+            listed_sorted.sort();
+            assert_eq!(found, listed_sorted);
+        }
+    };
+}
+
+cases! {
+    seed_2024_matches_aws,
+}

@@ -30,8 +30,8 @@ use std::process::ExitCode;
 #[command(
     name = "refine",
     version,
-    args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    subcommand_precedence_over_arg = true
 )]
 struct Cli {
     #[command(subcommand)]

@@ -67,8 +67,8 @@ pub fn import_dir(dir: &Path) -> Result<Catalog> {
     }
     if info.source.is_empty() {
         info.source = match kinds {
-            (_, 0) => format!("AWS service reference files ({})", dir.display()),
-            _ => format!("{IAM_DATA_PACKAGE} files ({})", dir.display()),
+            (_, 0) => "AWS service-reference files".to_string(),
+            _ => format!("{IAM_DATA_PACKAGE} action files"),
         };
     }
     let triples = actions

@@ -17,6 +17,7 @@ pub mod format;
 pub mod import;
 mod set;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
 
@@ -65,14 +66,14 @@ impl AccessLevel {
     }
 
     /// The level for a one-letter code, if it is one.
-    pub fn from_code(code: &str) -> Option<AccessLevel> {
+    pub fn from_code(code: u8) -> Option<AccessLevel> {
         Some(match code {
-            "L" => AccessLevel::List,
-            "R" => AccessLevel::Read,
-            "W" => AccessLevel::Write,
-            "P" => AccessLevel::PermissionsManagement,
-            "T" => AccessLevel::Tagging,
-            "?" => AccessLevel::Unknown,
+            b'L' => AccessLevel::List,
+            b'R' => AccessLevel::Read,
+            b'W' => AccessLevel::Write,
+            b'P' => AccessLevel::PermissionsManagement,
+            b'T' => AccessLevel::Tagging,
+            b'?' => AccessLevel::Unknown,
             _ => return None,
         })
     }
@@ -118,8 +119,9 @@ struct ServiceRecord {
 /// A catalog of IAM actions (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    /// All action names, back to back; records point into it.
-    names: String,
+    /// The text action records point into: the bundled catalog file itself
+    /// (no copy at start-up), or names built up by [`Builder`].
+    names: Cow<'static, str>,
     actions: Vec<ActionRecord>,
     services: Vec<ServiceRecord>,
     info: CatalogInfo,
@@ -141,7 +143,7 @@ pub fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
 impl Catalog {
     /// The catalog bundled in the binary.
     pub fn bundled() -> Catalog {
-        format::parse(BUNDLED).expect("the bundled catalog is valid (tested)")
+        format::parse_bundled(BUNDLED)
     }
 
     /// Builds a catalog from `(service, action name, level)` triples in any
@@ -316,7 +318,7 @@ impl Builder {
     fn new(info: CatalogInfo) -> Builder {
         Builder {
             catalog: Catalog {
-                names: String::new(),
+                names: Cow::Owned(String::new()),
                 actions: Vec::new(),
                 services: Vec::new(),
                 info,
@@ -324,35 +326,60 @@ impl Builder {
         }
     }
 
-    /// Appends an action; `service` must be >= the last service pushed and
-    /// `name` > the last name of the same service (ignoring case).
+    /// A builder whose names are spans of `text`, which must outlive the
+    /// catalog: the bundled catalog file.
+    fn borrowing(text: &'static str) -> Builder {
+        let mut builder = Builder::new(CatalogInfo::default());
+        builder.catalog.names = Cow::Borrowed(text);
+        // Lines average about 23 bytes; one reservation instead of a dozen.
+        builder.catalog.actions.reserve(text.len() / 20);
+        builder
+    }
+
+    /// Appends an action, copying its name; `service` must be >= the last
+    /// service pushed and `name` > the last name of the same service
+    /// (ignoring case).
     fn push(&mut self, service: &str, name: &str, level: AccessLevel) {
-        let catalog = &mut self.catalog;
-        let id = catalog.actions.len() as u32;
-        if catalog
+        if self
+            .catalog
             .services
             .last()
             .is_none_or(|last| last.name != service)
         {
-            catalog.services.push(ServiceRecord {
-                name: service.to_string(),
-                actions: id..id,
-            });
+            self.begin_service(service);
         }
-        let service_index = catalog.services.len() as u32 - 1;
+        let start = self.catalog.names.len();
+        self.catalog.names.to_mut().push_str(name);
+        self.push_span(start, name.len(), level);
+    }
+
+    /// Starts the next service; its actions follow.
+    fn begin_service(&mut self, service: &str) {
+        let id = self.catalog.actions.len() as u32;
+        self.catalog.services.push(ServiceRecord {
+            name: service.to_string(),
+            actions: id..id,
+        });
+    }
+
+    /// Appends an action of the current service whose name is already at
+    /// `start..start + len` of the builder's text.
+    fn push_span(&mut self, start: usize, len: usize, level: AccessLevel) {
+        let catalog = &mut self.catalog;
+        let service = catalog.services.len() as u32 - 1;
+        let id = catalog.actions.len() as u32;
         catalog
             .services
             .last_mut()
-            .expect("pushed above")
+            .expect("begin_service first")
             .actions
             .end = id + 1;
         catalog.actions.push(ActionRecord {
-            service: service_index,
-            start: catalog.names.len() as u32,
-            len: name.len() as u32,
+            service,
+            start: start as u32,
+            len: len as u32,
             level,
         });
-        catalog.names.push_str(name);
     }
 
     fn finish(self) -> Catalog {

@@ -1,0 +1,191 @@
+//! Command-line behaviour that needs files of its own: writing output,
+//! and writing nothing on error.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn seed(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/seed-example")
+        .join(file)
+}
+
+fn refine() -> Command {
+    Command::cargo_bin("refine").unwrap()
+}
+
+#[test]
+fn output_file_gets_exactly_what_stdout_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("refined.json");
+    let stdout = refine()
+        .arg(seed("policy.json"))
+        .arg(seed("findings.json"))
+        .output()
+        .unwrap()
+        .stdout;
+    refine()
+        .arg(seed("policy.json"))
+        .arg(seed("findings.json"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert_eq!(std::fs::read(&out).unwrap(), stdout);
+    // The temporary file is renamed away, not left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["refined.json"]);
+}
+
+#[test]
+fn an_error_writes_nothing_and_leaves_an_existing_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"Statement\": [").unwrap();
+    let out = dir.path().join("refined.json");
+    std::fs::write(&out, "previous").unwrap();
+    refine()
+        .arg(&bad)
+        .arg(seed("findings.json"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stdout("");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn output_into_a_missing_directory_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("no/such/dir/refined.json");
+    let assert = refine()
+        .arg(seed("policy.json"))
+        .arg(seed("findings.json"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stdout("");
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.starts_with(&format!("refine: {}: cannot write", out.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn both_inputs_from_stdin_is_refused() {
+    refine()
+        .args(["-", "-"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("refine: only one of POLICY and FINDINGS can be `-` (stdin)\n");
+}
+
+#[test]
+fn a_directory_where_a_file_is_expected_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    refine()
+        .arg(dir.path())
+        .arg(seed("findings.json"))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "refine: {}: is a directory: expected a JSON file\n",
+            dir.path().display()
+        ));
+}
+
+#[test]
+fn catalog_import_round_trips_through_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("small.catalog");
+    let small = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/catalog-small");
+    refine()
+        .arg("catalog")
+        .arg("import")
+        .arg(&small)
+        .arg("-o")
+        .arg(&file)
+        .assert()
+        .success();
+    // The file works as --catalog, and gives the same answer as the directory.
+    let by_file = refine()
+        .arg("--catalog")
+        .arg(&file)
+        .args(["catalog", "list", "s3:Get*"])
+        .output()
+        .unwrap();
+    let by_dir = refine()
+        .arg("--catalog")
+        .arg(&small)
+        .args(["catalog", "list", "s3:Get*"])
+        .output()
+        .unwrap();
+    assert_eq!(by_file.stdout, by_dir.stdout);
+    assert_eq!(
+        String::from_utf8(by_file.stdout).unwrap(),
+        "s3:GetBucketAcl\ns3:GetBucketPolicy\ns3:GetObject\ns3:GetObjectAcl\ns3:GetObjectTagging\n"
+    );
+}
+
+#[test]
+fn a_bad_catalog_file_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.catalog");
+    std::fs::write(&file, "# iam-refine catalog 1\n[s3]\nGetObject Q\n").unwrap();
+    refine()
+        .arg("--catalog")
+        .arg(&file)
+        .arg(seed("policy.json"))
+        .arg(seed("findings.json"))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "refine: {}:3: unknown access level `Q`: expected one of L R W P T ?\n",
+            file.display()
+        ));
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::{Command as Std, Stdio};
+    // A policy whose refined form is far larger than a pipe buffer, so the
+    // write fails whether or not the reader is gone before it starts.
+    let dir = tempfile::tempdir().unwrap();
+    let statements: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(r#"{{"Sid":"S{i}","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#)
+        })
+        .collect();
+    let policy = dir.path().join("big.json");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            statements.join(",")
+        ),
+    )
+    .unwrap();
+    let mut child = Std::new(env!("CARGO_BIN_EXE_refine"))
+        .arg(&policy)
+        .arg(seed("findings.json"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(output.status.code(), Some(0));
+}

@@ -2,10 +2,12 @@
 //!
 //! Targets from the README: loading the bundled catalog under 1 ms; the
 //! seed example under 5 ms wall for the whole `refine` process, release
-//! build. A plain harness (no extra dependency): each measurement is the
+//! build; the self-check (`verify` of refine's own output) under 20 % of a
+//! whole run, for the seed and for a policy of `"*"`. A plain harness (no extra dependency): each measurement is the
 //! median of many runs, printed with its target.
 
 use iam_refine::catalog::Catalog;
+use iam_refine::verify::{verify, Usage};
 use iam_refine::{findings, policy, refine};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -57,6 +59,22 @@ fn main() {
     );
 
     let binary = env!("CARGO_BIN_EXE_refine");
+    let star = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+    let mut runs = Vec::new();
+    for (what, policy_text) in [("seed", policy_text.as_str()), ("\"*\"", star)] {
+        let policy = policy::parse(policy_text).unwrap();
+        let resolved = findings::parse(&findings_text).unwrap().resolve(&catalog);
+        let refined = refine::refine(&policy, &resolved.catalog, &resolved.unused);
+        let refined_policy = policy::from_value(refined.document.clone()).unwrap();
+        let usage = Usage {
+            catalog: &resolved.catalog,
+            unused: &resolved.unused,
+        };
+        let check = median(200, || {
+            assert!(verify(&policy, &refined_policy, Some(&usage)).is_empty());
+        });
+        runs.push((what, check));
+    }
     let process = median(100, || {
         let status = Command::new(binary)
             .arg(seed.join("policy.json"))
@@ -71,4 +89,8 @@ fn main() {
         process,
         Duration::from_millis(5),
     );
+    for (what, check) in runs {
+        let what = format!("self-check of {what} (target: 20 % of a run)");
+        report(&what, check, process / 5);
+    }
 }

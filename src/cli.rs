@@ -5,7 +5,8 @@
 //! written, so an error never leaves half a result on stdout or in a file.
 //!
 //! Exit codes: 0 success; 1 only with `--check`, when the policy grants
-//! unused actions; 2 any error (bad input, unreadable file, bad usage).
+//! unused actions, or from `verify`, on FAIL; 2 any error (bad input,
+//! unreadable file, bad usage, a failed self-check).
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -15,6 +16,7 @@ use iam_refine::findings::{self, abbreviate};
 use iam_refine::pattern::Glob;
 use iam_refine::policy::{self, check_action};
 use iam_refine::refine::{refine, Refined};
+use iam_refine::verify::{verify, Usage};
 use iam_refine::{diff, span};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -75,6 +77,30 @@ enum Command {
     /// Show, search or build action catalogs.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Prove that a refined policy grants nothing the original did not (as
+    /// glob languages, so also for actions AWS adds later); with findings,
+    /// also that nothing used was dropped and nothing unused is left.
+    /// Prints PASS (exit 0) or FAIL and the reasons (exit 1).
+    Verify {
+        /// The policy before refinement.
+        original: String,
+        /// The policy after refinement.
+        refined: String,
+        /// The unused-access findings the refinement was for (optional).
+        findings: Option<String>,
+        /// Output format: `text`, or `json` ({result, reasons: [{statement, entry, witness, kind, side, message}]}).
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+        format: VerifyFormat,
+    },
+}
+
+/// Output formats of `refine verify`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum VerifyFormat {
+    /// PASS or FAIL, then one line per reason.
+    Text,
+    /// One JSON document.
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +170,18 @@ impl std::error::Error for Failure {}
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Catalog(command)) => run_catalog(command, cli.catalog.as_deref()),
+        Some(Command::Verify {
+            original,
+            refined,
+            findings,
+            format,
+        }) => run_verify(
+            &original,
+            &refined,
+            findings.as_deref(),
+            format,
+            cli.catalog.as_deref(),
+        ),
         None => run_refine(cli.run, cli.catalog.as_deref()),
     }
 }
@@ -239,6 +277,7 @@ fn run_refine(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
         .map_err(|err| anyhow!(describe(&findings_input, &err)))?;
     let resolved = findings.resolve(&catalog);
     let refined = refine(&policy, &resolved.catalog, &resolved.unused);
+    self_check(&policy, &refined, &resolved)?;
 
     for note in &findings.notes {
         eprintln!("refine: note: {}: {note}", findings_input.name);
@@ -275,6 +314,92 @@ fn run_refine(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Verifies refine's own output before anything is printed: a failure is a
+/// bug in refine, and its output must not be used.
+fn self_check(
+    policy: &policy::Policy,
+    refined: &Refined,
+    resolved: &findings::Resolved,
+) -> Result<()> {
+    let refined_policy = policy::from_value(refined.document.clone()).map_err(|err| {
+        anyhow!("internal check failed: the refined document does not read back: {err}")
+    })?;
+    let usage = Usage {
+        catalog: &resolved.catalog,
+        unused: &resolved.unused,
+    };
+    let reasons = verify(policy, &refined_policy, Some(&usage));
+    if let Some(reason) = reasons.first() {
+        bail!(
+            "internal check failed: {}\nthis is a bug in refine: nothing was written; please report it with the policy and findings",
+            reason.describe()
+        );
+    }
+    Ok(())
+}
+
+fn run_verify(
+    original: &str,
+    refined: &str,
+    findings_arg: Option<&str>,
+    format: VerifyFormat,
+    catalog_path: Option<&Path>,
+) -> Result<ExitCode> {
+    if [Some(original), Some(refined), findings_arg]
+        .iter()
+        .filter(|a| **a == Some("-"))
+        .count()
+        > 1
+    {
+        bail!("only one input can be `-` (stdin)");
+    }
+    let original_input = read_input(original)?;
+    let refined_input = read_input(refined)?;
+    let original = policy::parse(&original_input.text)
+        .map_err(|err| anyhow!(describe(&original_input, &err)))?;
+    let refined = policy::parse(&refined_input.text)
+        .map_err(|err| anyhow!(describe(&refined_input, &err)))?;
+    let resolved = match findings_arg {
+        Some(arg) => {
+            let input = read_input(arg)?;
+            let findings =
+                findings::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
+            let resolved = findings.resolve(&load_catalog(catalog_path)?);
+            for warning in &resolved.warnings {
+                eprintln!("refine: warning: {}: {warning}", input.name);
+            }
+            Some(resolved)
+        }
+        None => None,
+    };
+    let usage = resolved.as_ref().map(|r| Usage {
+        catalog: &r.catalog,
+        unused: &r.unused,
+    });
+    let reasons = verify(&original, &refined, usage.as_ref());
+    let result = if reasons.is_empty() { "PASS" } else { "FAIL" };
+    let text = match format {
+        VerifyFormat::Text => {
+            let mut text = format!("{result}\n");
+            for reason in &reasons {
+                text.push_str(&reason.describe());
+                text.push('\n');
+            }
+            text
+        }
+        VerifyFormat::Json => {
+            let reasons: Vec<serde_json::Value> = reasons.iter().map(|r| r.to_json()).collect();
+            policy::to_pretty(&serde_json::json!({ "result": result, "reasons": reasons }))
+        }
+    };
+    emit(None, &text)?;
+    Ok(if reasons.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 

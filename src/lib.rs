@@ -22,4 +22,5 @@ pub mod pattern;
 pub mod policy;
 pub mod refine;
 pub mod span;
+pub mod verify;
 pub mod words;

@@ -246,6 +246,9 @@ impl Cursor {
 /// `false`: "not known to be contained" is the safe answer for callers that
 /// drop whatever is contained, since they then keep `inner`.
 pub fn contains(outer: &Glob, inner: &Glob) -> bool {
+    if outer.tokens == inner.tokens {
+        return true;
+    }
     if inner.is_literal() {
         return outer.matches(&inner.text);
     }

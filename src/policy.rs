@@ -71,6 +71,8 @@ pub struct Statement {
     pub was_string: bool,
     /// Path of the statement in the input file.
     pub path: JsonPath,
+    /// The statement as written.
+    pub value: Value,
 }
 
 impl Statement {
@@ -80,6 +82,29 @@ impl Statement {
             Some(sid) if !sid.is_empty() => format!("statement {} (Sid {sid})", self.index),
             _ => format!("statement {}", self.index),
         }
+    }
+
+    /// What the statement applies to besides its actions, in a form that
+    /// compares equal exactly when two statements apply to the same
+    /// principals and resources under the same conditions: Effect,
+    /// Resource, NotResource, Condition, Principal and NotPrincipal, with
+    /// every list treated as a set and a lone string as a list of one.
+    pub fn context(&self) -> Value {
+        let mut context = serde_json::Map::new();
+        for key in [
+            "Effect",
+            "Resource",
+            "NotResource",
+            "Condition",
+            "Principal",
+            "NotPrincipal",
+        ] {
+            context.insert(
+                key.to_string(),
+                self.value.get(key).map_or(Value::Null, normalize),
+            );
+        }
+        Value::Object(context)
     }
 
     /// Path of the entry at `i` in the input file.
@@ -111,6 +136,34 @@ pub enum Edit {
     Entries(Vec<String>),
     /// Remove the statement.
     Remove,
+}
+
+/// Lists as sets, so that order and repetition do not matter, and a list of
+/// one as its element, so that `"x"` and `["x"]` compare equal; objects
+/// already compare without regard to key order.
+fn normalize(value: &Value) -> Value {
+    match value {
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(normalize).collect();
+            items.sort_by_cached_key(|item| item.to_string());
+            items.dedup();
+            if items.len() == 1 {
+                items.pop().expect("one item")
+            } else {
+                Value::Array(items)
+            }
+        }
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Reads a bare policy document that is already a JSON value, such as a
+/// refined document about to be checked.
+pub fn from_value(document: Value) -> Result<Policy, InputError> {
+    from_document(document, &JsonPath::root())
 }
 
 /// Reads a policy from JSON text in any accepted form.
@@ -345,6 +398,7 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
         entries,
         was_string,
         path,
+        value: value.clone(),
     })
 }
 

@@ -22,7 +22,8 @@
 //! 5. idempotence;
 //! 6. least (sanity): generated entries match something, and no entry of a
 //!    changed statement is covered by another;
-//! 7. `grants_nothing` is set exactly when no Allow statement is left.
+//! 7. `grants_nothing` is set exactly when no Allow statement is left;
+//! 8. `verify` (the self-check) passes on refine's output.
 //!
 //! The checks are plain functions returning `Result<(), String>`, so the
 //! example tests at the end can feed them deliberately bad refinements and
@@ -38,6 +39,7 @@ use iam_refine::findings;
 use iam_refine::pattern::{self, Glob};
 use iam_refine::policy::{self, ActionKey, Edit, Effect, Policy, Statement};
 use iam_refine::refine::{refine, Refined};
+use iam_refine::verify::{verify, Usage};
 use iam_refine::words::word_ends;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -1120,6 +1122,18 @@ proptest! {
         let case = build(&spec);
         let refined = case.refine();
         verdict(check_grants_nothing(&case.policy, &refined), &case)?;
+    }
+
+    /// `refine verify` (the self-check every run makes) passes on refine's
+    /// own output, with the unused set.
+    #[test]
+    fn p8_verify_passes_on_refined_output(spec in case_spec()) {
+        let case = build(&spec);
+        let refined = case.refine();
+        let refined_policy = policy::from_value(refined.document.clone()).expect("refined reads back");
+        let usage = Usage { catalog: &case.catalog, unused: &case.unused };
+        let reasons: Vec<String> = verify(&case.policy, &refined_policy, Some(&usage)).iter().map(|r| r.describe()).collect();
+        verdict(if reasons.is_empty() { Ok(()) } else { Err(reasons.join("\n")) }, &case)?;
     }
 }
 

@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::iter;
 
 use super::{fold, Glob, Token};
 
@@ -70,14 +69,30 @@ pub fn uncovered(inner: &Glob, outer: &[Glob]) -> Result<Option<String>, TooComp
     uncovered_within(inner, outer, STATE_LIMIT)
 }
 
+/// A shortest string that every glob of `all` matches and no glob of `none`
+/// does, or `Ok(None)` when there is none.
+///
+/// This is the general question behind [`uncovered`] (`all` = one glob) and
+/// behind overlap (`all` = two globs, `none` empty: do they share a string?),
+/// which deciding `Action` against `NotAction` needs. `all` must not be
+/// empty. Same witness spelling and [`STATE_LIMIT`] as [`uncovered`].
+pub fn witness(all: &[&Glob], none: &[Glob]) -> Result<Option<String>, TooComplex> {
+    search(all, none, STATE_LIMIT)
+}
+
 /// [`uncovered`] with an explicit state limit, so tests can reach it cheaply.
 fn uncovered_within(
     inner: &Glob,
     outer: &[Glob],
     limit: usize,
 ) -> Result<Option<String>, TooComplex> {
-    let product = Product::new(inner, outer);
-    let symbols = alphabet(inner, outer);
+    search(&[inner], outer, limit)
+}
+
+/// The breadth-first search behind [`witness`] and [`uncovered`].
+fn search(all: &[&Glob], none: &[Glob], limit: usize) -> Result<Option<String>, TooComplex> {
+    let product = Product::new(all, none);
+    let symbols = alphabet(all, none);
     let start = product.start();
     match product.verdict(&start) {
         Verdict::Witness => return Ok(Some(String::new())),
@@ -124,15 +139,16 @@ struct Symbol {
 /// so a witness like `s3:GetObjectZ` reads as "something else here".
 const READABLE_OTHERS: &str = "ZXQJKWVY0123456789_-.";
 
-/// The classes of characters for `inner` and `outer`, "other" first.
+/// The classes of characters for the globs `all` and `none`, "other" first.
 ///
 /// "Other" goes first so that, among witnesses of equal length, the search
 /// prefers one that uses a character no glob mentions: that is the clearest
 /// way to show what a pattern lets through. Literals follow in a fixed order,
-/// so the witness is deterministic.
-fn alphabet(inner: &Glob, outer: &[Glob]) -> Vec<Symbol> {
+/// so the witness is deterministic; each is shown as first written, looking
+/// at `all` first.
+fn alphabet(all: &[&Glob], none: &[Glob]) -> Vec<Symbol> {
     let mut spelled: BTreeMap<char, char> = BTreeMap::new();
-    for glob in iter::once(inner).chain(outer) {
+    for glob in all.iter().copied().chain(none) {
         for c in glob.as_str().chars().filter(|c| !matches!(c, '*' | '?')) {
             spelled.entry(fold(c)).or_insert(c);
         }
@@ -238,31 +254,40 @@ fn insert(set: &mut [u64], i: usize) {
 /// What a product state says about the question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
-    /// `inner` accepts and no outer glob does: the path here is a witness.
+    /// Every `all` glob accepts and no `none` glob does: the path here is a
+    /// witness.
     Witness,
-    /// No witness can be reached from here: `inner` is stuck, or some outer
-    /// glob accepts every continuation. Pruning these keeps the search small.
+    /// No witness can be reached from here: an `all` glob is stuck, or a
+    /// `none` glob accepts every continuation. Pruning these keeps the
+    /// search small.
     Dead,
     /// Keep searching.
     Open,
 }
 
-/// The automata of `inner` (first) and every outer glob, run in lockstep.
-/// A product state is all their state sets, laid end to end in one slice.
+/// The automata of the `all` globs (first) and the `none` globs, run in
+/// lockstep. A product state is all their state sets, laid end to end in one
+/// slice.
 struct Product<'a> {
     machines: Vec<Nfa<'a>>,
+    /// How many of the machines are `all` globs.
+    required: usize,
     /// Where each machine's words start in a product state, plus the total.
     offsets: Vec<usize>,
 }
 
 impl<'a> Product<'a> {
-    fn new(inner: &'a Glob, outer: &'a [Glob]) -> Product<'a> {
-        let machines: Vec<Nfa<'a>> = iter::once(inner).chain(outer).map(Nfa::new).collect();
+    fn new(all: &[&'a Glob], none: &'a [Glob]) -> Product<'a> {
+        let machines: Vec<Nfa<'a>> = all.iter().copied().chain(none).map(Nfa::new).collect();
         let mut offsets = vec![0];
         for machine in &machines {
             offsets.push(offsets[offsets.len() - 1] + machine.words());
         }
-        Product { machines, offsets }
+        Product {
+            machines,
+            required: all.len(),
+            offsets,
+        }
     }
 
     /// Each machine's part of a product state.
@@ -295,21 +320,25 @@ impl<'a> Product<'a> {
     }
 
     fn verdict(&self, state: &[u64]) -> Verdict {
-        let mut parts = self.parts(state);
-        let Some((inner, inner_set)) = parts.next() else {
-            return Verdict::Dead;
-        };
-        if inner_set.iter().all(|word| *word == 0) {
+        if self.required == 0 {
             return Verdict::Dead;
         }
-        let mut outer_accepts = false;
-        for (machine, set) in parts {
-            if machine.universal(set) {
-                return Verdict::Dead;
+        let mut all_accept = true;
+        let mut none_accepts = true;
+        for (i, (machine, set)) in self.parts(state).enumerate() {
+            if i < self.required {
+                if set.iter().all(|word| *word == 0) {
+                    return Verdict::Dead;
+                }
+                all_accept &= machine.accepting(set);
+            } else {
+                if machine.universal(set) {
+                    return Verdict::Dead;
+                }
+                none_accepts &= !machine.accepting(set);
             }
-            outer_accepts |= machine.accepting(set);
         }
-        if inner.accepting(inner_set) && !outer_accepts {
+        if all_accept && none_accepts {
             Verdict::Witness
         } else {
             Verdict::Open
@@ -526,5 +555,39 @@ mod tests {
                 (Err(e), _) => prop_assert!(false, "{}", e),
             }
         }
+
+        #[test]
+        fn witness_agrees_with_brute_force(
+            all in proptest::collection::vec(small_glob(), 1..=3),
+            none in proptest::collection::vec(small_glob(), 0..=2),
+        ) {
+            let refs: Vec<&Glob> = all.iter().collect();
+            let answer = witness(&refs, &none);
+            let fits = |s: &str| all.iter().all(|g| g.matches(s)) && none.iter().all(|g| !g.matches(s));
+            let brute = all_strings().iter().find(|s| fits(s));
+            match (answer, brute) {
+                (Ok(Some(w)), brute) => {
+                    prop_assert!(fits(&w), "witness {:?} does not fit", w);
+                    if let Some(b) = brute {
+                        prop_assert!(w.chars().count() <= b.chars().count(), "{:?} longer than {:?}", w, b);
+                    }
+                }
+                (Ok(None), None) => {}
+                (Ok(None), Some(b)) => prop_assert!(false, "missed {:?}", b),
+                (Err(e), _) => prop_assert!(false, "{}", e),
+            }
+        }
+    }
+
+    #[test]
+    fn overlap_of_two_globs() {
+        let (a, b) = (Glob::new("s3:Get*"), Glob::new("s3:*Acl"));
+        assert_eq!(witness(&[&a, &b], &[]), Ok(Some("s3:GetAcl".to_string())));
+        let (a, b) = (Glob::new("s3:Get*"), Glob::new("s3:Put*"));
+        assert_eq!(witness(&[&a, &b], &[]), Ok(None));
+        assert_eq!(
+            witness(&[&a], &[Glob::new("s3:Get")]),
+            Ok(Some("s3:GetZ".to_string()))
+        );
     }
 }

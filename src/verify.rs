@@ -1,0 +1,465 @@
+//! Proof that a refined policy grants nothing new, and, given the unused
+//! set, that it keeps everything used and nothing unused.
+//!
+//! **No new access** is decided on glob *languages*, not on today's catalog:
+//! `s3:GetObject*` is not inside `{s3:GetObject, s3:GetObjectAcl}` even if
+//! the catalog holds nothing else under `GetObject`, because AWS adds
+//! actions every week. Every refined Allow statement must be matched to an
+//! original Allow statement with the same [context](Statement::context)
+//! (Effect, Resource, NotResource, Condition, Principal, NotPrincipal), and
+//! its actions must be contained in that statement's, exactly:
+//!
+//! | refined \ original | `Action` O | `NotAction` N |
+//! |---|---|---|
+//! | `Action` R | each r ⊆ ∪O | no r overlaps any n |
+//! | `NotAction` M | everything outside M is in ∪O | each n ⊆ ∪M |
+//!
+//! When several original statements share the context and all use
+//! `Action`, the union of their entries is the bound. Every original Deny
+//! statement must still be there, unchanged (a refined Deny that is new
+//! only takes access away, so it is not an error). Each failure comes with a
+//! witness: a concrete action string the refined policy allows and the
+//! original does not, found by [`crate::pattern::witness`].
+//!
+//! **With the unused set**, over the catalog: every action an original
+//! Allow statement allows and the input does not call unused must be
+//! allowed by a refined statement of the same context (nothing used
+//! dropped), and no refined Allow statement without a principal may allow an
+//! unused action (refinement complete). Statements with a Principal or
+//! NotPrincipal are resource-policy grants that refinement never changes, so
+//! completeness does not apply to them.
+
+use crate::catalog::{ActionSet, Catalog};
+use crate::pattern::{self, Glob, TooComplex};
+use crate::policy::{ActionKey, Effect, Policy, Statement};
+use serde_json::{json, Value};
+
+/// What kind of failure a [`Reason`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The refined statement allows an action string the original does not.
+    NewAccess,
+    /// No original Allow statement has the refined statement's context.
+    UnmatchedStatement,
+    /// An original Deny statement is missing or changed.
+    DenyChanged,
+    /// A used action the original allowed is no longer allowed.
+    UsedDropped,
+    /// A refined statement still allows an unused action.
+    UnusedAllowed,
+    /// The globs are too complex to decide; treated as a failure.
+    Undecided,
+}
+
+impl Kind {
+    /// The name used in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::NewAccess => "new-access",
+            Kind::UnmatchedStatement => "unmatched-statement",
+            Kind::DenyChanged => "deny-changed",
+            Kind::UsedDropped => "used-dropped",
+            Kind::UnusedAllowed => "unused-allowed",
+            Kind::Undecided => "undecided",
+        }
+    }
+}
+
+/// Which of the two policies a [`Reason`]'s statement is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The policy before refinement.
+    Original,
+    /// The policy after refinement.
+    Refined,
+}
+
+/// One reason a check failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// What failed.
+    pub kind: Kind,
+    /// Which policy `statement` refers to.
+    pub side: Side,
+    /// The statement's index in that policy.
+    pub index: usize,
+    /// The statement's Sid, if it has one.
+    pub sid: Option<String>,
+    /// The offending entry (or element name, e.g. `NotAction`).
+    pub entry: String,
+    /// A concrete action string that shows the failure.
+    pub witness: String,
+}
+
+impl Reason {
+    fn new(kind: Kind, side: Side, statement: &Statement, entry: &str, witness: String) -> Reason {
+        Reason {
+            kind,
+            side,
+            index: statement.index,
+            sid: statement.sid.clone().filter(|sid| !sid.is_empty()),
+            entry: entry.to_string(),
+            witness,
+        }
+    }
+
+    /// One line for people, e.g. `refined statement 1 (Sid S3): "s3:Get*"
+    /// allows s3:GetZ, which the original does not [new-access]`.
+    pub fn describe(&self) -> String {
+        let side = match self.side {
+            Side::Original => "original",
+            Side::Refined => "refined",
+        };
+        let sid = self
+            .sid
+            .as_ref()
+            .map(|sid| format!(" (Sid {sid})"))
+            .unwrap_or_default();
+        let what = match self.kind {
+            Kind::NewAccess => format!("allows {}, which the original does not", self.witness),
+            Kind::UnmatchedStatement => format!(
+                "allows {}, and no original Allow statement has the same Effect, Resource, NotResource, Condition, Principal and NotPrincipal",
+                self.witness
+            ),
+            Kind::DenyChanged => format!("is missing or changed in the refined policy (it denied {})", self.witness),
+            Kind::UsedDropped => format!("allowed {}, which is used, and the refined policy does not", self.witness),
+            Kind::UnusedAllowed => format!("still allows {}, which is unused", self.witness),
+            Kind::Undecided => format!("is too complex to compare exactly ({})", self.witness),
+        };
+        format!(
+            "{side} statement {}{sid}: \"{}\" {what} [{}]",
+            self.index,
+            self.entry,
+            self.kind.as_str()
+        )
+    }
+
+    /// The reason as JSON: `{statement, entry, witness, kind}`, plus `side`
+    /// and a human `message`. `statement` is the Sid if there is one, else
+    /// the index.
+    pub fn to_json(&self) -> Value {
+        let statement = match &self.sid {
+            Some(sid) => json!(sid),
+            None => json!(self.index),
+        };
+        let side = match self.side {
+            Side::Original => "original",
+            Side::Refined => "refined",
+        };
+        json!({
+            "statement": statement,
+            "entry": self.entry,
+            "witness": self.witness,
+            "kind": self.kind.as_str(),
+            "side": side,
+            "message": self.describe(),
+        })
+    }
+}
+
+/// The catalog and unused set, for the checks that need findings.
+pub struct Usage<'a> {
+    /// The catalog (extended by unknown unused actions, as for refinement).
+    pub catalog: &'a Catalog,
+    /// The unused actions.
+    pub unused: &'a ActionSet,
+}
+
+/// Checks `refined` against `original`; with `usage`, also that nothing
+/// used was dropped and nothing unused is left. An empty result is a pass.
+pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec<Reason> {
+    let original = Contexts::new(original);
+    let refined = Contexts::new(refined);
+    let mut reasons = Vec::new();
+    for (statement, context) in refined.allows() {
+        check_no_new_access(&original, statement, context, &mut reasons);
+    }
+    for (deny, context) in original.iter().filter(|(s, _)| s.effect == Effect::Deny) {
+        if !refined
+            .iter()
+            .any(|(r, c)| c == context && same_actions(deny, r))
+        {
+            let entry = deny.entries.first().map_or("", Glob::as_str);
+            let witness = some_member(deny).unwrap_or_default();
+            reasons.push(Reason::new(
+                Kind::DenyChanged,
+                Side::Original,
+                deny,
+                entry,
+                witness,
+            ));
+        }
+    }
+    if let Some(usage) = usage {
+        check_usage(&original, &refined, usage, &mut reasons);
+    }
+    reasons
+}
+
+/// A policy's statements with their contexts, computed once: every check
+/// compares contexts, many times over.
+struct Contexts<'a> {
+    statements: &'a [Statement],
+    contexts: Vec<Value>,
+}
+
+impl<'a> Contexts<'a> {
+    fn new(policy: &'a Policy) -> Contexts<'a> {
+        Contexts {
+            statements: &policy.statements,
+            contexts: policy.statements.iter().map(Statement::context).collect(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'a Statement, &Value)> {
+        self.statements.iter().zip(&self.contexts)
+    }
+
+    fn allows(&self) -> impl Iterator<Item = (&'a Statement, &Value)> {
+        self.iter().filter(|(s, _)| s.effect == Effect::Allow)
+    }
+}
+
+/// Whether two statements have the same effect and the same action
+/// element, up to order and repetition.
+fn same_actions(a: &Statement, b: &Statement) -> bool {
+    fn entries(s: &Statement) -> Vec<&str> {
+        let mut entries: Vec<&str> = s.entries.iter().map(Glob::as_str).collect();
+        entries.sort_unstable();
+        entries.dedup();
+        entries
+    }
+    a.effect == b.effect && a.key == b.key && entries(a) == entries(b)
+}
+
+/// The shape of every IAM action, `service:Name`. Witnesses are searched
+/// only among strings of this shape: a string without a colon is not an
+/// action, so it cannot be access, and `s3:Delete` reads better than ``.
+fn action_shape() -> Glob {
+    Glob::new("?*:?*")
+}
+
+/// A shortest action-shaped string that every glob of `all` matches and no
+/// glob of `none` does.
+fn action_witness(all: &[&Glob], none: &[Glob]) -> Result<Option<String>, TooComplex> {
+    let shape = action_shape();
+    let mut all = all.to_vec();
+    all.push(&shape);
+    pattern::witness(&all, none)
+}
+
+/// The shortest action a statement allows, for messages: an entry's
+/// shortest match, or for NotAction the shortest action outside it.
+fn some_member(statement: &Statement) -> Option<String> {
+    let found = match statement.key {
+        ActionKey::Action => action_witness(&[statement.entries.first()?], &[]),
+        ActionKey::NotAction => action_witness(&[], &statement.entries),
+    };
+    found.ok().flatten()
+}
+
+/// Checks one refined Allow statement against the original statements of
+/// its context.
+fn check_no_new_access(
+    original: &Contexts,
+    refined: &Statement,
+    context: &Value,
+    reasons: &mut Vec<Reason>,
+) {
+    let candidates: Vec<&Statement> = original
+        .allows()
+        .filter(|(_, c)| *c == context)
+        .map(|(s, _)| s)
+        .collect();
+    if candidates.is_empty() {
+        let entry = match refined.key {
+            ActionKey::Action => refined.entries.first().map_or("", Glob::as_str),
+            ActionKey::NotAction => "NotAction",
+        };
+        let witness = some_member(refined).unwrap_or_default();
+        reasons.push(Reason::new(
+            Kind::UnmatchedStatement,
+            Side::Refined,
+            refined,
+            entry,
+            witness,
+        ));
+        return;
+    }
+    let failure = if refined.key == ActionKey::Action
+        && candidates.iter().all(|c| c.key == ActionKey::Action)
+    {
+        let bound: Vec<Glob> = candidates
+            .iter()
+            .flat_map(|c| c.entries.iter().cloned())
+            .collect();
+        action_in_actions(refined, &bound).err()
+    } else {
+        // Mixed kinds: the refined statement must fit inside one of them.
+        // Report against the candidate with the same Sid, else the first.
+        let mut first_failure = None;
+        let preferred = candidates
+            .iter()
+            .position(|c| c.sid.is_some() && c.sid == refined.sid)
+            .unwrap_or(0);
+        let mut passed = false;
+        for (i, candidate) in candidates.iter().enumerate() {
+            match contained(refined, candidate) {
+                Ok(()) => {
+                    passed = true;
+                    break;
+                }
+                Err(failure) if i == preferred || first_failure.is_none() => {
+                    first_failure = Some(failure)
+                }
+                Err(_) => {}
+            }
+        }
+        if passed {
+            None
+        } else {
+            first_failure
+        }
+    };
+    if let Some((kind, entry, witness)) = failure {
+        reasons.push(Reason::new(kind, Side::Refined, refined, &entry, witness));
+    }
+}
+
+/// A failed containment: the kind, the offending entry and the witness.
+type Failure = (Kind, String, String);
+
+/// Whether `refined`'s language is inside `original`'s (see the module table).
+fn contained(refined: &Statement, original: &Statement) -> Result<(), Failure> {
+    let undecided =
+        |entry: &str, err: TooComplex| (Kind::Undecided, entry.to_string(), err.to_string());
+    match (refined.key, original.key) {
+        (ActionKey::Action, ActionKey::Action) => action_in_actions(refined, &original.entries),
+        (ActionKey::Action, ActionKey::NotAction) => {
+            for r in &refined.entries {
+                for n in &original.entries {
+                    match action_witness(&[r, n], &[]) {
+                        Ok(None) => {}
+                        Ok(Some(w)) => return Err((Kind::NewAccess, r.as_str().to_string(), w)),
+                        Err(err) => return Err(undecided(r.as_str(), err)),
+                    }
+                }
+            }
+            Ok(())
+        }
+        (ActionKey::NotAction, ActionKey::NotAction) => {
+            for n in &original.entries {
+                match action_witness(&[n], &refined.entries) {
+                    Ok(None) => {}
+                    Ok(Some(w)) => return Err((Kind::NewAccess, "NotAction".to_string(), w)),
+                    Err(err) => return Err(undecided("NotAction", err)),
+                }
+            }
+            Ok(())
+        }
+        (ActionKey::NotAction, ActionKey::Action) => {
+            let outside: Vec<Glob> = refined
+                .entries
+                .iter()
+                .chain(&original.entries)
+                .cloned()
+                .collect();
+            match action_witness(&[], &outside) {
+                Ok(None) => Ok(()),
+                Ok(Some(w)) => Err((Kind::NewAccess, "NotAction".to_string(), w)),
+                Err(err) => Err(undecided("NotAction", err)),
+            }
+        }
+    }
+}
+
+/// Each Action entry of `refined` inside the union of `bound`: a pairwise
+/// fast path first (nearly every refined entry sits inside one original
+/// entry), the exact union search only when that fails.
+fn action_in_actions(refined: &Statement, bound: &[Glob]) -> Result<(), Failure> {
+    for entry in &refined.entries {
+        if bound.iter().any(|outer| pattern::contains(outer, entry)) {
+            continue;
+        }
+        match action_witness(&[entry], bound) {
+            Ok(None) => {}
+            Ok(Some(w)) => return Err((Kind::NewAccess, entry.as_str().to_string(), w)),
+            Err(err) => return Err((Kind::Undecided, entry.as_str().to_string(), err.to_string())),
+        }
+    }
+    Ok(())
+}
+
+/// The catalog actions a statement allows.
+fn allowed(catalog: &Catalog, statement: &Statement) -> ActionSet {
+    let mut listed = catalog.empty_set();
+    for glob in &statement.entries {
+        listed.union_with(&catalog.matching(glob));
+    }
+    match statement.key {
+        ActionKey::Action => listed,
+        ActionKey::NotAction => {
+            let mut all = ActionSet::full(catalog.len());
+            all.difference_with(&listed);
+            all
+        }
+    }
+}
+
+/// The checks over the catalog: nothing used dropped, nothing unused left.
+fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: &mut Vec<Reason>) {
+    let catalog = usage.catalog;
+    let refined_allowed: Vec<(&Statement, &Value, ActionSet)> = refined
+        .allows()
+        .map(|(s, c)| (s, c, allowed(catalog, s)))
+        .collect();
+    for (statement, context) in original.allows() {
+        let mut used = allowed(catalog, statement);
+        used.difference_with(usage.unused);
+        for (_, other, set) in &refined_allowed {
+            if *other == context {
+                used.difference_with(set);
+            }
+        }
+        let first = used.iter().next();
+        if let Some(id) = first {
+            let name = catalog.full_name(id);
+            let entry = entry_allowing(statement, &name);
+            reasons.push(Reason::new(
+                Kind::UsedDropped,
+                Side::Original,
+                statement,
+                &entry,
+                name,
+            ));
+        }
+    }
+    for (statement, _, set) in refined_allowed.iter().filter(|(s, _, _)| !s.has_principal) {
+        let mut left = set.clone();
+        left.intersect_with(usage.unused);
+        let first = left.iter().next();
+        if let Some(id) = first {
+            let name = catalog.full_name(id);
+            let entry = entry_allowing(statement, &name);
+            reasons.push(Reason::new(
+                Kind::UnusedAllowed,
+                Side::Refined,
+                statement,
+                &entry,
+                name,
+            ));
+        }
+    }
+}
+
+/// The statement's entry that allows `action` (for NotAction, `NotAction`).
+fn entry_allowing(statement: &Statement, action: &str) -> String {
+    match statement.key {
+        ActionKey::Action => statement
+            .entries
+            .iter()
+            .find(|g| g.matches(action))
+            .map_or_else(String::new, |g| g.as_str().to_string()),
+        ActionKey::NotAction => "NotAction".to_string(),
+    }
+}

@@ -1,0 +1,349 @@
+//! `refine verify`: passes on refine's output, and fails with the right
+//! witness on each kind of broken result.
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn seed(file: &str) -> PathBuf {
+    fixtures().join("seed-example").join(file)
+}
+
+/// Runs `refine` and returns (exit code, stdout, stderr).
+fn run(args: &[&Path]) -> (i32, String, String) {
+    let output = Command::cargo_bin("refine")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (
+        output.status.code().unwrap(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+/// The seed example refined with the bundled catalog, as a JSON value.
+fn refined_seed() -> Value {
+    let (code, stdout, _) = run(&[&seed("policy.json"), &seed("findings.json")]);
+    assert_eq!(code, 0);
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// Verifies `refined` (written to a temporary file) against `original`,
+/// with `findings` if given; returns (exit code, stdout).
+fn verify(original: &Path, refined: &Value, findings: Option<&Path>) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("refined.json");
+    std::fs::write(&file, serde_json::to_string_pretty(refined).unwrap()).unwrap();
+    let mut args: Vec<&Path> = vec![Path::new("verify"), original, &file];
+    args.extend(findings);
+    let (code, stdout, _) = run(&args);
+    (code, stdout)
+}
+
+fn write_policy(dir: &Path, name: &str, policy: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, policy.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn passes_on_refines_output_with_and_without_findings() {
+    let refined = refined_seed();
+    assert_eq!(
+        verify(&seed("policy.json"), &refined, None),
+        (0, "PASS\n".to_string())
+    );
+    assert_eq!(
+        verify(&seed("policy.json"), &refined, Some(&seed("findings.json"))),
+        (0, "PASS\n".to_string())
+    );
+}
+
+#[test]
+fn passes_on_every_fixture_case_that_refines() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(fixtures().join("cases")).unwrap() {
+        let dir = entry.unwrap().path();
+        let cmd = std::fs::read_to_string(dir.join("cmd")).unwrap();
+        let plain = cmd.trim() == "policy.json findings.json";
+        if !plain || dir.join("code").exists() || dir.join("stdin").exists() {
+            continue;
+        }
+        let refined: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("stdout")).unwrap()).unwrap();
+        let findings = dir.join("findings.json");
+        let (code, stdout) = verify(&dir.join("policy.json"), &refined, Some(&findings));
+        assert_eq!((code, stdout.as_str()), (0, "PASS\n"), "{}", dir.display());
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} cases checked");
+}
+
+#[test]
+fn an_added_action_is_new_access() {
+    let mut refined = refined_seed();
+    refined["Statement"][0]["Action"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("lambda:DeleteFunction"));
+    let (code, stdout) = verify(&seed("policy.json"), &refined, None);
+    // The original listed lambda:DeleteFunction, so without findings this is
+    // no new access; with findings it is an unused action left in.
+    assert_eq!((code, stdout.as_str()), (0, "PASS\n"));
+    let (code, stdout) = verify(&seed("policy.json"), &refined, Some(&seed("findings.json")));
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\nrefined statement 0: \"lambda:DeleteFunction\" still allows lambda:DeleteFunction, which is unused [unused-allowed]\n"
+    );
+    refined["Statement"][0]["Action"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("lambda:PublishVersion"));
+    let (code, stdout) = verify(&seed("policy.json"), &refined, None);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\nrefined statement 0: \"lambda:PublishVersion\" allows lambda:PublishVersion, which the original does not [new-access]\n"
+    );
+}
+
+#[test]
+fn a_widened_wildcard_is_new_access_with_a_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    let statement = |actions: Value| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &statement(json!(["s3:GetObject*", "s3:PutObject"])),
+    );
+    let (code, stdout) = verify(&original, &statement(json!(["s3:Get*"])), None);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "FAIL\nrefined statement 0: \"s3:Get*\" allows s3:Get, which the original does not [new-access]\n");
+    // In the seed, the original itself has s3:Get*: widening is no new
+    // access, but with findings it leaves unused actions in.
+    let mut refined = refined_seed();
+    let actions = refined["Statement"][1]["Action"].as_array_mut().unwrap();
+    let at = actions.iter().position(|a| a == "s3:GetObject*").unwrap();
+    actions[at] = json!("s3:Get*");
+    assert_eq!(verify(&seed("policy.json"), &refined, None).0, 0);
+    let (code, stdout) = verify(&seed("policy.json"), &refined, Some(&seed("findings.json")));
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\nrefined statement 1: \"s3:Get*\" still allows s3:GetAccelerateConfiguration, which is unused [unused-allowed]\n"
+    );
+}
+
+#[test]
+fn a_new_wildcard_over_a_catalog_exact_set_is_new_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, listed, _) = run(&[
+        Path::new("catalog"),
+        Path::new("list"),
+        Path::new("s3:GetObject*"),
+    ]);
+    let every: Vec<&str> = listed.lines().collect();
+    assert!(every.len() > 10 && every.contains(&"s3:GetObject"));
+    let policy = |actions: Value| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+    let original = write_policy(dir.path(), "original.json", &policy(json!(every)));
+    // Over today's catalog the two are equal; as languages they are not.
+    let (code, stdout) = verify(&original, &policy(json!(["s3:GetObject*"])), None);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\nrefined statement 0: \"s3:GetObject*\" allows s3:GetObjectZ, which the original does not [new-access]\n"
+    );
+}
+
+#[test]
+fn a_changed_resource_or_condition_is_an_unmatched_statement() {
+    let mut refined = refined_seed();
+    refined["Statement"][1]["Resource"] = json!("arn:aws:s3:::other/*");
+    let (code, stdout) = verify(&seed("policy.json"), &refined, None);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.starts_with("FAIL\nrefined statement 1: \"s3:GetAccess*\" allows s3:GetAccess, and no original Allow statement has the same Effect, Resource,"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("[unmatched-statement]\n"), "{stdout}");
+    let mut refined = refined_seed();
+    refined["Statement"][0]["Condition"] = json!({"Bool": {"aws:SecureTransport": "true"}});
+    let (code, stdout) = verify(&seed("policy.json"), &refined, None);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("refined statement 0: \"lambda:Invoke*\" allows lambda:Invoke,"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_resource_list_in_another_order_is_the_same_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let statement = |resources: Value| json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}]});
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &statement(json!(["arn:aws:s3:::a/*", "arn:aws:s3:::b/*"])),
+    );
+    let reordered = statement(json!([
+        "arn:aws:s3:::b/*",
+        "arn:aws:s3:::a/*",
+        "arn:aws:s3:::a/*"
+    ]));
+    assert_eq!(
+        verify(&original, &reordered, None),
+        (0, "PASS\n".to_string())
+    );
+}
+
+#[test]
+fn a_dropped_deny_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let deny =
+        json!({"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"});
+    let allow =
+        json!({"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"});
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &json!({"Statement": [allow.clone(), deny]}),
+    );
+    let (code, stdout) = verify(&original, &json!({"Statement": [allow]}), None);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\noriginal statement 1 (Sid NoDelete): \"s3:Delete*\" is missing or changed in the refined policy (it denied s3:Delete) [deny-changed]\n"
+    );
+}
+
+#[test]
+fn an_added_statement_is_reported() {
+    let mut refined = refined_seed();
+    let added = json!({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"});
+    refined["Statement"].as_array_mut().unwrap().push(added);
+    let (code, stdout) = verify(&seed("policy.json"), &refined, None);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\nrefined statement 2: \"iam:PassRole\" allows iam:PassRole, which the original does not [new-access]\n"
+    );
+    let mut refined = refined_seed();
+    let added = json!({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/x"});
+    refined["Statement"].as_array_mut().unwrap().push(added);
+    let (code, stdout) = verify(&seed("policy.json"), &refined, None);
+    assert_eq!(code, 1);
+    assert!(
+        stdout
+            .contains("refined statement 2: \"iam:PassRole\" allows iam:PassRole, and no original"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_dropped_used_action_is_reported_with_findings() {
+    let mut refined = refined_seed();
+    let actions = refined["Statement"][1]["Action"].as_array_mut().unwrap();
+    actions.retain(|a| a != "s3:GetJobTagging");
+    assert_eq!(
+        verify(&seed("policy.json"), &refined, None).0,
+        0,
+        "narrower is no new access"
+    );
+    let (code, stdout) = verify(&seed("policy.json"), &refined, Some(&seed("findings.json")));
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\noriginal statement 1: \"s3:Get*\" allowed s3:GetJobTagging, which is used, and the refined policy does not [used-dropped]\n"
+    );
+}
+
+#[test]
+fn not_action_languages_are_compared_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_action = |entries: Value| json!({"Statement": [{"Effect": "Allow", "NotAction": entries, "Resource": "*"}]});
+    let action = |entries: Value| json!({"Statement": [{"Effect": "Allow", "Action": entries, "Resource": "*"}]});
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &not_action(json!(["iam:*", "s3:Delete*"])),
+    );
+    // More exclusions: narrower, passes.
+    assert_eq!(
+        verify(
+            &original,
+            &not_action(json!(["iam:*", "s3:Delete*", "sqs:*"])),
+            None
+        )
+        .0,
+        0
+    );
+    // Dropping an exclusion allows it again.
+    let (code, stdout) = verify(&original, &not_action(json!(["iam:*"])), None);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "FAIL\nrefined statement 0: \"NotAction\" allows s3:Delete, which the original does not [new-access]\n");
+    // An Action entry inside the NotAction's complement passes; one that
+    // overlaps an exclusion does not.
+    assert_eq!(
+        verify(&original, &action(json!(["s3:Get*", "sqs:*"])), None).0,
+        0
+    );
+    let (code, stdout) = verify(&original, &action(json!(["s3:*"])), None);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "FAIL\nrefined statement 0: \"s3:*\" allows s3:Delete, which the original does not [new-access]\n");
+    // A NotAction refinement of an Action statement must exclude all else.
+    let original = write_policy(dir.path(), "action.json", &action(json!(["s3:*"])));
+    let (code, stdout) = verify(&original, &not_action(json!(["iam:*"])), None);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "FAIL\nrefined statement 0: \"NotAction\" allows Z:Z, which the original does not [new-access]\n");
+}
+
+#[test]
+fn json_format_lists_reasons_with_their_fields() {
+    let mut refined = refined_seed();
+    refined["Statement"][0]["Action"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("lambda:PublishVersion"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_policy(dir.path(), "refined.json", &refined);
+    let (code, stdout, _) = run(&[
+        Path::new("verify"),
+        Path::new("--format"),
+        Path::new("json"),
+        &seed("policy.json"),
+        &file,
+    ]);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["result"], "FAIL");
+    let reason = &report["reasons"][0];
+    assert_eq!(reason["statement"], 0);
+    assert_eq!(reason["entry"], "lambda:PublishVersion");
+    assert_eq!(reason["witness"], "lambda:PublishVersion");
+    assert_eq!(reason["kind"], "new-access");
+    assert_eq!(reason["side"], "refined");
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[]").unwrap();
+    let (code, stdout, stderr) = run(&[Path::new("verify"), &seed("policy.json"), &bad]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "refine: {}: expected an IAM policy document (a JSON object), found an array\n",
+            bad.display()
+        )
+    );
+}

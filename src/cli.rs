@@ -534,3 +534,38 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The self-check refuses a refinement that grants something new: the
+    /// run then fails with "internal check failed" before printing.
+    #[test]
+    fn self_check_catches_a_broadened_result() {
+        let catalog = Catalog::bundled();
+        let original = policy::parse(r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}"#).unwrap();
+        let resolved = findings::parse(r#"["s3:PutObject"]"#)
+            .unwrap()
+            .resolve(&catalog);
+        let mut refined = refine(&original, &resolved.catalog, &resolved.unused);
+        assert!(self_check(&original, &refined, &resolved).is_ok());
+        refined.document["Statement"][0]["Action"] = serde_json::json!(["s3:Get*"]);
+        let err = self_check(&original, &refined, &resolved)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("internal check failed: refined statement 0: \"s3:Get*\" allows s3:Get, which the original does not [new-access]\n"),
+            "{err}"
+        );
+        refined.document["Statement"][0]["Action"] =
+            serde_json::json!(["s3:GetObject", "s3:PutObject"]);
+        let err = self_check(&original, &refined, &resolved)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("still allows s3:PutObject, which is unused [unused-allowed]"),
+            "{err}"
+        );
+    }
+}

@@ -19,7 +19,8 @@
 //! what one principal does not use another may.
 
 use crate::catalog::{ActionSet, Catalog};
-use crate::error::{InputError, JsonPath};
+use crate::error::{InputError, JsonPath, Location};
+use crate::json;
 use crate::pattern::Glob;
 use crate::policy::{check_action, kind};
 use serde_json::Value;
@@ -32,7 +33,12 @@ pub enum Unused {
     /// Every action of one service.
     Service(String),
     /// One action.
-    Action { service: String, name: String },
+    Action {
+        /// The service prefix, lowercase.
+        service: String,
+        /// The action name, as the findings spell it.
+        name: String,
+    },
     /// Every catalog action a glob matches.
     Pattern(Glob),
 }
@@ -63,11 +69,10 @@ const SHAPES: &str = "expected unused-access findings: `aws accessanalyzer get-f
 
 /// Reads findings in any accepted shape.
 pub fn parse(text: &str) -> Result<Findings, InputError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(InputError::whole("empty file").with_hint(SHAPES));
-    }
-    let value: Value = serde_json::from_str(text).map_err(|err| InputError::from_json(&err))?;
+    let value = json::read(text, "unused-access findings").map_err(|err| match err.location {
+        Location::Whole => err.with_hint(SHAPES),
+        _ => err,
+    })?;
     let root = JsonPath::root();
     let mut findings = Findings::default();
     match &value {
@@ -85,7 +90,7 @@ pub fn parse(text: &str) -> Result<Findings, InputError> {
                         findings.unused.push(action_or_pattern(entry));
                     }
                     Value::Object(map) if map.contains_key("serviceNamespace") => {
-                        service_details(item, &path, "actions", &mut findings)?;
+                        service_details(item, &path, &mut findings)?;
                     }
                     Value::Object(map) if is_finding(map) => {
                         finding(item, &path, &mut findings, &mut principals)?
@@ -93,7 +98,7 @@ pub fn parse(text: &str) -> Result<Findings, InputError> {
                     other => {
                         return Err(InputError::at(
                             &path,
-                            format!("unexpected {} in a findings array", kind(other)),
+                            format!("found {} in a findings array", kind(other)),
                         )
                         .with_hint(SHAPES))
                     }
@@ -121,9 +126,11 @@ fn finding(
     findings: &mut Findings,
     principals: &mut Vec<String>,
 ) -> Result<(), InputError> {
-    let label = value["id"]
-        .as_str()
-        .map_or_else(|| path.to_string(), |id| format!("finding {id}"));
+    let label = match value["id"].as_str() {
+        Some(id) => format!("finding {id}"),
+        None if path.0.is_empty() => "the finding".to_string(),
+        None => format!("the finding at {path}"),
+    };
     if let Some(resource) = value["resource"].as_str() {
         if !principals.iter().any(|p| p == resource) {
             principals.push(resource.to_string());
@@ -172,12 +179,9 @@ fn finding(
     for (i, detail) in details.iter().enumerate() {
         let detail_path = details_path.index(i);
         match detail.get("unusedPermissionDetails") {
-            Some(inner) => service_details(
-                inner,
-                &detail_path.key("unusedPermissionDetails"),
-                "actions",
-                findings,
-            )?,
+            Some(inner) => {
+                service_details(inner, &detail_path.key("unusedPermissionDetails"), findings)?
+            }
             None => {
                 let kinds: Vec<&str> = detail
                     .as_object()
@@ -198,9 +202,9 @@ fn finding(
 fn service_details(
     value: &Value,
     path: &JsonPath,
-    key: &str,
     findings: &mut Findings,
 ) -> Result<(), InputError> {
+    let key = "actions";
     let service = match &value["serviceNamespace"] {
         Value::String(s) if !s.is_empty() && !s.contains([':', '*', '?']) => s.to_ascii_lowercase(),
         other => {

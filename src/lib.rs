@@ -18,6 +18,7 @@ pub mod cover;
 pub mod diff;
 pub mod error;
 pub mod findings;
+pub mod json;
 pub mod pattern;
 pub mod policy;
 pub mod refine;

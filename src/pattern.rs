@@ -156,11 +156,6 @@ impl Glob {
         self.tokens.iter().all(|t| matches!(t, Token::Char(_)))
     }
 
-    /// Does the glob contain a `*` or a `?`? The negation of [`Glob::is_literal`].
-    pub fn has_wildcard(&self) -> bool {
-        !self.is_literal()
-    }
-
     /// The literal part of a glob whose only wildcard is a trailing `*`.
     ///
     /// `s3:Get*` gives `Some("s3:Get")` and `*` gives `Some("")`; `s3:Get`,
@@ -230,21 +225,33 @@ impl Cursor {
     }
 }
 
+/// How many automaton states one [`contains`] question may use.
+///
+/// Refinement asks many pairwise questions (is each candidate prefix inside
+/// the entry, is one entry inside another), so a hostile policy with many
+/// `?`-laden globs must not cost [`STATE_LIMIT`] states each. The globs people
+/// write need a few dozen states.
+pub const CONTAINS_LIMIT: usize = 2_000;
+
 /// Is every string `inner` matches also matched by `outer`?
 ///
 /// This is exact, as languages of strings over all characters, and not
 /// relative to any catalog of known actions: a refinement that relied on
 /// today's catalog would silently grant or deny actions AWS adds tomorrow.
 ///
-/// The common cases are answered directly: a literal `inner` is contained
-/// when `outer` matches it; everything is contained in `*`; `a*` is
-/// contained in `b*` when `b` is a prefix of `a` (ignoring case); and a glob
-/// with a wildcard matches infinitely many strings, so it is never contained
-/// in a literal. Everything else goes through [`uncovered`].
+/// The common cases are answered directly: equal globs contain each other;
+/// a literal `inner` is contained when `outer` matches it; everything is
+/// contained in `*`; `a*` is contained in `b*` when `b` is a prefix of `a`
+/// (ignoring case); a glob with a wildcard matches infinitely many strings,
+/// so it is never contained in a literal; and `inner` cannot be contained
+/// when its literal start (or end) disagrees with `outer`'s, since its first
+/// (last) wildcard can produce a character `outer` does not allow there.
+/// Everything else goes through the automaton of [`uncovered`], with at most
+/// [`CONTAINS_LIMIT`] states.
 ///
-/// If that automaton grows past [`STATE_LIMIT`] states, the answer is
-/// `false`: "not known to be contained" is the safe answer for callers that
-/// drop whatever is contained, since they then keep `inner`.
+/// If the automaton needs more, the answer is `false`: "not known to be
+/// contained" is the safe answer for callers that drop or trust whatever is
+/// contained, since they then keep `inner` or look for something smaller.
 pub fn contains(outer: &Glob, inner: &Glob) -> bool {
     if outer.tokens == inner.tokens {
         return true;
@@ -256,19 +263,45 @@ pub fn contains(outer: &Glob, inner: &Glob) -> bool {
         return true;
     }
     if let (Some(inner_lit), Some(outer_lit)) = (inner.prefix_star(), outer.prefix_star()) {
-        return starts_with_folded(inner_lit, outer_lit);
+        return starts_with_ignore_case(inner_lit, outer_lit);
     }
-    if outer.is_literal() {
+    if outer.is_literal() || !ends_agree(outer, inner) {
         return false;
     }
-    matches!(uncovered(inner, std::slice::from_ref(outer)), Ok(None))
+    matches!(
+        language::uncovered_within(inner, std::slice::from_ref(outer), CONTAINS_LIMIT),
+        Ok(None)
+    )
+}
+
+/// A necessary condition for `inner` ⊆ `outer` when `inner` has a
+/// wildcard: `inner`'s literal first characters must extend `outer`'s, and
+/// likewise its literal last characters, compared folded.
+fn ends_agree(outer: &Glob, inner: &Glob) -> bool {
+    fn literal(tokens: impl Iterator<Item = Token>) -> Vec<char> {
+        tokens
+            .map_while(|t| match t {
+                Token::Char(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+    let (inner_head, outer_head) = (
+        literal(inner.tokens.iter().copied()),
+        literal(outer.tokens.iter().copied()),
+    );
+    let (inner_tail, outer_tail) = (
+        literal(inner.tokens.iter().rev().copied()),
+        literal(outer.tokens.iter().rev().copied()),
+    );
+    inner_head.starts_with(&outer_head) && inner_tail.starts_with(&outer_tail)
 }
 
 /// Does `s` start with `prefix`, ignoring ASCII case?
 ///
 /// Comparing bytes is sound for UTF-8: ASCII folding never changes a byte
 /// outside ASCII, so equal bytes mean equal characters.
-fn starts_with_folded(s: &str, prefix: &str) -> bool {
+pub fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
     s.as_bytes()
         .get(..prefix.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
@@ -379,8 +412,8 @@ mod tests {
         }
 
         assert!(glob("s3:GetObject").is_literal());
-        assert!(!glob("s3:GetObject").has_wildcard());
-        assert!(glob("s3:Get?bject").has_wildcard());
+        assert!(glob("s3:GetObject").is_literal());
+        assert!(!glob("s3:Get?bject").is_literal());
         assert!(!glob("s3:Get*").is_literal());
         assert_eq!(glob("S3:Get*").to_string(), "S3:Get*");
     }

@@ -17,6 +17,7 @@
 //! `create-policy-version`.
 
 use crate::error::{InputError, JsonPath};
+use crate::json;
 use crate::pattern::Glob;
 use serde_json::Value;
 
@@ -109,12 +110,7 @@ impl Statement {
 
     /// Path of the entry at `i` in the input file.
     pub fn entry_path(&self, i: usize) -> JsonPath {
-        let element = self.path.key(self.key.as_str());
-        if self.was_string {
-            element
-        } else {
-            element.index(i)
-        }
+        element_path_for(&self.path.key(self.key.as_str()), self.was_string, i)
     }
 }
 
@@ -136,6 +132,16 @@ pub enum Edit {
     Entries(Vec<String>),
     /// Remove the statement.
     Remove,
+}
+
+/// The path of entry `i` of an action element at `element`: the element
+/// itself when it is a lone string.
+fn element_path_for(element: &JsonPath, was_string: bool, i: usize) -> JsonPath {
+    if was_string {
+        element.clone()
+    } else {
+        element.index(i)
+    }
 }
 
 /// Lists as sets, so that order and repetition do not matter, and a list of
@@ -168,13 +174,7 @@ pub fn from_value(document: Value) -> Result<Policy, InputError> {
 
 /// Reads a policy from JSON text in any accepted form.
 pub fn parse(text: &str) -> Result<Policy, InputError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(InputError::whole(
-            "empty file: expected an IAM policy document",
-        ));
-    }
-    let value: Value = serde_json::from_str(text).map_err(|err| InputError::from_json(&err))?;
+    let value = json::read(text, "an IAM policy document")?;
     let (document, path) = unwrap(value)?;
     from_document(document, &path)
 }
@@ -223,15 +223,8 @@ fn decode_document(encoded: &str, path: &JsonPath) -> Result<Value, InputError> 
             )
         })?
     };
-    serde_json::from_str(&decoded).map_err(|err| {
-        InputError::at(
-            path,
-            format!(
-                "the embedded document is not valid JSON: {}",
-                InputError::from_json(&err)
-            ),
-        )
-    })
+    json::read(&decoded, "an IAM policy document")
+        .map_err(|err| InputError::at(path, format!("the embedded document: {err}")))
 }
 
 /// RFC 3986 percent-decoding (`+` stays `+`); `None` on a bad escape or
@@ -375,11 +368,7 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
     };
     let mut entries = Vec::with_capacity(values.len());
     for (i, value) in values.into_iter().enumerate() {
-        let entry_path = if was_string {
-            element_path.clone()
-        } else {
-            element_path.index(i)
-        };
+        let entry_path = element_path_for(&element_path, was_string, i);
         let Value::String(text) = value else {
             return Err(InputError::at(
                 &entry_path,

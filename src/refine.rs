@@ -74,138 +74,173 @@ impl Refined {
 
 /// Refines `policy` against the unused set `unused` over `catalog`.
 pub fn refine(policy: &Policy, catalog: &Catalog, unused: &ActionSet) -> Refined {
-    let mut changes = Vec::new();
-    let mut warnings = Vec::new();
-    let mut edits = Vec::with_capacity(policy.statements.len());
-    for statement in &policy.statements {
-        let edit = if statement.effect == Effect::Deny || statement.has_principal {
-            None
-        } else {
-            match statement.key {
-                ActionKey::Action => {
-                    refine_action(statement, catalog, unused, &mut changes, &mut warnings)
-                }
-                ActionKey::NotAction => refine_not_action(statement, catalog, unused, &mut changes),
-            }
-        };
-        edits.push(edit);
-    }
-    let allows = |keep: &dyn Fn(usize) -> bool| {
-        policy
-            .statements
-            .iter()
-            .any(|s| s.effect == Effect::Allow && keep(s.index))
+    let mut run = Run {
+        catalog,
+        unused,
+        everything_unused: unused.len() == catalog.len(),
+        changes: Vec::new(),
+        warnings: Vec::new(),
     };
-    let grants_nothing = allows(&|_| true) && !allows(&|i| edits[i] != Some(Edit::Remove));
+    let edits: Vec<Option<Edit>> = policy
+        .statements
+        .iter()
+        .map(|statement| match statement.key {
+            _ if statement.effect == Effect::Deny || statement.has_principal => None,
+            ActionKey::Action => run.action(statement),
+            ActionKey::NotAction => run.not_action(statement),
+        })
+        .collect();
+    let allow = |s: &&Statement| s.effect == Effect::Allow;
+    let had_allow = policy.statements.iter().any(|s| allow(&s));
+    let kept_allow = policy
+        .statements
+        .iter()
+        .filter(allow)
+        .any(|s| edits[s.index] != Some(Edit::Remove));
     Refined {
         document: policy.apply(&edits),
-        changes,
+        changes: run.changes,
         edits,
-        warnings,
-        grants_nothing,
+        warnings: run.warnings,
+        grants_nothing: had_allow && !kept_allow,
     }
 }
 
-/// Refines an Allow statement with Action.
-fn refine_action(
-    statement: &Statement,
-    catalog: &Catalog,
-    unused: &ActionSet,
-    changes: &mut Vec<EntryChange>,
-    warnings: &mut Vec<InputError>,
-) -> Option<Edit> {
-    let mut entries: Vec<String> = Vec::with_capacity(statement.entries.len());
-    let mut changed = false;
-    for (i, glob) in statement.entries.iter().enumerate() {
-        let matched = catalog.matching(glob);
-        if matched.is_empty() {
-            warnings.push(InputError::at(
-                &statement.entry_path(i),
-                format!("\"{glob}\" matches no action in the catalog (retired, misspelled, or newer than the catalog): kept as written"),
-            ));
-            entries.push(glob.as_str().to_string());
-            continue;
+/// One refinement: its inputs, and what it has found so far.
+struct Run<'a> {
+    catalog: &'a Catalog,
+    unused: &'a ActionSet,
+    /// Every catalog action is unused (an unused role): then actions the
+    /// catalog does not know are taken as unused too.
+    everything_unused: bool,
+    changes: Vec<EntryChange>,
+    warnings: Vec<InputError>,
+}
+
+impl Run<'_> {
+    /// The catalog actions `glob` matches, and whether any of them is one
+    /// the catalog actually knows (not only [added](Catalog::added) for
+    /// this run from the findings).
+    fn matching(&self, glob: &Glob) -> (ActionSet, bool) {
+        let matched = self.catalog.matching(glob);
+        let mut known = matched.clone();
+        known.difference_with(self.catalog.added());
+        let knows_any = !known.is_empty();
+        (matched, knows_any)
+    }
+
+    /// Warns that an entry names nothing the catalog knows.
+    fn warn_unknown(&mut self, statement: &Statement, i: usize, glob: &Glob, matched: &ActionSet) {
+        let message = if matched.is_empty() {
+            format!("\"{glob}\" matches no action in the catalog (retired, misspelled, or newer than the catalog): kept as written")
+        } else {
+            let names: Vec<String> = matched
+                .iter()
+                .map(|id| self.catalog.full_name(id))
+                .collect();
+            format!(
+                "\"{glob}\" grants unused actions the catalog does not know ({}), and what else it grants is unknown: kept as written",
+                crate::findings::abbreviate(&names)
+            )
+        };
+        self.warnings
+            .push(InputError::at(&statement.entry_path(i), message));
+    }
+
+    /// Refines an Allow statement with Action.
+    fn action(&mut self, statement: &Statement) -> Option<Edit> {
+        let mut entries: Vec<String> = Vec::with_capacity(statement.entries.len());
+        let mut changed = false;
+        for (i, glob) in statement.entries.iter().enumerate() {
+            let (matched, knows_any) = self.matching(glob);
+            // An entry that names nothing the catalog knows may grant used
+            // actions nobody has heard of: kept, unless nothing is used.
+            if !knows_any && !self.everything_unused {
+                self.warn_unknown(statement, i, glob, &matched);
+                entries.push(glob.as_str().to_string());
+                continue;
+            }
+            if knows_any && !matched.intersects(self.unused) {
+                entries.push(glob.as_str().to_string());
+                continue;
+            }
+            changed = true;
+            let mut keep = matched.clone();
+            keep.difference_with(self.unused);
+            let mut granted_unused = matched;
+            granted_unused.intersect_with(self.unused);
+            let replacement = if keep.is_empty() {
+                Vec::new()
+            } else {
+                cover(self.catalog, &keep, &keep, Some(glob))
+            };
+            entries.extend(replacement.iter().cloned());
+            self.changes.push(EntryChange {
+                statement: statement.index,
+                label: statement.label(),
+                path: statement.entry_path(i),
+                entry: glob.as_str().to_string(),
+                unused: granted_unused.iter().collect(),
+                replacement,
+            });
         }
-        if !matched.intersects(unused) {
-            entries.push(glob.as_str().to_string());
-            continue;
+        if !changed {
+            return None;
         }
-        changed = true;
-        let mut keep = matched.clone();
-        keep.difference_with(unused);
-        let mut granted_unused = matched;
-        granted_unused.intersect_with(unused);
-        let replacement = if keep.is_empty() {
+        let entries = drop_covered(entries);
+        Some(if entries.is_empty() {
+            Edit::Remove
+        } else {
+            Edit::Entries(entries)
+        })
+    }
+
+    /// Refines an Allow statement with NotAction.
+    fn not_action(&mut self, statement: &Statement) -> Option<Edit> {
+        let catalog = self.catalog;
+        let mut excluded = catalog.empty_set();
+        for (i, glob) in statement.entries.iter().enumerate() {
+            let (matched, knows_any) = self.matching(glob);
+            if !knows_any {
+                self.warn_unknown(statement, i, glob, &matched);
+            }
+            excluded.union_with(&matched);
+        }
+        let mut allowed = ActionSet::full(catalog.len());
+        allowed.difference_with(&excluded);
+        let mut targets = allowed.clone();
+        targets.intersect_with(self.unused);
+        if targets.is_empty() {
+            return None;
+        }
+        let everything_unused = allowed.is_subset(self.unused);
+        let added = if everything_unused {
             Vec::new()
         } else {
-            cover(catalog, &keep, &keep, Some(glob))
+            let mut safe = self.unused.clone();
+            safe.union_with(&excluded);
+            cover(catalog, &targets, &safe, None)
         };
-        entries.extend(replacement.iter().cloned());
-        changes.push(EntryChange {
+        self.changes.push(EntryChange {
             statement: statement.index,
             label: statement.label(),
-            path: statement.entry_path(i),
-            entry: glob.as_str().to_string(),
-            unused: granted_unused.iter().collect(),
-            replacement,
+            path: statement.path.key("NotAction"),
+            entry: "NotAction".to_string(),
+            unused: targets.iter().collect(),
+            replacement: added.clone(),
         });
+        Some(if everything_unused {
+            Edit::Remove
+        } else {
+            let mut entries: Vec<String> = statement
+                .entries
+                .iter()
+                .map(|g| g.as_str().to_string())
+                .collect();
+            entries.extend(added);
+            Edit::Entries(entries)
+        })
     }
-    if !changed {
-        return None;
-    }
-    let entries = drop_covered(entries);
-    Some(if entries.is_empty() {
-        Edit::Remove
-    } else {
-        Edit::Entries(entries)
-    })
-}
-
-/// Refines an Allow statement with NotAction.
-fn refine_not_action(
-    statement: &Statement,
-    catalog: &Catalog,
-    unused: &ActionSet,
-    changes: &mut Vec<EntryChange>,
-) -> Option<Edit> {
-    let mut excluded = catalog.empty_set();
-    for glob in &statement.entries {
-        excluded.union_with(&catalog.matching(glob));
-    }
-    let mut allowed = ActionSet::full(catalog.len());
-    allowed.difference_with(&excluded);
-    let mut targets = allowed.clone();
-    targets.intersect_with(unused);
-    if targets.is_empty() {
-        return None;
-    }
-    let everything_unused = allowed.is_subset(unused);
-    let added = if everything_unused {
-        Vec::new()
-    } else {
-        let mut safe = unused.clone();
-        safe.union_with(&excluded);
-        cover(catalog, &targets, &safe, None)
-    };
-    changes.push(EntryChange {
-        statement: statement.index,
-        label: statement.label(),
-        path: statement.path.key("NotAction"),
-        entry: "NotAction".to_string(),
-        unused: targets.iter().collect(),
-        replacement: added.clone(),
-    });
-    Some(if everything_unused {
-        Edit::Remove
-    } else {
-        let mut entries: Vec<String> = statement
-            .entries
-            .iter()
-            .map(|g| g.as_str().to_string())
-            .collect();
-        entries.extend(added);
-        Edit::Entries(entries)
-    })
 }
 
 /// Drops every entry that another entry covers, as glob languages; of

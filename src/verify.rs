@@ -406,6 +406,25 @@ fn allowed(catalog: &Catalog, statement: &Statement) -> ActionSet {
     }
 }
 
+/// The catalog actions a statement allows through entries refinement can
+/// act on: an `Action` entry that matches only actions the catalog does not
+/// know (added for the run from the findings) is kept as written by
+/// refinement, since what else it grants is unknown, so completeness does
+/// not count it.
+fn refinable(catalog: &Catalog, statement: &Statement) -> ActionSet {
+    if statement.key == ActionKey::NotAction {
+        return allowed(catalog, statement);
+    }
+    let mut set = catalog.empty_set();
+    for glob in &statement.entries {
+        let matched = catalog.matching(glob);
+        if !matched.is_subset(catalog.added()) {
+            set.union_with(&matched);
+        }
+    }
+    set
+}
+
 /// The checks over the catalog: nothing used dropped, nothing unused left.
 fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: &mut Vec<Reason>) {
     let catalog = usage.catalog;
@@ -434,8 +453,8 @@ fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: 
             ));
         }
     }
-    for (statement, _, set) in refined_allowed.iter().filter(|(s, _, _)| !s.has_principal) {
-        let mut left = set.clone();
+    for (statement, _, _) in refined_allowed.iter().filter(|(s, _, _)| !s.has_principal) {
+        let mut left = refinable(catalog, statement);
         left.intersect_with(usage.unused);
         let first = left.iter().next();
         if let Some(id) = first {

@@ -32,7 +32,7 @@ fn imports_the_iam_data_layout_with_source_date_and_levels() {
 fn imports_service_reference_files_with_annotations() {
     let catalog = import::import_dir(&fixture("catalog-small")).unwrap();
     assert_eq!(catalog.info().source, "AWS service-reference files");
-    assert_eq!(catalog.service_count(), 4);
+    assert_eq!(catalog.service_count(), 5);
     let level = |name: &str| catalog.level(catalog.find("s3", name).unwrap());
     assert_eq!(level("PutBucketAcl"), AccessLevel::PermissionsManagement);
     assert_eq!(level("PutObjectTagging"), AccessLevel::Tagging);
@@ -109,4 +109,19 @@ fn bundled_catalog_agrees_with_aws_service_reference() {
         &missing[..10]
     );
     assert_eq!(disagree, Vec::<String>::new());
+}
+
+#[test]
+fn names_that_would_act_as_globs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.json"),
+        r#"{"Name": "x", "Actions": [{"Name": "A*"}, {"Name": "AB"}]}"#,
+    )
+    .unwrap();
+    let err = import::import_dir(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.ends_with("x.json: `A*` is not an action name (no spaces, ':', '*', '?' or brackets)"),
+        "{err}"
+    );
 }

@@ -132,7 +132,7 @@ pub fn parse_bundled(text: &'static str) -> Catalog {
 
 /// Whether a service prefix or action name is well formed: non-empty,
 /// printable ASCII, and no `:`, glob characters or brackets.
-fn is_name(name: &[u8]) -> bool {
+pub(crate) fn is_name(name: &[u8]) -> bool {
     !name.is_empty()
         && name
             .iter()

@@ -14,7 +14,7 @@
 //! Files are visited in sorted path order and other JSON files are skipped,
 //! so an import of the same tree is the same catalog, byte for byte.
 
-use super::{AccessLevel, Catalog, CatalogInfo};
+use super::{format, AccessLevel, Catalog, CatalogInfo};
 use crate::error::InputError;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
@@ -52,10 +52,24 @@ pub fn import_dir(dir: &Path) -> Result<Catalog> {
     for (path, text) in files.iter().zip(&texts) {
         let value: Value = serde_json::from_str(text)
             .map_err(|err| anyhow::anyhow!("{}:{}", path.display(), InputError::from_json(&err)))?;
+        let before = actions.len();
         if service_reference_actions(&value, &mut actions).is_some() {
             kinds.0 += 1;
         } else if iam_data_actions(path, &value, &mut actions) {
             kinds.1 += 1;
+        }
+        // A name with a space, ':' or a wildcard would be written back into
+        // policies as a glob; refuse it rather than let it widen an entry.
+        for (service, name, _) in &actions[before..] {
+            if !format::is_name(service.as_bytes()) {
+                bail!("{}: `{service}` is not a service prefix (no spaces, ':', '*', '?' or brackets)", path.display());
+            }
+            if !format::is_name(name.as_bytes()) {
+                bail!(
+                    "{}: `{name}` is not an action name (no spaces, ':', '*', '?' or brackets)",
+                    path.display()
+                );
+            }
         }
     }
     if actions.is_empty() {

@@ -125,6 +125,9 @@ pub struct Catalog {
     actions: Vec<ActionRecord>,
     services: Vec<ServiceRecord>,
     info: CatalogInfo,
+    /// Actions added for one run by [`Catalog::with_actions`]: known to
+    /// exist (the findings name them) but not what else exists near them.
+    added: ActionSet,
 }
 
 /// Compares two strings ignoring ASCII case, the order of the catalog.
@@ -134,11 +137,7 @@ pub fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
     a.cmp(b)
 }
 
-/// Whether `name` starts with `prefix`, ignoring ASCII case.
-pub fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
-    name.len() >= prefix.len()
-        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-}
+pub use crate::pattern::starts_with_ignore_case;
 
 impl Catalog {
     /// The catalog bundled in the binary.
@@ -168,6 +167,7 @@ impl Catalog {
 
     /// This catalog with `extra` actions added, e.g. unused actions that the
     /// findings name but the catalog is too old to know.
+    /// They are marked as [added](Catalog::added).
     pub fn with_actions(&self, extra: &[(String, String)]) -> Catalog {
         let existing = self
             .ids()
@@ -175,7 +175,31 @@ impl Catalog {
         let added = extra
             .iter()
             .map(|(service, name)| (service.as_str(), name.as_str(), AccessLevel::Unknown));
-        Catalog::from_actions(self.info.clone(), existing.chain(added))
+        let mut catalog = Catalog::from_actions(self.info.clone(), existing.chain(added));
+        let mut marks = catalog.empty_set();
+        for (service, name) in extra {
+            marks.insert(catalog.find(service, name).expect("just added"));
+        }
+        marks.union_with(&self.added_in(&catalog));
+        catalog.added = marks;
+        catalog
+    }
+
+    /// The actions this catalog was extended with by
+    /// [`Catalog::with_actions`] (empty for a catalog as loaded).
+    pub fn added(&self) -> &ActionSet {
+        &self.added
+    }
+
+    /// This catalog's added actions, as ids of `other`.
+    fn added_in(&self, other: &Catalog) -> ActionSet {
+        let mut set = other.empty_set();
+        for id in self.added.iter() {
+            if let Some(there) = other.find(self.service_of(id), self.name(id)) {
+                set.insert(there);
+            }
+        }
+        set
     }
 
     /// This catalog with its source and date replaced.
@@ -322,6 +346,7 @@ impl Builder {
                 actions: Vec::new(),
                 services: Vec::new(),
                 info,
+                added: ActionSet::default(),
             },
         }
     }

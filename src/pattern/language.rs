@@ -80,8 +80,10 @@ pub fn witness(all: &[&Glob], none: &[Glob]) -> Result<Option<String>, TooComple
     search(all, none, STATE_LIMIT)
 }
 
-/// [`uncovered`] with an explicit state limit, so tests can reach it cheaply.
-fn uncovered_within(
+/// [`uncovered`] with an explicit state limit: for tests, and for
+/// [`super::contains`], which answers many pairwise questions and keeps a
+/// tighter budget for each.
+pub(super) fn uncovered_within(
     inner: &Glob,
     outer: &[Glob],
     limit: usize,

@@ -8,19 +8,20 @@
 //! unused actions, or from `verify`, on FAIL; 2 any error (bad input,
 //! unreadable file, bad usage, a failed self-check).
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, Parser, Subcommand};
 use iam_refine::catalog::{format, import, Catalog};
-use iam_refine::error::{InputError, Location};
 use iam_refine::findings::{self, abbreviate};
 use iam_refine::pattern::Glob;
 use iam_refine::policy::{self, check_action};
 use iam_refine::refine::{refine, Refined};
 use iam_refine::verify::{verify, Usage};
 use iam_refine::{diff, span};
-use std::io::{self, Read, Write};
+use io::{describe, emit, read_input, ClosedStdout, Input};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod io;
 
 /// Remove unused permissions from AWS IAM policies, offline.
 ///
@@ -33,7 +34,8 @@ use std::process::ExitCode;
     name = "refine",
     version,
     subcommand_negates_reqs = true,
-    subcommand_precedence_over_arg = true
+    subcommand_precedence_over_arg = true,
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine verify [--format text|json] ORIGINAL REFINED [FINDINGS]\n       refine catalog info|list|import ..."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -121,7 +123,8 @@ enum CatalogCommand {
         /// Write the catalog to FILE (atomically) instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Record this as the data source (default: from package.json, or the directory).
+        /// Record this as the data source (default: the package name and
+        /// version from the iam-data package.json, else the kind of files read).
         #[arg(long)]
         source: Option<String>,
         /// Record this as the date of the data, YYYY-MM-DD.
@@ -130,18 +133,16 @@ enum CatalogCommand {
     },
 }
 
-/// A failure already described for the user, with its exit code.
-struct Failure(ExitCode);
-
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     match run(cli) {
         Ok(code) => code,
+        Err(err) if err.downcast_ref::<ClosedStdout>().is_some() => ExitCode::SUCCESS,
         Err(err) => {
-            if let Some(Failure(code)) = err.downcast_ref::<Failure>() {
-                return *code;
-            }
             let text = format!("{err:#}");
             let mut lines = text.lines();
             eprintln!("refine: {}", lines.next().unwrap_or_default());
@@ -153,21 +154,51 @@ pub fn main() -> ExitCode {
     }
 }
 
-impl std::fmt::Debug for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("failure already reported")
+/// Help and version go to stdout (exit 0); a usage error is one line,
+/// `refine: what is wrong`, and a second saying where help is (exit 2).
+fn usage_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
     }
+    let text = err.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("For more information")
+                && !line.starts_with("tip:")
+        })
+        .collect();
+    let message = message.join(" ");
+    eprintln!(
+        "refine: {}",
+        message.strip_prefix("error: ").unwrap_or(&message)
+    );
+    eprintln!("  see `refine --help`");
+    ExitCode::from(2)
 }
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("failure already reported")
-    }
-}
-
-impl std::error::Error for Failure {}
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let run = &cli.run;
+    let main_job_args = run.policy.is_some()
+        || run.findings.is_some()
+        || run.diff
+        || run.check
+        || run.output.is_some();
+    if cli.command.is_some() && main_job_args {
+        bail!("POLICY, FINDINGS, --diff, --check and -o belong to the main job, not to a subcommand (a policy file named like a subcommand can be given as ./NAME)");
+    }
     match cli.command {
         Some(Command::Catalog(command)) => run_catalog(command, cli.catalog.as_deref()),
         Some(Command::Verify {
@@ -184,68 +215,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         ),
         None => run_refine(cli.run, cli.catalog.as_deref()),
     }
-}
-
-/// An input file's name for messages and its text.
-struct Input {
-    name: String,
-    text: String,
-}
-
-/// Reads `arg` (a path, or `-` for stdin).
-fn read_input(arg: &str) -> Result<Input> {
-    if arg == "-" {
-        let mut bytes = Vec::new();
-        io::stdin()
-            .read_to_end(&mut bytes)
-            .context("<stdin>: cannot read")?;
-        return Ok(Input {
-            name: "<stdin>".to_string(),
-            text: into_text("<stdin>", bytes)?,
-        });
-    }
-    let path = Path::new(arg);
-    if path.is_dir() {
-        bail!("{arg}: is a directory: expected a JSON file");
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("{arg}: cannot read"))?;
-    Ok(Input {
-        name: arg.to_string(),
-        text: into_text(arg, bytes)?,
-    })
-}
-
-/// The bytes as UTF-8 text, or an error naming the first bad byte.
-fn into_text(name: &str, bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes).map_err(|err| {
-        let at = err.utf8_error().valid_up_to();
-        let (line, column) =
-            span::line_column(std::str::from_utf8(&err.as_bytes()[..at]).unwrap_or(""), at);
-        anyhow!("{name}:{line}:{column}: not UTF-8 text: expected a JSON file")
-    })
-}
-
-/// `FILE[:LINE:COL]: message` for an error in `input`, plus its hint.
-fn describe(input: &Input, err: &InputError) -> String {
-    let place = match &err.location {
-        Location::Whole => String::new(),
-        Location::LineColumn(line, column) => format!(":{line}:{column}"),
-        Location::Line(line) => format!(":{line}"),
-        Location::Path(path) => match span::locate(&input.text, path) {
-            Some((line, column)) => format!(":{line}:{column}"),
-            None => String::new(),
-        },
-    };
-    let path = match &err.location {
-        Location::Path(path) if !path.0.is_empty() => format!("{path}: "),
-        _ => String::new(),
-    };
-    let mut text = format!("{}{place}: {path}{}", input.name, err.message);
-    if let Some(hint) = &err.hint {
-        text.push_str("\nhint: ");
-        text.push_str(hint);
-    }
-    text
 }
 
 /// Loads the catalog named by `--catalog`, or the bundled one.
@@ -267,6 +236,9 @@ fn run_refine(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
     );
     if policy_arg == "-" && findings_arg == "-" {
         bail!("only one of POLICY and FINDINGS can be `-` (stdin)");
+    }
+    if args.check && !args.diff && args.output.is_some() {
+        bail!("--check prints nothing, so -o would only empty the file\nadd --diff to write the diff, or leave out -o");
     }
     let catalog = load_catalog(catalog_path)?;
     let policy_input = read_input(&policy_arg)?;
@@ -304,13 +276,14 @@ fn run_refine(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
     } else {
         refined_text
     };
-    if args.check && refined.changed() {
+    let failed_check = args.check && refined.changed();
+    if failed_check {
         report_check(&policy_input, &refined, &resolved.catalog);
     }
     if args.output.is_some() || !output.is_empty() {
         emit(args.output.as_deref(), &output)?;
     }
-    Ok(if args.check && refined.changed() {
+    Ok(if failed_check {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -426,58 +399,6 @@ fn report_check(input: &Input, refined: &Refined, catalog: &Catalog) {
     }
 }
 
-/// Writes `text` to `path` atomically, or to stdout.
-///
-/// A closed stdout (`refine ... | head -1`) ends the program quietly.
-fn emit(path: Option<&Path>, text: &str) -> Result<()> {
-    match path {
-        Some(path) => write_atomic(path, text.as_bytes()),
-        None => {
-            let mut stdout = io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {
-                    Err(Failure(ExitCode::SUCCESS).into())
-                }
-                other => other.context("<stdout>: cannot write"),
-            }
-        }
-    }
-}
-
-/// Writes a file so that it is either old or new, never partial: a temporary
-/// file in the same directory, flushed to disk, then renamed over the target.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| anyhow!("{}: not a file name", path.display()))?;
-    let temp = dir.join(format!(
-        ".{}.refine-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(err).with_context(|| format!("{}: cannot write", path.display()));
-    }
-    Ok(())
-}
-
 fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<ExitCode> {
     match command {
         CatalogCommand::Info => {
@@ -500,7 +421,7 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
             emit(None, &text)?;
         }
         CatalogCommand::List { pattern } => {
-            check_action(&pattern).map_err(|message| anyhow!("{pattern}: {message}"))?;
+            check_action(&pattern).map_err(|message| anyhow!("catalog list: {message}"))?;
             let catalog = load_catalog(catalog_path)?;
             let matched = catalog.matching(&Glob::new(&pattern));
             let mut text = String::new();
@@ -521,6 +442,22 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
         } => {
             if !dir.is_dir() {
                 bail!("{}: not a directory", dir.display());
+            }
+            if let Some(source) = &source {
+                if source.chars().any(char::is_control) {
+                    bail!("--source: must be one line of text");
+                }
+            }
+            if let Some(date) = &date {
+                let digits = |r: std::ops::Range<usize>| {
+                    date.get(r)
+                        .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+                };
+                let shaped =
+                    date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
+                if !(shaped && digits(0..4) && digits(5..7) && digits(8..10)) {
+                    bail!("--date: expected YYYY-MM-DD, found `{date}`");
+                }
             }
             let mut catalog = import::import_dir(&dir)?;
             if source.is_some() || date.is_some() {

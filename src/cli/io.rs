@@ -1,0 +1,133 @@
+//! Files, stdin and stdout for the command line: reading inputs as text,
+//! naming places in them, and writing output completely or not at all.
+
+use anyhow::{anyhow, bail, Context, Result};
+use iam_refine::error::{InputError, Location};
+use iam_refine::span;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// Stdout was closed by the reader (`refine ... | head -1`): not an error,
+/// just the end of the run, quietly.
+#[derive(Debug)]
+pub(super) struct ClosedStdout;
+
+impl std::fmt::Display for ClosedStdout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stdout closed")
+    }
+}
+
+impl std::error::Error for ClosedStdout {}
+
+/// An input file's name for messages and its text.
+pub(super) struct Input {
+    pub(super) name: String,
+    pub(super) text: String,
+}
+
+/// Reads `arg` (a path, or `-` for stdin).
+pub(super) fn read_input(arg: &str) -> Result<Input> {
+    if arg == "-" {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .read_to_end(&mut bytes)
+            .context("<stdin>: cannot read")?;
+        return Ok(Input {
+            name: "<stdin>".to_string(),
+            text: into_text("<stdin>", bytes)?,
+        });
+    }
+    let path = Path::new(arg);
+    if path.is_dir() {
+        bail!("{arg}: is a directory: expected a JSON file");
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("{arg}: cannot read"))?;
+    Ok(Input {
+        name: arg.to_string(),
+        text: into_text(arg, bytes)?,
+    })
+}
+
+/// The bytes as UTF-8 text, or an error naming the first bad byte.
+fn into_text(name: &str, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|err| {
+        let at = err.utf8_error().valid_up_to();
+        let (line, column) =
+            span::line_column(std::str::from_utf8(&err.as_bytes()[..at]).unwrap_or(""), at);
+        anyhow!("{name}:{line}:{column}: not UTF-8 text: expected a JSON file")
+    })
+}
+
+/// `FILE[:LINE:COL]: message` for an error in `input`, plus its hint.
+pub(super) fn describe(input: &Input, err: &InputError) -> String {
+    let place = match &err.location {
+        Location::Whole => String::new(),
+        Location::LineColumn(line, column) => format!(":{line}:{column}"),
+        Location::Line(line) => format!(":{line}"),
+        Location::Path(path) => match span::locate(&input.text, path) {
+            Some((line, column)) => format!(":{line}:{column}"),
+            None => String::new(),
+        },
+    };
+    let path = match &err.location {
+        Location::Path(path) if !path.0.is_empty() => format!("{path}: "),
+        _ => String::new(),
+    };
+    let mut text = format!("{}{place}: {path}{}", input.name, err.message);
+    if let Some(hint) = &err.hint {
+        text.push_str("\nhint: ");
+        text.push_str(hint);
+    }
+    text
+}
+
+/// Writes `text` to `path` atomically, or to stdout.
+///
+/// A closed stdout (`refine ... | head -1`) ends the program quietly.
+pub(super) fn emit(path: Option<&Path>, text: &str) -> Result<()> {
+    match path {
+        Some(path) => write_atomic(path, text.as_bytes()),
+        None => {
+            let mut stdout = io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Err(ClosedStdout.into()),
+                other => other.context("<stdout>: cannot write"),
+            }
+        }
+    }
+}
+
+/// Writes a file so that it is either old or new, never partial: a temporary
+/// file in the same directory, flushed to disk, then renamed over the target.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{}: not a file name", path.display()))?;
+    let temp = dir.join(format!(
+        ".{}.refine-{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(err) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(err).with_context(|| format!("{}: cannot write", path.display()));
+    }
+    Ok(())
+}

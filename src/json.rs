@@ -1,0 +1,143 @@
+//! Reading JSON input strictly.
+//!
+//! serde_json accepts an object with the same key twice and keeps the last
+//! value. For a policy that is a trap: `{"Action": "s3:GetObject", "Action":
+//! "s3:*"}` means one thing to this tool and possibly another to whoever
+//! reads the first key, and IAM itself rejects such documents. So every
+//! input is also scanned for repeated keys, and refused with the place of
+//! the second one. A UTF-8 byte-order mark is accepted; an empty file gets
+//! its own message rather than serde_json's "EOF while parsing".
+
+use crate::error::{InputError, Location};
+use crate::span::line_column;
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// Parses `text` as one JSON value, refusing repeated keys. `what` names
+/// the expected content for the empty-file message, e.g. "an IAM policy
+/// document".
+pub fn read(text: &str, what: &str) -> Result<Value, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(InputError::whole(format!("empty file: expected {what}")));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|err| InputError::from_json(&err))?;
+    if let Some((at, key)) = duplicate_key(text) {
+        let (line, column) = line_column(text, at);
+        return Err(InputError {
+            location: Location::LineColumn(line, column),
+            message: format!("duplicate key \"{key}\" in one object: IAM rejects this, and which value counts would be a guess"),
+            hint: Some("remove one of the two".to_string()),
+        });
+    }
+    Ok(value)
+}
+
+/// One open object or array while scanning.
+struct Frame {
+    /// The keys seen so far (`None` for an array).
+    keys: Option<HashSet<String>>,
+    /// In an object: the next string is a key.
+    expect_key: bool,
+}
+
+/// The byte offset and text of the first key that repeats within one
+/// object. `text` must be valid JSON (it is scanned, not checked); the scan
+/// keeps its own stack, so deep nesting cannot overflow the call stack.
+fn duplicate_key(text: &str) -> Option<(usize, String)> {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b'"' => {
+                let end = string_end(bytes, pos);
+                if let Some(frame) = stack.last_mut() {
+                    if let (Some(keys), true) = (frame.keys.as_mut(), frame.expect_key) {
+                        let raw = &text[pos..end];
+                        let key = if raw.contains('\\') {
+                            serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string())
+                        } else {
+                            raw[1..raw.len() - 1].to_string()
+                        };
+                        if !keys.insert(key.clone()) {
+                            return Some((pos, key));
+                        }
+                        frame.expect_key = false;
+                    }
+                }
+                pos = end;
+                continue;
+            }
+            b'{' => stack.push(Frame {
+                keys: Some(HashSet::new()),
+                expect_key: true,
+            }),
+            b'[' => stack.push(Frame {
+                keys: None,
+                expect_key: false,
+            }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => {
+                if let Some(frame) = stack.last_mut() {
+                    frame.expect_key = frame.keys.is_some();
+                }
+            }
+            _ => {}
+        }
+        pos += 1;
+    }
+    None
+}
+
+/// The offset just past the string that starts (with `"`) at `pos`.
+fn string_end(bytes: &[u8], mut pos: usize) -> usize {
+    pos += 1;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b'"' => return pos + 1,
+            b'\\' => pos += 2,
+            _ => pos += 1,
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_are_refused_where_the_second_one_is() {
+        let text = "{\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\",\n    \"Action\": \"s3:*\"}]\n}";
+        let err = read(text, "a policy").unwrap_err();
+        assert_eq!(err.location, Location::LineColumn(3, 5));
+        assert!(err
+            .message
+            .starts_with("duplicate key \"Action\" in one object"));
+    }
+
+    #[test]
+    fn the_same_key_in_different_objects_is_fine() {
+        let text = r#"{"a": {"k": 1}, "b": {"k": [{"k": 2}, {"k": "\"k\""}]}, "k": "a,b"}"#;
+        assert!(read(text, "x").is_ok());
+        assert_eq!(
+            duplicate_key(r#"{"a\u0062": 1, "ab": 2}"#),
+            Some((15, "ab".to_string()))
+        );
+    }
+
+    #[test]
+    fn empty_input_and_a_byte_order_mark() {
+        assert_eq!(
+            read(" \n", "a policy").unwrap_err().message,
+            "empty file: expected a policy"
+        );
+        assert_eq!(
+            read("\u{feff}{\"a\": 1}", "x").unwrap(),
+            serde_json::json!({"a": 1})
+        );
+    }
+}

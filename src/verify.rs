@@ -440,35 +440,40 @@ fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: 
                 used.difference_with(set);
             }
         }
-        let first = used.iter().next();
-        if let Some(id) = first {
-            let name = catalog.full_name(id);
-            let entry = entry_allowing(statement, &name);
-            reasons.push(Reason::new(
-                Kind::UsedDropped,
-                Side::Original,
-                statement,
-                &entry,
-                name,
-            ));
-        }
+        reasons.extend(first_action(
+            catalog,
+            &used,
+            Kind::UsedDropped,
+            Side::Original,
+            statement,
+        ));
     }
     for (statement, _, _) in refined_allowed.iter().filter(|(s, _, _)| !s.has_principal) {
         let mut left = refinable(catalog, statement);
         left.intersect_with(usage.unused);
-        let first = left.iter().next();
-        if let Some(id) = first {
-            let name = catalog.full_name(id);
-            let entry = entry_allowing(statement, &name);
-            reasons.push(Reason::new(
-                Kind::UnusedAllowed,
-                Side::Refined,
-                statement,
-                &entry,
-                name,
-            ));
-        }
+        reasons.extend(first_action(
+            catalog,
+            &left,
+            Kind::UnusedAllowed,
+            Side::Refined,
+            statement,
+        ));
     }
+}
+
+/// A reason about the first action of `set`, if it has one, naming the
+/// statement's entry that allows it.
+fn first_action(
+    catalog: &Catalog,
+    set: &ActionSet,
+    kind: Kind,
+    side: Side,
+    statement: &Statement,
+) -> Option<Reason> {
+    let id = set.iter().next()?;
+    let name = catalog.full_name(id);
+    let entry = entry_allowing(statement, &name);
+    Some(Reason::new(kind, side, statement, &entry, name))
 }
 
 /// The statement's entry that allows `action` (for NotAction, `NotAction`).

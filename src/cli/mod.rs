@@ -79,10 +79,11 @@ enum Command {
     /// Show, search or build action catalogs.
     #[command(subcommand)]
     Catalog(CatalogCommand),
-    /// Prove that a refined policy grants nothing the original did not (as
-    /// glob languages, so also for actions AWS adds later); with findings,
-    /// also that nothing used was dropped and nothing unused is left.
-    /// Prints PASS (exit 0) or FAIL and the reasons (exit 1).
+    /// Prove that a refined policy grants nothing the original did not.
+    ///
+    /// Decided on glob languages, so also for actions AWS adds later; with
+    /// findings, also that nothing used was dropped and nothing unused is
+    /// left. Prints PASS (exit 0), or FAIL and the reasons (exit 1).
     Verify {
         /// The policy before refinement.
         original: String,

@@ -123,6 +123,43 @@ pub struct Policy {
     pub statements: Vec<Statement>,
     /// Whether `Statement` was a lone object rather than an array.
     pub lone_statement: bool,
+    /// Where the document is in the input, and how it is written there.
+    pub source: Source,
+}
+
+/// Where a policy document is in its input file: rewriting the file in
+/// place needs to know whether the document is JSON there or a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Which form the input has.
+    pub form: Form,
+    /// The path of the document in the input (the root for a bare document).
+    pub path: JsonPath,
+    /// How the document is written at that path.
+    pub encoding: Encoding,
+}
+
+/// The accepted input forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// A policy document.
+    Bare,
+    /// `aws iam get-policy-version` output: a managed policy.
+    PolicyVersion,
+    /// `get-role-policy`, `get-user-policy` or `get-group-policy` output:
+    /// an inline policy.
+    PolicyDocument,
+}
+
+/// How a document is written in its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// As JSON.
+    Json,
+    /// As a string holding URL-encoded JSON, as the raw API returns it.
+    UrlEncoded,
+    /// As a string holding JSON.
+    JsonString,
 }
 
 /// What happens to one statement's action element.
@@ -169,19 +206,24 @@ fn normalize(value: &Value) -> Value {
 /// Reads a bare policy document that is already a JSON value, such as a
 /// refined document about to be checked.
 pub fn from_value(document: Value) -> Result<Policy, InputError> {
-    from_document(document, &JsonPath::root())
+    let source = Source {
+        form: Form::Bare,
+        path: JsonPath::root(),
+        encoding: Encoding::Json,
+    };
+    from_document(document, source)
 }
 
 /// Reads a policy from JSON text in any accepted form.
 pub fn parse(text: &str) -> Result<Policy, InputError> {
     let value = json::read(text, "an IAM policy document")?;
-    let (document, path) = unwrap(value)?;
-    from_document(document, &path)
+    let (document, source) = unwrap(value)?;
+    from_document(document, source)
 }
 
 /// Finds the policy document inside the accepted wrappers, decoding it
-/// when it is a URL-encoded string; returns it and its path in the input.
-fn unwrap(value: Value) -> Result<(Value, JsonPath), InputError> {
+/// when it is a string; returns it and where it was.
+fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
     let root = JsonPath::root();
     let Value::Object(mut map) = value else {
         return Err(InputError::whole(format!(
@@ -189,10 +231,10 @@ fn unwrap(value: Value) -> Result<(Value, JsonPath), InputError> {
             kind(&value)
         )));
     };
-    let (inner, path) = if let Some(version) = map.get_mut("PolicyVersion") {
+    let (inner, path, form) = if let Some(version) = map.get_mut("PolicyVersion") {
         let path = root.key("PolicyVersion").key("Document");
         match version.get_mut("Document") {
-            Some(document) => (document.take(), path),
+            Some(document) => (document.take(), path, Form::PolicyVersion),
             None => {
                 return Err(InputError::at(
                     &root.key("PolicyVersion"),
@@ -201,19 +243,46 @@ fn unwrap(value: Value) -> Result<(Value, JsonPath), InputError> {
             }
         }
     } else if let Some(document) = map.get_mut("PolicyDocument") {
-        (document.take(), root.key("PolicyDocument"))
+        (
+            document.take(),
+            root.key("PolicyDocument"),
+            Form::PolicyDocument,
+        )
     } else {
-        return Ok((Value::Object(map), root));
+        let source = Source {
+            form: Form::Bare,
+            path: root,
+            encoding: Encoding::Json,
+        };
+        return Ok((Value::Object(map), source));
     };
     match inner {
-        Value::String(encoded) => Ok((decode_document(&encoded, &path)?, path)),
-        other => Ok((other, path)),
+        Value::String(encoded) => {
+            let (document, encoding) = decode_document(&encoded, &path)?;
+            Ok((
+                document,
+                Source {
+                    form,
+                    path,
+                    encoding,
+                },
+            ))
+        }
+        other => Ok((
+            other,
+            Source {
+                form,
+                path,
+                encoding: Encoding::Json,
+            },
+        )),
     }
 }
 
 /// Decodes a document given as a string: URL-encoded JSON, or plain JSON.
-fn decode_document(encoded: &str, path: &JsonPath) -> Result<Value, InputError> {
-    let decoded = if encoded.trim_start().starts_with('{') {
+pub fn decode_document(encoded: &str, path: &JsonPath) -> Result<(Value, Encoding), InputError> {
+    let plain = encoded.trim_start().starts_with('{');
+    let decoded = if plain {
         encoded.to_string()
     } else {
         percent_decode(encoded).ok_or_else(|| {
@@ -223,8 +292,28 @@ fn decode_document(encoded: &str, path: &JsonPath) -> Result<Value, InputError> 
             )
         })?
     };
-    json::read(&decoded, "an IAM policy document")
-        .map_err(|err| InputError::at(path, format!("the embedded document: {err}")))
+    let document = json::read(&decoded, "an IAM policy document")
+        .map_err(|err| InputError::at(path, format!("the embedded document: {err}")))?;
+    let encoding = if plain {
+        Encoding::JsonString
+    } else {
+        Encoding::UrlEncoded
+    };
+    Ok((document, encoding))
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters,
+/// the inverse of the decoding applied to URL-encoded documents.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3 / 2);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// RFC 3986 percent-decoding (`+` stays `+`); `None` on a bad escape or
@@ -259,7 +348,8 @@ pub fn kind(value: &Value) -> &'static str {
 }
 
 /// Checks a bare policy document and builds its statements.
-fn from_document(document: Value, path: &JsonPath) -> Result<Policy, InputError> {
+fn from_document(document: Value, source: Source) -> Result<Policy, InputError> {
+    let path = &source.path;
     let Value::Object(map) = &document else {
         return Err(InputError::at(
             path,
@@ -307,6 +397,7 @@ fn from_document(document: Value, path: &JsonPath) -> Result<Policy, InputError>
         document,
         statements,
         lone_statement,
+        source,
     })
 }
 

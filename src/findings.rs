@@ -67,34 +67,67 @@ pub struct Resolved {
 const SHAPES: &str = "expected unused-access findings: `aws accessanalyzer get-finding-v2` output (or an array of them), \
                       an array of {\"serviceNamespace\", \"actions\"} objects, or an array of \"service:Action\" strings";
 
-/// Reads findings in any accepted shape.
+/// Findings about one principal (`resource`), or about no named principal
+/// (the shapes without a `resource`), and where they first appear.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The principal's ARN, from the findings' `resource`.
+    pub resource: Option<String>,
+    /// Where the first finding of the group is, for messages.
+    pub path: JsonPath,
+    /// What the findings of the group say.
+    pub findings: Findings,
+}
+
+/// Reads findings in any accepted shape, about exactly one principal (or
+/// none named), as refining one policy needs.
 pub fn parse(text: &str) -> Result<Findings, InputError> {
+    let groups = parse_groups(text)?;
+    let named: Vec<&Group> = groups.iter().filter(|g| g.resource.is_some()).collect();
+    if let [first, second, ..] = named[..] {
+        return Err(InputError::at(
+            &second.path.key("resource"),
+            format!(
+                "findings for more than one principal ({} and {}): what one principal does not use, another may",
+                first.resource.as_deref().unwrap_or_default(),
+                second.resource.as_deref().unwrap_or_default()
+            ),
+        )
+        .with_hint("refine each policy against its own principal's findings, or use `refine account`"));
+    }
+    let mut merged = Findings::default();
+    for group in groups {
+        merged.unused.extend(group.findings.unused);
+        merged.notes.extend(group.findings.notes);
+    }
+    Ok(merged)
+}
+
+/// Reads findings in any accepted shape, grouped by the principal each is
+/// about, in order of first appearance.
+pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
     let value = json::read(text, "unused-access findings").map_err(|err| match err.location {
         Location::Whole => err.with_hint(SHAPES),
         _ => err,
     })?;
     let root = JsonPath::root();
-    let mut findings = Findings::default();
+    let mut groups = Vec::new();
     match &value {
-        Value::Object(map) if is_finding(map) => {
-            let mut principals = Vec::new();
-            finding(&value, &root, &mut findings, &mut principals)?;
-        }
+        Value::Object(map) if is_finding(map) => finding(&value, &root, &mut groups)?,
         Value::Array(items) => {
-            let mut principals: Vec<String> = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 let path = root.index(i);
                 match item {
                     Value::String(entry) => {
                         check_action(entry).map_err(|m| InputError::at(&path, m))?;
-                        findings.unused.push(action_or_pattern(entry));
+                        group(&mut groups, None, &path)
+                            .unused
+                            .push(action_or_pattern(entry));
                     }
                     Value::Object(map) if map.contains_key("serviceNamespace") => {
-                        service_details(item, &path, &mut findings)?;
+                        service_details(item, &path, group(&mut groups, None, &path))?;
                     }
-                    Value::Object(map) if is_finding(map) => {
-                        finding(item, &path, &mut findings, &mut principals)?
-                    }
+                    Value::Object(map) if is_finding(map) => finding(item, &path, &mut groups)?,
                     other => {
                         return Err(InputError::at(
                             &path,
@@ -111,7 +144,30 @@ pub fn parse(text: &str) -> Result<Findings, InputError> {
             )
         }
     }
-    Ok(findings)
+    Ok(groups)
+}
+
+/// The group for `resource`, created at `path` if it is new.
+fn group<'a>(
+    groups: &'a mut Vec<Group>,
+    resource: Option<&str>,
+    path: &JsonPath,
+) -> &'a mut Findings {
+    let at = match groups
+        .iter()
+        .position(|g| g.resource.as_deref() == resource)
+    {
+        Some(at) => at,
+        None => {
+            groups.push(Group {
+                resource: resource.map(str::to_string),
+                path: path.clone(),
+                findings: Findings::default(),
+            });
+            groups.len() - 1
+        }
+    };
+    &mut groups[at].findings
 }
 
 /// Whether an object looks like get-finding-v2 output.
@@ -120,29 +176,13 @@ fn is_finding(map: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// Reads one get-finding-v2 output.
-fn finding(
-    value: &Value,
-    path: &JsonPath,
-    findings: &mut Findings,
-    principals: &mut Vec<String>,
-) -> Result<(), InputError> {
+fn finding(value: &Value, path: &JsonPath, groups: &mut Vec<Group>) -> Result<(), InputError> {
     let label = match value["id"].as_str() {
         Some(id) => format!("finding {id}"),
         None if path.0.is_empty() => "the finding".to_string(),
         None => format!("the finding at {path}"),
     };
-    if let Some(resource) = value["resource"].as_str() {
-        if !principals.iter().any(|p| p == resource) {
-            principals.push(resource.to_string());
-        }
-        if principals.len() > 1 {
-            return Err(InputError::at(&path.key("resource"), format!(
-                "findings for more than one principal ({} and {resource}): what one principal does not use, another may",
-                principals[0]
-            ))
-            .with_hint("refine each policy against its own principal's findings"));
-        }
-    }
+    let findings = group(groups, value["resource"].as_str(), path);
     match value["status"].as_str() {
         None | Some("ACTIVE") => {}
         Some(status) => {
@@ -290,31 +330,47 @@ impl Findings {
     /// catalog is older than the findings; refinement then keeps them out of
     /// every prefix it writes.
     pub fn resolve(&self, catalog: &Catalog) -> Resolved {
+        let missing = self.missing_actions(catalog);
         let mut warnings = Vec::new();
+        let catalog = if missing.is_empty() {
+            catalog.clone()
+        } else {
+            warnings.push(missing_warning(&missing));
+            catalog.with_actions(&missing)
+        };
+        let (unused, more) = self.unused_in(&catalog);
+        warnings.extend(more);
+        Resolved {
+            catalog,
+            unused,
+            warnings,
+        }
+    }
+
+    /// The unused actions the findings name that `catalog` does not know.
+    pub fn missing_actions(&self, catalog: &Catalog) -> Vec<(String, String)> {
         let mut missing: Vec<(String, String)> = Vec::new();
         for unused in &self.unused {
             if let Unused::Action { service, name } = unused {
-                if catalog.find(service, name).is_none()
-                    && !missing
-                        .iter()
-                        .any(|(s, n)| s == service && n.eq_ignore_ascii_case(name))
-                {
+                let known = catalog.find(service, name).is_some();
+                let listed = missing
+                    .iter()
+                    .any(|(s, n)| s == service && n.eq_ignore_ascii_case(name));
+                if !known && !listed {
                     missing.push((service.clone(), name.clone()));
                 }
             }
         }
-        let catalog = if missing.is_empty() {
-            catalog.clone()
-        } else {
-            let names: Vec<String> = missing.iter().map(|(s, n)| format!("{s}:{n}")).collect();
-            warnings.push(format!(
-                "{} unused action{} not in the catalog ({}): the catalog is older than the findings; treated as real actions",
-                names.len(),
-                if names.len() == 1 { " is" } else { "s are" },
-                abbreviate(&names)
-            ));
-            catalog.with_actions(&missing)
-        };
+        missing
+    }
+
+    /// The unused set over a catalog that already holds every action the
+    /// findings name (see [`Findings::missing_actions`]; one not there is
+    /// left out), with warnings about services and patterns it does not
+    /// know. Unlike [`Findings::resolve`] this never copies the catalog, so
+    /// an account's worth of principals can share one.
+    pub fn unused_in(&self, catalog: &Catalog) -> (ActionSet, Vec<String>) {
+        let mut warnings = Vec::new();
         let mut set = catalog.empty_set();
         for unused in &self.unused {
             match unused {
@@ -326,11 +382,9 @@ impl Findings {
                     )),
                 },
                 Unused::Action { service, name } => {
-                    set.insert(
-                        catalog
-                            .find(service, name)
-                            .expect("added to the catalog above"),
-                    );
+                    if let Some(id) = catalog.find(service, name) {
+                        set.insert(id);
+                    }
                 }
                 Unused::Pattern(glob) => {
                     let matched = catalog.matching(glob);
@@ -343,12 +397,19 @@ impl Findings {
                 }
             }
         }
-        Resolved {
-            catalog,
-            unused: set,
-            warnings,
-        }
+        (set, warnings)
     }
+}
+
+/// The warning for unused actions the catalog does not know.
+pub fn missing_warning(missing: &[(String, String)]) -> String {
+    let names: Vec<String> = missing.iter().map(|(s, n)| format!("{s}:{n}")).collect();
+    format!(
+        "{} unused action{} not in the catalog ({}): the catalog is older than the findings; treated as real actions",
+        names.len(),
+        if names.len() == 1 { " is" } else { "s are" },
+        abbreviate(&names)
+    )
 }
 
 /// At most five names, then "and N more".

@@ -22,15 +22,25 @@ pub fn read(text: &str, what: &str) -> Result<Value, InputError> {
         return Err(InputError::whole(format!("empty file: expected {what}")));
     }
     let value: Value = serde_json::from_str(text).map_err(|err| InputError::from_json(&err))?;
-    if let Some((at, key)) = duplicate_key(text) {
-        let (line, column) = line_column(text, at);
-        return Err(InputError {
-            location: Location::LineColumn(line, column),
-            message: format!("duplicate key \"{key}\" in one object: IAM rejects this, and which value counts would be a guess"),
-            hint: Some("remove one of the two".to_string()),
-        });
-    }
+    check_duplicate_keys(text)?;
     Ok(value)
+}
+
+/// Refuses a repeated key in any one object of `text`, which must be valid
+/// JSON, at the place of the second one. For inputs read into typed
+/// structures rather than by [`read`].
+pub fn check_duplicate_keys(text: &str) -> Result<(), InputError> {
+    match duplicate_key(text) {
+        None => Ok(()),
+        Some((at, key)) => {
+            let (line, column) = line_column(text, at);
+            Err(InputError {
+                location: Location::LineColumn(line, column),
+                message: format!("duplicate key \"{key}\" in one object: IAM rejects this, and which value counts would be a guess"),
+                hint: Some("remove one of the two".to_string()),
+            })
+        }
+    }
 }
 
 /// One open object or array while scanning.

@@ -13,6 +13,7 @@
 //! The binary `refine` (src/main.rs and its `cli` module) only reads arguments and
 //! files, calls these, and prints.
 
+pub mod account;
 pub mod catalog;
 pub mod cover;
 pub mod diff;
@@ -22,6 +23,8 @@ pub mod json;
 pub mod pattern;
 pub mod policy;
 pub mod refine;
+pub mod rewrite;
+pub mod size;
 pub mod span;
 pub mod verify;
 pub mod words;

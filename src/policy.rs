@@ -147,8 +147,21 @@ pub enum Form {
     /// `aws iam get-policy-version` output: a managed policy.
     PolicyVersion,
     /// `get-role-policy`, `get-user-policy` or `get-group-policy` output:
-    /// an inline policy.
-    PolicyDocument,
+    /// an inline policy of that kind of principal, when the output names it
+    /// (`RoleName`, `UserName`, `GroupName`).
+    PolicyDocument(Option<Owner>),
+}
+
+/// The kind of principal an inline policy belongs to; IAM limits the size
+/// of all inline policies of one principal by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// A role.
+    Role,
+    /// A user.
+    User,
+    /// A group.
+    Group,
 }
 
 /// How a document is written in its input.
@@ -242,11 +255,24 @@ fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
                 ))
             }
         }
-    } else if let Some(document) = map.get_mut("PolicyDocument") {
+    } else if map.contains_key("PolicyDocument") {
+        let owner = if map.contains_key("RoleName") {
+            Some(Owner::Role)
+        } else if map.contains_key("UserName") {
+            Some(Owner::User)
+        } else if map.contains_key("GroupName") {
+            Some(Owner::Group)
+        } else {
+            None
+        };
+        let document = map
+            .get_mut("PolicyDocument")
+            .map(Value::take)
+            .unwrap_or_default();
         (
-            document.take(),
+            document,
             root.key("PolicyDocument"),
-            Form::PolicyDocument,
+            Form::PolicyDocument(owner),
         )
     } else {
         let source = Source {

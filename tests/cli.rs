@@ -94,8 +94,8 @@ fn both_inputs_from_stdin_is_refused() {
 fn a_directory_where_a_file_is_expected_is_named() {
     let dir = tempfile::tempdir().unwrap();
     refine()
+        .arg(seed("policy.json"))
         .arg(dir.path())
-        .arg(seed("findings.json"))
         .assert()
         .code(2)
         .stdout("")

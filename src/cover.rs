@@ -41,14 +41,16 @@ pub fn cover(
     bound: Option<&Glob>,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let mut service_cache: Option<(&str, Cache)> = None;
+    let mut cache = Cache::default();
     for id in targets.iter() {
         let service = catalog.service_of(id);
-        if service_cache.as_ref().is_none_or(|(s, _)| *s != service) {
-            service_cache = Some((service, Cache::default()));
+        if cache.service != service {
+            cache = Cache {
+                service,
+                ..Cache::default()
+            };
         }
-        let (_, cache) = service_cache.as_mut().expect("set above");
-        if let Some(entry) = entry_for(catalog, id, safe, bound, cache) {
+        if let Some(entry) = entry_for(catalog, id, safe, bound, &mut cache) {
             out.push(entry);
         }
     }
@@ -56,58 +58,66 @@ pub fn cover(
 }
 
 /// Per-service memo of prefix decisions: `Get` is tried for every `Get…`
-/// action of a service, and its answer does not change.
+/// action of a service, and its answer does not change. Keys borrow the
+/// catalog's names, so a lookup allocates nothing.
 #[derive(Default)]
-struct Cache {
-    decisions: HashMap<String, Decision>,
-    whole_service_done: bool,
+struct Cache<'c> {
+    service: &'c str,
+    decisions: HashMap<&'c str, Decision>,
 }
 
 /// What a prefix tried for one action turned out to be.
-#[derive(Clone)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Decision {
     Unsafe,
-    /// Safe, and this is the entry to write.
-    Entry(String),
+    /// Safe, and its entry is not written yet.
+    Safe,
+    /// Safe, and its entry is already written.
+    Written,
 }
 
 /// The entry covering one target: its shortest safe prefix, or its name.
-/// `None` when the whole service was already written as `svc:*`.
-fn entry_for(
-    catalog: &Catalog,
+/// `None` when that prefix's entry was already written for another target.
+fn entry_for<'c>(
+    catalog: &'c Catalog,
     id: ActionId,
     safe: &ActionSet,
     bound: Option<&Glob>,
-    cache: &mut Cache,
+    cache: &mut Cache<'c>,
 ) -> Option<String> {
     let service = catalog.service_of(id);
     let name = catalog.name(id);
     let ends = std::iter::once(0).chain(words::word_ends(name));
     for end in ends {
         let prefix = &name[..end];
-        let key = prefix.to_ascii_lowercase();
-        let decision = match cache.decisions.get(&key) {
-            Some(decision) => decision.clone(),
-            None => {
-                let decision = decide(catalog, service, prefix, safe, bound);
-                cache.decisions.insert(key, decision.clone());
-                decision
+        let decision = *cache
+            .decisions
+            .entry(prefix)
+            .or_insert_with(|| decide(catalog, service, prefix, safe, bound));
+        match decision {
+            Decision::Unsafe => continue,
+            Decision::Written => return None,
+            Decision::Safe => {
+                cache.decisions.insert(prefix, Decision::Written);
+                return Some(entry(catalog, service, prefix));
             }
-        };
-        if let Decision::Entry(entry) = decision {
-            if end == 0 {
-                if cache.whole_service_done {
-                    return None;
-                }
-                cache.whole_service_done = true;
-            }
-            return Some(entry);
         }
     }
     Some(format!("{service}:{name}"))
 }
 
-/// Whether `prefix` is safe in `service`, and the entry it gives.
+/// The entry for a safe prefix: `svc:Prefix*`, or the action's name when the
+/// prefix (other than the empty one) matches a single action.
+fn entry(catalog: &Catalog, service: &str, prefix: &str) -> String {
+    if let Some(range) = catalog.prefix_range(service, prefix) {
+        if range.len() == 1 && !prefix.is_empty() {
+            return catalog.full_name(ActionId(range.start));
+        }
+    }
+    format!("{service}:{prefix}*")
+}
+
+/// Whether `prefix` is safe in `service` (see the module documentation).
 fn decide(
     catalog: &Catalog,
     service: &str,
@@ -121,8 +131,8 @@ fn decide(
     if range.is_empty() || !safe.contains_range(range.start, range.end) {
         return Decision::Unsafe;
     }
-    let star = format!("{service}:{prefix}*");
     if let Some(bound) = bound {
+        let star = format!("{service}:{prefix}*");
         let within = match bound.prefix_star() {
             Some(literal) => starts_with_ignore_case(&star, literal),
             None => pattern::contains(bound, &Glob::new(&star)),
@@ -131,13 +141,7 @@ fn decide(
             return Decision::Unsafe;
         }
     }
-    // One action: its name, which allows nothing AWS adds later. The whole
-    // service is written `svc:*` even then, as one entry per service.
-    if range.len() == 1 && !prefix.is_empty() {
-        Decision::Entry(catalog.full_name(ActionId(range.start)))
-    } else {
-        Decision::Entry(star)
-    }
+    Decision::Safe
 }
 
 /// Sorts entries ignoring case and drops any entry another one covers.

@@ -246,28 +246,45 @@ impl Run<'_> {
 /// Drops every entry that another entry covers, as glob languages; of
 /// entries with equal languages the first stays.
 ///
-/// Only entries that could overlap are compared: two entries with different
-/// literal service prefixes never do.
+/// Cheap cases first, since a refined statement can hold hundreds of
+/// entries: a literal is covered by an equal literal (ignoring case) or by a
+/// pattern that matches it, never the other way round; only patterns are
+/// compared with each other as languages, and only when their literal
+/// service prefixes allow an overlap.
 fn drop_covered(entries: Vec<String>) -> Vec<String> {
     let globs: Vec<Glob> = entries.iter().map(|e| Glob::new(e)).collect();
-    let service = |g: &Glob| g.literal_service().map(str::to_ascii_lowercase);
-    let services: Vec<Option<String>> = globs.iter().map(service).collect();
+    let services: Vec<Option<String>> = globs
+        .iter()
+        .map(|g| g.literal_service().map(str::to_ascii_lowercase))
+        .collect();
     let may_overlap = |i: usize, j: usize| match (&services[i], &services[j]) {
         (Some(a), Some(b)) => a == b,
         _ => true,
     };
-    let covered = |i: usize| {
-        (0..globs.len()).any(|j| {
-            j != i
-                && may_overlap(i, j)
-                && pattern::contains(&globs[j], &globs[i])
-                && (j < i || !pattern::contains(&globs[i], &globs[j]))
-        })
-    };
-    (0..entries.len())
-        .filter(|&i| !covered(i))
-        .map(|i| entries[i].clone())
-        .collect()
+    let patterns: Vec<usize> = (0..globs.len())
+        .filter(|&i| !globs[i].is_literal())
+        .collect();
+    let mut literals = std::collections::HashSet::new();
+    let mut kept = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        let covered = if globs[i].is_literal() {
+            patterns
+                .iter()
+                .any(|&j| may_overlap(i, j) && globs[j].matches(&entry))
+                || !literals.insert(entry.to_ascii_lowercase())
+        } else {
+            patterns.iter().any(|&j| {
+                j != i
+                    && may_overlap(i, j)
+                    && pattern::contains(&globs[j], &globs[i])
+                    && (j < i || !pattern::contains(&globs[i], &globs[j]))
+            })
+        };
+        if !covered {
+            kept.push(entry);
+        }
+    }
+    kept
 }
 
 #[cfg(test)]

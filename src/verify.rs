@@ -289,10 +289,7 @@ fn check_no_new_access(
     let failure = if refined.key == ActionKey::Action
         && candidates.iter().all(|c| c.key == ActionKey::Action)
     {
-        let bound: Vec<Glob> = candidates
-            .iter()
-            .flat_map(|c| c.entries.iter().cloned())
-            .collect();
+        let bound: Vec<&Glob> = candidates.iter().flat_map(|c| &c.entries).collect();
         action_in_actions(refined, &bound).err()
     } else {
         // Mixed kinds: the refined statement must fit inside one of them.
@@ -334,7 +331,9 @@ fn contained(refined: &Statement, original: &Statement) -> Result<(), Failure> {
     let undecided =
         |entry: &str, err: TooComplex| (Kind::Undecided, entry.to_string(), err.to_string());
     match (refined.key, original.key) {
-        (ActionKey::Action, ActionKey::Action) => action_in_actions(refined, &original.entries),
+        (ActionKey::Action, ActionKey::Action) => {
+            action_in_actions(refined, &original.entries.iter().collect::<Vec<_>>())
+        }
         (ActionKey::Action, ActionKey::NotAction) => {
             for r in &refined.entries {
                 for n in &original.entries {
@@ -376,12 +375,13 @@ fn contained(refined: &Statement, original: &Statement) -> Result<(), Failure> {
 /// Each Action entry of `refined` inside the union of `bound`: a pairwise
 /// fast path first (nearly every refined entry sits inside one original
 /// entry), the exact union search only when that fails.
-fn action_in_actions(refined: &Statement, bound: &[Glob]) -> Result<(), Failure> {
+fn action_in_actions(refined: &Statement, bound: &[&Glob]) -> Result<(), Failure> {
     for entry in &refined.entries {
         if bound.iter().any(|outer| pattern::contains(outer, entry)) {
             continue;
         }
-        match action_witness(&[entry], bound) {
+        let owned: Vec<Glob> = bound.iter().map(|g| (*g).clone()).collect();
+        match action_witness(&[entry], &owned) {
             Ok(None) => {}
             Ok(Some(w)) => return Err((Kind::NewAccess, entry.as_str().to_string(), w)),
             Err(err) => return Err((Kind::Undecided, entry.as_str().to_string(), err.to_string())),
@@ -394,7 +394,7 @@ fn action_in_actions(refined: &Statement, bound: &[Glob]) -> Result<(), Failure>
 fn allowed(catalog: &Catalog, statement: &Statement) -> ActionSet {
     let mut listed = catalog.empty_set();
     for glob in &statement.entries {
-        listed.union_with(&catalog.matching(glob));
+        catalog.add_matching(glob, &mut listed);
     }
     match statement.key {
         ActionKey::Action => listed,
@@ -406,36 +406,48 @@ fn allowed(catalog: &Catalog, statement: &Statement) -> ActionSet {
     }
 }
 
-/// The catalog actions a statement allows through entries refinement can
-/// act on: an `Action` entry that matches only actions the catalog does not
-/// know (added for the run from the findings) is kept as written by
-/// refinement, since what else it grants is unknown, so completeness does
-/// not count it.
-fn refinable(catalog: &Catalog, statement: &Statement) -> ActionSet {
-    if statement.key == ActionKey::NotAction {
-        return allowed(catalog, statement);
+/// The catalog actions a statement allows, and those of them it allows
+/// through entries refinement can act on: an `Action` entry that matches
+/// only actions the catalog does not know (added for the run from the
+/// findings) is kept as written by refinement, since what else it grants
+/// is unknown, so completeness does not count it. One pass of matching.
+fn allowed_and_refinable(catalog: &Catalog, statement: &Statement) -> (ActionSet, ActionSet) {
+    if statement.key == ActionKey::NotAction || catalog.added().is_empty() {
+        let all = allowed(catalog, statement);
+        return (all.clone(), all);
     }
-    let mut set = catalog.empty_set();
+    let (mut all, mut refinable) = (catalog.empty_set(), catalog.empty_set());
     for glob in &statement.entries {
         let matched = catalog.matching(glob);
         if !matched.is_subset(catalog.added()) {
-            set.union_with(&matched);
+            refinable.union_with(&matched);
         }
+        all.union_with(&matched);
     }
-    set
+    (all, refinable)
 }
 
 /// The checks over the catalog: nothing used dropped, nothing unused left.
 fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: &mut Vec<Reason>) {
     let catalog = usage.catalog;
-    let refined_allowed: Vec<(&Statement, &Value, ActionSet)> = refined
+    let refined_allowed: Vec<(&Statement, &Value, ActionSet, ActionSet)> = refined
         .allows()
-        .map(|(s, c)| (s, c, allowed(catalog, s)))
+        .map(|(s, c)| {
+            let (all, refinable) = allowed_and_refinable(catalog, s);
+            (s, c, all, refinable)
+        })
         .collect();
     for (statement, context) in original.allows() {
+        // A statement that is still there, unchanged, keeps what it allowed.
+        let kept = refined_allowed
+            .iter()
+            .any(|(r, c, _, _)| *c == context && same_actions(statement, r));
+        if kept {
+            continue;
+        }
         let mut used = allowed(catalog, statement);
         used.difference_with(usage.unused);
-        for (_, other, set) in &refined_allowed {
+        for (_, other, set, _) in &refined_allowed {
             if *other == context {
                 used.difference_with(set);
             }
@@ -448,8 +460,8 @@ fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: 
             statement,
         ));
     }
-    for (statement, _, _) in refined_allowed.iter().filter(|(s, _, _)| !s.has_principal) {
-        let mut left = refinable(catalog, statement);
+    for (statement, _, _, refinable) in refined_allowed.iter().filter(|r| !r.0.has_principal) {
+        let mut left = refinable.clone();
         left.intersect_with(usage.unused);
         reasons.extend(first_action(
             catalog,

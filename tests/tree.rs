@@ -151,6 +151,23 @@ fn in_place_keeps_style_and_leaves_unchanged_files_alone() {
 }
 
 #[test]
+fn in_place_keeps_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, root) = tree_copy();
+    let seed = root.join("policies/seed.json");
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o600)).unwrap();
+    refine(
+        &root,
+        &["policies/seed.json", "findings.json", "--in-place"],
+    );
+    assert!(read(&seed).contains("s3:GetObject*"));
+    assert_eq!(
+        std::fs::metadata(&seed).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
 fn following_links_reports_the_loop_and_the_linked_file() {
     let (_dir, root) = tree_copy();
     let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "--follow"]);

@@ -26,7 +26,7 @@
 pub mod details;
 pub mod report;
 
-use crate::catalog::{ActionSet, Catalog};
+use crate::catalog::{ActionId, ActionSet, Catalog};
 use crate::error::InputError;
 use crate::findings::{self, Findings};
 use crate::policy::{Edit, Owner, Policy};
@@ -35,6 +35,7 @@ use crate::size;
 use crate::verify::{verify, Usage};
 use details::{Attached, Details, Inline};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// What kind of policy a [`Record`] is about.
@@ -120,15 +121,60 @@ pub struct Record {
     pub size: Size,
 }
 
-/// The result of refining an account.
+/// What refining an account says besides its records.
 #[derive(Debug, Default)]
-pub struct Outcome {
-    /// One record per policy (per attachment for AWS-managed policies).
-    pub records: Vec<Record>,
+pub struct Summary {
     /// Things left alone, and why.
     pub notes: Vec<String>,
     /// Things to look at: unknown actions, policies over their size limit.
     pub warnings: Vec<String>,
+}
+
+/// Where finished records go: to the caller's sink, one at a time, so that
+/// an account's records never all sit in memory at once.
+struct Out<'s> {
+    sink: &'s mut dyn FnMut(Record) -> Result<(), InputError>,
+    summary: Summary,
+}
+
+impl Out<'_> {
+    fn record(&mut self, record: Record) -> Result<(), InputError> {
+        if record.size.over() {
+            self.summary.warnings.push(over_limit_warning(&record));
+        }
+        (self.sink)(record)
+    }
+}
+
+/// A principal's unused actions, kept small: an account has thousands of
+/// principals, and most leave a few actions unused, so a list of ids is far
+/// smaller than a bitset of the whole catalog.
+enum Unused {
+    /// Every action.
+    All,
+    /// These actions.
+    Ids(Vec<ActionId>),
+}
+
+impl Unused {
+    fn from_set(catalog: &Catalog, set: &ActionSet) -> Unused {
+        if set.len() == catalog.len() {
+            Unused::All
+        } else {
+            Unused::Ids(set.iter().collect())
+        }
+    }
+
+    fn to_set(&self, catalog: &Catalog) -> ActionSet {
+        match self {
+            Unused::All => ActionSet::full(catalog.len()),
+            Unused::Ids(ids) => {
+                let mut set = catalog.empty_set();
+                ids.iter().for_each(|&id| set.insert(id));
+                set
+            }
+        }
+    }
 }
 
 /// A principal or group, its policies, and the actions it does not use.
@@ -137,7 +183,7 @@ struct Holder<'a> {
     owner: Owner,
     /// For groups, the members' ARNs; for roles and users, themselves.
     principals: Vec<&'a str>,
-    unused: ActionSet,
+    unused: Unused,
     inline: &'a [Inline<'a>],
     attached: &'a [Attached],
 }
@@ -153,23 +199,24 @@ struct Holder<'a> {
 /// about no named principal, or a policy document that does not read.
 pub fn refine_account(
     details_text: &str,
-    groups: &[findings::Group],
+    groups: Vec<findings::Group>,
     catalog: &Catalog,
     only: Option<&str>,
-) -> Result<Outcome, InputError> {
+    sink: &mut dyn FnMut(Record) -> Result<(), InputError>,
+) -> Result<Summary, InputError> {
     let details = details::parse(details_text)?;
-    let mut outcome = Outcome::default();
+    let mut outcome = Summary::default();
     let by_principal = findings_by_principal(groups, &details, &mut outcome)?;
     let catalog = extended(catalog, &by_principal, &mut outcome);
-    let unused_of = |arn: &str, outcome: &mut Outcome| match by_principal.get(arn) {
+    let unused_of = |arn: &str, outcome: &mut Summary| match by_principal.get(arn) {
         Some(findings) => {
             let (set, warnings) = findings.unused_in(&catalog);
             outcome
                 .warnings
                 .extend(warnings.into_iter().map(|w| format!("{arn}: {w}")));
-            set
+            Unused::from_set(&catalog, &set)
         }
-        None => catalog.empty_set(),
+        None => Unused::Ids(Vec::new()),
     };
     let mut holders: Vec<Holder> = Vec::new();
     for role in &details.role_detail_list {
@@ -203,7 +250,7 @@ pub fn refine_account(
             .filter(|(user, _)| user.group_list.contains(&group.group_name))
             .map(|(_, holder)| holder)
             .collect();
-        let unused = intersection(&catalog, &members);
+        let unused = Unused::from_set(&catalog, &intersection(&catalog, &members));
         let principals = members.iter().map(|h| h.arn).collect();
         holders.push(Holder {
             arn: &group.arn,
@@ -215,10 +262,14 @@ pub fn refine_account(
         });
     }
     let context = Context { catalog: &catalog };
+    let mut out = Out {
+        sink,
+        summary: outcome,
+    };
     match only {
         None => {
-            context.inline_policies(&holders, &mut outcome)?;
-            context.managed_policies(&details, &holders, &mut outcome)?;
+            context.inline_policies(&holders, &mut out)?;
+            context.managed_policies(&details, &holders, &mut out)?;
         }
         Some(arn) => {
             let holder = holders
@@ -229,16 +280,11 @@ pub fn refine_account(
                         "{arn}: no such role or user in the authorization details"
                     ))
                 })?;
-            context.inline_policies(std::slice::from_ref(holder), &mut outcome)?;
-            context.attached_to_one(&details, holder, &mut outcome)?;
+            context.inline_policies(std::slice::from_ref(holder), &mut out)?;
+            context.attached_to_one(&details, holder, &mut out)?;
         }
     }
-    for record in &outcome.records {
-        if record.size.over() {
-            outcome.warnings.push(over_limit_warning(record));
-        }
-    }
-    Ok(outcome)
+    Ok(out.summary)
 }
 
 /// The actions unused by every holder in `holders` (everything when the
@@ -246,49 +292,56 @@ pub fn refine_account(
 fn intersection(catalog: &Catalog, holders: &[&Holder]) -> ActionSet {
     let mut set = ActionSet::full(catalog.len());
     for holder in holders {
-        set.intersect_with(&holder.unused);
+        if let Unused::Ids(_) = holder.unused {
+            set.intersect_with(&holder.unused.to_set(catalog));
+        }
     }
     set
 }
 
 /// The findings of each principal the details list, merged by ARN.
-fn findings_by_principal<'g>(
-    groups: &'g [findings::Group],
+fn findings_by_principal(
+    groups: Vec<findings::Group>,
     details: &Details,
-    outcome: &mut Outcome,
-) -> Result<HashMap<&'g str, Findings>, InputError> {
-    let known = |arn: &str| {
-        details.role_detail_list.iter().any(|r| r.arn == arn)
-            || details.user_detail_list.iter().any(|u| u.arn == arn)
-    };
-    let mut by_principal: HashMap<&str, Findings> = HashMap::new();
+    outcome: &mut Summary,
+) -> Result<HashMap<String, Findings>, InputError> {
+    let known: std::collections::HashSet<&str> = details
+        .role_detail_list
+        .iter()
+        .map(|r| r.arn.as_str())
+        .chain(details.user_detail_list.iter().map(|u| u.arn.as_str()))
+        .collect();
+    let mut by_principal: HashMap<String, Findings> = HashMap::new();
     for group in groups {
-        let Some(arn) = group.resource.as_deref() else {
+        let Some(arn) = group.resource else {
             return Err(InputError::at(&group.path, "findings without a `resource`: in an account, each finding must name its principal")
                 .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`"));
         };
         outcome
             .notes
             .extend(group.findings.notes.iter().map(|n| format!("{arn}: {n}")));
-        if !known(arn) {
+        if !known.contains(arn.as_str()) {
             outcome.notes.push(format!(
                 "findings for {arn}, which the authorization details do not list: ignored"
             ));
             continue;
         }
-        let entry = by_principal.entry(arn).or_default();
-        entry.unused.extend(group.findings.unused.iter().cloned());
+        by_principal
+            .entry(arn)
+            .or_default()
+            .unused
+            .extend(group.findings.unused);
     }
     Ok(by_principal)
 }
 
 /// The catalog, extended once by every unused action any principal's
 /// findings name and it does not know.
-fn extended(
-    catalog: &Catalog,
-    by_principal: &HashMap<&str, Findings>,
-    outcome: &mut Outcome,
-) -> Catalog {
+fn extended<'c>(
+    catalog: &'c Catalog,
+    by_principal: &HashMap<String, Findings>,
+    outcome: &mut Summary,
+) -> Cow<'c, Catalog> {
     let mut missing: Vec<(String, String)> = Vec::new();
     for findings in by_principal.values() {
         for action in findings.missing_actions(catalog) {
@@ -298,11 +351,11 @@ fn extended(
         }
     }
     if missing.is_empty() {
-        return catalog.clone();
+        return Cow::Borrowed(catalog);
     }
     missing.sort();
     outcome.warnings.push(findings::missing_warning(&missing));
-    catalog.with_actions(&missing)
+    Cow::Owned(catalog.with_actions(&missing))
 }
 
 /// What every refinement of one account shares.
@@ -325,24 +378,28 @@ struct Job<'a> {
 impl Context<'_> {
     /// Refines every inline policy, principal by principal, so that each
     /// principal's inline total can be held against its limit.
-    fn inline_policies(&self, holders: &[Holder], outcome: &mut Outcome) -> Result<(), InputError> {
+    fn inline_policies(&self, holders: &[Holder], out: &mut Out) -> Result<(), InputError> {
         for holder in holders {
-            let first = outcome.records.len();
-            self.inline_list(holder, holder.inline, outcome)?;
-            let total: usize = outcome.records[first..].iter().map(|r| r.size.after).sum();
-            for record in &mut outcome.records[first..] {
+            let mut records = self.inline_list(holder, holder.inline, &mut out.summary)?;
+            let total: usize = records.iter().map(|r| r.size.after).sum();
+            for mut record in records.drain(..) {
                 record.size.counted = total;
+                out.record(record)?;
             }
         }
         Ok(())
     }
 
+    /// One holder's inline policies, refined; its records are sent together
+    /// once their total size is known.
     fn inline_list(
         &self,
         holder: &Holder,
         list: &[Inline],
-        outcome: &mut Outcome,
-    ) -> Result<(), InputError> {
+        summary: &mut Summary,
+    ) -> Result<Vec<Record>, InputError> {
+        let mut records = Vec::with_capacity(list.len());
+        let unused = holder.unused.to_set(self.catalog);
         let kind = match holder.owner {
             Owner::Role => Kind::InlineRole,
             Owner::User => Kind::InlineUser,
@@ -360,18 +417,18 @@ impl Context<'_> {
                 document: inline.policy_document,
             };
             let unused = if holder.principals.is_empty() {
-                outcome.notes.push(format!(
+                summary.notes.push(format!(
                     "{}: group without members: its inline policy {} is left as it is",
                     holder.arn, inline.policy_name
                 ));
                 self.catalog.empty_set()
             } else {
-                holder.unused.clone()
+                unused.clone()
             };
             let limit = size::inline_limit(holder.owner);
-            outcome.records.push(self.refine_job(&job, &unused, limit)?);
+            records.push(self.refine_job(&job, &unused, limit)?);
         }
-        Ok(())
+        Ok(records)
     }
 
     /// Refines customer-managed policies against everyone they reach, and
@@ -380,7 +437,7 @@ impl Context<'_> {
         &self,
         details: &Details,
         holders: &[Holder],
-        outcome: &mut Outcome,
+        out: &mut Out,
     ) -> Result<(), InputError> {
         let mut attachments: HashMap<&str, Vec<&Holder>> = HashMap::new();
         for holder in holders {
@@ -398,7 +455,7 @@ impl Context<'_> {
             .collect();
         for policy in &details.policies {
             let Some(document) = policy.default_document() else {
-                outcome.notes.push(format!(
+                out.summary.notes.push(format!(
                     "{}: no default version in the input: left as it is",
                     policy.arn
                 ));
@@ -410,7 +467,7 @@ impl Context<'_> {
             if policy.is_aws_managed() {
                 for target in targets {
                     if target.principals.is_empty() {
-                        outcome.notes.push(format!(
+                        out.summary.notes.push(format!(
                             "{}: attached to {}, a group without members: left as it is",
                             policy.arn, target.arn
                         ));
@@ -426,9 +483,8 @@ impl Context<'_> {
                         updated_at: policy.update_date.as_deref(),
                         document,
                     };
-                    outcome
-                        .records
-                        .push(self.refine_job(&job, &target.unused, size::MANAGED)?);
+                    let unused = target.unused.to_set(self.catalog);
+                    out.record(self.refine_job(&job, &unused, size::MANAGED)?)?;
                 }
                 continue;
             }
@@ -439,7 +495,7 @@ impl Context<'_> {
             principals.sort_unstable();
             principals.dedup();
             let unused = if principals.is_empty() {
-                outcome.notes.push(format!(
+                out.summary.notes.push(format!(
                     "{}: attached to no principal: left as it is",
                     policy.arn
                 ));
@@ -461,9 +517,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
             };
-            outcome
-                .records
-                .push(self.refine_job(&job, &unused, size::MANAGED)?);
+            out.record(self.refine_job(&job, &unused, size::MANAGED)?)?;
         }
         Ok(())
     }
@@ -474,8 +528,9 @@ impl Context<'_> {
         &self,
         details: &Details,
         holder: &Holder,
-        outcome: &mut Outcome,
+        out: &mut Out,
     ) -> Result<(), InputError> {
+        let unused = holder.unused.to_set(self.catalog);
         for attached in holder.attached {
             let policy = details
                 .policies
@@ -483,7 +538,7 @@ impl Context<'_> {
                 .find(|p| p.arn == attached.policy_arn);
             let Some((policy, document)) = policy.and_then(|p| Some((p, p.default_document()?)))
             else {
-                outcome.notes.push(format!(
+                out.summary.notes.push(format!(
                     "{}: its document is not in the input: left as it is",
                     attached.policy_arn
                 ));
@@ -504,9 +559,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
             };
-            outcome
-                .records
-                .push(self.refine_job(&job, &holder.unused, size::MANAGED)?);
+            out.record(self.refine_job(&job, &unused, size::MANAGED)?)?;
         }
         Ok(())
     }

@@ -18,57 +18,104 @@
 //! account's report never exists twice in memory (as values and as text),
 //! and `jq` reads it as well as a pretty document.
 
-use super::{Kind, Outcome, Record};
+use super::{Kind, Record, Summary};
 use crate::catalog::CatalogInfo;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
+use std::io::{self, Write};
 
 /// The report format's version; field names never change without a bump.
 pub const VERSION: u32 = 1;
 
-/// The report as JSON text, ending in a newline.
-pub fn report(outcome: &Outcome, catalog: &CatalogInfo) -> String {
-    let mut out = String::with_capacity(outcome.records.len() * 512);
-    let head = json!({"source": catalog.source, "date": catalog.date});
-    out.push_str(&format!(
-        "{{\"version\": {VERSION},\n\"catalog\": {head},\n\"policies\": ["
-    ));
-    for (i, record) in outcome.records.iter().enumerate() {
-        out.push_str(if i == 0 { "\n" } else { ",\n" });
-        out.push_str(&record_json(record).to_string());
-    }
-    out.push_str("\n],\n");
-    out.push_str(&format!("\"notes\": {},\n", json!(outcome.notes)));
-    out.push_str(&format!("\"warnings\": {}\n}}\n", json!(outcome.warnings)));
-    out
+/// Writes the report as records arrive: [`Writer::record`] for each, then
+/// [`Writer::finish`] with the notes and warnings.
+pub struct Writer<W: Write> {
+    out: W,
+    records: usize,
 }
 
-/// One record as a JSON value.
-fn record_json(record: &Record) -> Value {
-    let refined: Value = match &record.refined {
-        Some(raw) => serde_json::from_str(raw.get()).expect("written by serde_json"),
-        None => Value::Null,
-    };
-    json!({
-        "name": record.name,
-        "arn": record.arn,
-        "kind": record.kind.as_str(),
-        "owner": record.owner,
-        "attached_to": record.attached_to,
-        "principals": record.principals,
-        "changed": record.changed,
-        "grants_nothing": record.grants_nothing,
-        "removed": record.removed,
-        "added": record.added,
-        "refined": refined,
-        "size": {
-            "before": record.size.before,
-            "after": record.size.after,
-            "limit": record.size.limit,
-            "counted": record.size.counted,
-            "over_limit": record.size.over(),
-        },
-        "steps": steps(record),
-    })
+impl<W: Write> Writer<W> {
+    /// Starts a report on `out`.
+    pub fn new(mut out: W, catalog: &CatalogInfo) -> io::Result<Writer<W>> {
+        let head = json!({"source": catalog.source, "date": catalog.date});
+        write!(
+            out,
+            "{{\"version\": {VERSION},\n\"catalog\": {head},\n\"policies\": ["
+        )?;
+        Ok(Writer { out, records: 0 })
+    }
+
+    /// Writes one record, on a line of its own.
+    pub fn record(&mut self, record: &Record) -> io::Result<()> {
+        self.out
+            .write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut self.out, &RecordOut::from(record))?;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Ends the report with the notes and warnings, and returns the output.
+    pub fn finish(mut self, summary: &Summary) -> io::Result<W> {
+        writeln!(self.out, "\n],\n\"notes\": {},", json!(summary.notes))?;
+        writeln!(self.out, "\"warnings\": {}\n}}", json!(summary.warnings))?;
+        Ok(self.out)
+    }
+}
+
+/// A record as the report spells it; the refined document is copied as
+/// the raw JSON text it already is.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    name: &'a str,
+    arn: Option<&'a str>,
+    kind: &'static str,
+    owner: Option<&'a str>,
+    attached_to: &'a [String],
+    principals: &'a [String],
+    changed: bool,
+    grants_nothing: bool,
+    removed: &'a [String],
+    added: &'a [String],
+    refined: Option<&'a RawValue>,
+    size: SizeOut,
+    steps: Vec<Value>,
+}
+
+/// The `size` field of a record.
+#[derive(Serialize)]
+struct SizeOut {
+    before: usize,
+    after: usize,
+    limit: usize,
+    counted: usize,
+    over_limit: bool,
+}
+
+impl<'a> From<&'a Record> for RecordOut<'a> {
+    fn from(record: &'a Record) -> RecordOut<'a> {
+        RecordOut {
+            name: &record.name,
+            arn: record.arn.as_deref(),
+            kind: record.kind.as_str(),
+            owner: record.owner.as_deref(),
+            attached_to: &record.attached_to,
+            principals: &record.principals,
+            changed: record.changed,
+            grants_nothing: record.grants_nothing,
+            removed: &record.removed,
+            added: &record.added,
+            refined: record.refined.as_deref(),
+            size: SizeOut {
+                before: record.size.before,
+                after: record.size.after,
+                limit: record.size.limit,
+                counted: record.size.counted,
+                over_limit: record.size.over(),
+            },
+            steps: steps(record),
+        }
+    }
 }
 
 /// What to do about a record, in order.
@@ -111,9 +158,8 @@ fn steps(record: &Record) -> Vec<Value> {
 /// policy that changes, a DETACH_POLICY step for each that grants nothing
 /// used. `existingPolicyId` is the ARN of a managed policy and the name of
 /// an inline one.
-pub fn aws_recommendation(outcome: &Outcome, principal: &str) -> Value {
-    let steps: Vec<Value> = outcome
-        .records
+pub fn aws_recommendation(records: &[Record], principal: &str) -> Value {
+    let steps: Vec<Value> = records
         .iter()
         .filter(|r| r.changed && r.owner.as_deref() == Some(principal))
         .map(|record| {

@@ -39,10 +39,23 @@ impl ActionSet {
         self.words[i / 64] |= 1 << (i % 64);
     }
 
-    /// Adds every id in `start..end`.
+    /// Adds every id in `start..end`, a word at a time.
     pub fn insert_range(&mut self, start: u32, end: u32) {
-        for i in start..end {
-            self.insert(ActionId(i));
+        if start >= end {
+            return;
+        }
+        let (start, end) = (start as usize, end as usize);
+        if end.div_ceil(64) > self.words.len() {
+            self.words.resize(end.div_ceil(64), 0);
+        }
+        for (w, word) in self
+            .words
+            .iter_mut()
+            .enumerate()
+            .take(end.div_ceil(64))
+            .skip(start / 64)
+        {
+            *word |= range_mask(w, start, end);
         }
     }
 
@@ -54,9 +67,16 @@ impl ActionSet {
             .is_some_and(|word| word & (1 << (i % 64)) != 0)
     }
 
-    /// Whether every id in `start..end` is in the set.
+    /// Whether every id in `start..end` is in the set, a word at a time.
     pub fn contains_range(&self, start: u32, end: u32) -> bool {
-        (start..end).all(|i| self.contains(ActionId(i)))
+        if start >= end {
+            return true;
+        }
+        let (start, end) = (start as usize, end as usize);
+        (start / 64..end.div_ceil(64)).all(|w| {
+            let mask = range_mask(w, start, end);
+            self.words.get(w).copied().unwrap_or(0) & mask == mask
+        })
     }
 
     /// Whether the set is empty.
@@ -125,6 +145,15 @@ impl ActionSet {
     }
 }
 
+/// The bits of word `w` that fall in `start..end`.
+fn range_mask(w: usize, start: usize, end: usize) -> u64 {
+    let low = start.saturating_sub(w * 64).min(64);
+    let high = (end - w * 64).min(64);
+    let below_high = if high == 64 { !0 } else { (1u64 << high) - 1 };
+    let below_low = if low == 64 { !0 } else { (1u64 << low) - 1 };
+    below_high & !below_low
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +179,15 @@ mod tests {
             vec![ActionId(5), ActionId(69)]
         );
         assert!(a.contains_range(10, 70) && !a.contains_range(9, 70));
+        assert!(a.contains_range(5, 5) && !a.contains_range(69, 71));
         assert_eq!(ActionSet::full(130).len(), 130);
+        assert_eq!(ActionSet::full(128).len(), 128);
+        for (start, end) in [(0, 1), (63, 65), (0, 64), (64, 128), (3, 200), (127, 129)] {
+            let mut set = ActionSet::new(200);
+            set.insert_range(start, end);
+            let want: Vec<ActionId> = (start..end).map(ActionId).collect();
+            assert_eq!(set.iter().collect::<Vec<_>>(), want, "{start}..{end}");
+            assert!(set.contains_range(start, end));
+        }
     }
 }

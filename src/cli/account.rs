@@ -1,11 +1,13 @@
 //! `refine account`: an account's worth of policies in one report.
 
-use super::io::{describe, emit, read_input};
+use super::io::{describe, read_input, Staged};
 use super::load_catalog;
 use anyhow::{anyhow, bail, Context, Result};
 use iam_refine::account::{self, report};
+use iam_refine::error::InputError;
 use iam_refine::findings;
 use iam_refine::policy::to_pretty;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -46,7 +48,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
         bail!("--format aws describes one principal: add --principal ARN");
     }
     let catalog = load_catalog(catalog_path)?;
-    let details = read_input(&args.details)?;
+    // Findings first: their JSON trees are gone before the account is read.
     let mut groups = Vec::new();
     for path in &args.findings {
         for file in findings_files(path)? {
@@ -54,7 +56,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             let more = findings::parse_groups(&input.text)
                 .map_err(|err| anyhow!(describe(&input, &err)))?;
             if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
-                let err = iam_refine::error::InputError::at(
+                let err = InputError::at(
                     &anonymous.path,
                     "findings without a `resource`: in an account, each finding must name its principal",
                 )
@@ -64,22 +66,46 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             groups.extend(more);
         }
     }
-    let outcome =
-        account::refine_account(&details.text, &groups, &catalog, args.principal.as_deref())
+    let details = read_input(&args.details)?;
+    let mut staged = Staged::new(args.output.as_deref())?;
+    let written =
+        |err: std::io::Error| InputError::whole(format!("cannot write the report: {err}"));
+    let summary = match (args.format, args.principal.as_deref()) {
+        (AccountFormat::Aws, Some(principal)) => {
+            let mut records = Vec::new();
+            let summary = account::refine_account(
+                &details.text,
+                groups,
+                &catalog,
+                Some(principal),
+                &mut |r| {
+                    records.push(r);
+                    Ok(())
+                },
+            )
             .map_err(|err| anyhow!(describe(&details, &err)))?;
-    for note in &outcome.notes {
+            let answer = to_pretty(&report::aws_recommendation(&records, principal));
+            staged.writer().write_all(answer.as_bytes())?;
+            summary
+        }
+        (_, principal) => {
+            let mut writer = report::Writer::new(staged.writer(), catalog.info())?;
+            let summary =
+                account::refine_account(&details.text, groups, &catalog, principal, &mut |r| {
+                    writer.record(&r).map_err(written)
+                })
+                .map_err(|err| anyhow!(describe(&details, &err)))?;
+            writer.finish(&summary)?;
+            summary
+        }
+    };
+    for note in &summary.notes {
         eprintln!("refine: note: {note}");
     }
-    for warning in &outcome.warnings {
+    for warning in &summary.warnings {
         eprintln!("refine: warning: {warning}");
     }
-    let text = match (args.format, args.principal.as_deref()) {
-        (AccountFormat::Aws, Some(principal)) => {
-            to_pretty(&report::aws_recommendation(&outcome, principal))
-        }
-        _ => report::report(&outcome, catalog.info()),
-    };
-    emit(args.output.as_deref(), &text)?;
+    staged.commit()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -122,6 +122,10 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .create_new(true)
             .open(&temp)?;
         file.write_all(bytes)?;
+        // A file rewritten in place keeps its permissions.
+        if let Ok(existing) = std::fs::metadata(path) {
+            file.set_permissions(existing.permissions())?;
+        }
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
@@ -130,4 +134,75 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(err).with_context(|| format!("{}: cannot write", path.display()));
     }
     Ok(())
+}
+
+/// Output written to a temporary file first, and moved into place (or
+/// copied to stdout) only once complete: a run that fails half-way writes
+/// nothing anywhere, and a large report never has to sit in memory.
+pub(super) struct Staged {
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    temp: std::path::PathBuf,
+    target: Option<std::path::PathBuf>,
+}
+
+impl Staged {
+    /// Stages output for `target`, or for stdout when `None`.
+    pub(super) fn new(target: Option<&Path>) -> Result<Staged> {
+        let dir = match target.and_then(Path::parent) {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            Some(_) => std::path::PathBuf::from("."),
+            None => std::env::temp_dir(),
+        };
+        let temp = dir.join(format!(".refine-output-{}.tmp", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .with_context(|| format!("{}: cannot write", target.unwrap_or(&temp).display()))?;
+        Ok(Staged {
+            file: Some(std::io::BufWriter::new(file)),
+            temp,
+            target: target.map(Path::to_path_buf),
+        })
+    }
+
+    /// Where to write the output.
+    pub(super) fn writer(&mut self) -> &mut std::io::BufWriter<std::fs::File> {
+        self.file.as_mut().expect("not committed yet")
+    }
+
+    /// Moves the complete output into place, or copies it to stdout.
+    pub(super) fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("committed once");
+        let file = file
+            .into_inner()
+            .map_err(|err| err.into_error())
+            .context("cannot write the output")?;
+        match &self.target {
+            Some(target) => {
+                file.sync_all()
+                    .with_context(|| format!("{}: cannot write", target.display()))?;
+                std::fs::rename(&self.temp, target)
+                    .with_context(|| format!("{}: cannot write", target.display()))?;
+            }
+            None => {
+                let mut reader =
+                    std::fs::File::open(&self.temp).context("cannot read back the output")?;
+                let mut stdout = io::stdout().lock();
+                match io::copy(&mut reader, &mut stdout).and_then(|_| stdout.flush()) {
+                    Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {
+                        return Err(ClosedStdout.into())
+                    }
+                    other => other.map(drop).context("<stdout>: cannot write")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.temp);
+    }
 }

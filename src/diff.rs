@@ -1,8 +1,8 @@
-//! Unified diffs of a policy before and after refinement.
+//! Unified diffs of a policy file before and after refinement.
 //!
-//! Both sides are printed in the same canonical form
-//! ([`crate::policy::to_pretty`]), so the diff shows only the action lines
-//! that changed and the statements that went, whatever the input's layout.
+//! The "after" side is the file as [`crate::rewrite`] rewrites it, every
+//! unchanged byte kept, so the diff shows only the action lines that changed
+//! and the statements that went, and `git apply` applies it.
 
 use similar::TextDiff;
 

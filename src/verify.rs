@@ -47,6 +47,12 @@ pub enum Kind {
     UsedDropped,
     /// A refined statement still allows an unused action.
     UnusedAllowed,
+    /// The policy language Version changed, which changes what `${...}`
+    /// in Resource and Condition means.
+    VersionChanged,
+    /// An entry the catalog does not know was dropped: it may grant
+    /// something used that nobody has heard of.
+    UnknownDropped,
     /// The globs are too complex to decide; treated as a failure.
     Undecided,
 }
@@ -60,6 +66,8 @@ impl Kind {
             Kind::DenyChanged => "deny-changed",
             Kind::UsedDropped => "used-dropped",
             Kind::UnusedAllowed => "unused-allowed",
+            Kind::VersionChanged => "version-changed",
+            Kind::UnknownDropped => "unknown-dropped",
             Kind::Undecided => "undecided",
         }
     }
@@ -72,6 +80,16 @@ pub enum Side {
     Original,
     /// The policy after refinement.
     Refined,
+}
+
+impl Side {
+    /// The name used in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Original => "original",
+            Side::Refined => "refined",
+        }
+    }
 }
 
 /// One reason a check failed.
@@ -106,10 +124,7 @@ impl Reason {
     /// One line for people, e.g. `refined statement 1 (Sid S3): "s3:Get*"
     /// allows s3:GetZ, which the original does not [new-access]`.
     pub fn describe(&self) -> String {
-        let side = match self.side {
-            Side::Original => "original",
-            Side::Refined => "refined",
-        };
+        let side = self.side.as_str();
         let sid = self
             .sid
             .as_ref()
@@ -124,6 +139,14 @@ impl Reason {
             Kind::DenyChanged => format!("is missing or changed in the refined policy (it denied {})", self.witness),
             Kind::UsedDropped => format!("allowed {}, which is used, and the refined policy does not", self.witness),
             Kind::UnusedAllowed => format!("still allows {}, which is unused", self.witness),
+            Kind::VersionChanged => format!(
+                "has Version {} in the refined policy, and policy variables would change meaning",
+                self.witness
+            ),
+            Kind::UnknownDropped => format!(
+                "is not in the catalog, so what it grants may be used, and the refined policy drops it ({})",
+                self.witness
+            ),
             Kind::Undecided => format!("is too complex to compare exactly ({})", self.witness),
         };
         format!(
@@ -142,10 +165,7 @@ impl Reason {
             Some(sid) => json!(sid),
             None => json!(self.index),
         };
-        let side = match self.side {
-            Side::Original => "original",
-            Side::Refined => "refined",
-        };
+        let side = self.side.as_str();
         json!({
             "statement": statement,
             "entry": self.entry,
@@ -168,9 +188,25 @@ pub struct Usage<'a> {
 /// Checks `refined` against `original`; with `usage`, also that nothing
 /// used was dropped and nothing unused is left. An empty result is a pass.
 pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    let version = |policy: &Policy| {
+        // No Version means 2008-10-17, where `${...}` is literal text.
+        let version = policy.document.get("Version").and_then(Value::as_str);
+        version.unwrap_or("2008-10-17").to_string()
+    };
+    if version(original) != version(refined) {
+        if let Some(first) = refined.statements.first() {
+            reasons.push(Reason::new(
+                Kind::VersionChanged,
+                Side::Refined,
+                first,
+                "Version",
+                version(refined),
+            ));
+        }
+    }
     let original = Contexts::new(original);
     let refined = Contexts::new(refined);
-    let mut reasons = Vec::new();
     for (statement, context) in refined.allows() {
         check_no_new_access(&original, statement, context, &mut reasons);
     }
@@ -220,6 +256,29 @@ impl<'a> Contexts<'a> {
     }
 }
 
+/// Verifies refine's own output (the self-check every run makes before it
+/// prints or writes anything): `Err` with the first reason, which is a bug
+/// in refine, when the refined document does not read back or does not
+/// pass [`verify`] with the unused set.
+pub fn self_check(
+    original: &Policy,
+    refined: &crate::refine::Refined,
+    catalog: &Catalog,
+    unused: &ActionSet,
+) -> Result<(), String> {
+    let refined_policy = crate::policy::from_value(refined.document.clone())
+        .map_err(|err| format!("the refined document does not read back: {err}"))?;
+    let usage = Usage { catalog, unused };
+    match verify(original, &refined_policy, Some(&usage)).first() {
+        Some(reason) => Err(reason.describe()),
+        None => Ok(()),
+    }
+}
+
+/// What to tell the user when the self-check fails.
+pub const SELF_CHECK_HINT: &str =
+    "this is a bug in refine: nothing was written; please report it with the policy and findings";
+
 /// Whether two statements have the same effect and the same action
 /// element, up to order and repetition.
 fn same_actions(a: &Statement, b: &Statement) -> bool {
@@ -252,7 +311,7 @@ fn action_witness(all: &[&Glob], none: &[Glob]) -> Result<Option<String>, TooCom
 /// shortest match, or for NotAction the shortest action outside it.
 fn some_member(statement: &Statement) -> Option<String> {
     let found = match statement.key {
-        ActionKey::Action => action_witness(&[statement.entries.first()?], &[]),
+        ActionKey::Action => return some_member_of(statement.entries.first()?),
         ActionKey::NotAction => action_witness(&[], &statement.entries),
     };
     found.ok().flatten()
@@ -409,9 +468,15 @@ fn allowed(catalog: &Catalog, statement: &Statement) -> ActionSet {
 /// The catalog actions a statement allows, and those of them it allows
 /// through entries refinement can act on: an `Action` entry that matches
 /// only actions the catalog does not know (added for the run from the
-/// findings) is kept as written by refinement, since what else it grants
-/// is unknown, so completeness does not count it. One pass of matching.
-fn allowed_and_refinable(catalog: &Catalog, statement: &Statement) -> (ActionSet, ActionSet) {
+/// findings) is kept as written by refinement, since what else it grants is
+/// unknown, so completeness does not count it — but only when the original
+/// wrote that entry (`written`); one the refinement added counts like any
+/// other. One pass of matching.
+fn allowed_and_refinable(
+    catalog: &Catalog,
+    statement: &Statement,
+    written: &[&str],
+) -> (ActionSet, ActionSet) {
     if statement.key == ActionKey::NotAction || catalog.added().is_empty() {
         let all = allowed(catalog, statement);
         return (all.clone(), all);
@@ -419,7 +484,9 @@ fn allowed_and_refinable(catalog: &Catalog, statement: &Statement) -> (ActionSet
     let (mut all, mut refinable) = (catalog.empty_set(), catalog.empty_set());
     for glob in &statement.entries {
         let matched = catalog.matching(glob);
-        if !matched.is_subset(catalog.added()) {
+        let kept_as_written =
+            matched.is_subset(catalog.added()) && written.contains(&glob.as_str());
+        if !kept_as_written {
             refinable.union_with(&matched);
         }
         all.union_with(&matched);
@@ -430,10 +497,19 @@ fn allowed_and_refinable(catalog: &Catalog, statement: &Statement) -> (ActionSet
 /// The checks over the catalog: nothing used dropped, nothing unused left.
 fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: &mut Vec<Reason>) {
     let catalog = usage.catalog;
+    // Entries the original wrote in each context: only those may stay
+    // unrefined for matching nothing but actions the catalog lacks.
+    let written = |context: &Value| -> Vec<&str> {
+        original
+            .allows()
+            .filter(|(_, c)| *c == context)
+            .flat_map(|(s, _)| s.entries.iter().map(Glob::as_str))
+            .collect()
+    };
     let refined_allowed: Vec<(&Statement, &Value, ActionSet, ActionSet)> = refined
         .allows()
         .map(|(s, c)| {
-            let (all, refinable) = allowed_and_refinable(catalog, s);
+            let (all, refinable) = allowed_and_refinable(catalog, s, &written(c));
             (s, c, all, refinable)
         })
         .collect();
@@ -444,6 +520,14 @@ fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: 
             .any(|(r, c, _, _)| *c == context && same_actions(statement, r));
         if kept {
             continue;
+        }
+        let same_context: Vec<&Statement> = refined_allowed
+            .iter()
+            .filter(|(_, c, _, _)| *c == context)
+            .map(|(r, _, _, _)| *r)
+            .collect();
+        if !everything_unused(catalog, usage.unused) {
+            reasons.extend(unknown_dropped(catalog, statement, &same_context));
         }
         let mut used = allowed(catalog, statement);
         used.difference_with(usage.unused);
@@ -471,6 +555,58 @@ fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: 
             statement,
         ));
     }
+}
+
+/// Whether every catalog action is unused (an unused role): then even
+/// entries the catalog does not know may go.
+fn everything_unused(catalog: &Catalog, unused: &ActionSet) -> bool {
+    unused.len() == catalog.len()
+}
+
+/// The first entry of `statement` that names nothing the catalog knows and
+/// that the refined statements of its context no longer allow, as a
+/// language: refinement must keep such entries, since what they grant may
+/// be used.
+fn unknown_dropped(
+    catalog: &Catalog,
+    statement: &Statement,
+    refined: &[&Statement],
+) -> Option<Reason> {
+    if statement.key != ActionKey::Action {
+        return None;
+    }
+    let still_allowed = |entry: &Glob| {
+        refined.iter().any(|r| match r.key {
+            ActionKey::Action => r
+                .entries
+                .iter()
+                .any(|outer| pattern::contains(outer, entry)),
+            ActionKey::NotAction => r
+                .entries
+                .iter()
+                .all(|n| matches!(action_witness(&[entry, n], &[]), Ok(None))),
+        })
+    };
+    statement.entries.iter().find_map(|entry| {
+        let mut matched = catalog.matching(entry);
+        matched.difference_with(catalog.added());
+        let unknown = matched.is_empty();
+        (unknown && !still_allowed(entry)).then(|| {
+            let witness = some_member_of(entry).unwrap_or_default();
+            Reason::new(
+                Kind::UnknownDropped,
+                Side::Original,
+                statement,
+                entry.as_str(),
+                witness,
+            )
+        })
+    })
+}
+
+/// The shortest action an entry matches.
+fn some_member_of(entry: &Glob) -> Option<String> {
+    action_witness(&[entry], &[]).ok().flatten()
 }
 
 /// A reason about the first action of `set`, if it has one, naming the

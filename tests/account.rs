@@ -271,3 +271,64 @@ fn findings_without_a_resource_are_refused() {
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert!(stderr.contains("findings without a `resource`"), "{stderr}");
 }
+
+#[test]
+fn boundaries_incomplete_exports_and_unknown_entries_are_left_alone_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut details: Value =
+        serde_json::from_str(&std::fs::read_to_string(account("auth-details.json")).unwrap())
+            .unwrap();
+    let shared = details["Policies"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| p["PolicyName"] == "shared")
+        .unwrap();
+    shared["PermissionsBoundaryUsageCount"] = json!(1);
+    let app = details["RoleDetailList"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["RoleName"] == "app")
+        .unwrap();
+    app["RolePolicyList"][0]["PolicyDocument"] = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:DeleteFunction", "lambda:BrandNew"], "Resource": "*"}]});
+    let file = dir.path().join("details.json");
+    std::fs::write(&file, details.to_string()).unwrap();
+    let findings = account("findings");
+    let (code, stdout, stderr) = run(&[
+        "account",
+        file.to_str().unwrap(),
+        findings.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("refine: note: arn:aws:iam::123456789012:policy/shared: the permissions boundary of 1 principal, whose use findings do not show: left as it is\n"), "{stderr}");
+    assert!(stderr.contains("refine: warning: arn:aws:iam::123456789012:role/app inline policy app-inline: Statement[0].Action[1]: \"lambda:BrandNew\" matches no action in the catalog"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(record(&report, "shared", None)["changed"], false);
+    assert_eq!(
+        actions(record(&report, "app-inline", None)),
+        ["lambda:BrandNew"]
+    );
+
+    shared_attachment_count(&mut details, 5);
+    std::fs::write(&file, details.to_string()).unwrap();
+    let (_, stdout, stderr) = run(&[
+        "account",
+        file.to_str().unwrap(),
+        findings.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("policy/shared: attached to 5 principals and groups, of which the input lists 2: left as it is"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(record(&report, "shared", None)["changed"], false);
+}
+
+fn shared_attachment_count(details: &mut Value, count: u64) {
+    let shared = details["Policies"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| p["PolicyName"] == "shared")
+        .unwrap();
+    shared["PermissionsBoundaryUsageCount"] = json!(0);
+    shared["AttachmentCount"] = json!(count);
+}

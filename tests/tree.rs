@@ -43,6 +43,7 @@ fn read(path: &Path) -> String {
 
 const SKIPPED: &str =
     "refine: note: policies/nested/link.json: a symbolic link: skipped (use --follow)
+refine: note: policies/nested/loop: a symbolic link: skipped (use --follow)
 refine: note: policies/nested/notes.json: not JSON: skipped
 refine: note: policies/package.json: not a policy document: skipped
 ";
@@ -168,7 +169,7 @@ fn in_place_keeps_file_permissions() {
 }
 
 #[test]
-fn following_links_reports_the_loop_and_the_linked_file() {
+fn following_links_reports_the_loop_and_refines_each_file_once() {
     let (_dir, root) = tree_copy();
     let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "--follow"]);
     assert_eq!(code, 2);
@@ -176,11 +177,15 @@ fn following_links_reports_the_loop_and_the_linked_file() {
         stderr.contains("refine: policies/nested/loop: a symbolic link loop back to policies\n"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("refine: policies/nested/link.json:7:9: statement 0:"),
+    // link.json points at seed.json: one file, named where it is, once.
+    assert_eq!(
+        stderr
+            .matches("refine: policies/seed.json:22:9: statement 1:")
+            .count(),
+        1,
         "{stderr}"
     );
-    assert!(!stderr.contains("skipped (use --follow)"));
+    assert!(!stderr.contains("link.json"), "{stderr}");
 }
 
 #[test]
@@ -216,4 +221,88 @@ fn check_over_a_clean_tree_passes_quietly() {
     refine(&root, &["policies", "findings.json", "--in-place"]);
     let (code, stdout, stderr) = refine(&root, &["policies", "findings.json", "--check"]);
     assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", SKIPPED));
+}
+
+#[test]
+fn patches_apply_whatever_form_the_directory_is_given_in() {
+    let (_dir, root) = tree_copy();
+    std::fs::remove_file(root.join("policies/nested/bad.json")).unwrap();
+    let git = |args: &[&str], cwd: &Path| {
+        Process::new("git")
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap()
+    };
+    assert!(git(&["init", "-q", "."], &root).status.success());
+    let absolute = root.join("policies");
+    for (cwd, arg) in [
+        (root.clone(), "."),
+        (root.clone(), "./policies"),
+        (root.clone(), absolute.to_str().unwrap()),
+    ] {
+        let (_, diff, _) = refine(&cwd, &[arg, "findings.json", "--diff"]);
+        assert!(diff.contains("+++ b/policies/seed.json\n"), "{arg}: {diff}");
+        let patch = root.join("../p.patch");
+        std::fs::write(&patch, &diff).unwrap();
+        let check = git(&["apply", "--check", patch.to_str().unwrap()], &root);
+        assert!(
+            check.status.success(),
+            "{arg}: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_policy_with_a_syntax_error_fails_instead_of_being_skipped() {
+    let (_dir, root) = tree_copy();
+    std::fs::write(
+        root.join("policies/nested/broken.json"),
+        "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\",}]}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("refine: policies/nested/broken.json:1:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn in_place_through_a_link_rewrites_the_target_and_keeps_the_link() {
+    let (_dir, root) = tree_copy();
+    let link = root.join("policies/nested/link.json");
+    let (code, _, _) = refine(
+        &root,
+        &["policies/nested/link.json", "findings.json", "--in-place"],
+    );
+    assert_eq!(code, 0);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(read(&root.join("policies/seed.json")).contains("\"s3:GetObject*\""));
+}
+
+#[test]
+fn a_file_without_read_permission_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, root) = tree_copy();
+    std::fs::remove_file(root.join("policies/nested/bad.json")).unwrap();
+    let locked = root.join("policies/locked.json");
+    std::fs::copy(root.join("policies/seed.json"), &locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_ok() {
+        eprintln!("skipped: running as root, which reads any file");
+        return;
+    }
+    let (code, diff, stderr) = refine(&root, &["policies", "findings.json", "--diff"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("refine: policies/locked.json: cannot read: Permission denied"),
+        "{stderr}"
+    );
+    assert!(diff.contains("+++ b/policies/seed.json"));
 }

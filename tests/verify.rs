@@ -347,3 +347,70 @@ fn bad_input_exits_2() {
         )
     );
 }
+
+#[test]
+fn a_changed_version_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let statement = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}]);
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &json!({"Statement": statement}),
+    );
+    let (code, stdout) = verify(
+        &original,
+        &json!({"Version": "2012-10-17", "Statement": statement}),
+        None,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\nrefined statement 0: \"Version\" has Version 2012-10-17 in the refined policy, and policy variables would change meaning [version-changed]\n"
+    );
+}
+
+#[test]
+fn entries_the_catalog_does_not_know_must_be_kept_and_not_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |actions: Value| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+    let findings = dir.path().join("findings.json");
+    std::fs::write(&findings, r#"["s3:PutObject"]"#).unwrap();
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &policy(json!(["s3:GetObject", "s3:PutObject", "s3:BrandNewAction"])),
+    );
+    // Dropping the unknown entry may drop something used.
+    let (code, stdout) = verify(&original, &policy(json!(["s3:GetObject"])), Some(&findings));
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\noriginal statement 0: \"s3:BrandNewAction\" is not in the catalog, so what it grants may be used, and the refined policy drops it (s3:BrandNewAction) [unknown-dropped]\n"
+    );
+    assert_eq!(
+        verify(
+            &original,
+            &policy(json!(["s3:GetObject", "s3:BrandNewAction"])),
+            Some(&findings)
+        )
+        .0,
+        0
+    );
+    // An unused action the catalog lacks may stay only as the original wrote it.
+    std::fs::write(&findings, r#"["s3:GetNewB"]"#).unwrap();
+    let original = write_policy(dir.path(), "star.json", &policy(json!(["s3:*"])));
+    let (code, refined, _) = run(&[&original, &findings]);
+    assert_eq!(code, 0);
+    let mut refined: Value = serde_json::from_str(&refined).unwrap();
+    assert_eq!(verify(&original, &refined, Some(&findings)).0, 0);
+    refined["Statement"][0]["Action"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("s3:GetNewB"));
+    let (code, stdout) = verify(&original, &refined, Some(&findings));
+    assert_eq!(code, 1);
+    assert!(
+        stdout.ends_with("still allows s3:GetNewB, which is unused [unused-allowed]\n"),
+        "{stdout}"
+    );
+}

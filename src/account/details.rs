@@ -113,6 +113,13 @@ pub struct ManagedPolicy<'a> {
     /// When its default version was last changed.
     #[serde(default)]
     pub update_date: Option<String>,
+    /// How many principals and groups it is attached to, by IAM's count:
+    /// more than the file shows means the file is incomplete.
+    #[serde(default)]
+    pub attachment_count: Option<u64>,
+    /// How many principals use it as their permissions boundary.
+    #[serde(default)]
+    pub permissions_boundary_usage_count: Option<u64>,
     /// Its versions; the one with `IsDefaultVersion` is in force.
     #[serde(default, borrow)]
     pub policy_version_list: Vec<Version<'a>>,

@@ -24,18 +24,20 @@
 //! Every refinement is verified like a single run's (see [`crate::verify`]).
 
 pub mod details;
+mod holders;
+
+use holders::{extended, findings_by_principal, intersection, Holder};
 pub mod report;
 
-use crate::catalog::{ActionId, ActionSet, Catalog};
+use crate::catalog::{ActionSet, Catalog};
 use crate::error::InputError;
-use crate::findings::{self, Findings};
+use crate::findings;
 use crate::policy::{Edit, Owner, Policy};
 use crate::refine::refine;
 use crate::size;
-use crate::verify::{verify, Usage};
-use details::{Attached, Details, Inline};
+use crate::verify;
+use details::{Details, Inline};
 use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// What kind of policy a [`Record`] is about.
@@ -146,48 +148,6 @@ impl Out<'_> {
     }
 }
 
-/// A principal's unused actions, kept small: an account has thousands of
-/// principals, and most leave a few actions unused, so a list of ids is far
-/// smaller than a bitset of the whole catalog.
-enum Unused {
-    /// Every action.
-    All,
-    /// These actions.
-    Ids(Vec<ActionId>),
-}
-
-impl Unused {
-    fn from_set(catalog: &Catalog, set: &ActionSet) -> Unused {
-        if set.len() == catalog.len() {
-            Unused::All
-        } else {
-            Unused::Ids(set.iter().collect())
-        }
-    }
-
-    fn to_set(&self, catalog: &Catalog) -> ActionSet {
-        match self {
-            Unused::All => ActionSet::full(catalog.len()),
-            Unused::Ids(ids) => {
-                let mut set = catalog.empty_set();
-                ids.iter().for_each(|&id| set.insert(id));
-                set
-            }
-        }
-    }
-}
-
-/// A principal or group, its policies, and the actions it does not use.
-struct Holder<'a> {
-    arn: &'a str,
-    owner: Owner,
-    /// For groups, the members' ARNs; for roles and users, themselves.
-    principals: Vec<&'a str>,
-    unused: Unused,
-    inline: &'a [Inline<'a>],
-    attached: &'a [Attached],
-}
-
 /// Refines every policy in `details_text` against `groups` of findings.
 ///
 /// With `only`, the ARN of a role or user, refines just what that principal
@@ -208,60 +168,11 @@ pub fn refine_account(
     let mut outcome = Summary::default();
     let by_principal = findings_by_principal(groups, &details, &mut outcome)?;
     let catalog = extended(catalog, &by_principal, &mut outcome);
-    let unused_of = |arn: &str, outcome: &mut Summary| match by_principal.get(arn) {
-        Some(findings) => {
-            let (set, warnings) = findings.unused_in(&catalog);
-            outcome
-                .warnings
-                .extend(warnings.into_iter().map(|w| format!("{arn}: {w}")));
-            Unused::from_set(&catalog, &set)
-        }
-        None => Unused::Ids(Vec::new()),
+    let holders = holders::build(&details, &by_principal, &catalog, &mut outcome);
+    let context = Context {
+        catalog: &catalog,
+        warnings: Default::default(),
     };
-    let mut holders: Vec<Holder> = Vec::new();
-    for role in &details.role_detail_list {
-        let unused = unused_of(&role.arn, &mut outcome);
-        holders.push(Holder {
-            arn: &role.arn,
-            owner: Owner::Role,
-            principals: vec![&role.arn],
-            unused,
-            inline: &role.role_policy_list,
-            attached: &role.attached_managed_policies,
-        });
-    }
-    let first_user = holders.len();
-    for user in &details.user_detail_list {
-        let unused = unused_of(&user.arn, &mut outcome);
-        holders.push(Holder {
-            arn: &user.arn,
-            owner: Owner::User,
-            principals: vec![&user.arn],
-            unused,
-            inline: &user.user_policy_list,
-            attached: &user.attached_managed_policies,
-        });
-    }
-    for group in &details.group_detail_list {
-        let members: Vec<&Holder> = details
-            .user_detail_list
-            .iter()
-            .zip(&holders[first_user..])
-            .filter(|(user, _)| user.group_list.contains(&group.group_name))
-            .map(|(_, holder)| holder)
-            .collect();
-        let unused = Unused::from_set(&catalog, &intersection(&catalog, &members));
-        let principals = members.iter().map(|h| h.arn).collect();
-        holders.push(Holder {
-            arn: &group.arn,
-            owner: Owner::Group,
-            principals,
-            unused,
-            inline: &group.group_policy_list,
-            attached: &group.attached_managed_policies,
-        });
-    }
-    let context = Context { catalog: &catalog };
     let mut out = Out {
         sink,
         summary: outcome,
@@ -284,83 +195,16 @@ pub fn refine_account(
             context.attached_to_one(&details, holder, &mut out)?;
         }
     }
+    out.summary.warnings.extend(context.warnings.take());
     Ok(out.summary)
-}
-
-/// The actions unused by every holder in `holders` (everything when the
-/// list is empty; callers leave such policies alone).
-fn intersection(catalog: &Catalog, holders: &[&Holder]) -> ActionSet {
-    let mut set = ActionSet::full(catalog.len());
-    for holder in holders {
-        if let Unused::Ids(_) = holder.unused {
-            set.intersect_with(&holder.unused.to_set(catalog));
-        }
-    }
-    set
-}
-
-/// The findings of each principal the details list, merged by ARN.
-fn findings_by_principal(
-    groups: Vec<findings::Group>,
-    details: &Details,
-    outcome: &mut Summary,
-) -> Result<HashMap<String, Findings>, InputError> {
-    let known: std::collections::HashSet<&str> = details
-        .role_detail_list
-        .iter()
-        .map(|r| r.arn.as_str())
-        .chain(details.user_detail_list.iter().map(|u| u.arn.as_str()))
-        .collect();
-    let mut by_principal: HashMap<String, Findings> = HashMap::new();
-    for group in groups {
-        let Some(arn) = group.resource else {
-            return Err(InputError::at(&group.path, "findings without a `resource`: in an account, each finding must name its principal")
-                .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`"));
-        };
-        outcome
-            .notes
-            .extend(group.findings.notes.iter().map(|n| format!("{arn}: {n}")));
-        if !known.contains(arn.as_str()) {
-            outcome.notes.push(format!(
-                "findings for {arn}, which the authorization details do not list: ignored"
-            ));
-            continue;
-        }
-        by_principal
-            .entry(arn)
-            .or_default()
-            .unused
-            .extend(group.findings.unused);
-    }
-    Ok(by_principal)
-}
-
-/// The catalog, extended once by every unused action any principal's
-/// findings name and it does not know.
-fn extended<'c>(
-    catalog: &'c Catalog,
-    by_principal: &HashMap<String, Findings>,
-    outcome: &mut Summary,
-) -> Cow<'c, Catalog> {
-    let mut missing: Vec<(String, String)> = Vec::new();
-    for findings in by_principal.values() {
-        for action in findings.missing_actions(catalog) {
-            if !missing.contains(&action) {
-                missing.push(action);
-            }
-        }
-    }
-    if missing.is_empty() {
-        return Cow::Borrowed(catalog);
-    }
-    missing.sort();
-    outcome.warnings.push(findings::missing_warning(&missing));
-    Cow::Owned(catalog.with_actions(&missing))
 }
 
 /// What every refinement of one account shares.
 struct Context<'c> {
     catalog: &'c Catalog,
+    /// Warnings from refining the documents (entries the catalog does not
+    /// know), collected while records stream out.
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 /// One policy to refine.
@@ -494,7 +338,23 @@ impl Context<'_> {
                 .collect();
             principals.sort_unstable();
             principals.dedup();
-            let unused = if principals.is_empty() {
+            let boundary = policy.permissions_boundary_usage_count.unwrap_or(0);
+            let attachments = policy.attachment_count.unwrap_or(0);
+            let unused = if boundary > 0 {
+                out.summary.notes.push(format!(
+                    "{}: the permissions boundary of {boundary} principal{}, whose use findings do not show: left as it is",
+                    policy.arn,
+                    if boundary == 1 { "" } else { "s" }
+                ));
+                self.catalog.empty_set()
+            } else if attachments > targets.len() as u64 {
+                out.summary.notes.push(format!(
+                    "{}: attached to {attachments} principals and groups, of which the input lists {}: left as it is",
+                    policy.arn,
+                    targets.len()
+                ));
+                self.catalog.empty_set()
+            } else if principals.is_empty() {
                 out.summary.notes.push(format!(
                     "{}: attached to no principal: left as it is",
                     policy.arn
@@ -584,20 +444,16 @@ impl Context<'_> {
         let policy = details::document(job.document)
             .map_err(|err| InputError::whole(format!("{label}: {err}")))?;
         let refined = refine(&policy, self.catalog, unused);
-        let refined_policy = crate::policy::from_value(refined.document.clone())
-            .map_err(|err| InputError::whole(format!("internal check failed: {label}: the refined document does not read back: {err}")))?;
-        let usage = Usage {
-            catalog: self.catalog,
-            unused,
-        };
-        if let Some(reason) = verify(&policy, &refined_policy, Some(&usage)).first() {
-            return Err(InputError::whole(format!(
-                "internal check failed: {label}: {}",
-                reason.describe()
-            ))
-            .with_hint(
-                "this is a bug in refine: nothing was written; please report it with the inputs",
-            ));
+        if let Err(reason) = verify::self_check(&policy, &refined, self.catalog, unused) {
+            return Err(
+                InputError::whole(format!("internal check failed: {label}: {reason}"))
+                    .with_hint(verify::SELF_CHECK_HINT),
+            );
+        }
+        for warning in &refined.warnings {
+            self.warnings
+                .borrow_mut()
+                .push(format!("{label}: {warning}"));
         }
         let (removed, added) = entry_changes(&policy, &refined.edits);
         let changed = refined.changed();

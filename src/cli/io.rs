@@ -104,6 +104,10 @@ pub(super) fn emit(path: Option<&Path>, text: &str) -> Result<()> {
 /// Writes a file so that it is either old or new, never partial: a temporary
 /// file in the same directory, flushed to disk, then renamed over the target.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    // Through a symbolic link, the file it points to is rewritten; the link
+    // stays a link.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -134,6 +138,17 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(err).with_context(|| format!("{}: cannot write", path.display()));
     }
     Ok(())
+}
+
+/// Prints an error as the command line does: `refine: ` and its first
+/// line, then any further lines (the hint) indented.
+pub(super) fn print_error(err: &anyhow::Error) {
+    let text = format!("{err:#}");
+    let mut lines = text.lines();
+    eprintln!("refine: {}", lines.next().unwrap_or_default());
+    for line in lines {
+        eprintln!("  {line}");
+    }
 }
 
 /// Output written to a temporary file first, and moved into place (or

@@ -35,7 +35,7 @@ mod refine;
     version,
     subcommand_negates_reqs = true,
     subcommand_precedence_over_arg = true,
-    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine verify [--format text|json] ORIGINAL REFINED [FINDINGS]\n       refine catalog info|list|import ..."
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check)\n       refine verify [--format text|json] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -161,12 +161,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if err.downcast_ref::<ClosedStdout>().is_some() => ExitCode::SUCCESS,
         Err(err) => {
-            let text = format!("{err:#}");
-            let mut lines = text.lines();
-            eprintln!("refine: {}", lines.next().unwrap_or_default());
-            for line in lines {
-                eprintln!("  {line}");
-            }
+            io::print_error(&err);
             ExitCode::from(2)
         }
     }

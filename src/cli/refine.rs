@@ -7,7 +7,7 @@
 //! skipped with a note; a file that fails is reported and the rest still
 //! processed, and the run exits 2 at the end.
 
-use super::io::{describe, emit, read_input, write_atomic, Input};
+use super::io::{describe, emit, print_error, read_input, write_atomic, Input};
 use super::load_catalog;
 use super::RunArgs;
 use anyhow::{anyhow, bail, Result};
@@ -15,7 +15,7 @@ use iam_refine::catalog::Catalog;
 use iam_refine::findings::{self, abbreviate, Resolved};
 use iam_refine::policy::{self, Form, Policy};
 use iam_refine::refine::{refine, Refined};
-use iam_refine::verify::{verify, Usage};
+use iam_refine::verify;
 use iam_refine::{diff, rewrite, size, span};
 use std::path::Path;
 use std::process::ExitCode;
@@ -60,7 +60,11 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
     let done = refine_file(read_input(&policy_arg)?, &resolved)?;
     report(&done, &resolved.catalog, args.check);
     let output = if args.diff {
-        diff::unified(&done.input.name, &done.input.text, &done.rewritten)
+        diff::unified(
+            &patch_path(&done.input.name),
+            &done.input.text,
+            &done.rewritten,
+        )
     } else if args.check || args.in_place {
         String::new()
     } else {
@@ -88,6 +92,8 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
         );
     }
     let (mut diffs, mut failed, mut changed) = (String::new(), 0, false);
+    // With --follow, a file reached by several links is refined once.
+    let mut seen = std::collections::HashSet::new();
     let walk = walkdir::WalkDir::new(dir)
         .follow_links(args.follow)
         .sort_by_file_name();
@@ -102,9 +108,6 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
             }
         };
         let path = entry.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
         if entry.path_is_symlink() && !args.follow {
             eprintln!(
                 "refine: note: {}: a symbolic link: skipped (use --follow)",
@@ -112,28 +115,47 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
             );
             continue;
         }
-        if !entry.file_type().is_file() {
+        if path.extension().is_none_or(|e| e != "json") || !entry.file_type().is_file() {
             continue;
         }
-        let input = match read_input(&path.to_string_lossy()) {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !seen.insert(canonical.clone()) {
+            continue;
+        }
+        // A linked file is named by where it is, so a patch applies to it.
+        let name = if entry.path_is_symlink() {
+            patch_path(&canonical.to_string_lossy())
+        } else {
+            path.to_string_lossy().into_owned()
+        };
+        let input = match read_input(&name) {
             Ok(input) => input,
             Err(err) => {
-                eprintln!("refine: {err:#}");
+                print_error(&err);
                 failed += 1;
                 continue;
             }
         };
-        if let Some(why) = not_a_policy(&input.text) {
-            eprintln!("refine: note: {}: {why}: skipped", input.name);
-            continue;
+        match not_a_policy(&input.text) {
+            Some(Skip::NotJson) if input.text.contains("\"Statement\"") => {
+                // A policy with a syntax error must fail a CI check, not
+                // pass it as "not JSON".
+                if let Err(err) = policy::parse(&input.text) {
+                    eprintln!("refine: {}", describe(&input, &err));
+                    failed += 1;
+                    continue;
+                }
+            }
+            Some(skip) => {
+                eprintln!("refine: note: {}: {}: skipped", input.name, skip.as_str());
+                continue;
+            }
+            None => {}
         }
         let done = match refine_file(input, resolved) {
             Ok(done) => done,
             Err(err) => {
-                let text = format!("{err:#}");
-                let mut lines = text.lines();
-                eprintln!("refine: {}", lines.next().unwrap_or_default());
-                lines.for_each(|line| eprintln!("  {line}"));
+                print_error(&err);
                 failed += 1;
                 continue;
             }
@@ -145,14 +167,14 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
         changed = true;
         if args.diff {
             diffs.push_str(&diff::unified(
-                &done.input.name,
+                &patch_path(&done.input.name),
                 &done.input.text,
                 &done.rewritten,
             ));
         }
         if args.in_place {
-            if let Err(err) = write_atomic(path, done.rewritten.as_bytes()) {
-                eprintln!("refine: {err:#}");
+            if let Err(err) = write_atomic(Path::new(&name), done.rewritten.as_bytes()) {
+                print_error(&err);
                 failed += 1;
             }
         }
@@ -173,12 +195,28 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
     })
 }
 
-/// Why a JSON file in a tree is not refined, if it is not a policy: it is
-/// not JSON, or JSON of another kind (package.json, a findings file, ...).
-fn not_a_policy(text: &str) -> Option<&'static str> {
+/// Why a `*.json` file in a tree is skipped.
+enum Skip {
+    /// It does not parse as JSON (JSON with comments, say).
+    NotJson,
+    /// It is JSON of another kind (package.json, a findings file, ...).
+    NotAPolicy,
+}
+
+impl Skip {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Skip::NotJson => "not JSON",
+            Skip::NotAPolicy => "not a policy document",
+        }
+    }
+}
+
+/// Why a JSON file in a tree is not refined, if it is not a policy.
+fn not_a_policy(text: &str) -> Option<Skip> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match serde_json::from_str::<serde_json::Value>(text) {
-        Err(_) => Some("not JSON"),
+        Err(_) => Some(Skip::NotJson),
         Ok(serde_json::Value::Object(map))
             if ["Statement", "PolicyVersion", "PolicyDocument"]
                 .iter()
@@ -186,8 +224,28 @@ fn not_a_policy(text: &str) -> Option<&'static str> {
         {
             None
         }
-        Ok(_) => Some("not a policy document"),
+        Ok(_) => Some(Skip::NotAPolicy),
     }
+}
+
+/// The path a patch names a file by: relative to the current directory
+/// when it is under it, and without `.` components, which `git apply`
+/// refuses. Run refine from the repository's root for a patch that applies.
+fn patch_path(name: &str) -> String {
+    let path = Path::new(name);
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    if relative.is_absolute() {
+        return name.to_string();
+    }
+    let parts: Vec<String> = relative
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
 }
 
 /// A walk error in one line.
@@ -219,20 +277,12 @@ fn refine_file(input: Input, resolved: &Resolved) -> Result<Done> {
 /// Verifies refine's own output before anything is printed: a failure is a
 /// bug in refine, and its output must not be used.
 pub(super) fn self_check(policy: &Policy, refined: &Refined, resolved: &Resolved) -> Result<()> {
-    let refined_policy = policy::from_value(refined.document.clone()).map_err(|err| {
-        anyhow!("internal check failed: the refined document does not read back: {err}")
-    })?;
-    let usage = Usage {
-        catalog: &resolved.catalog,
-        unused: &resolved.unused,
-    };
-    if let Some(reason) = verify(policy, &refined_policy, Some(&usage)).first() {
-        bail!(
-            "internal check failed: {}\nthis is a bug in refine: nothing was written; please report it with the policy and findings",
-            reason.describe()
-        );
-    }
-    Ok(())
+    verify::self_check(policy, refined, &resolved.catalog, &resolved.unused).map_err(|reason| {
+        anyhow!(
+            "internal check failed: {reason}\n{}",
+            verify::SELF_CHECK_HINT
+        )
+    })
 }
 
 /// Warnings about one file, and with `--check` its lines for each entry

@@ -112,13 +112,47 @@ fn search(all: &[&Glob], none: &[Glob], limit: usize) -> Result<Option<String>, 
             product.step(&from, class.class, &mut to);
             match product.verdict(&to) {
                 Verdict::Dead => {}
-                Verdict::Witness => return Ok(Some(graph.witness(next, symbol, &symbols))),
+                Verdict::Witness => {
+                    let witness = graph.witness(next, symbol, &symbols);
+                    return Ok(Some(respell(witness, all[0])));
+                }
                 Verdict::Open => graph.insert(&to, next, symbol, limit)?,
             }
         }
         next += 1;
     }
     Ok(None)
+}
+
+/// The witness with the literal start and end of `glob` spelled as the glob
+/// writes them: classes show one spelling per letter, which can give
+/// `s3:Brandnewaction` for `s3:BrandNewAction`; the glob's own text reads
+/// better. Only case changes, so the witness matches exactly what it did.
+fn respell(witness: String, glob: &Glob) -> String {
+    let text: Vec<char> = glob.as_str().chars().collect();
+    let is_wild = |c: &char| matches!(c, '*' | '?');
+    let head = text.iter().take_while(|c| !is_wild(c)).count();
+    let tail = if head == text.len() {
+        0
+    } else {
+        text.iter().rev().take_while(|c| !is_wild(c)).count()
+    };
+    let mut chars: Vec<char> = witness.chars().collect();
+    let n = chars.len();
+    let mut copy = |from: &[char], at: usize| {
+        for (i, &c) in from.iter().enumerate() {
+            if chars.get(at + i).is_some_and(|w| fold(*w) == fold(c)) {
+                chars[at + i] = c;
+            }
+        }
+    };
+    if head <= n {
+        copy(&text[..head], 0);
+    }
+    if tail <= n && tail > 0 {
+        copy(&text[text.len() - tail..], n - tail);
+    }
+    chars.into_iter().collect()
 }
 
 /// A class of characters that every glob in the question treats alike.
@@ -449,7 +483,7 @@ mod tests {
         assert_witness(
             "autoscaling:*Tags",
             &["autoscaling:Describe*"],
-            "autoscaling:tags",
+            "autoscaling:Tags",
         );
         assert_witness("a*?", &["ab*"], "aZ");
         assert_witness("?", &["z", "x"], "Q");

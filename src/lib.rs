@@ -23,6 +23,7 @@ pub mod json;
 pub mod pattern;
 pub mod policy;
 pub mod refine;
+pub mod report;
 pub mod rewrite;
 pub mod size;
 pub mod span;

@@ -210,7 +210,7 @@ fn a_directory_needs_diff_in_place_or_check() {
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert_eq!(
         stderr,
-        "refine: policies: a directory is refined with --diff, --in-place or --check\n"
+        "refine: policies: a directory is refined with --diff, --in-place, --check or a --format\n"
     );
 }
 

@@ -75,6 +75,20 @@ struct RunArgs {
     /// Follow symbolic links when walking a directory.
     #[arg(long)]
     follow: bool,
+    /// What to print: `policy` (the refined policy; the default), `json`
+    /// (a report for scripts), `sarif` (SARIF 2.1.0 for code scanning),
+    /// `github` (workflow-command annotations), `text` (a summary for people).
+    #[arg(long, value_enum, default_value_t = Format::Policy)]
+    format: Format,
+    /// With --check, exit 1 only when an unused grant has one of these access
+    /// levels: a comma list of list, read, write, permissions-management,
+    /// tagging (default: all).
+    #[arg(long, value_name = "LEVELS")]
+    fail_on: Option<String>,
+    /// Colour in --format text: auto (when stdout is a terminal and NO_COLOR
+    /// is not set), always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
     /// Exit 1 when the policy grants unused actions, listing them on stderr;
     /// print nothing on stdout unless --diff is given.
     #[arg(long)]
@@ -112,6 +126,32 @@ enum Command {
     /// matched by `resource`), and prints a JSON report: one record per
     /// policy, with the refined document and the steps to apply it.
     Account(account::AccountArgs),
+}
+
+/// Output formats of the main job.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// The refined policy.
+    Policy,
+    /// A JSON report (schema in the README).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+    /// A short summary for people.
+    Text,
+}
+
+/// When `--format text` uses colour.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Color {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Output formats of `refine verify`.
@@ -210,7 +250,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         || run.check
         || run.in_place
         || run.follow
-        || run.output.is_some();
+        || run.output.is_some()
+        || run.fail_on.is_some()
+        || run.format != Format::Policy
+        || run.color != Color::Auto;
     if cli.command.is_some() && main_job_args {
         bail!("POLICY, FINDINGS, --diff, --check, --in-place, --follow and -o belong to the main job, not to a subcommand (a policy file named like a subcommand can be given as ./NAME)");
     }

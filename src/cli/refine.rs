@@ -9,14 +9,15 @@
 
 use super::io::{describe, emit, print_error, read_input, write_atomic, Input};
 use super::load_catalog;
-use super::RunArgs;
+use super::{Color, Format, RunArgs};
 use anyhow::{anyhow, bail, Result};
-use iam_refine::catalog::Catalog;
 use iam_refine::findings::{self, abbreviate, Resolved};
 use iam_refine::policy::{self, Form, Policy};
 use iam_refine::refine::{refine, Refined};
+use iam_refine::report::{self, FileReport, Gate};
 use iam_refine::verify;
-use iam_refine::{diff, rewrite, size, span};
+use iam_refine::{diff, rewrite, size};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -37,9 +38,17 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
     if policy_arg == "-" && findings_arg == "-" {
         bail!("only one of POLICY and FINDINGS can be `-` (stdin)");
     }
-    if args.check && !args.diff && args.output.is_some() {
+    if args.check && !args.diff && args.format == Format::Policy && args.output.is_some() {
         bail!("--check prints nothing, so -o would only empty the file\nadd --diff to write the diff, or leave out -o");
     }
+    if args.diff && args.format != Format::Policy {
+        bail!("--diff and --format both print to stdout: choose one");
+    }
+    let gate = match &args.fail_on {
+        Some(_) if !args.check => bail!("--fail-on sets what makes --check fail: add --check"),
+        Some(levels) => Gate::parse(levels).map_err(|err| anyhow!("--fail-on: {err}"))?,
+        None => Gate::default(),
+    };
     if args.in_place && (args.output.is_some() || policy_arg == "-") {
         bail!("--in-place rewrites the policy file itself: it takes neither -o nor stdin");
     }
@@ -55,11 +64,15 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
         eprintln!("refine: warning: {}: {warning}", findings_input.name);
     }
     if Path::new(&policy_arg).is_dir() {
-        return run_tree(Path::new(&policy_arg), &args, &resolved);
+        return run_tree(Path::new(&policy_arg), &args, &resolved, &gate);
     }
     let done = refine_file(read_input(&policy_arg)?, &resolved)?;
-    report(&done, &resolved.catalog, args.check);
-    let output = if args.diff {
+    let reports = [file_report(&done, &resolved)];
+    let check_lines = (args.check && args.format == Format::Policy).then_some(&gate);
+    report(&done, &reports[0], check_lines);
+    let output = if args.format != Format::Policy {
+        render(&args, &reports, &resolved)
+    } else if args.diff {
         diff::unified(
             &patch_path(&done.input.name),
             &done.input.text,
@@ -76,7 +89,7 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
     if args.output.is_some() || !output.is_empty() {
         emit(args.output.as_deref(), &output)?;
     }
-    Ok(if args.check && done.refined.changed() {
+    Ok(if args.check && fails(&gate, &reports) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -84,14 +97,15 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
 }
 
 /// Every policy file under `dir`.
-fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode> {
-    if !(args.diff || args.in_place || args.check) {
+fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Result<ExitCode> {
+    if !(args.diff || args.in_place || args.check || args.format != Format::Policy) {
         bail!(
-            "{}: a directory is refined with --diff, --in-place or --check",
+            "{}: a directory is refined with --diff, --in-place, --check or a --format",
             dir.display()
         );
     }
-    let (mut diffs, mut failed, mut changed) = (String::new(), 0, false);
+    let (mut diffs, mut failed) = (String::new(), 0);
+    let mut reports = Vec::new();
     // With --follow, a file reached by several links is refined once.
     let mut seen = std::collections::HashSet::new();
     let walk = walkdir::WalkDir::new(dir)
@@ -160,11 +174,16 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
                 continue;
             }
         };
-        report(&done, &resolved.catalog, args.check);
+        let file = file_report(&done, resolved);
+        report(
+            &done,
+            &file,
+            (args.check && args.format == Format::Policy).then_some(gate),
+        );
+        reports.push(file);
         if done.rewritten == done.input.text {
             continue;
         }
-        changed = true;
         if args.diff {
             diffs.push_str(&diff::unified(
                 &patch_path(&done.input.name),
@@ -179,8 +198,13 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
             }
         }
     }
-    if args.output.is_some() || !diffs.is_empty() {
-        emit(args.output.as_deref(), &diffs)?;
+    let output = if args.format == Format::Policy {
+        diffs
+    } else {
+        render(args, &reports, resolved)
+    };
+    if args.output.is_some() || !output.is_empty() {
+        emit(args.output.as_deref(), &output)?;
     }
     Ok(if failed > 0 {
         eprintln!(
@@ -188,11 +212,53 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved) -> Result<ExitCode>
             if failed == 1 { "" } else { "s" }
         );
         ExitCode::from(2)
-    } else if args.check && changed {
+    } else if args.check && fails(gate, &reports) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The CI report of one refined file.
+fn file_report(done: &Done, resolved: &Resolved) -> FileReport {
+    let name = patch_path(&done.input.name);
+    FileReport::new(
+        &name,
+        &done.input.text,
+        &done.policy,
+        &done.refined,
+        &resolved.catalog,
+    )
+}
+
+/// Whether `--check` fails: an entry grants an unused action of a level the
+/// gate names.
+fn fails(gate: &Gate, reports: &[FileReport]) -> bool {
+    reports
+        .iter()
+        .flat_map(|r| &r.entries)
+        .any(|entry| gate.fails(entry))
+}
+
+/// The output of a `--format` other than `policy`.
+fn render(args: &RunArgs, reports: &[FileReport], resolved: &Resolved) -> String {
+    match args.format {
+        Format::Policy => String::new(),
+        Format::Json => policy::to_pretty(&report::json::render(reports, resolved.catalog.info())),
+        Format::Sarif => policy::to_pretty(&report::sarif::render(reports)),
+        Format::Github => report::formats::github(reports),
+        Format::Text => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            // NO_COLOR wins over everything, --color always included.
+            let color = !no_color
+                && match args.color {
+                    Color::Always => true,
+                    Color::Never => false,
+                    Color::Auto => std::io::stdout().is_terminal() && args.output.is_none(),
+                };
+            report::formats::text(reports, color)
+        }
+    }
 }
 
 /// Why a `*.json` file in a tree is skipped.
@@ -285,9 +351,9 @@ pub(super) fn self_check(policy: &Policy, refined: &Refined, resolved: &Resolved
     })
 }
 
-/// Warnings about one file, and with `--check` its lines for each entry
-/// that grants unused actions.
-fn report(done: &Done, catalog: &Catalog, check: bool) {
+/// Warnings about one file, and with `--check` (in the default format) a
+/// line for each entry that grants unused actions the gate fails on.
+fn report(done: &Done, file: &FileReport, check: Option<&Gate>) {
     let Done {
         input,
         policy,
@@ -309,24 +375,22 @@ fn report(done: &Done, catalog: &Catalog, check: bool) {
             );
         }
     }
-    if !check {
+    let Some(gate) = check else {
         return;
-    }
-    for change in &refined.changes {
-        let place = span::locate(&input.text, &change.path)
-            .map(|(line, column)| format!(":{line}:{column}"))
-            .unwrap_or_default();
-        let names: Vec<String> = change
-            .unused
-            .iter()
-            .map(|&id| catalog.full_name(id))
-            .collect();
+    };
+    for entry in file.entries.iter().filter(|e| gate.fails(e)) {
+        let names: Vec<String> = entry.unused.iter().map(|(a, _)| a.clone()).collect();
         let count = names.len();
+        let label = match &entry.sid {
+            Some(sid) => format!("statement {} (Sid {sid})", entry.statement),
+            None => format!("statement {}", entry.statement),
+        };
         eprintln!(
-            "refine: {}{place}: {}: \"{}\" grants {count} unused action{}: {}",
+            "refine: {}:{}:{}: {label}: \"{}\" grants {count} unused action{}: {}",
             input.name,
-            change.label,
-            change.entry,
+            entry.region.start_line,
+            entry.region.start_column,
+            entry.entry,
             if count == 1 { "" } else { "s" },
             abbreviate(&names)
         );

@@ -1,0 +1,118 @@
+//! `--format sarif`: SARIF 2.1.0 for code scanning.
+//!
+//! One result per entry that grants unused actions. Its rule is named after
+//! the most severe access level among them (`unused-permissions-management`,
+//! `unused-write`, `unused-tagging`, `unused-read`, `unused-list`); its level
+//! is `error` for write and permissions management and `warning` otherwise;
+//! its region is the entry (columns count characters: `columnKind` is
+//! `unicodeCodePoints`); and its `fixes` replace the statement's action
+//! element with the refined entry list, so a reviewer sees the change.
+
+use super::{level_key, worst, FileReport, Region, LEVELS};
+use crate::catalog::AccessLevel;
+use crate::findings::abbreviate;
+use serde_json::{json, Value};
+
+/// The tool's version, as SARIF reports it.
+const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The SARIF log for `reports`.
+pub fn render(reports: &[FileReport]) -> Value {
+    let rules: Vec<Value> = LEVELS
+        .iter()
+        .map(|(key, level)| rule(key, *level))
+        .collect();
+    let mut results = Vec::new();
+    for report in reports {
+        for entry in &report.entries {
+            let level = worst(entry);
+            let rule_index = LEVELS.iter().position(|(_, l)| *l == level).unwrap_or(1);
+            let names: Vec<String> = entry.unused.iter().map(|(a, _)| a.clone()).collect();
+            let count = names.len();
+            let message = format!(
+                "\"{}\" grants {count} unused action{}: {}",
+                entry.entry,
+                if count == 1 { "" } else { "s" },
+                abbreviate(&names)
+            );
+            let (inserted, description) = match &entry.statement_after {
+                Some(list) => (
+                    serde_json::to_string(list).expect("strings serialize"),
+                    "Replace the action list with the entries still needed".to_string(),
+                ),
+                None => (
+                    "[]".to_string(),
+                    "The statement grants nothing used: remove it".to_string(),
+                ),
+            };
+            results.push(json!({
+                "ruleId": format!("unused-{}", level_key(level)),
+                "ruleIndex": rule_index,
+                "level": severity(level),
+                "message": {"text": message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": report.path},
+                    "region": region(&entry.region),
+                }}],
+                "fixes": [{
+                    "description": {"text": description},
+                    "artifactChanges": [{
+                        "artifactLocation": {"uri": report.path},
+                        "replacements": [{
+                            "deletedRegion": region(&entry.element),
+                            "insertedContent": {"text": inserted},
+                        }],
+                    }],
+                }],
+            }));
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "refine",
+                "version": TOOL_VERSION,
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+/// `error` for write and permissions management, `warning` otherwise.
+pub fn severity(level: AccessLevel) -> &'static str {
+    match level {
+        AccessLevel::Write | AccessLevel::PermissionsManagement | AccessLevel::Unknown => "error",
+        _ => "warning",
+    }
+}
+
+fn rule(key: &str, level: AccessLevel) -> Value {
+    let name = level.name();
+    json!({
+        "id": format!("unused-{key}"),
+        "name": format!("Unused{}", name.split_whitespace().map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        }).collect::<String>()),
+        "shortDescription": {"text": format!("The policy grants unused {} actions", name.to_lowercase())},
+        "fullDescription": {"text": format!(
+            "An Action entry allows actions of access level {name} that the principal did not use in the \
+             findings' period. Remove them: refine writes the shortest word prefixes that keep every used action."
+        )},
+        "defaultConfiguration": {"level": severity(level)},
+        "properties": {"tags": ["security", "least-privilege", "iam"]},
+    })
+}
+
+fn region(region: &Region) -> Value {
+    json!({
+        "startLine": region.start_line.max(1),
+        "startColumn": region.start_column.max(1),
+        "endLine": region.end_line.max(1),
+        "endColumn": region.end_column.max(1),
+    })
+}

@@ -16,7 +16,9 @@
 //! Header lines start with `#`; `source:` and `date:` are read, other
 //! comments ignored. `[prefix]` starts a service; each following line is an
 //! action name and its access level code (`L`ist, `R`ead, `W`rite,
-//! `P`ermissions management, `T`agging, `?` unknown). [`write`] emits
+//! `P`ermissions management, `T`agging, `?` unknown), or, starting with `>`,
+//! one of the service's API operations and the actions that authorize it
+//! (`>GetObject s3:GetObject s3:GetObjectVersion`), when the source has them. [`write`] emits
 //! services sorted by prefix and actions sorted ignoring case, which is the
 //! order [`super::Catalog`] keeps; [`parse`] accepts any order.
 
@@ -44,6 +46,7 @@ pub fn parse(text: &str) -> Result<Catalog, InputError> {
     let mut info = CatalogInfo::default();
     let mut service: Option<&str> = None;
     let mut actions = Vec::with_capacity(text.len() / 24);
+    let mut operations = Vec::new();
     for (index, line) in lines {
         let at = |message: String| InputError {
             location: Location::Line(index + 1),
@@ -67,6 +70,16 @@ pub fn parse(text: &str) -> Result<Catalog, InputError> {
                     "bad service line `{line}`: expected `[prefix]`"
                 )))
             }
+            [b'>', ..] => {
+                let service = service.ok_or_else(|| {
+                    at("an operation before the first `[service]` line".to_string())
+                })?;
+                operations.push(operation(service, &line[1..]).ok_or_else(|| {
+                    at(format!(
+                        "bad operation line `{line}`: expected `>Operation service:Action ...`"
+                    ))
+                })?);
+            }
             [name @ .., b' ', code] => {
                 let service = service
                     .ok_or_else(|| at("an action before the first `[service]` line".to_string()))?;
@@ -88,10 +101,32 @@ pub fn parse(text: &str) -> Result<Catalog, InputError> {
             }
         }
     }
-    Ok(if is_sorted(&actions) {
+    let catalog = if is_sorted(&actions) {
         from_sorted(info, &actions)
     } else {
         Catalog::from_actions(info, actions)
+    };
+    Ok(if operations.is_empty() {
+        catalog
+    } else {
+        catalog.with_operations(operations)
+    })
+}
+
+/// An operation line's content: `Name service:Action ...`.
+fn operation(service: &str, line: &str) -> Option<super::Operation> {
+    let mut words = line.split_whitespace();
+    let name = words.next().filter(|n| is_name(n.as_bytes()))?;
+    let actions = words
+        .map(|word| {
+            let (s, a) = word.split_once(':')?;
+            (is_name(s.as_bytes()) && is_name(a.as_bytes())).then(|| (s.to_string(), a.to_string()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(super::Operation {
+        service: service.to_string(),
+        name: name.to_string(),
+        actions,
     })
 }
 
@@ -101,6 +136,8 @@ pub fn parse(text: &str) -> Result<Catalog, InputError> {
 /// under a millisecond.
 pub fn parse_bundled(text: &'static str) -> Catalog {
     let mut info = CatalogInfo::default();
+    let mut operations = Vec::new();
+    let mut service = "";
     let mut builder = super::Builder::borrowing(text);
     let bytes = text.as_bytes();
     let mut start = 0;
@@ -118,7 +155,11 @@ pub fn parse_bundled(text: &'static str) -> Catalog {
                     info.date = Some(date.to_string());
                 }
             }
-            [b'[', .., b']'] => builder.begin_service(&text[start + 1..end - 1]),
+            [b'[', .., b']'] => {
+                service = &text[start + 1..end - 1];
+                builder.begin_service(service);
+            }
+            [b'>', ..] => operations.extend(operation(service, &text[start + 1..end])),
             [.., b' ', code] => {
                 let level = AccessLevel::from_code(*code).unwrap_or(AccessLevel::Unknown);
                 builder.push_span(start, end - start - 2, level);
@@ -127,7 +168,12 @@ pub fn parse_bundled(text: &'static str) -> Catalog {
         }
         start = end + 1;
     }
-    builder.finish().with_info(info)
+    let catalog = builder.finish().with_info(info);
+    if operations.is_empty() {
+        catalog
+    } else {
+        catalog.with_operations(operations)
+    }
 }
 
 /// Whether a service prefix or action name is well formed: non-empty,
@@ -183,13 +229,29 @@ pub fn write(catalog: &Catalog) -> String {
         catalog.len()
     );
     let mut last_service = "";
+    let operations = catalog.operations();
+    let write_operations = |out: &mut String, service: &str| {
+        for op in operations.iter().filter(|op| op.service == service) {
+            let _ = write!(out, ">{}", op.name);
+            for (service, action) in &op.actions {
+                let _ = write!(out, " {service}:{action}");
+            }
+            out.push('\n');
+        }
+    };
     for id in catalog.ids() {
         let service = catalog.service_of(id);
         if service != last_service {
+            if !last_service.is_empty() {
+                write_operations(&mut out, last_service);
+            }
             let _ = writeln!(out, "[{service}]");
             last_service = service;
         }
         let _ = writeln!(out, "{} {}", catalog.name(id), catalog.level(id).code());
+    }
+    if !last_service.is_empty() {
+        write_operations(&mut out, last_service);
     }
     out
 }
@@ -199,6 +261,37 @@ mod tests {
     use super::*;
 
     const SMALL: &str = "# iam-refine catalog 1\n# source: test\n# date: 2024-02-01\n[s3]\nGetObject R\nListBucket L\n[lambda]\nInvokeFunction W\n";
+
+    #[test]
+    fn operations_round_trip_and_resolve_to_actions() {
+        let text = "# iam-refine catalog 1\n[s3]\nGetObject R\nGetObjectVersion R\nListBucket L\n>HeadBucket s3:ListBucket\n>GetObject s3:GetObject s3:GetObjectVersion s3-object-lambda:GetObject\n>Empty\n";
+        let catalog = parse(text).unwrap();
+        let names = |ids: Vec<crate::catalog::ActionId>| -> Vec<String> {
+            ids.into_iter().map(|id| catalog.full_name(id)).collect()
+        };
+        assert_eq!(
+            names(catalog.operation("S3", "getobject").unwrap()),
+            ["s3:GetObject", "s3:GetObjectVersion"]
+        );
+        assert_eq!(
+            names(catalog.operation("s3", "HeadBucket").unwrap()),
+            ["s3:ListBucket"]
+        );
+        assert_eq!(catalog.operation("s3", "Empty"), Some(Vec::new()));
+        assert_eq!(catalog.operation("s3", "PutObject"), None);
+        let written = write(&catalog);
+        assert!(written.ends_with("ListBucket L\n>Empty\n>GetObject s3:GetObject s3:GetObjectVersion s3-object-lambda:GetObject\n>HeadBucket s3:ListBucket\n"), "{written}");
+        assert_eq!(write(&parse(&written).unwrap()), written);
+        assert_eq!(
+            write(&parse_bundled(Box::leak(written.clone().into_boxed_str()))),
+            written
+        );
+        let err = parse("# iam-refine catalog 1\n[s3]\n>Bad s3\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "3: bad operation line `>Bad s3`: expected `>Operation service:Action ...`"
+        );
+    }
 
     #[test]
     fn parses_and_writes_back_in_catalog_order() {

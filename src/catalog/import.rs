@@ -14,7 +14,7 @@
 //! Files are visited in sorted path order and other JSON files are skipped,
 //! so an import of the same tree is the same catalog, byte for byte.
 
-use super::{format, AccessLevel, Catalog, CatalogInfo};
+use super::{format, AccessLevel, Catalog, CatalogInfo, Operation};
 use crate::error::InputError;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
@@ -49,11 +49,13 @@ pub fn import_dir(dir: &Path) -> Result<Catalog> {
     }
     let mut actions: Vec<(String, String, AccessLevel)> = Vec::new();
     let mut kinds = (0, 0);
+    let mut operations = Vec::new();
     for (path, text) in files.iter().zip(&texts) {
         let value: Value = serde_json::from_str(text)
             .map_err(|err| anyhow::anyhow!("{}:{}", path.display(), InputError::from_json(&err)))?;
         let before = actions.len();
         if service_reference_actions(&value, &mut actions).is_some() {
+            operations.extend(service_reference_operations(&value));
             kinds.0 += 1;
         } else if iam_data_actions(path, &value, &mut actions) {
             kinds.1 += 1;
@@ -88,7 +90,7 @@ pub fn import_dir(dir: &Path) -> Result<Catalog> {
     let triples = actions
         .iter()
         .map(|(service, name, level)| (service.as_str(), name.as_str(), *level));
-    Ok(Catalog::from_actions(info, triples))
+    Ok(Catalog::from_actions(info, triples).with_operations(operations))
 }
 
 /// Reads `dir/package.json` when `dir` is the root of the iam-data package.
@@ -111,6 +113,40 @@ fn package_info(dir: &Path) -> Result<Option<CatalogInfo>> {
         source: format!("{IAM_DATA_PACKAGE} {version}"),
         date,
     }))
+}
+
+/// The API operations of a service-reference file and the actions that
+/// authorize each (`Operations[].AuthorizedActions`), which CloudTrail's
+/// event names map through; names that could act as globs are left out.
+fn service_reference_operations(value: &Value) -> Vec<Operation> {
+    let Some(service) = value.get("Name").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let operations = value.get("Operations").and_then(Value::as_array);
+    let valid = |name: &str| format::is_name(name.as_bytes());
+    operations
+        .into_iter()
+        .flatten()
+        .filter_map(|op| {
+            let name = op.get("Name")?.as_str().filter(|n| valid(n))?;
+            let actions = op
+                .get("AuthorizedActions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| {
+                    let action = a.get("Name")?.as_str().filter(|n| valid(n))?;
+                    let owner = a.get("Service")?.as_str().filter(|n| valid(n))?;
+                    Some((owner.to_ascii_lowercase(), action.to_string()))
+                })
+                .collect();
+            Some(Operation {
+                service: service.to_string(),
+                name: name.to_string(),
+                actions,
+            })
+        })
+        .collect()
 }
 
 /// Adds the actions of a service-reference file; `None` if `value` is not one.

@@ -128,6 +128,21 @@ pub struct Catalog {
     /// Actions added for one run by [`Catalog::with_actions`]: known to
     /// exist (the findings name them) but not what else exists near them.
     added: ActionSet,
+    /// AWS's operation-to-action mapping, when the source has it (the
+    /// service-reference files' `Operations[].AuthorizedActions`), sorted by
+    /// service and operation name ignoring case.
+    operations: Vec<Operation>,
+}
+
+/// One API operation and the actions AWS says authorize it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// The service prefix the operation belongs to (lowercase).
+    pub service: String,
+    /// The operation's name, as CloudTrail's `eventName` gives it.
+    pub name: String,
+    /// The actions, as `(service, action name)`.
+    pub actions: Vec<(String, String)>,
 }
 
 /// Compares two strings ignoring ASCII case, the order of the catalog.
@@ -181,7 +196,8 @@ impl Catalog {
         let added = extra
             .iter()
             .map(|(service, name)| (service.as_str(), name.as_str(), AccessLevel::Unknown));
-        let mut catalog = Catalog::from_actions(self.info.clone(), existing.chain(added));
+        let mut catalog = Catalog::from_actions(self.info.clone(), existing.chain(added))
+            .with_operations(self.operations.clone());
         let mut marks = catalog.empty_set();
         for (service, name) in extra {
             marks.insert(catalog.find(service, name).expect("just added"));
@@ -206,6 +222,45 @@ impl Catalog {
             }
         }
         set
+    }
+
+    /// This catalog with `operations` as its operation-to-action mapping.
+    pub fn with_operations(mut self, mut operations: Vec<Operation>) -> Catalog {
+        for operation in &mut operations {
+            operation.service.make_ascii_lowercase();
+        }
+        operations.sort_by(|a, b| {
+            a.service
+                .cmp(&b.service)
+                .then_with(|| cmp_ignore_case(&a.name, &b.name))
+        });
+        operations.dedup_by(|b, a| a.service == b.service && a.name.eq_ignore_ascii_case(&b.name));
+        self.operations = operations;
+        self
+    }
+
+    /// The operation-to-action mapping, sorted by service and name.
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// The catalog actions AWS says authorize `service`'s API operation
+    /// `name` (compared ignoring case); `None` when the catalog has no
+    /// mapping for it. Actions the catalog does not know are left out.
+    pub fn operation(&self, service: &str, name: &str) -> Option<Vec<ActionId>> {
+        let at = self
+            .operations
+            .binary_search_by(|op| {
+                cmp_ignore_case(&op.service, service).then_with(|| cmp_ignore_case(&op.name, name))
+            })
+            .ok()?;
+        let actions = &self.operations[at].actions;
+        Some(
+            actions
+                .iter()
+                .filter_map(|(s, a)| self.find(s, a))
+                .collect(),
+        )
     }
 
     /// This catalog with its source and date replaced.
@@ -360,6 +415,7 @@ impl Builder {
                 services: Vec::new(),
                 info,
                 added: ActionSet::default(),
+                operations: Vec::new(),
             },
         }
     }

@@ -23,6 +23,7 @@ use crate::error::{InputError, JsonPath, Location};
 use crate::json;
 use crate::pattern::Glob;
 use crate::policy::{check_action, kind};
+use crate::time;
 use serde_json::Value;
 
 /// One thing the findings say is unused.
@@ -31,13 +32,21 @@ pub enum Unused {
     /// Every action of every service (an unused role).
     Everything,
     /// Every action of one service.
-    Service(String),
+    Service {
+        /// The service prefix, lowercase.
+        service: String,
+        /// When the service was last used, if the finding says (seconds
+        /// since the epoch).
+        last_accessed: Option<i64>,
+    },
     /// One action.
     Action {
         /// The service prefix, lowercase.
         service: String,
         /// The action name, as the findings spell it.
         name: String,
+        /// When the action was last used, if the finding says.
+        last_accessed: Option<i64>,
     },
     /// Every catalog action a glob matches.
     Pattern(Glob),
@@ -254,9 +263,31 @@ fn service_details(
             ))
         }
     };
+    let last_accessed = |value: &Value, path: &JsonPath| -> Result<Option<i64>, InputError> {
+        match value.get("lastAccessed") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => time::parse_timestamp(text).map(Some).ok_or_else(|| {
+                InputError::at(
+                    &path.key("lastAccessed"),
+                    format!("\"{text}\" is not an ISO 8601 timestamp"),
+                )
+            }),
+            Some(other) => Err(InputError::at(
+                &path.key("lastAccessed"),
+                format!(
+                    "lastAccessed must be a timestamp string, found {}",
+                    kind(other)
+                ),
+            )),
+        }
+    };
     let actions = match &value[key] {
         Value::Null => {
-            findings.unused.push(Unused::Service(service));
+            let last_accessed = last_accessed(value, path)?;
+            findings.unused.push(Unused::Service {
+                service,
+                last_accessed,
+            });
             return Ok(());
         }
         Value::Array(actions) => actions,
@@ -303,9 +334,14 @@ fn service_details(
                 format!("\"{name}\" is not an action name"),
             ));
         }
-        findings
-            .unused
-            .push(action_or_pattern(&format!("{service}:{bare}")));
+        let mut unused = action_or_pattern(&format!("{service}:{bare}"));
+        if let Unused::Action {
+            last_accessed: at, ..
+        } = &mut unused
+        {
+            *at = last_accessed(action, &action_path)?;
+        }
+        findings.unused.push(unused);
     }
     Ok(())
 }
@@ -317,12 +353,28 @@ fn action_or_pattern(entry: &str) -> Unused {
         Some((service, name)) if glob.is_literal() => Unused::Action {
             service: service.to_ascii_lowercase(),
             name: name.to_string(),
+            last_accessed: None,
         },
         _ => Unused::Pattern(glob),
     }
 }
 
 impl Findings {
+    /// Treats as used every action and service last used at or after
+    /// `since` (seconds since the epoch): `--unused-for`, for a team whose
+    /// bar for "unused" is longer than its analyzer's tracking period.
+    /// Returns how many entries that took out of the unused list.
+    pub fn used_since(&mut self, since: i64) -> usize {
+        let before = self.unused.len();
+        self.unused.retain(|unused| match unused {
+            Unused::Service { last_accessed, .. } | Unused::Action { last_accessed, .. } => {
+                last_accessed.is_none_or(|at| at < since)
+            }
+            _ => true,
+        });
+        before - self.unused.len()
+    }
+
     /// The unused set over `catalog`.
     ///
     /// Unused actions the catalog lacks are real (AWS reported them), so they
@@ -351,7 +403,7 @@ impl Findings {
     pub fn missing_actions(&self, catalog: &Catalog) -> Vec<(String, String)> {
         let mut missing: Vec<(String, String)> = Vec::new();
         for unused in &self.unused {
-            if let Unused::Action { service, name } = unused {
+            if let Unused::Action { service, name, .. } = unused {
                 let known = catalog.find(service, name).is_some();
                 let listed = missing
                     .iter()
@@ -375,13 +427,13 @@ impl Findings {
         for unused in &self.unused {
             match unused {
                 Unused::Everything => set = ActionSet::full(catalog.len()),
-                Unused::Service(service) => match catalog.service(service) {
+                Unused::Service { service, .. } => match catalog.service(service) {
                     Some(range) => set.insert_range(range.start, range.end),
                     None => warnings.push(format!(
                         "the findings name service {service}, which the catalog does not know"
                     )),
                 },
-                Unused::Action { service, name } => {
+                Unused::Action { service, name, .. } => {
                     if let Some(id) = catalog.find(service, name) {
                         set.insert(id);
                     }

@@ -15,6 +15,7 @@
 
 pub mod account;
 pub mod catalog;
+pub mod cloudtrail;
 pub mod cover;
 pub mod diff;
 pub mod error;
@@ -27,5 +28,7 @@ pub mod report;
 pub mod rewrite;
 pub mod size;
 pub mod span;
+pub mod time;
+pub mod usage;
 pub mod verify;
 pub mod words;

@@ -72,11 +72,32 @@ impl Refined {
     }
 }
 
+/// How to refine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Write exact action names only, never a new wildcard, in Action
+    /// statements: the refined policy then grants nothing AWS adds later,
+    /// not even under a prefix the original covered. (Entries added to
+    /// NotAction may still be prefixes: they exclude, so they only narrow.)
+    pub exact: bool,
+}
+
 /// Refines `policy` against the unused set `unused` over `catalog`.
 pub fn refine(policy: &Policy, catalog: &Catalog, unused: &ActionSet) -> Refined {
+    refine_with(policy, catalog, unused, Options::default())
+}
+
+/// [`refine`] with options.
+pub fn refine_with(
+    policy: &Policy,
+    catalog: &Catalog,
+    unused: &ActionSet,
+    options: Options,
+) -> Refined {
     let mut run = Run {
         catalog,
         unused,
+        options,
         everything_unused: unused.len() == catalog.len(),
         changes: Vec::new(),
         warnings: Vec::new(),
@@ -110,6 +131,7 @@ pub fn refine(policy: &Policy, catalog: &Catalog, unused: &ActionSet) -> Refined
 struct Run<'a> {
     catalog: &'a Catalog,
     unused: &'a ActionSet,
+    options: Options,
     /// Every catalog action is unused (an unused role): then actions the
     /// catalog does not know are taken as unused too.
     everything_unused: bool,
@@ -138,8 +160,13 @@ impl Run<'_> {
                 .iter()
                 .map(|id| self.catalog.full_name(id))
                 .collect();
+            let what = if matched.intersects(self.unused) {
+                "grants unused actions"
+            } else {
+                "matches only actions"
+            };
             format!(
-                "\"{glob}\" grants unused actions the catalog does not know ({}), and what else it grants is unknown: kept as written",
+                "\"{glob}\" {what} the catalog does not know ({}), and what else it grants is unknown: kept as written",
                 crate::findings::abbreviate(&names)
             )
         };
@@ -172,7 +199,11 @@ impl Run<'_> {
             let replacement = if keep.is_empty() {
                 Vec::new()
             } else {
-                cover(self.catalog, &keep, &keep, Some(glob))
+                if self.options.exact {
+                    keep.iter().map(|id| self.catalog.full_name(id)).collect()
+                } else {
+                    cover(self.catalog, &keep, &keep, Some(glob))
+                }
             };
             entries.extend(replacement.iter().cloned());
             self.changes.push(EntryChange {

@@ -223,6 +223,15 @@ fn the_json_report_has_results_and_totals() {
     );
     assert_eq!(s3["removed"], json!(["s3:Get*"]));
     assert_eq!(
+        s3["wildcards"],
+        json!([
+            "s3:GetAccess*",
+            "s3:GetMulti*",
+            "s3:GetObject*",
+            "s3:GetStorage*"
+        ])
+    );
+    assert_eq!(
         s3["unused"][0],
         json!({"action": "s3:GetAccelerateConfiguration", "level": "Read"})
     );
@@ -316,7 +325,7 @@ fn text_is_coloured_only_when_asked_and_never_under_no_color() {
     let (_, plain, _) = run(&seed, &args, &[]);
     assert_eq!(
         plain,
-        "policy.json: 30 unused actions in 9 entries\n  lambda  Permissions management 1, Write 4, Read 2, List 1\n  s3      Read 22\n"
+        "policy.json: 30 unused actions in 9 entries\n  lambda  Permissions management 1, Write 4, Read 2, List 1\n  s3      Read 22\n  new wildcards, which also match actions AWS adds later (--exact avoids them): s3:GetAccess*, s3:GetMulti*, s3:GetObject*, s3:GetStorage*\n"
     );
     let (_, always, _) = run(&seed, &[&args[..], &["--color", "always"]].concat(), &[]);
     assert!(
@@ -331,4 +340,32 @@ fn text_is_coloured_only_when_asked_and_never_under_no_color() {
     assert_eq!(no_color, plain);
     let (_, never, _) = run(&seed, &[&args[..], &["--color", "never"]].concat(), &[]);
     assert_eq!(never, plain);
+}
+
+#[test]
+fn exact_mode_names_no_new_wildcards() {
+    let seed = fixtures().join("seed-example");
+    let (_, stdout, _) = run(
+        &seed,
+        &[
+            "--exact",
+            "--format",
+            "json",
+            "policy.json",
+            "findings.json",
+        ],
+        &[],
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let s3 = &report["results"][8];
+    assert_eq!(s3["wildcards"], json!([]));
+    assert!(s3["replacement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| !e.as_str().unwrap().contains('*')));
+    assert!(s3["replacement"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("s3:GetObjectVersionTorrent")));
 }

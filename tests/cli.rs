@@ -87,7 +87,7 @@ fn both_inputs_from_stdin_is_refused() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr("refine: only one of POLICY and FINDINGS can be `-` (stdin)\n");
+        .stderr("refine: only one input can be `-` (stdin)\n");
 }
 
 #[test]

@@ -22,6 +22,7 @@ use std::process::ExitCode;
 mod account;
 mod io;
 mod refine;
+mod sources;
 
 /// Remove unused permissions from AWS IAM policies, offline.
 ///
@@ -60,9 +61,39 @@ struct RunArgs {
     policy: Option<String>,
     /// The unused-access findings: `aws accessanalyzer get-finding-v2`
     /// output (or an array of them), `[{"serviceNamespace", "actions"}]`, or
-    /// an array of "service:Action" strings; `-` reads stdin.
-    #[arg(value_name = "FINDINGS", required = true)]
+    /// an array of "service:Action" strings; `-` reads stdin. Or, instead,
+    /// one of --used, --cloudtrail, --last-accessed.
+    #[arg(value_name = "FINDINGS")]
     findings: Option<String>,
+    /// Instead of findings: the actions that were used, as a JSON array of
+    /// "service:Action" strings (wildcards allowed) or a policy document.
+    #[arg(long, value_name = "FILE")]
+    used: Option<String>,
+    /// Instead of findings: CloudTrail logs (files or directories; .json,
+    /// .json.gz, one event per line or {"Records": [...]}); what succeeded
+    /// was used.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    cloudtrail: Vec<PathBuf>,
+    /// With --cloudtrail: only events by this principal (userIdentity.arn,
+    /// or the issuer of an assumed role's session).
+    #[arg(long, value_name = "ARN")]
+    principal: Option<String>,
+    /// Instead of findings: `aws iam get-service-last-accessed-details`
+    /// output.
+    #[arg(long, value_name = "FILE")]
+    last_accessed: Option<String>,
+    /// With findings: an unused action or service last used within this
+    /// long before --as-of (e.g. 180d, 26w, 36h) counts as used after all.
+    #[arg(long, value_name = "DURATION")]
+    unused_for: Option<String>,
+    /// The end of the --unused-for window: a date (its 00:00 UTC) or an ISO
+    /// 8601 timestamp (default: now).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Write exact action names only, never a new wildcard that could match
+    /// actions AWS adds later.
+    #[arg(long)]
+    exact: bool,
     /// Print a unified diff of the policy file(s) before and after, every
     /// unchanged byte kept, instead of the refined policy; `git apply` and
     /// `patch -p1` apply it.
@@ -252,6 +283,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         || run.follow
         || run.output.is_some()
         || run.fail_on.is_some()
+        || run.used.is_some()
+        || !run.cloudtrail.is_empty()
+        || run.principal.is_some()
+        || run.last_accessed.is_some()
+        || run.unused_for.is_some()
+        || run.as_of.is_some()
+        || run.exact
         || run.format != Format::Policy
         || run.color != Color::Auto;
     if cli.command.is_some() && main_job_args {

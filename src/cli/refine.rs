@@ -9,11 +9,12 @@
 
 use super::io::{describe, emit, print_error, read_input, write_atomic, Input};
 use super::load_catalog;
+use super::sources;
 use super::{Color, Format, RunArgs};
 use anyhow::{anyhow, bail, Result};
-use iam_refine::findings::{self, abbreviate, Resolved};
+use iam_refine::findings::{abbreviate, Resolved};
 use iam_refine::policy::{self, Form, Policy};
-use iam_refine::refine::{refine, Refined};
+use iam_refine::refine::{refine_with, Options, Refined};
 use iam_refine::report::{self, FileReport, Gate};
 use iam_refine::verify;
 use iam_refine::{diff, rewrite, size};
@@ -31,12 +32,15 @@ struct Done {
 }
 
 pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
-    let (policy_arg, findings_arg) = (
-        args.policy.clone().unwrap_or_default(),
-        args.findings.clone().unwrap_or_default(),
-    );
-    if policy_arg == "-" && findings_arg == "-" {
-        bail!("only one of POLICY and FINDINGS can be `-` (stdin)");
+    let policy_arg = args.policy.clone().unwrap_or_default();
+    let stdin_inputs = [
+        Some(policy_arg.as_str()),
+        args.findings.as_deref(),
+        args.used.as_deref(),
+        args.last_accessed.as_deref(),
+    ];
+    if stdin_inputs.iter().filter(|a| **a == Some("-")).count() > 1 {
+        bail!("only one input can be `-` (stdin)");
     }
     if args.check && !args.diff && args.format == Format::Policy && args.output.is_some() {
         bail!("--check prints nothing, so -o would only empty the file\nadd --diff to write the diff, or leave out -o");
@@ -53,20 +57,12 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
         bail!("--in-place rewrites the policy file itself: it takes neither -o nor stdin");
     }
     let catalog = load_catalog(catalog_path)?;
-    let findings_input = read_input(&findings_arg)?;
-    let findings = findings::parse(&findings_input.text)
-        .map_err(|err| anyhow!(describe(&findings_input, &err)))?;
-    let resolved = findings.resolve(&catalog);
-    for note in &findings.notes {
-        eprintln!("refine: note: {}: {note}", findings_input.name);
-    }
-    for warning in &resolved.warnings {
-        eprintln!("refine: warning: {}: {warning}", findings_input.name);
-    }
+    let resolved = sources::resolve(&args, &catalog)?;
+    let options = Options { exact: args.exact };
     if Path::new(&policy_arg).is_dir() {
         return run_tree(Path::new(&policy_arg), &args, &resolved, &gate);
     }
-    let done = refine_file(read_input(&policy_arg)?, &resolved)?;
+    let done = refine_file(read_input(&policy_arg)?, &resolved, options)?;
     let reports = [file_report(&done, &resolved)];
     let check_lines = (args.check && args.format == Format::Policy).then_some(&gate);
     report(&done, &reports[0], check_lines);
@@ -166,7 +162,7 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
             }
             None => {}
         }
-        let done = match refine_file(input, resolved) {
+        let done = match refine_file(input, resolved, Options { exact: args.exact }) {
             Ok(done) => done,
             Err(err) => {
                 print_error(&err);
@@ -326,9 +322,9 @@ fn walk_error(err: &walkdir::Error) -> String {
 }
 
 /// Reads, refines, verifies and rewrites one policy file.
-fn refine_file(input: Input, resolved: &Resolved) -> Result<Done> {
+fn refine_file(input: Input, resolved: &Resolved, options: Options) -> Result<Done> {
     let policy = policy::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-    let refined = refine(&policy, &resolved.catalog, &resolved.unused);
+    let refined = refine_with(&policy, &resolved.catalog, &resolved.unused, options);
     self_check(&policy, &refined, resolved).map_err(|err| anyhow!("{}: {err:#}", input.name))?;
     let rewritten = rewrite::rewrite(&input.text, &policy, &refined.edits)
         .map_err(|err| anyhow!("{}: internal check failed: {err}\nthis is a bug in refine: nothing was written; please report it with the policy and findings", input.name))?;
@@ -419,6 +415,7 @@ mod tests {
     use super::*;
     use iam_refine::catalog::Catalog;
     use iam_refine::policy;
+    use iam_refine::{findings, refine::refine};
 
     /// The self-check refuses a refinement that grants something new: the
     /// run then fails with "internal check failed" before printing.

@@ -133,6 +133,18 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
                 .collect();
             out.push_str(&format!("  {service:<width$}  {}\n", parts.join(", ")));
         }
+        let wildcards: Vec<&str> = report
+            .entries
+            .iter()
+            .flat_map(|e| &e.wildcards)
+            .map(String::as_str)
+            .collect();
+        if !wildcards.is_empty() {
+            out.push_str(&format!(
+                "  new wildcards, which also match actions AWS adds later (--exact avoids them): {}\n",
+                wildcards.join(", ")
+            ));
+        }
         if report.grants_nothing {
             out.push_str(&format!(
                 "  {}\n",

@@ -5,7 +5,8 @@
 //!  "catalog": {"source", "date"},
 //!  "files": [{"file", "changed", "grants_nothing"}],
 //!  "results": [{"file", "statement", "sid", "entry", "line", "column",
-//!               "unused": [{"action", "level"}], "removed", "replacement"}],
+//!               "unused": [{"action", "level"}], "removed", "replacement",
+//!               "wildcards"}],
 //!  "totals": {"entries", "unused_actions",
 //!             "by_service": {"s3": {"Read": 20, ...}}, "by_level": {"Read": 20, ...}}}
 //! ```
@@ -13,7 +14,9 @@
 //! One result per entry that grants unused actions. `removed` is the entry
 //! itself when refinement takes it out (empty for NotAction, which only
 //! grows); `replacement` what takes its place (for NotAction, the entries
-//! added). Field names never change without a `version` bump.
+//! added); `wildcards` the replacement entries that are new wildcards, which
+//! also allow actions AWS adds later under their prefix (`--exact` writes
+//! none). Field names never change without a `version` bump.
 
 use super::{totals, FileReport};
 use crate::catalog::CatalogInfo;
@@ -51,6 +54,7 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
                 "unused": unused,
                 "removed": removed,
                 "replacement": entry.replacement,
+                "wildcards": entry.wildcards,
             }));
         }
     }

@@ -34,6 +34,10 @@ pub struct EntryReport {
     pub unused: Vec<(String, AccessLevel)>,
     /// The entries that take its place (for NotAction: the entries added).
     pub replacement: Vec<String>,
+    /// The replacement entries that are new wildcards (`s3:GetObject*`):
+    /// they also allow actions AWS adds later under that prefix, which
+    /// `--exact` avoids. Empty for NotAction, whose new entries only narrow.
+    pub wildcards: Vec<String>,
     /// The statement's whole action element after refinement, where it is
     /// now, for a suggested fix: `None` when the statement is removed.
     pub statement_after: Option<Vec<String>>,
@@ -114,6 +118,16 @@ impl FileReport {
                         .map(|&id| (catalog.full_name(id), catalog.level(id)))
                         .collect(),
                     replacement: change.replacement.clone(),
+                    wildcards: if statement.key == ActionKey::Action {
+                        change
+                            .replacement
+                            .iter()
+                            .filter(|e| e.contains(['*', '?']))
+                            .cloned()
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
                     statement_after,
                     element: region_of(&element_path),
                 }
@@ -254,6 +268,7 @@ mod tests {
             region: Region::default(),
             unused: levels.iter().map(|l| ("s3:X".to_string(), *l)).collect(),
             replacement: Vec::new(),
+            wildcards: Vec::new(),
             statement_after: None,
             element: Region::default(),
         }

@@ -329,7 +329,7 @@ fn document_splice(
     Ok(Splice::node(node, quote(&payload)))
 }
 
-/// Applies `splices` (on `text`, non-overlapping) back to front.
+/// Applies `splices` (on `text`, non-overlapping).
 fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String, RewriteError> {
     splices.sort_by_key(|s| (s.start, s.end));
     let mut previous_end = 0;
@@ -346,10 +346,16 @@ fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String, Rewrite
         }
         previous_end = splice.end;
     }
-    let mut result = text.to_string();
-    for splice in splices.iter().rev() {
-        result.replace_range(splice.start..splice.end, &splice.text);
+    // One pass front to back: replacing in place from the back would move
+    // the tail once per edit, quadratic for a large file with many edits.
+    let mut result = String::with_capacity(text.len());
+    let mut copied = 0;
+    for splice in &splices {
+        result.push_str(&text[copied..splice.start]);
+        result.push_str(&splice.text);
+        copied = splice.end;
     }
+    result.push_str(&text[copied..]);
     Ok(result)
 }
 

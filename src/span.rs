@@ -160,6 +160,58 @@ pub fn line_column(text: &str, pos: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// Line starts of a text, for many [`line_column`] questions about it:
+/// each is then a binary search and, on a line of ASCII text, a
+/// subtraction, instead of a scan from the start of the text (which, asked
+/// for every entry of a large file, would be quadratic).
+pub struct Lines<'t> {
+    text: &'t str,
+    /// The byte offset where each line starts.
+    starts: Vec<usize>,
+    /// Whether each line is all ASCII (so columns are byte distances).
+    ascii: Vec<bool>,
+}
+
+impl<'t> Lines<'t> {
+    /// Indexes `text`.
+    pub fn new(text: &'t str) -> Lines<'t> {
+        let mut starts = vec![0];
+        let mut ascii = vec![true];
+        for (i, byte) in text.bytes().enumerate() {
+            if byte == b'\n' {
+                starts.push(i + 1);
+                ascii.push(true);
+            } else if !byte.is_ascii() {
+                *ascii.last_mut().expect("one line at least") = false;
+            }
+        }
+        Lines {
+            text,
+            starts,
+            ascii,
+        }
+    }
+
+    /// The same as [`line_column`] for this text.
+    pub fn line_column(&self, pos: usize) -> (usize, usize) {
+        let mut pos = pos.min(self.text.len());
+        while !self.text.is_char_boundary(pos) {
+            pos -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= pos) - 1;
+        let mut start = self.starts[line];
+        if line == 0 && self.text.starts_with('\u{feff}') && pos >= 3 {
+            start = 3;
+        }
+        let column = if self.ascii[line] {
+            pos - start
+        } else {
+            self.text[start..pos].chars().count()
+        };
+        (line + 1, column + 1)
+    }
+}
+
 /// A container being read: its start and the children so far.
 enum Open {
     /// An object, with the key (and its offset) whose value comes next.
@@ -582,5 +634,24 @@ mod tests {
     fn line_column_tolerates_offsets_it_cannot_slice_at() {
         assert_eq!(line_column("é\nab", 1), (1, 1));
         assert_eq!(line_column("a\r\nb", 99), (2, 2));
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_line_column() {
+        for text in [
+            "{\n  \"a\": 1,\r\n\t\"b\": \"für\"\n}",
+            "\u{feff}{\"x\": [1, 2]}",
+            "",
+            "\n\n",
+        ] {
+            let lines = Lines::new(text);
+            for pos in 0..=text.len() + 2 {
+                assert_eq!(
+                    lines.line_column(pos),
+                    line_column(text, pos),
+                    "{text:?} at {pos}"
+                );
+            }
+        }
     }
 }

@@ -27,7 +27,8 @@ struct Done {
     input: Input,
     policy: Policy,
     refined: Refined,
-    /// The file's text with the refinement applied, every other byte kept.
+    /// The file's text with the refinement applied, every other byte kept
+    /// (empty unless asked for: only diffs and in-place writes need it).
     rewritten: String,
 }
 
@@ -62,7 +63,12 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
     if Path::new(&policy_arg).is_dir() {
         return run_tree(Path::new(&policy_arg), &args, &resolved, &gate);
     }
-    let done = refine_file(read_input(&policy_arg)?, &resolved, options)?;
+    let done = refine_file(
+        read_input(&policy_arg)?,
+        &resolved,
+        options,
+        args.diff || args.in_place,
+    )?;
     let reports = [file_report(&done, &resolved)];
     let check_lines = (args.check && args.format == Format::Policy).then_some(&gate);
     report(&done, &reports[0], check_lines);
@@ -162,7 +168,7 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
             }
             None => {}
         }
-        let done = match refine_file(input, resolved, Options { exact: args.exact }) {
+        let done = match refine_file(input, resolved, Options { exact: args.exact }, true) {
             Ok(done) => done,
             Err(err) => {
                 print_error(&err);
@@ -321,13 +327,24 @@ fn walk_error(err: &walkdir::Error) -> String {
     }
 }
 
-/// Reads, refines, verifies and rewrites one policy file.
-fn refine_file(input: Input, resolved: &Resolved, options: Options) -> Result<Done> {
+/// Reads, refines and verifies one policy file, and when `rewrite` is set
+/// (for a diff or an in-place write) rewrites its text; otherwise
+/// `rewritten` is left empty.
+fn refine_file(input: Input, resolved: &Resolved, options: Options, rewrite: bool) -> Result<Done> {
     let policy = policy::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
     let refined = refine_with(&policy, &resolved.catalog, &resolved.unused, options);
     self_check(&policy, &refined, resolved).map_err(|err| anyhow!("{}: {err:#}", input.name))?;
-    let rewritten = rewrite::rewrite(&input.text, &policy, &refined.edits)
-        .map_err(|err| anyhow!("{}: internal check failed: {err}\nthis is a bug in refine: nothing was written; please report it with the policy and findings", input.name))?;
+    let rewritten = if rewrite {
+        rewrite::rewrite(&input.text, &policy, &refined.edits).map_err(|err| {
+            anyhow!(
+                "{}: internal check failed: {err}\n{}",
+                input.name,
+                verify::SELF_CHECK_HINT
+            )
+        })?
+    } else {
+        String::new()
+    };
     Ok(Done {
         input,
         policy,

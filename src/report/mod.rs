@@ -79,9 +79,10 @@ impl FileReport {
         catalog: &Catalog,
     ) -> FileReport {
         let tree = span::parse(text);
+        let lines = span::Lines::new(text);
         let region_of = |path: &crate::error::JsonPath| -> Region {
             match tree.as_ref().and_then(|root| root.get(path)) {
-                Some(node) => region(text, node),
+                Some(node) => region(&lines, node),
                 None => Region::default(),
             }
         };
@@ -142,9 +143,9 @@ impl FileReport {
 }
 
 /// The region a JSON value occupies.
-fn region(text: &str, node: &Node) -> Region {
-    let (start_line, start_column) = span::line_column(text, node.start);
-    let (end_line, end_column) = span::line_column(text, node.end);
+fn region(lines: &span::Lines, node: &Node) -> Region {
+    let (start_line, start_column) = lines.line_column(node.start);
+    let (end_line, end_column) = lines.line_column(node.end);
     Region {
         start_line,
         start_column,

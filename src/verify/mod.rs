@@ -32,150 +32,14 @@
 use crate::catalog::{ActionSet, Catalog};
 use crate::pattern::{self, Glob, TooComplex};
 use crate::policy::{ActionKey, Effect, Policy, Statement};
-use serde_json::{json, Value};
+use serde_json::Value;
+use std::collections::HashMap;
 
-/// What kind of failure a [`Reason`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The refined statement allows an action string the original does not.
-    NewAccess,
-    /// No original Allow statement has the refined statement's context.
-    UnmatchedStatement,
-    /// An original Deny statement is missing or changed.
-    DenyChanged,
-    /// A used action the original allowed is no longer allowed.
-    UsedDropped,
-    /// A refined statement still allows an unused action.
-    UnusedAllowed,
-    /// The policy language Version changed, which changes what `${...}`
-    /// in Resource and Condition means.
-    VersionChanged,
-    /// An entry the catalog does not know was dropped: it may grant
-    /// something used that nobody has heard of.
-    UnknownDropped,
-    /// The globs are too complex to decide; treated as a failure.
-    Undecided,
-}
+mod index;
+mod reason;
 
-impl Kind {
-    /// The name used in reports and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::NewAccess => "new-access",
-            Kind::UnmatchedStatement => "unmatched-statement",
-            Kind::DenyChanged => "deny-changed",
-            Kind::UsedDropped => "used-dropped",
-            Kind::UnusedAllowed => "unused-allowed",
-            Kind::VersionChanged => "version-changed",
-            Kind::UnknownDropped => "unknown-dropped",
-            Kind::Undecided => "undecided",
-        }
-    }
-}
-
-/// Which of the two policies a [`Reason`]'s statement is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The policy before refinement.
-    Original,
-    /// The policy after refinement.
-    Refined,
-}
-
-impl Side {
-    /// The name used in reports and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Original => "original",
-            Side::Refined => "refined",
-        }
-    }
-}
-
-/// One reason a check failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reason {
-    /// What failed.
-    pub kind: Kind,
-    /// Which policy `statement` refers to.
-    pub side: Side,
-    /// The statement's index in that policy.
-    pub index: usize,
-    /// The statement's Sid, if it has one.
-    pub sid: Option<String>,
-    /// The offending entry (or element name, e.g. `NotAction`).
-    pub entry: String,
-    /// A concrete action string that shows the failure.
-    pub witness: String,
-}
-
-impl Reason {
-    fn new(kind: Kind, side: Side, statement: &Statement, entry: &str, witness: String) -> Reason {
-        Reason {
-            kind,
-            side,
-            index: statement.index,
-            sid: statement.sid.clone().filter(|sid| !sid.is_empty()),
-            entry: entry.to_string(),
-            witness,
-        }
-    }
-
-    /// One line for people, e.g. `refined statement 1 (Sid S3): "s3:Get*"
-    /// allows s3:GetZ, which the original does not [new-access]`.
-    pub fn describe(&self) -> String {
-        let side = self.side.as_str();
-        let sid = self
-            .sid
-            .as_ref()
-            .map(|sid| format!(" (Sid {sid})"))
-            .unwrap_or_default();
-        let what = match self.kind {
-            Kind::NewAccess => format!("allows {}, which the original does not", self.witness),
-            Kind::UnmatchedStatement => format!(
-                "allows {}, and no original Allow statement has the same Effect, Resource, NotResource, Condition, Principal and NotPrincipal",
-                self.witness
-            ),
-            Kind::DenyChanged => format!("is missing or changed in the refined policy (it denied {})", self.witness),
-            Kind::UsedDropped => format!("allowed {}, which is used, and the refined policy does not", self.witness),
-            Kind::UnusedAllowed => format!("still allows {}, which is unused", self.witness),
-            Kind::VersionChanged => format!(
-                "has Version {} in the refined policy, and policy variables would change meaning",
-                self.witness
-            ),
-            Kind::UnknownDropped => format!(
-                "is not in the catalog, so what it grants may be used, and the refined policy drops it ({})",
-                self.witness
-            ),
-            Kind::Undecided => format!("is too complex to compare exactly ({})", self.witness),
-        };
-        format!(
-            "{side} statement {}{sid}: \"{}\" {what} [{}]",
-            self.index,
-            self.entry,
-            self.kind.as_str()
-        )
-    }
-
-    /// The reason as JSON: `{statement, entry, witness, kind}`, plus `side`
-    /// and a human `message`. `statement` is the Sid if there is one, else
-    /// the index.
-    pub fn to_json(&self) -> Value {
-        let statement = match &self.sid {
-            Some(sid) => json!(sid),
-            None => json!(self.index),
-        };
-        let side = self.side.as_str();
-        json!({
-            "statement": statement,
-            "entry": self.entry,
-            "witness": self.witness,
-            "kind": self.kind.as_str(),
-            "side": side,
-            "message": self.describe(),
-        })
-    }
-}
+use index::{signature, Bound, Contexts};
+pub use reason::{Kind, Reason, Side};
 
 /// The catalog and unused set, for the checks that need findings.
 pub struct Usage<'a> {
@@ -207,14 +71,12 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
     }
     let original = Contexts::new(original);
     let refined = Contexts::new(refined);
-    for (statement, context) in refined.allows() {
-        check_no_new_access(&original, statement, context, &mut reasons);
+    let mut bounds: HashMap<&str, Candidates> = HashMap::new();
+    for (statement, key) in refined.allows() {
+        check_no_new_access(&original, statement, key, &mut bounds, &mut reasons);
     }
-    for (deny, context) in original.iter().filter(|(s, _)| s.effect == Effect::Deny) {
-        if !refined
-            .iter()
-            .any(|(r, c)| c == context && same_actions(deny, r))
-        {
+    for (deny, key) in original.iter().filter(|(s, _)| s.effect == Effect::Deny) {
+        if !refined.has(&signature(deny, key)) {
             let entry = deny.entries.first().map_or("", Glob::as_str);
             let witness = some_member(deny).unwrap_or_default();
             reasons.push(Reason::new(
@@ -230,30 +92,6 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
         check_usage(&original, &refined, usage, &mut reasons);
     }
     reasons
-}
-
-/// A policy's statements with their contexts, computed once: every check
-/// compares contexts, many times over.
-struct Contexts<'a> {
-    statements: &'a [Statement],
-    contexts: Vec<Value>,
-}
-
-impl<'a> Contexts<'a> {
-    fn new(policy: &'a Policy) -> Contexts<'a> {
-        Contexts {
-            statements: &policy.statements,
-            contexts: policy.statements.iter().map(Statement::context).collect(),
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&'a Statement, &Value)> {
-        self.statements.iter().zip(&self.contexts)
-    }
-
-    fn allows(&self) -> impl Iterator<Item = (&'a Statement, &Value)> {
-        self.iter().filter(|(s, _)| s.effect == Effect::Allow)
-    }
 }
 
 /// Verifies refine's own output (the self-check every run makes before it
@@ -278,18 +116,6 @@ pub fn self_check(
 /// What to tell the user when the self-check fails.
 pub const SELF_CHECK_HINT: &str =
     "this is a bug in refine: nothing was written; please report it with the policy and findings";
-
-/// Whether two statements have the same effect and the same action
-/// element, up to order and repetition.
-fn same_actions(a: &Statement, b: &Statement) -> bool {
-    fn entries(s: &Statement) -> Vec<&str> {
-        let mut entries: Vec<&str> = s.entries.iter().map(Glob::as_str).collect();
-        entries.sort_unstable();
-        entries.dedup();
-        entries
-    }
-    a.effect == b.effect && a.key == b.key && entries(a) == entries(b)
-}
 
 /// The shape of every IAM action, `service:Name`. Witnesses are searched
 /// only among strings of this shape: a string without a colon is not an
@@ -319,17 +145,20 @@ fn some_member(statement: &Statement) -> Option<String> {
 
 /// Checks one refined Allow statement against the original statements of
 /// its context.
-fn check_no_new_access(
-    original: &Contexts,
+fn check_no_new_access<'a>(
+    original: &'a Contexts,
     refined: &Statement,
-    context: &Value,
+    key: &'a str,
+    bounds: &mut HashMap<&'a str, Candidates<'a>>,
     reasons: &mut Vec<Reason>,
 ) {
-    let candidates: Vec<&Statement> = original
-        .allows()
-        .filter(|(_, c)| *c == context)
-        .map(|(s, _)| s)
-        .collect();
+    let Candidates {
+        statements: candidates,
+        all_action,
+        bound,
+    } = bounds
+        .entry(key)
+        .or_insert_with(|| Candidates::new(original, key));
     if candidates.is_empty() {
         let entry = match refined.key {
             ActionKey::Action => refined.entries.first().map_or("", Glob::as_str),
@@ -345,11 +174,8 @@ fn check_no_new_access(
         ));
         return;
     }
-    let failure = if refined.key == ActionKey::Action
-        && candidates.iter().all(|c| c.key == ActionKey::Action)
-    {
-        let bound: Vec<&Glob> = candidates.iter().flat_map(|c| &c.entries).collect();
-        action_in_actions(refined, &bound).err()
+    let failure = if refined.key == ActionKey::Action && *all_action {
+        action_in_bound(refined, bound).err()
     } else {
         // Mixed kinds: the refined statement must fit inside one of them.
         // Report against the candidate with the same Sid, else the first.
@@ -382,6 +208,36 @@ fn check_no_new_access(
     }
 }
 
+/// The original Allow statements of one context, and their Action entries
+/// indexed: computed once per context, however many refined statements
+/// share it.
+struct Candidates<'a> {
+    statements: Vec<&'a Statement>,
+    /// Whether every one of them uses Action (not NotAction).
+    all_action: bool,
+    bound: Bound<'a>,
+}
+
+impl<'a> Candidates<'a> {
+    fn new(original: &'a Contexts, key: &str) -> Candidates<'a> {
+        let statements: Vec<&Statement> = original
+            .with_key(key)
+            .filter(|s| s.effect == Effect::Allow)
+            .collect();
+        let all_action = statements.iter().all(|c| c.key == ActionKey::Action);
+        let bound = Bound::new(if all_action {
+            statements.iter().flat_map(|c| &c.entries).collect()
+        } else {
+            Vec::new()
+        });
+        Candidates {
+            statements,
+            all_action,
+            bound,
+        }
+    }
+}
+
 /// A failed containment: the kind, the offending entry and the witness.
 type Failure = (Kind, String, String);
 
@@ -391,7 +247,7 @@ fn contained(refined: &Statement, original: &Statement) -> Result<(), Failure> {
         |entry: &str, err: TooComplex| (Kind::Undecided, entry.to_string(), err.to_string());
     match (refined.key, original.key) {
         (ActionKey::Action, ActionKey::Action) => {
-            action_in_actions(refined, &original.entries.iter().collect::<Vec<_>>())
+            action_in_bound(refined, &Bound::new(original.entries.iter().collect()))
         }
         (ActionKey::Action, ActionKey::NotAction) => {
             for r in &refined.entries {
@@ -434,12 +290,12 @@ fn contained(refined: &Statement, original: &Statement) -> Result<(), Failure> {
 /// Each Action entry of `refined` inside the union of `bound`: a pairwise
 /// fast path first (nearly every refined entry sits inside one original
 /// entry), the exact union search only when that fails.
-fn action_in_actions(refined: &Statement, bound: &[&Glob]) -> Result<(), Failure> {
+fn action_in_bound(refined: &Statement, bound: &Bound) -> Result<(), Failure> {
     for entry in &refined.entries {
-        if bound.iter().any(|outer| pattern::contains(outer, entry)) {
+        if bound.covers(entry) {
             continue;
         }
-        let owned: Vec<Glob> = bound.iter().map(|g| (*g).clone()).collect();
+        let owned: Vec<Glob> = bound.entries.iter().map(|g| (*g).clone()).collect();
         match action_witness(&[entry], &owned) {
             Ok(None) => {}
             Ok(Some(w)) => return Err((Kind::NewAccess, entry.as_str().to_string(), w)),
@@ -498,43 +354,50 @@ fn allowed_and_refinable(
 fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: &mut Vec<Reason>) {
     let catalog = usage.catalog;
     // Entries the original wrote in each context: only those may stay
-    // unrefined for matching nothing but actions the catalog lacks.
-    let written = |context: &Value| -> Vec<&str> {
-        original
-            .allows()
-            .filter(|(_, c)| *c == context)
-            .flat_map(|(s, _)| s.entries.iter().map(Glob::as_str))
-            .collect()
-    };
-    let refined_allowed: Vec<(&Statement, &Value, ActionSet, ActionSet)> = refined
-        .allows()
-        .map(|(s, c)| {
-            let (all, refinable) = allowed_and_refinable(catalog, s, &written(c));
-            (s, c, all, refinable)
-        })
-        .collect();
-    for (statement, context) in original.allows() {
+    // unrefined for matching nothing but actions the catalog lacks. Only
+    // needed, and computed once per context, when the catalog was extended.
+    let mut written: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut refined_allowed: Vec<(&Statement, &str, ActionSet, ActionSet)> = Vec::new();
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (statement, key) in refined.allows() {
+        let written = if catalog.added().is_empty() {
+            &[][..]
+        } else {
+            written.entry(key).or_insert_with(|| {
+                original
+                    .with_key(key)
+                    .flat_map(|s| s.entries.iter().map(Glob::as_str))
+                    .collect()
+            })
+        };
+        let (all, refinable) = allowed_and_refinable(catalog, statement, written);
+        by_key.entry(key).or_default().push(refined_allowed.len());
+        refined_allowed.push((statement, key, all, refinable));
+    }
+    // What each context's refined statements allow together, computed once.
+    let mut union_by_key: HashMap<&str, ActionSet> = HashMap::new();
+    for (_, key, all, _) in &refined_allowed {
+        union_by_key
+            .entry(key)
+            .or_insert_with(|| catalog.empty_set())
+            .union_with(all);
+    }
+    for (statement, key) in original.allows() {
         // A statement that is still there, unchanged, keeps what it allowed.
-        let kept = refined_allowed
-            .iter()
-            .any(|(r, c, _, _)| *c == context && same_actions(statement, r));
-        if kept {
+        if refined.has(&signature(statement, key)) {
             continue;
         }
-        let same_context: Vec<&Statement> = refined_allowed
-            .iter()
-            .filter(|(_, c, _, _)| *c == context)
-            .map(|(r, _, _, _)| *r)
-            .collect();
         if !everything_unused(catalog, usage.unused) {
-            reasons.extend(unknown_dropped(catalog, statement, &same_context));
+            let same_context = || -> Vec<&Statement> {
+                let same = by_key.get(key).map(Vec::as_slice).unwrap_or_default();
+                same.iter().map(|&i| refined_allowed[i].0).collect()
+            };
+            reasons.extend(unknown_dropped(catalog, statement, same_context));
         }
         let mut used = allowed(catalog, statement);
         used.difference_with(usage.unused);
-        for (_, other, set, _) in &refined_allowed {
-            if *other == context {
-                used.difference_with(set);
-            }
+        if let Some(union) = union_by_key.get(key) {
+            used.difference_with(union);
         }
         reasons.extend(first_action(
             catalog,
@@ -567,14 +430,28 @@ fn everything_unused(catalog: &Catalog, unused: &ActionSet) -> bool {
 /// that the refined statements of its context no longer allow, as a
 /// language: refinement must keep such entries, since what they grant may
 /// be used.
-fn unknown_dropped(
+fn unknown_dropped<'s>(
     catalog: &Catalog,
     statement: &Statement,
-    refined: &[&Statement],
+    refined: impl FnOnce() -> Vec<&'s Statement>,
 ) -> Option<Reason> {
     if statement.key != ActionKey::Action {
         return None;
     }
+    // Only statements with such entries need the refined ones looked at.
+    let unknown: Vec<&Glob> = statement
+        .entries
+        .iter()
+        .filter(|entry| {
+            let mut matched = catalog.matching(entry);
+            matched.difference_with(catalog.added());
+            matched.is_empty()
+        })
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let refined = refined();
     let still_allowed = |entry: &Glob| {
         refined.iter().any(|r| match r.key {
             ActionKey::Action => r
@@ -587,11 +464,10 @@ fn unknown_dropped(
                 .all(|n| matches!(action_witness(&[entry, n], &[]), Ok(None))),
         })
     };
-    statement.entries.iter().find_map(|entry| {
-        let mut matched = catalog.matching(entry);
-        matched.difference_with(catalog.added());
-        let unknown = matched.is_empty();
-        (unknown && !still_allowed(entry)).then(|| {
+    unknown
+        .into_iter()
+        .find(|entry| !still_allowed(entry))
+        .map(|entry| {
             let witness = some_member_of(entry).unwrap_or_default();
             Reason::new(
                 Kind::UnknownDropped,
@@ -601,7 +477,6 @@ fn unknown_dropped(
                 witness,
             )
         })
-    })
 }
 
 /// The shortest action an entry matches.

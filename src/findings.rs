@@ -59,6 +59,9 @@ pub struct Findings {
     pub unused: Vec<Unused>,
     /// Things skipped, for stderr.
     pub notes: Vec<String>,
+    /// The principal the findings are about (their `resource`), when they
+    /// name one.
+    pub resource: Option<String>,
 }
 
 /// The unused set over a catalog, and what resolving it found.
@@ -70,6 +73,8 @@ pub struct Resolved {
     pub unused: ActionSet,
     /// Warnings for stderr: unknown actions and services, empty patterns.
     pub warnings: Vec<String>,
+    /// The principal the input is about, when it names one.
+    pub resource: Option<String>,
 }
 
 /// The shapes, as named in the error for anything else.
@@ -106,6 +111,7 @@ pub fn parse(text: &str) -> Result<Findings, InputError> {
     }
     let mut merged = Findings::default();
     for group in groups {
+        merged.resource = merged.resource.or(group.resource);
         merged.unused.extend(group.findings.unused);
         merged.notes.extend(group.findings.notes);
     }
@@ -396,6 +402,7 @@ impl Findings {
             catalog,
             unused,
             warnings,
+            resource: self.resource.clone(),
         }
     }
 

@@ -137,6 +137,9 @@ pub struct Source {
     pub path: JsonPath,
     /// How the document is written at that path.
     pub encoding: Encoding,
+    /// The principal an inline policy belongs to, as its wrapper names it
+    /// (`RoleName`, `UserName`, `GroupName`).
+    pub owner_name: Option<String>,
 }
 
 /// The accepted input forms.
@@ -223,6 +226,7 @@ pub fn from_value(document: Value) -> Result<Policy, InputError> {
         form: Form::Bare,
         path: JsonPath::root(),
         encoding: Encoding::Json,
+        owner_name: None,
     };
     from_document(document, source)
 }
@@ -244,6 +248,7 @@ fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
             kind(&value)
         )));
     };
+    let mut owner_name = None;
     let (inner, path, form) = if let Some(version) = map.get_mut("PolicyVersion") {
         let path = root.key("PolicyVersion").key("Document");
         match version.get_mut("Document") {
@@ -256,15 +261,15 @@ fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
             }
         }
     } else if map.contains_key("PolicyDocument") {
-        let owner = if map.contains_key("RoleName") {
-            Some(Owner::Role)
-        } else if map.contains_key("UserName") {
-            Some(Owner::User)
-        } else if map.contains_key("GroupName") {
-            Some(Owner::Group)
-        } else {
-            None
-        };
+        let named = [
+            ("RoleName", Owner::Role),
+            ("UserName", Owner::User),
+            ("GroupName", Owner::Group),
+        ]
+        .into_iter()
+        .find_map(|(key, owner)| Some((owner, map.get(key)?.as_str()?.to_string())));
+        let owner = named.as_ref().map(|(owner, _)| *owner);
+        owner_name = named.map(|(_, name)| name);
         let document = map
             .get_mut("PolicyDocument")
             .map(Value::take)
@@ -279,6 +284,7 @@ fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
             form: Form::Bare,
             path: root,
             encoding: Encoding::Json,
+            owner_name: None,
         };
         return Ok((Value::Object(map), source));
     };
@@ -291,6 +297,7 @@ fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
                     form,
                     path,
                     encoding,
+                    owner_name,
                 },
             ))
         }
@@ -300,6 +307,7 @@ fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
                 form,
                 path,
                 encoding: Encoding::Json,
+                owner_name,
             },
         )),
     }

@@ -153,6 +153,7 @@ pub fn from_used(
         catalog,
         unused,
         warnings,
+        resource: None,
     }
 }
 

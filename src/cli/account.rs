@@ -1,6 +1,6 @@
 //! `refine account`: an account's worth of policies in one report.
 
-use super::io::{describe, read_input, Staged};
+use super::io::{self, describe, read_input, Staged};
 use super::load_catalog;
 use anyhow::{anyhow, bail, Context, Result};
 use iam_refine::account::{self, report};
@@ -52,7 +52,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     let mut groups = Vec::new();
     for path in &args.findings {
         for file in findings_files(path)? {
-            let input = read_input(&file.to_string_lossy())?;
+            let input = read_input(&file.to_string_lossy(), io::DATA)?;
             let more = findings::parse_groups(&input.text)
                 .map_err(|err| anyhow!(describe(&input, &err)))?;
             if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
@@ -66,7 +66,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             groups.extend(more);
         }
     }
-    let details = read_input(&args.details)?;
+    let details = read_input(&args.details, io::ACCOUNT)?;
     let mut staged = Staged::new(args.output.as_deref())?;
     let written =
         |err: std::io::Error| InputError::whole(format!("cannot write the report: {err}"));

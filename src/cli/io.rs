@@ -26,23 +26,81 @@ pub(super) struct Input {
     pub(super) text: String,
 }
 
-/// Reads `arg` (a path, or `-` for stdin).
-pub(super) fn read_input(arg: &str) -> Result<Input> {
+/// How much of an input refine reads, and what to call it when it is more:
+/// a bound on memory and work that also catches a wrong file early (a
+/// 200 MB "policy" is not one).
+#[derive(Clone, Copy)]
+pub(super) struct Limit {
+    bytes: u64,
+    what: &'static str,
+}
+
+/// The most bytes a policy file may have.
+pub(super) const POLICY_BYTES: u64 = 1 << 20;
+
+/// A policy: IAM's largest is 10,240 characters; 1 MiB leaves room for any
+/// layout and the API's wrappers.
+pub(super) const POLICY: Limit = Limit {
+    bytes: POLICY_BYTES,
+    what: "a policy (IAM's largest has 10,240 characters)",
+};
+
+/// Findings, used lists, last-accessed data, catalogs.
+pub(super) const DATA: Limit = Limit {
+    bytes: 256 << 20,
+    what: "this input",
+};
+
+/// `get-account-authorization-details` output of a large account.
+pub(super) const ACCOUNT: Limit = Limit {
+    bytes: 4 << 30,
+    what: "account authorization details",
+};
+
+/// Reads `arg` (a path, or `-` for stdin), at most `limit` bytes.
+///
+/// Only regular files are read (and stdin): a FIFO or a device given as a
+/// file would block or never end.
+pub(super) fn read_input(arg: &str, limit: Limit) -> Result<Input> {
+    let too_large = |name: &str| {
+        anyhow!(
+            "{name}: larger than {} MiB, too large for {}",
+            limit.bytes >> 20,
+            limit.what
+        )
+    };
     if arg == "-" {
         let mut bytes = Vec::new();
         io::stdin()
+            .take(limit.bytes + 1)
             .read_to_end(&mut bytes)
             .context("<stdin>: cannot read")?;
+        if bytes.len() as u64 > limit.bytes {
+            return Err(too_large("<stdin>"));
+        }
         return Ok(Input {
             name: "<stdin>".to_string(),
             text: into_text("<stdin>", bytes)?,
         });
     }
     let path = Path::new(arg);
-    if path.is_dir() {
+    let metadata = std::fs::metadata(path).with_context(|| format!("{arg}: cannot read"))?;
+    if metadata.is_dir() {
         bail!("{arg}: is a directory: expected a JSON file");
     }
-    let bytes = std::fs::read(path).with_context(|| format!("{arg}: cannot read"))?;
+    if !metadata.is_file() {
+        bail!("{arg}: not a regular file (a FIFO or a device?): expected a JSON file\nto read a stream, pass it on stdin as `-`");
+    }
+    if metadata.len() > limit.bytes {
+        return Err(too_large(arg));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit.bytes + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("{arg}: cannot read"))?;
+    if bytes.len() as u64 > limit.bytes {
+        return Err(too_large(arg));
+    }
     Ok(Input {
         name: arg.to_string(),
         text: into_text(arg, bytes)?,
@@ -108,6 +166,10 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // stays a link.
     let resolved = std::fs::canonicalize(path).ok();
     let path = resolved.as_deref().unwrap_or(path);
+    // A read-only file says "do not change me", even to a user who could.
+    if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
+        bail!("{}: read-only: not rewritten", path.display());
+    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

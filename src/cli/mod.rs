@@ -322,7 +322,7 @@ pub(crate) fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
     if path.is_dir() {
         return import::import_dir(path);
     }
-    let input = read_input(&path.to_string_lossy())?;
+    let input = read_input(&path.to_string_lossy(), io::DATA)?;
     format::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))
 }
 
@@ -341,15 +341,15 @@ fn run_verify(
     {
         bail!("only one input can be `-` (stdin)");
     }
-    let original_input = read_input(original)?;
-    let refined_input = read_input(refined)?;
+    let original_input = read_input(original, io::POLICY)?;
+    let refined_input = read_input(refined, io::POLICY)?;
     let original = policy::parse(&original_input.text)
         .map_err(|err| anyhow!(describe(&original_input, &err)))?;
     let refined = policy::parse(&refined_input.text)
         .map_err(|err| anyhow!(describe(&refined_input, &err)))?;
     let resolved = match findings_arg {
         Some(arg) => {
-            let input = read_input(arg)?;
+            let input = read_input(arg, io::DATA)?;
             let findings =
                 findings::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
             let resolved = findings.resolve(&load_catalog(catalog_path)?);

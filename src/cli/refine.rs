@@ -7,7 +7,7 @@
 //! skipped with a note; a file that fails is reported and the rest still
 //! processed, and the run exits 2 at the end.
 
-use super::io::{describe, emit, print_error, read_input, write_atomic, Input};
+use super::io::{self, describe, emit, print_error, read_input, write_atomic, Input};
 use super::load_catalog;
 use super::sources;
 use super::{Color, Format, RunArgs};
@@ -64,7 +64,7 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
         return run_tree(Path::new(&policy_arg), &args, &resolved, &gate);
     }
     let done = refine_file(
-        read_input(&policy_arg)?,
+        read_input(&policy_arg, io::POLICY)?,
         &resolved,
         options,
         args.diff || args.in_place,
@@ -144,7 +144,11 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
         } else {
             path.to_string_lossy().into_owned()
         };
-        let input = match read_input(&name) {
+        if std::fs::metadata(&name).is_ok_and(|m| m.len() > io::POLICY_BYTES) {
+            eprintln!("refine: note: {name}: too large to be a policy: skipped");
+            continue;
+        }
+        let input = match read_input(&name, io::POLICY) {
             Ok(input) => input,
             Err(err) => {
                 print_error(&err);
@@ -332,6 +336,7 @@ fn walk_error(err: &walkdir::Error) -> String {
 /// `rewritten` is left empty.
 fn refine_file(input: Input, resolved: &Resolved, options: Options, rewrite: bool) -> Result<Done> {
     let policy = policy::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
+    same_principal(&input, &policy, resolved.resource.as_deref())?;
     let refined = refine_with(&policy, &resolved.catalog, &resolved.unused, options);
     self_check(&policy, &refined, resolved).map_err(|err| anyhow!("{}: {err:#}", input.name))?;
     let rewritten = if rewrite {
@@ -351,6 +356,37 @@ fn refine_file(input: Input, resolved: &Resolved, options: Options, rewrite: boo
         refined,
         rewritten,
     })
+}
+
+/// Refuses findings about one principal for another principal's inline
+/// policy, when both say whose they are: refining a role's policy against a
+/// user's findings would remove what the role uses.
+fn same_principal(input: &Input, policy: &Policy, resource: Option<&str>) -> Result<()> {
+    use iam_refine::policy::Owner;
+    let (Some(resource), Form::PolicyDocument(Some(owner)), Some(name)) = (
+        resource,
+        policy.source.form,
+        policy.source.owner_name.as_deref(),
+    ) else {
+        return Ok(());
+    };
+    let kind = match owner {
+        Owner::Role => "role",
+        Owner::User => "user",
+        Owner::Group => "group",
+    };
+    let (resource_kind, resource_name) = resource
+        .rsplit(':')
+        .next()
+        .and_then(|tail| Some((tail.split('/').next()?, tail.rsplit('/').next()?)))
+        .unwrap_or_default();
+    if resource_kind != kind || resource_name != name {
+        bail!(
+            "{}: the findings are about {resource}, but this is {kind} {name}'s inline policy\nrefine each policy against the findings of the principal it belongs to",
+            input.name
+        );
+    }
+    Ok(())
 }
 
 /// Verifies refine's own output before anything is printed: a failure is a
@@ -373,6 +409,12 @@ fn report(done: &Done, file: &FileReport, check: Option<&Gate>) {
         refined,
         ..
     } = done;
+    if policy.document.get("Version").is_none() {
+        eprintln!(
+            "refine: warning: {}: no Version: IAM reads the policy as 2008-10-17, where policy variables such as ${{aws:username}} are plain text",
+            input.name
+        );
+    }
     for warning in &refined.warnings {
         eprintln!("refine: warning: {}", describe(input, warning));
     }

@@ -1,7 +1,7 @@
 //! Where "unused" comes from: exactly one of findings, a used list,
 //! CloudTrail logs, or service-last-accessed data.
 
-use super::io::{describe, read_input};
+use super::io::{self, describe, read_input};
 use super::RunArgs;
 use anyhow::{anyhow, bail, Result};
 use iam_refine::catalog::Catalog;
@@ -40,7 +40,7 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         bail!("--as-of ends the --unused-for window: it needs --unused-for");
     }
     if let Some(arg) = &args.findings {
-        let input = read_input(arg)?;
+        let input = read_input(arg, io::DATA)?;
         let mut findings =
             findings::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
         if let Some(window) = &args.unused_for {
@@ -61,7 +61,7 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         ));
     }
     if let Some(arg) = &args.last_accessed {
-        let input = read_input(arg)?;
+        let input = read_input(arg, io::DATA)?;
         let findings = usage::parse_last_accessed(&input.text)
             .map_err(|err| anyhow!(describe(&input, &err)))?;
         return Ok(report(
@@ -71,7 +71,7 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         ));
     }
     if let Some(arg) = &args.used {
-        let input = read_input(arg)?;
+        let input = read_input(arg, io::DATA)?;
         let list = usage::parse_used(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
         let resolved = usage::from_used(catalog, &list.literals(), |c| list.used_in(c));
         return Ok(report(&input.name, &[], resolved));

@@ -157,7 +157,6 @@ fn a_bad_catalog_file_is_named_with_its_line() {
         ));
 }
 
-
 /// Globs whose automata are exponential (`*a` and many `?`) are compared
 /// within a fixed budget per question: the run finishes, keeps them as
 /// written, and refines the rest. (Speed itself is benchmarked, not timed

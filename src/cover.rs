@@ -26,7 +26,7 @@
 use crate::catalog::{cmp_ignore_case, starts_with_ignore_case, ActionId, ActionSet, Catalog};
 use crate::pattern::{self, Glob};
 use crate::words;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Covers `targets` with entries that match only actions in `safe` (over the
 /// catalog) and, when `bound` is given, only strings `bound` matches.
@@ -151,21 +151,25 @@ fn decide(
 fn tidy(mut entries: Vec<String>) -> Vec<String> {
     entries.sort_by(|a, b| cmp_ignore_case(a, b).then_with(|| a.cmp(b)));
     entries.dedup_by(|b, a| a.eq_ignore_ascii_case(b));
-    let stars: Vec<&str> = entries
+    // The `prefix*` entries, lowercased. An entry is covered when one of
+    // its own prefixes is among them (and it is not that `prefix*` itself):
+    // a lookup per prefix length, instead of comparing every entry with
+    // every star (quadratic for a statement refined from `"*"`).
+    let stars: HashSet<String> = entries
         .iter()
         .filter_map(|entry| entry.strip_suffix('*'))
+        .map(str::to_ascii_lowercase)
         .collect();
-    // Covered by `star*`: starts with `star`, and is not `star*` itself.
     let covered = |entry: &str| {
-        stars.iter().any(|star| {
-            starts_with_ignore_case(entry, star)
-                && !(entry.ends_with('*') && entry.len() == star.len() + 1)
+        let lower = entry.to_ascii_lowercase();
+        let own = entry.ends_with('*').then(|| entry.len() - 1);
+        (0..=lower.len()).any(|end| {
+            Some(end) != own && lower.is_char_boundary(end) && stars.contains(&lower[..end])
         })
     };
     entries
-        .iter()
+        .into_iter()
         .filter(|entry| !covered(entry))
-        .cloned()
         .collect()
 }
 

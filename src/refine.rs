@@ -30,6 +30,7 @@ use crate::error::{InputError, JsonPath};
 use crate::pattern::{self, Glob};
 use crate::policy::{ActionKey, Edit, Effect, Policy, Statement};
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 
 /// What happened to one entry of the original policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,31 +289,48 @@ fn drop_covered(entries: Vec<String>) -> Vec<String> {
         .iter()
         .map(|g| g.literal_service().map(str::to_ascii_lowercase))
         .collect();
-    let may_overlap = |i: usize, j: usize| match (&services[i], &services[j]) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
+    // The patterns an entry is compared with: those of its own service and
+    // those without a literal service (`*Get*`); an entry without a literal
+    // service, with every pattern. Grouping keeps a statement refined from
+    // `"*"` (thousands of entries over hundreds of services) linear-ish.
+    let mut by_service: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut unscoped: Vec<usize> = Vec::new();
+    let mut patterns: Vec<usize> = Vec::new();
+    for (i, glob) in globs.iter().enumerate() {
+        if glob.is_literal() {
+            continue;
+        }
+        patterns.push(i);
+        match &services[i] {
+            Some(service) => by_service.entry(service).or_default().push(i),
+            None => unscoped.push(i),
+        }
+    }
+    let candidates = |i: usize| {
+        let (own, more): (&[usize], &[usize]) = match &services[i] {
+            Some(service) => (
+                by_service.get(service.as_str()).map_or(&[], Vec::as_slice),
+                &unscoped,
+            ),
+            None => (&patterns, &[]),
+        };
+        own.iter().chain(more).copied()
     };
-    let patterns: Vec<usize> = (0..globs.len())
-        .filter(|&i| !globs[i].is_literal())
-        .collect();
-    let mut literals = std::collections::HashSet::new();
+    let mut literals = HashSet::new();
     let mut kept = Vec::with_capacity(entries.len());
-    for (i, entry) in entries.into_iter().enumerate() {
+    for (i, entry) in entries.iter().enumerate() {
         let covered = if globs[i].is_literal() {
-            patterns
-                .iter()
-                .any(|&j| may_overlap(i, j) && globs[j].matches(&entry))
+            candidates(i).any(|j| globs[j].matches(entry))
                 || !literals.insert(entry.to_ascii_lowercase())
         } else {
-            patterns.iter().any(|&j| {
+            candidates(i).any(|j| {
                 j != i
-                    && may_overlap(i, j)
                     && pattern::contains(&globs[j], &globs[i])
                     && (j < i || !pattern::contains(&globs[i], &globs[j]))
             })
         };
         if !covered {
-            kept.push(entry);
+            kept.push(entry.clone());
         }
     }
     kept

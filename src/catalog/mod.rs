@@ -20,6 +20,7 @@ mod set;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
+use std::sync::Arc;
 
 pub use set::ActionSet;
 
@@ -122,8 +123,11 @@ pub struct Catalog {
     /// The text action records point into: the bundled catalog file itself
     /// (no copy at start-up), or names built up by [`Builder`].
     names: Cow<'static, str>,
-    actions: Vec<ActionRecord>,
-    services: Vec<ServiceRecord>,
+    /// Shared, like `services` and `operations`: each run of an account or a
+    /// corpus clones the catalog it resolves findings over, and a clone
+    /// should not copy 22,000 records.
+    actions: Arc<Vec<ActionRecord>>,
+    services: Arc<Vec<ServiceRecord>>,
     info: CatalogInfo,
     /// Actions added for one run by [`Catalog::with_actions`]: known to
     /// exist (the findings name them) but not what else exists near them.
@@ -131,7 +135,7 @@ pub struct Catalog {
     /// AWS's operation-to-action mapping, when the source has it (the
     /// service-reference files' `Operations[].AuthorizedActions`), sorted by
     /// service and operation name ignoring case.
-    operations: Vec<Operation>,
+    operations: Arc<Vec<Operation>>,
 }
 
 /// One API operation and the actions AWS says authorize it.
@@ -196,8 +200,8 @@ impl Catalog {
         let added = extra
             .iter()
             .map(|(service, name)| (service.as_str(), name.as_str(), AccessLevel::Unknown));
-        let mut catalog = Catalog::from_actions(self.info.clone(), existing.chain(added))
-            .with_operations(self.operations.clone());
+        let mut catalog = Catalog::from_actions(self.info.clone(), existing.chain(added));
+        catalog.operations = Arc::clone(&self.operations);
         let mut marks = catalog.empty_set();
         for (service, name) in extra {
             marks.insert(catalog.find(service, name).expect("just added"));
@@ -235,7 +239,7 @@ impl Catalog {
                 .then_with(|| cmp_ignore_case(&a.name, &b.name))
         });
         operations.dedup_by(|b, a| a.service == b.service && a.name.eq_ignore_ascii_case(&b.name));
-        self.operations = operations;
+        self.operations = Arc::new(operations);
         self
     }
 
@@ -335,10 +339,17 @@ impl Catalog {
 
     /// The id of `service:name`, compared ignoring case.
     pub fn find(&self, service: &str, name: &str) -> Option<ActionId> {
-        let range = self.prefix_range(service, name)?;
-        (range.start..range.end)
-            .map(ActionId)
-            .find(|&id| self.name(id).eq_ignore_ascii_case(name))
+        let range = self.service(service)?;
+        let records = &self.actions[range.start as usize..range.end as usize];
+        let at = records
+            .binary_search_by(|r| {
+                cmp_ignore_case(
+                    &self.names[r.start as usize..(r.start + r.len) as usize],
+                    name,
+                )
+            })
+            .ok()?;
+        Some(ActionId(range.start + at as u32))
     }
 
     /// The ids of the actions of `service` whose names start with `prefix`,
@@ -411,11 +422,11 @@ impl Builder {
         Builder {
             catalog: Catalog {
                 names: Cow::Owned(String::new()),
-                actions: Vec::new(),
-                services: Vec::new(),
+                actions: Arc::new(Vec::new()),
+                services: Arc::new(Vec::new()),
                 info,
                 added: ActionSet::default(),
-                operations: Vec::new(),
+                operations: Arc::new(Vec::new()),
             },
         }
     }
@@ -426,7 +437,7 @@ impl Builder {
         let mut builder = Builder::new(CatalogInfo::default());
         builder.catalog.names = Cow::Borrowed(text);
         // Lines average about 23 bytes; one reservation instead of a dozen.
-        builder.catalog.actions.reserve(text.len() / 20);
+        Arc::make_mut(&mut builder.catalog.actions).reserve(text.len() / 20);
         builder
     }
 
@@ -450,7 +461,7 @@ impl Builder {
     /// Starts the next service; its actions follow.
     fn begin_service(&mut self, service: &str) {
         let id = self.catalog.actions.len() as u32;
-        self.catalog.services.push(ServiceRecord {
+        Arc::make_mut(&mut self.catalog.services).push(ServiceRecord {
             name: service.to_string(),
             actions: id..id,
         });
@@ -462,13 +473,12 @@ impl Builder {
         let catalog = &mut self.catalog;
         let service = catalog.services.len() as u32 - 1;
         let id = catalog.actions.len() as u32;
-        catalog
-            .services
+        Arc::make_mut(&mut catalog.services)
             .last_mut()
             .expect("begin_service first")
             .actions
             .end = id + 1;
-        catalog.actions.push(ActionRecord {
+        Arc::make_mut(&mut catalog.actions).push(ActionRecord {
             service,
             start: start as u32,
             len: len as u32,

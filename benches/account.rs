@@ -6,6 +6,9 @@
 //! role has two inline policies and three of 3,000 customer-managed policies
 //! (each shared by one to three roles), and an unused-access finding.
 
+mod common;
+
+use common::Rng;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -60,18 +63,6 @@ const UNUSED: &[(&str, &str)] = &[
     ("ssm", "GetParametersByPath"),
 ];
 
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as usize
-    }
-}
-
 /// A policy document as an URL-encoded string, as the raw API returns it.
 fn document(rng: &mut Rng) -> String {
     let mut statements = Vec::new();
@@ -100,7 +91,7 @@ fn document(rng: &mut Rng) -> String {
 }
 
 fn generate(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     let (roles, managed) = (1_000, 3_000);
     let arn = |kind: &str, name: &str| format!("arn:aws:iam::123456789012:{kind}/{name}");
     let mut text =

@@ -21,6 +21,9 @@
 //! the first 10 files and of all 100: flat means the two peaks agree,
 //! whatever the input size.
 
+mod common;
+
+use common::Rng;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -34,22 +37,6 @@ const FILE_BYTES: usize = 10 << 20;
 const ACCOUNT: &str = "111122223333";
 /// The principal read for; one of the roles the generator uses.
 const PRINCIPAL: &str = "arn:aws:iam::111122223333:role/service/app-3";
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.next() % items.len()]
-    }
-}
 
 /// Appends one event, compact, as CloudTrail writes them.
 fn event(rng: &mut Rng, seq: usize, out: &mut String) {
@@ -241,7 +228,7 @@ fn generate(dir: &Path) -> (u64, u64) {
             return (json, disk);
         }
     }
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     let (mut json, mut disk) = (0u64, 0u64);
     let mut seq = 0;
     let mut text = String::with_capacity(FILE_BYTES + (64 << 10));

@@ -41,6 +41,9 @@
 //! left under `target/bench-corpus` if there is one, else one generated
 //! from `fixtures/`, measured in process.
 
+mod common;
+
+use common::Rng;
 use iam_refine::catalog::{ActionId, ActionSet, Catalog};
 use iam_refine::pattern::Glob;
 use iam_refine::policy::{self, ActionKey, Edit, Effect, Policy};
@@ -58,37 +61,6 @@ const DENSITIES: [u64; 5] = [5, 30, 70, 95, 100];
 /// The seed of every random choice.
 const SEED: u64 = 0x2545_F491_4F6C_DD1D;
 const ACCOUNT: &str = "123456789012";
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    /// A generator for one case: the seed, the policy's name and the density.
-    fn for_case(name: &str, density: u64) -> Rng {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in name.bytes() {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-        let mut rng = Rng((SEED ^ hash ^ density.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1);
-        for _ in 0..4 {
-            rng.next();
-        }
-        rng
-    }
-
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as usize
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.next() % (i + 1));
-        }
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -223,16 +195,20 @@ fn allows(statement: &policy::Statement, catalog: &Catalog) -> Option<ActionSet>
     if statement.effect != Effect::Allow || statement.has_principal {
         return None;
     }
-    let mut set = catalog.empty_set();
-    for entry in &statement.entries {
-        catalog.add_matching(entry, &mut set);
+    Some(statement.allowed_actions(catalog))
+}
+
+/// The generator of one case: the seed, the policy's name and the density.
+fn rng_for_case(name: &str, density: u64) -> Rng {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    if statement.key == ActionKey::NotAction {
-        let mut all = ActionSet::full(catalog.len());
-        all.difference_with(&set);
-        set = all;
+    let mut rng = Rng::new(SEED ^ hash ^ density.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    for _ in 0..4 {
+        rng.next();
     }
-    Some(set)
+    rng
 }
 
 /// The unused part of `granted` at `density` percent: whole services (a
@@ -352,7 +328,7 @@ fn generate(source: &Path, dir: &Path) -> Value {
         allowed.iter().flatten().for_each(|s| granted.union_with(s));
         for density in DENSITIES {
             let id = format!("{name}.d{density:03}");
-            let mut rng = Rng::for_case(&name, density);
+            let mut rng = rng_for_case(&name, density);
             let (whole, actions) = choose_unused(&granted, &catalog, density, &mut rng);
             let role = format!("bench-{index:04}-d{density:03}");
             let findings_text =

@@ -16,6 +16,7 @@
 //! is always the bare document, ready for `put-role-policy` or
 //! `create-policy-version`.
 
+use crate::catalog::{ActionSet, Catalog};
 use crate::error::{InputError, JsonPath};
 use crate::json;
 use crate::pattern::Glob;
@@ -77,6 +78,24 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// The catalog actions its Action or NotAction allows (Effect,
+    /// Resource and Condition aside): what its entries match, or for
+    /// NotAction every other catalog action.
+    pub fn allowed_actions(&self, catalog: &Catalog) -> ActionSet {
+        let mut listed = catalog.empty_set();
+        for glob in &self.entries {
+            catalog.add_matching(glob, &mut listed);
+        }
+        match self.key {
+            ActionKey::Action => listed,
+            ActionKey::NotAction => {
+                let mut all = ActionSet::full(catalog.len());
+                all.difference_with(&listed);
+                all
+            }
+        }
+    }
+
     /// How messages name the statement: its Sid if it has one, else its index.
     pub fn label(&self) -> String {
         match &self.sid {

@@ -97,16 +97,7 @@ impl UsedList {
                     .iter()
                     .filter(|s| s.effect == Effect::Allow)
                 {
-                    let mut listed = catalog.empty_set();
-                    for glob in &statement.entries {
-                        catalog.add_matching(glob, &mut listed);
-                    }
-                    if statement.key == ActionKey::NotAction {
-                        let mut all = ActionSet::full(catalog.len());
-                        all.difference_with(&listed);
-                        listed = all;
-                    }
-                    used.union_with(&listed);
+                    used.union_with(&statement.allowed_actions(catalog));
                 }
             }
         }

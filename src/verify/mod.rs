@@ -313,22 +313,6 @@ fn action_in_bound(refined: &Statement, bound: &Bound) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The catalog actions a statement allows.
-fn allowed(catalog: &Catalog, statement: &Statement) -> ActionSet {
-    let mut listed = catalog.empty_set();
-    for glob in &statement.entries {
-        catalog.add_matching(glob, &mut listed);
-    }
-    match statement.key {
-        ActionKey::Action => listed,
-        ActionKey::NotAction => {
-            let mut all = ActionSet::full(catalog.len());
-            all.difference_with(&listed);
-            all
-        }
-    }
-}
-
 /// The catalog actions a statement allows, and those of them it allows
 /// through entries refinement can act on: an `Action` entry that matches
 /// only actions the catalog does not know (added for the run from the
@@ -342,7 +326,7 @@ fn allowed_and_refinable(
     written: &[&str],
 ) -> (ActionSet, ActionSet) {
     if statement.key == ActionKey::NotAction || catalog.added().is_empty() {
-        let all = allowed(catalog, statement);
+        let all = statement.allowed_actions(catalog);
         return (all.clone(), all);
     }
     let (mut all, mut refinable) = (catalog.empty_set(), catalog.empty_set());
@@ -402,7 +386,7 @@ fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: 
             };
             reasons.extend(unknown_dropped(catalog, statement, same_context));
         }
-        let mut used = allowed(catalog, statement);
+        let mut used = statement.allowed_actions(catalog);
         used.difference_with(usage.unused);
         if let Some(union) = union_by_key.get(key) {
             used.difference_with(union);

@@ -1,28 +1,18 @@
 //! `refine account`: an account file with shared, group, AWS-managed and
 //! unused-role policies, against findings for several principals.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fixture, outcome, refine};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn account(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/account")
-        .join(file)
+    fixture("account").join(file)
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("refine")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (
-        output.status.code().unwrap(),
-        text(output.stdout),
-        text(output.stderr),
-    )
+    outcome(refine().args(args))
 }
 
 fn report() -> Value {

@@ -1,28 +1,25 @@
 //! The CI formats and the gate: SARIF that validates, positions that point
 //! at the entry, exit codes by access level, colour only when wanted.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{outcome, refine};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    common::fixture("")
 }
 
-/// Runs refine in `cwd`; returns (exit code, stdout, stderr).
+/// Runs refine in `cwd` with `env` (and without the caller's NO_COLOR);
+/// returns (exit code, stdout, stderr).
 fn run(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut command = Command::cargo_bin("refine").unwrap();
+    let mut command = refine();
     command.args(args).current_dir(cwd).env_remove("NO_COLOR");
     for (key, value) in env {
         command.env(key, value);
     }
-    let output = command.output().unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (
-        output.status.code().unwrap(),
-        text(output.stdout),
-        text(output.stderr),
-    )
+    outcome(&mut command)
 }
 
 fn sarif_validator() -> jsonschema::Validator {

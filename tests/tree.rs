@@ -1,7 +1,8 @@
 //! Refining a repository: a directory of policy files, as one diff or in
 //! place, every unchanged byte kept.
 
-use assert_cmd::Command;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
@@ -9,7 +10,7 @@ use std::process::Command as Process;
 /// so tests can rewrite it.
 fn tree_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tree");
+    let source = common::fixture("tree");
     let status = Process::new("cp")
         .arg("-a")
         .arg(&source)
@@ -23,18 +24,7 @@ fn tree_copy() -> (tempfile::TempDir, PathBuf) {
 
 /// Runs refine in `cwd`; returns (exit code, stdout, stderr).
 fn refine(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("refine")
-        .unwrap()
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (
-        output.status.code().unwrap(),
-        text(output.stdout),
-        text(output.stderr),
-    )
+    common::outcome(common::refine().args(args).current_dir(cwd))
 }
 
 fn read(path: &Path) -> String {

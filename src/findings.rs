@@ -341,11 +341,18 @@ fn service_details(
             ));
         }
         let mut unused = action_or_pattern(&format!("{service}:{bare}"));
-        if let Unused::Action {
-            last_accessed: at, ..
-        } = &mut unused
-        {
-            *at = last_accessed(action, &action_path)?;
+        let at = last_accessed(action, &action_path)?;
+        match &mut unused {
+            Unused::Action { last_accessed, .. } => *last_accessed = at,
+            // A pattern stays unused whatever `--unused-for` says, so a
+            // date on it would be silently ignored: refused instead.
+            _ if at.is_some() => {
+                return Err(InputError::at(
+                    &action_path.key("lastAccessed"),
+                    format!("\"{bare}\" is a pattern: lastAccessed belongs to single actions"),
+                ))
+            }
+            _ => {}
         }
         findings.unused.push(unused);
     }

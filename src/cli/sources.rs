@@ -74,7 +74,7 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         let input = read_input(arg, io::DATA)?;
         let list = usage::parse_used(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
         let resolved = usage::from_used(catalog, &list.literals(), |c| list.used_in(c));
-        return Ok(report(&input.name, &[], resolved));
+        return Ok(report(&input.name, &[], some_use(&input.name, resolved)?));
     }
     let trail = cloudtrail::read(&args.cloudtrail, args.principal.as_deref(), catalog)?;
     let who = args
@@ -120,7 +120,21 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         }
         set
     });
-    Ok(report("cloudtrail", &[], resolved))
+    Ok(report("cloudtrail", &[], some_use("cloudtrail", resolved)?))
+}
+
+/// Refuses a used list or a log in which nothing maps to an action:
+/// every action unused is the signal of an unused role, under which
+/// refinement also removes entries the catalog does not know, and a used
+/// action the catalog cannot name (a typo, a newer service) would go with
+/// them. Knowing nothing of the use is not knowing that nothing was used.
+fn some_use(name: &str, resolved: Resolved) -> Result<Resolved> {
+    if resolved.unused.len() == resolved.catalog.len() {
+        bail!(
+            "{name}: no used action maps to an action in the catalog: refusing to call every action unused\ncheck the input; for a principal that used nothing, use its UnusedIAMRole finding"
+        );
+    }
+    Ok(resolved)
 }
 
 /// Prints a source's notes and warnings, and passes the resolution on.

@@ -247,6 +247,32 @@ fn an_added_statement_is_reported() {
     );
 }
 
+/// A new Deny is no new access, but with findings it must not deny what is
+/// used: that drops the action as surely as removing its Allow.
+#[test]
+fn a_new_deny_of_a_used_action_is_reported_with_findings() {
+    let mut refined = refined_seed();
+    let deny = json!({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"});
+    refined["Statement"].as_array_mut().unwrap().push(deny);
+    assert_eq!(
+        verify(&seed("policy.json"), &refined, None).0,
+        0,
+        "a new Deny is no new access"
+    );
+    let (code, stdout) = verify(&seed("policy.json"), &refined, Some(&seed("findings.json")));
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "FAIL\nrefined statement 2: \"s3:GetObject\" denies s3:GetObject, which is used, and the original has no such Deny [used-denied]\n"
+    );
+    // Denying only unused actions drops nothing used.
+    let mut refined = refined_seed();
+    let deny = json!({"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": "*"});
+    refined["Statement"].as_array_mut().unwrap().push(deny);
+    let (code, stdout) = verify(&seed("policy.json"), &refined, Some(&seed("findings.json")));
+    assert_eq!((code, stdout.as_str()), (0, "PASS\n"));
+}
+
 #[test]
 fn a_dropped_used_action_is_reported_with_findings() {
     let mut refined = refined_seed();

@@ -90,6 +90,7 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
     }
     if let Some(usage) = usage {
         check_usage(&original, &refined, usage, &mut reasons);
+        check_new_denies(&original, &refined, usage, &mut reasons);
     }
     reasons
 }
@@ -408,6 +409,44 @@ fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: 
             Kind::UnusedAllowed,
             Side::Refined,
             statement,
+        ));
+    }
+}
+
+/// A Deny the original did not have takes access away, so it is no new
+/// access; but when it denies a used action, that action is dropped as
+/// surely as if its Allow had gone. What it denies is taken over the
+/// catalog with Resource and Condition aside: a Deny narrower than that may
+/// still block the use, so it is reported (a false alarm at worst, never a
+/// false pass).
+fn check_new_denies(
+    original: &Contexts,
+    refined: &Contexts,
+    usage: &Usage,
+    reasons: &mut Vec<Reason>,
+) {
+    let catalog = usage.catalog;
+    let mut used: Option<ActionSet> = None;
+    for (deny, key) in refined.iter().filter(|(s, _)| s.effect == Effect::Deny) {
+        if original.has(&signature(deny, key)) {
+            continue;
+        }
+        let used = used.get_or_insert_with(|| {
+            let mut used = catalog.empty_set();
+            for (statement, _) in original.allows() {
+                used.union_with(&statement.allowed_actions(catalog));
+            }
+            used.difference_with(usage.unused);
+            used
+        });
+        let mut blocked = deny.allowed_actions(catalog);
+        blocked.intersect_with(used);
+        reasons.extend(first_action(
+            catalog,
+            &blocked,
+            Kind::UsedDenied,
+            Side::Refined,
+            deny,
         ));
     }
 }

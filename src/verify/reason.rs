@@ -14,6 +14,8 @@ pub enum Kind {
     DenyChanged,
     /// A used action the original allowed is no longer allowed.
     UsedDropped,
+    /// A Deny the original did not have denies a used action.
+    UsedDenied,
     /// A refined statement still allows an unused action.
     UnusedAllowed,
     /// The policy language Version changed, which changes what `${...}`
@@ -34,6 +36,7 @@ impl Kind {
             Kind::UnmatchedStatement => "unmatched-statement",
             Kind::DenyChanged => "deny-changed",
             Kind::UsedDropped => "used-dropped",
+            Kind::UsedDenied => "used-denied",
             Kind::UnusedAllowed => "unused-allowed",
             Kind::VersionChanged => "version-changed",
             Kind::UnknownDropped => "unknown-dropped",
@@ -113,6 +116,10 @@ impl Reason {
             ),
             Kind::DenyChanged => format!("is missing or changed in the refined policy (it denied {})", self.witness),
             Kind::UsedDropped => format!("allowed {}, which is used, and the refined policy does not", self.witness),
+            Kind::UsedDenied => format!(
+                "denies {}, which is used, and the original has no such Deny",
+                self.witness
+            ),
             Kind::UnusedAllowed => format!("still allows {}, which is unused", self.witness),
             Kind::VersionChanged => format!(
                 "has Version {} in the refined policy, and policy variables would change meaning",

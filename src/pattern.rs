@@ -412,7 +412,6 @@ mod tests {
         }
 
         assert!(glob("s3:GetObject").is_literal());
-        assert!(glob("s3:GetObject").is_literal());
         assert!(!glob("s3:Get?bject").is_literal());
         assert!(!glob("s3:Get*").is_literal());
         assert_eq!(glob("S3:Get*").to_string(), "S3:Get*");

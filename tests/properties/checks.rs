@@ -19,25 +19,6 @@ pub(crate) fn bundled() -> &'static Catalog {
     CATALOG.get_or_init(Catalog::bundled)
 }
 
-/// The catalog actions any of `entries` matches.
-pub(crate) fn matched(catalog: &Catalog, entries: &[Glob]) -> ActionSet {
-    let mut set = catalog.empty_set();
-    for glob in entries {
-        set.union_with(&catalog.matching(glob));
-    }
-    set
-}
-
-/// The catalog actions a statement applies to: the union of its entries for
-/// `Action`, the complement of that union for `NotAction`.
-pub(crate) fn allowed(catalog: &Catalog, statement: &Statement) -> ActionSet {
-    let listed = matched(catalog, &statement.entries);
-    match statement.key {
-        ActionKey::Action => listed,
-        ActionKey::NotAction => minus(&ActionSet::full(catalog.len()), &listed),
-    }
-}
-
 pub(crate) fn minus(a: &ActionSet, b: &ActionSet) -> ActionSet {
     let mut out = a.clone();
     out.difference_with(b);
@@ -199,8 +180,8 @@ pub(crate) fn check_never_broadens(
         if statement.key != pair.original.key || statement.effect != pair.original.effect {
             return Err(format!("statement {i} changed its effect or action key"));
         }
-        let now = allowed(catalog, statement);
-        let before = allowed(catalog, pair.original);
+        let now = statement.allowed_actions(catalog);
+        let before = pair.original.allowed_actions(catalog);
         if !now.is_subset(&before) {
             return Err(format!(
                 "statement {i} broadened over the catalog: it now also allows {}",
@@ -240,7 +221,7 @@ pub(crate) fn check_no_unused_allowed(
             }
             granted
         } else {
-            allowed(catalog, statement)
+            statement.allowed_actions(catalog)
         };
         let still = meet(&granted, unused);
         if !still.is_empty() {
@@ -267,10 +248,10 @@ pub(crate) fn check_keeps_used(
         if pair.original.effect != Effect::Allow {
             continue;
         }
-        let used = minus(&allowed(catalog, pair.original), unused);
+        let used = minus(&pair.original.allowed_actions(catalog), unused);
         let lost = match &pair.refined {
             None => used,
-            Some((statement, _)) => minus(&used, &allowed(catalog, statement)),
+            Some((statement, _)) => minus(&used, &statement.allowed_actions(catalog)),
         };
         if !lost.is_empty() {
             return Err(format!(
@@ -421,7 +402,7 @@ pub(crate) fn check_least(
         let compared: Vec<&Glob> = match statement.key {
             ActionKey::Action => statement.entries.iter().collect(),
             ActionKey::NotAction => {
-                let before = allowed(catalog, pair.original);
+                let before = pair.original.allowed_actions(catalog);
                 for entry in &generated {
                     if let Some(outer) = pair
                         .original

@@ -1,7 +1,7 @@
 //! The generators: random policy and unused-set specs, and how a spec is
 //! rendered and built into a case ready to refine.
 
-use crate::checks::{bundled, matched, meet, minus};
+use crate::checks::{bundled, meet, minus};
 use iam_refine::catalog::{ActionId, ActionSet, Catalog};
 use iam_refine::findings;
 use iam_refine::pattern::Glob;
@@ -412,7 +412,7 @@ pub(crate) fn build(spec: &CaseSpec) -> Case {
     for (s, parsed) in spec.statements.iter().zip(&policy.statements) {
         let base = ActionId(s.base % catalog.len() as u32);
         let pool = match parsed.key {
-            ActionKey::Action => matched(catalog, &parsed.entries),
+            ActionKey::Action => parsed.allowed_actions(catalog),
             // A NotAction statement allows nearly everything: draw from the
             // service of its base action instead.
             ActionKey::NotAction => {

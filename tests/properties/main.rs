@@ -197,8 +197,8 @@ fn allowed_is_the_union_for_action_and_the_complement_for_not_action() {
             {"Effect": "Allow", "Action": ["iam:*", "s3:Get*"], "Resource": "*"}
         ]
     }));
-    let not_action = allowed(catalog, &policy.statements[0]);
-    let action = allowed(catalog, &policy.statements[1]);
+    let not_action = policy.statements[0].allowed_actions(catalog);
+    let action = policy.statements[1].allowed_actions(catalog);
     let iam = catalog.service("iam").expect("iam").len();
     let s3_get = catalog.prefix_range("s3", "Get").expect("s3").len();
     assert!(iam > 100 && s3_get > 50);

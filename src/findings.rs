@@ -478,6 +478,16 @@ pub fn missing_warning(missing: &[(String, String)]) -> String {
     )
 }
 
+/// The error for findings without a `resource` where each must name its
+/// principal (an account run).
+pub fn no_resource(path: &JsonPath) -> InputError {
+    InputError::at(
+        path,
+        "findings without a `resource`: in an account, each finding must name its principal",
+    )
+    .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`")
+}
+
 /// At most five names, then "and N more".
 pub fn abbreviate(names: &[String]) -> String {
     if names.len() <= 5 {

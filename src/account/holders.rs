@@ -146,8 +146,7 @@ pub(super) fn findings_by_principal(
     let mut by_principal: HashMap<String, Findings> = HashMap::new();
     for group in groups {
         let Some(arn) = group.resource else {
-            return Err(InputError::at(&group.path, "findings without a `resource`: in an account, each finding must name its principal")
-                .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`"));
+            return Err(findings::no_resource(&group.path));
         };
         outcome
             .notes
@@ -177,7 +176,10 @@ pub(super) fn extended<'c>(
     let mut missing: Vec<(String, String)> = Vec::new();
     for findings in by_principal.values() {
         for action in findings.missing_actions(catalog) {
-            if !missing.contains(&action) {
+            let listed = missing
+                .iter()
+                .any(|(s, n)| *s == action.0 && n.eq_ignore_ascii_case(&action.1));
+            if !listed {
                 missing.push(action);
             }
         }

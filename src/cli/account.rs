@@ -56,12 +56,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             let more = findings::parse_groups(&input.text)
                 .map_err(|err| anyhow!(describe(&input, &err)))?;
             if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
-                let err = InputError::at(
-                    &anonymous.path,
-                    "findings without a `resource`: in an account, each finding must name its principal",
-                )
-                .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`");
-                bail!(describe(&input, &err));
+                bail!(describe(&input, &findings::no_resource(&anonymous.path)));
             }
             groups.extend(more);
         }

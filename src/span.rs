@@ -102,6 +102,21 @@ impl Node {
         }
     }
 
+    /// The node at `path`, or the deepest node on the way to it when the
+    /// rest of the path does not exist (a report about a missing member
+    /// points at the object that lacks it; one inside a document written
+    /// as a string, at that string).
+    pub fn deepest(&self, path: &JsonPath) -> &Node {
+        let mut node = self;
+        for segment in &path.0 {
+            match node.step(segment) {
+                Some(child) => node = child,
+                None => break,
+            }
+        }
+        node
+    }
+
     /// The child one path segment down.
     fn step(&self, segment: &Segment) -> Option<&Node> {
         match segment {
@@ -130,14 +145,8 @@ pub fn parse(text: &str) -> Option<Node> {
 /// report about a missing member points at the object that lacks it.
 /// `None` when the text is not valid JSON.
 pub fn locate(text: &str, path: &JsonPath) -> Option<(usize, usize)> {
-    let mut node = &parse(text)?;
-    for segment in &path.0 {
-        match node.step(segment) {
-            Some(child) => node = child,
-            None => break,
-        }
-    }
-    Some(line_column(text, node.start))
+    let node = parse(text)?;
+    Some(line_column(text, node.deepest(path).start))
 }
 
 /// The line and column of byte offset `pos` in `text` (see the module
@@ -166,15 +175,36 @@ pub fn line_column(text: &str, pos: usize) -> (usize, usize) {
 /// for every entry of a large file, would be quadratic).
 pub struct Lines<'t> {
     text: &'t str,
+    index: LineIndex,
+}
+
+impl<'t> Lines<'t> {
+    /// Indexes `text`.
+    pub fn new(text: &'t str) -> Lines<'t> {
+        Lines {
+            text,
+            index: LineIndex::new(text),
+        }
+    }
+
+    /// The same as [`line_column`] for this text.
+    pub fn line_column(&self, pos: usize) -> (usize, usize) {
+        self.index.line_column(self.text, pos)
+    }
+}
+
+/// [`Lines`] without the text, for a holder that owns the text itself
+/// (the CLI's inputs, which locate every warning in them).
+pub struct LineIndex {
     /// The byte offset where each line starts.
     starts: Vec<usize>,
     /// Whether each line is all ASCII (so columns are byte distances).
     ascii: Vec<bool>,
 }
 
-impl<'t> Lines<'t> {
+impl LineIndex {
     /// Indexes `text`.
-    pub fn new(text: &'t str) -> Lines<'t> {
+    pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
         let mut ascii = vec![true];
         for (i, byte) in text.bytes().enumerate() {
@@ -185,28 +215,25 @@ impl<'t> Lines<'t> {
                 *ascii.last_mut().expect("one line at least") = false;
             }
         }
-        Lines {
-            text,
-            starts,
-            ascii,
-        }
+        LineIndex { starts, ascii }
     }
 
-    /// The same as [`line_column`] for this text.
-    pub fn line_column(&self, pos: usize) -> (usize, usize) {
-        let mut pos = pos.min(self.text.len());
-        while !self.text.is_char_boundary(pos) {
+    /// The same as [`line_column`] for `text`, which must be the text this
+    /// index was made from.
+    pub fn line_column(&self, text: &str, pos: usize) -> (usize, usize) {
+        let mut pos = pos.min(text.len());
+        while !text.is_char_boundary(pos) {
             pos -= 1;
         }
         let line = self.starts.partition_point(|&start| start <= pos) - 1;
         let mut start = self.starts[line];
-        if line == 0 && self.text.starts_with('\u{feff}') && pos >= 3 {
+        if line == 0 && text.starts_with('\u{feff}') && pos >= 3 {
             start = 3;
         }
         let column = if self.ascii[line] {
             pos - start
         } else {
-            self.text[start..pos].chars().count()
+            text[start..pos].chars().count()
         };
         (line + 1, column + 1)
     }

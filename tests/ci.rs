@@ -158,6 +158,68 @@ fn sarif_for_a_tree_with_removals_and_not_action_validates() {
     assert_eq!(log["runs"][0]["results"], json!([]));
 }
 
+/// Fixes are suggested only where applying them gives valid IAM in the
+/// file: not for a statement that goes whole (an empty Action list is
+/// invalid; `--in-place` removes the statement), and not inside a document
+/// written as a string, whose entries are located at that string.
+#[test]
+fn sarif_fixes_only_where_an_edit_is_valid() {
+    let rewrite = fixtures().join("rewrite");
+    let (_, stdout, _) = run(
+        &rewrite,
+        &[
+            "--format",
+            "sarif",
+            "lone-statement-removed.json",
+            "lone-statement-removed.findings.json",
+        ],
+        &[],
+    );
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    assert!(results.iter().all(|r| r.get("fixes").is_none()), "{stdout}");
+
+    let (_, stdout, _) = run(
+        &rewrite,
+        &[
+            "--format",
+            "sarif",
+            "policy-version-url-encoded.json",
+            "policy-version-url-encoded.findings.json",
+        ],
+        &[],
+    );
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    assert_valid_sarif(&log);
+    let result = &log["runs"][0]["results"][0];
+    assert!(result.get("fixes").is_none(), "{stdout}");
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    let text = std::fs::read_to_string(rewrite.join("policy-version-url-encoded.json")).unwrap();
+    let at = char_at(
+        &text,
+        region["startLine"].as_u64().unwrap(),
+        region["startColumn"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        (region["startLine"].as_u64(), at),
+        (Some(3), '"'),
+        "the Document string"
+    );
+    let (_, stdout, _) = run(
+        &rewrite,
+        &[
+            "--format",
+            "github",
+            "policy-version-url-encoded.json",
+            "policy-version-url-encoded.findings.json",
+        ],
+        &[],
+    );
+    assert!(stdout.contains(",line=3,col=17,"), "{stdout}");
+}
+
 /// The character at a 1-based line and column, counting characters, with
 /// `\r\n` as one line end.
 fn char_at(text: &str, line: u64, column: u64) -> char {

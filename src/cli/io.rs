@@ -2,8 +2,9 @@
 //! naming places in them, and writing output completely or not at all.
 
 use anyhow::{anyhow, bail, Context, Result};
-use iam_refine::error::{InputError, Location};
+use iam_refine::error::{InputError, JsonPath, Location};
 use iam_refine::span;
+use std::cell::OnceCell;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
@@ -24,6 +25,30 @@ impl std::error::Error for ClosedStdout {}
 pub(super) struct Input {
     pub(super) name: String,
     pub(super) text: String,
+    /// The text's span tree and line index, built on the first error or
+    /// warning with a JSON path and kept for the others: a file with
+    /// thousands of warnings is read once, not once per warning.
+    spans: OnceCell<(Option<span::Node>, span::LineIndex)>,
+}
+
+impl Input {
+    pub(super) fn new(name: String, text: String) -> Input {
+        Input {
+            name,
+            text,
+            spans: OnceCell::new(),
+        }
+    }
+
+    /// The line and column of the value at `path` (or of the deepest part
+    /// of it that exists); `None` when the text is not JSON.
+    fn locate(&self, path: &JsonPath) -> Option<(usize, usize)> {
+        let (tree, lines) = self
+            .spans
+            .get_or_init(|| (span::parse(&self.text), span::LineIndex::new(&self.text)));
+        let node = tree.as_ref()?.deepest(path);
+        Some(lines.line_column(&self.text, node.start))
+    }
 }
 
 /// How much of an input refine reads, and what to call it when it is more:
@@ -78,10 +103,8 @@ pub(super) fn read_input(arg: &str, limit: Limit) -> Result<Input> {
         if bytes.len() as u64 > limit.bytes {
             return Err(too_large("<stdin>"));
         }
-        return Ok(Input {
-            name: "<stdin>".to_string(),
-            text: into_text("<stdin>", bytes)?,
-        });
+        let text = into_text("<stdin>", bytes)?;
+        return Ok(Input::new("<stdin>".to_string(), text));
     }
     let path = Path::new(arg);
     let metadata = std::fs::metadata(path).with_context(|| format!("{arg}: cannot read"))?;
@@ -101,10 +124,8 @@ pub(super) fn read_input(arg: &str, limit: Limit) -> Result<Input> {
     if bytes.len() as u64 > limit.bytes {
         return Err(too_large(arg));
     }
-    Ok(Input {
-        name: arg.to_string(),
-        text: into_text(arg, bytes)?,
-    })
+    let text = into_text(arg, bytes)?;
+    Ok(Input::new(arg.to_string(), text))
 }
 
 /// The bytes as UTF-8 text, or an error naming the first bad byte.
@@ -123,7 +144,7 @@ pub(super) fn describe(input: &Input, err: &InputError) -> String {
         Location::Whole => String::new(),
         Location::LineColumn(line, column) => format!(":{line}:{column}"),
         Location::Line(line) => format!(":{line}"),
-        Location::Path(path) => match span::locate(&input.text, path) {
+        Location::Path(path) => match input.locate(path) {
             Some((line, column)) => format!(":{line}:{column}"),
             None => String::new(),
         },

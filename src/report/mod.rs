@@ -41,8 +41,10 @@ pub struct EntryReport {
     /// The statement's whole action element after refinement, where it is
     /// now, for a suggested fix: `None` when the statement is removed.
     pub statement_after: Option<Vec<String>>,
-    /// Where the statement's action element is.
-    pub element: Region,
+    /// Where the statement's action element is; `None` when it is not in
+    /// the text as JSON (a document written as a string), where no edit of
+    /// the text can be suggested.
+    pub element: Option<Region>,
 }
 
 /// A span of a file as lines and columns (1-based; the end is exclusive).
@@ -81,8 +83,8 @@ impl FileReport {
         let tree = span::parse(text);
         let lines = span::Lines::new(text);
         let region_of = |path: &crate::error::JsonPath| -> Region {
-            match tree.as_ref().and_then(|root| root.get(path)) {
-                Some(node) => region(&lines, node),
+            match &tree {
+                Some(root) => region(&lines, root.deepest(path)),
                 None => Region::default(),
             }
         };
@@ -130,7 +132,10 @@ impl FileReport {
                         Vec::new()
                     },
                     statement_after,
-                    element: region_of(&element_path),
+                    element: tree
+                        .as_ref()
+                        .and_then(|root| root.get(&element_path))
+                        .map(|node| region(&lines, node)),
                 }
             })
             .collect();
@@ -271,7 +276,7 @@ mod tests {
             replacement: Vec::new(),
             wildcards: Vec::new(),
             statement_after: None,
-            element: Region::default(),
+            element: None,
         }
     }
 

@@ -6,7 +6,9 @@
 //! is `error` for write and permissions management and `warning` otherwise;
 //! its region is the entry (columns count characters: `columnKind` is
 //! `unicodeCodePoints`); and its `fixes` replace the statement's action
-//! element with the refined entry list, so a reviewer sees the change.
+//! element with the refined entry list, so a reviewer sees the change
+//! (none when the statement goes whole, or the document is a string in the
+//! file: see below).
 
 use super::{level_key, worst, FileReport, Region, LEVELS};
 use crate::catalog::AccessLevel;
@@ -35,17 +37,25 @@ pub fn render(reports: &[FileReport]) -> Value {
                 if count == 1 { "" } else { "s" },
                 abbreviate(&names)
             );
-            let (inserted, description) = match &entry.statement_after {
-                Some(list) => (
-                    serde_json::to_string(list).expect("strings serialize"),
-                    "Replace the action list with the entries still needed".to_string(),
-                ),
-                None => (
-                    "[]".to_string(),
-                    "The statement grants nothing used: remove it".to_string(),
-                ),
+            // The suggested fix replaces the statement's action element
+            // with the entries still needed. There is none when the whole
+            // statement goes (an empty list is not valid IAM; `--in-place`
+            // and `--diff` remove the statement), nor when the document is
+            // a string in the file (an edit there would corrupt it).
+            let fixes: Vec<Value> = match (&entry.statement_after, &entry.element) {
+                (Some(list), Some(element)) => vec![json!({
+                    "description": {"text": "Replace the action list with the entries still needed"},
+                    "artifactChanges": [{
+                        "artifactLocation": {"uri": report.path},
+                        "replacements": [{
+                            "deletedRegion": region(element),
+                            "insertedContent": {"text": serde_json::to_string(list).expect("strings serialize")},
+                        }],
+                    }],
+                })],
+                _ => Vec::new(),
             };
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": format!("unused-{}", level_key(level)),
                 "ruleIndex": rule_index,
                 "level": severity(level),
@@ -54,17 +64,11 @@ pub fn render(reports: &[FileReport]) -> Value {
                     "artifactLocation": {"uri": report.path},
                     "region": region(&entry.region),
                 }}],
-                "fixes": [{
-                    "description": {"text": description},
-                    "artifactChanges": [{
-                        "artifactLocation": {"uri": report.path},
-                        "replacements": [{
-                            "deletedRegion": region(&entry.element),
-                            "insertedContent": {"text": inserted},
-                        }],
-                    }],
-                }],
-            }));
+            });
+            if !fixes.is_empty() {
+                result["fixes"] = Value::Array(fixes);
+            }
+            results.push(result);
         }
     }
     json!({

@@ -33,7 +33,7 @@ use crate::catalog::{ActionSet, Catalog};
 use crate::pattern::{self, Glob, TooComplex};
 use crate::policy::{ActionKey, Effect, Policy, Statement};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 mod index;
 mod reason;
@@ -483,17 +483,27 @@ fn unknown_dropped<'s>(
         return None;
     }
     let refined = refined();
+    // Entries kept as written (the rule for unknown ones) are found by
+    // their text, ignoring case as matching does; only the others need
+    // comparing as languages, which for thousands of entries against
+    // thousands would be quadratic.
+    let written: HashSet<String> = refined
+        .iter()
+        .filter(|r| r.key == ActionKey::Action)
+        .flat_map(|r| r.entries.iter().map(|g| g.as_str().to_ascii_lowercase()))
+        .collect();
     let still_allowed = |entry: &Glob| {
-        refined.iter().any(|r| match r.key {
-            ActionKey::Action => r
-                .entries
-                .iter()
-                .any(|outer| pattern::contains(outer, entry)),
-            ActionKey::NotAction => r
-                .entries
-                .iter()
-                .all(|n| matches!(action_witness(&[entry, n], &[]), Ok(None))),
-        })
+        written.contains(&entry.as_str().to_ascii_lowercase())
+            || refined.iter().any(|r| match r.key {
+                ActionKey::Action => r
+                    .entries
+                    .iter()
+                    .any(|outer| pattern::contains(outer, entry)),
+                ActionKey::NotAction => r
+                    .entries
+                    .iter()
+                    .all(|n| matches!(action_witness(&[entry, n], &[]), Ok(None))),
+            })
     };
     unknown
         .into_iter()

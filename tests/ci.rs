@@ -106,11 +106,12 @@ fn sarif_for_the_seed_validates_and_points_at_each_entry() {
 #[test]
 fn sarif_for_a_tree_with_removals_and_not_action_validates() {
     let tree = fixtures().join("tree");
-    let (_, stdout, _) = run(
+    let (code, stdout, _) = run(
         &tree,
         &["--format", "sarif", "policies", "findings.json"],
         &[],
     );
+    assert_eq!(code, 2, "nested/bad.json fails; the others are reported");
     let log: Value = serde_json::from_str(&stdout).unwrap();
     assert_valid_sarif(&log);
     let uris: std::collections::BTreeSet<&str> = log["runs"][0]["results"]

@@ -4,7 +4,7 @@
 //! and no file created or changed.
 
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 
 const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}"#;
@@ -397,5 +397,4 @@ fn paths_that_do_not_exist() {
         stderr.starts_with("refine: nosuch.json: cannot read: No such file or directory"),
         "{stderr}"
     );
-    let _ = Path::new("unused");
 }

@@ -119,7 +119,9 @@ fn in_place_keeps_style_and_leaves_unchanged_files_alone() {
     let untouched = root.join("policies/nested/untouched.json");
     let before = std::fs::metadata(&untouched).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    refine(&root, &["policies", "findings.json", "--in-place"]);
+    // nested/bad.json fails (exit 2); the others are still rewritten.
+    let (code, _, _) = refine(&root, &["policies", "findings.json", "--in-place"]);
+    assert_eq!(code, 2);
     assert_eq!(
         std::fs::metadata(&untouched).unwrap().modified().unwrap(),
         before
@@ -147,10 +149,11 @@ fn in_place_keeps_file_permissions() {
     let (_dir, root) = tree_copy();
     let seed = root.join("policies/seed.json");
     std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o600)).unwrap();
-    refine(
+    let (code, _, _) = refine(
         &root,
         &["policies/seed.json", "findings.json", "--in-place"],
     );
+    assert_eq!(code, 0);
     assert!(read(&seed).contains("s3:GetObject*"));
     assert_eq!(
         std::fs::metadata(&seed).unwrap().permissions().mode() & 0o777,
@@ -284,15 +287,19 @@ fn a_file_without_read_permission_is_reported() {
     let locked = root.join("policies/locked.json");
     std::fs::copy(root.join("policies/seed.json"), &locked).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::read(&locked).is_ok() {
-        eprintln!("skipped: running as root, which reads any file");
-        return;
-    }
+    // Root reads any file (CI containers run as root): there the file
+    // fails by its bytes instead, so the test still checks that a failing
+    // file is reported and the others are processed.
+    let as_root = std::fs::read(&locked).is_ok();
+    let expected = if as_root {
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::write(&locked, b"\xff\xfe not text").unwrap();
+        "refine: policies/locked.json:1:1: not UTF-8 text"
+    } else {
+        "refine: policies/locked.json: cannot read: Permission denied"
+    };
     let (code, diff, stderr) = refine(&root, &["policies", "findings.json", "--diff"]);
     assert_eq!(code, 2);
-    assert!(
-        stderr.contains("refine: policies/locked.json: cannot read: Permission denied"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(expected), "{stderr}");
     assert!(diff.contains("+++ b/policies/seed.json"));
 }

@@ -322,3 +322,50 @@ fn shared_attachment_count(details: &mut Value, count: u64) {
     shared["PermissionsBoundaryUsageCount"] = json!(0);
     shared["AttachmentCount"] = json!(count);
 }
+
+/// A principal without findings counts as using everything: a shared
+/// managed policy or a group's inline policy that reaches one keeps every
+/// action, though the other principals it reaches have some unused.
+#[test]
+fn a_principal_without_findings_keeps_shared_and_group_policies_whole() {
+    let before = report();
+    assert_eq!(record(&before, "shared", None)["changed"], true);
+    assert_eq!(record(&before, "devs-inline", None)["changed"], true);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut details: Value =
+        serde_json::from_str(&std::fs::read_to_string(account("auth-details.json")).unwrap())
+            .unwrap();
+    // ops has no findings; attach `shared` to it too.
+    let ops = details["RoleDetailList"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["RoleName"] == "ops")
+        .unwrap();
+    ops["AttachedManagedPolicies"].as_array_mut().unwrap().push(
+        json!({"PolicyName": "shared", "PolicyArn": "arn:aws:iam::123456789012:policy/shared"}),
+    );
+    shared_attachment_count(&mut details, 3);
+    // carol, without findings, joins devs.
+    details["UserDetailList"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "Path": "/", "UserName": "carol", "UserId": "AIDA9",
+            "Arn": "arn:aws:iam::123456789012:user/carol", "CreateDate": "2024-01-01T00:00:00Z",
+            "UserPolicyList": [], "GroupList": ["devs"], "AttachedManagedPolicies": [], "Tags": []
+        }));
+    let file = dir.path().join("details.json");
+    std::fs::write(&file, details.to_string()).unwrap();
+    let findings = account("findings");
+    let (code, stdout, stderr) = run(&[
+        "account",
+        file.to_str().unwrap(),
+        findings.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(record(&report, "shared", None)["changed"], false);
+    assert_eq!(record(&report, "devs-inline", None)["changed"], false);
+}

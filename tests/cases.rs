@@ -114,6 +114,7 @@ cases! {
     error_bad_duration,
     error_check_with_output,
     error_cloudtrail_only_unknown_events,
+    error_cloudtrail_principal_not_the_owner,
     error_duplicate_key,
     error_effect_is_case_sensitive,
     error_findings_action_wrong_service,

@@ -120,7 +120,12 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         }
         set
     });
-    Ok(report("cloudtrail", &[], some_use("cloudtrail", resolved)?))
+    // The principal read for is the one the policy must belong to, as a
+    // finding's `resource` is: a role's inline policy refined from another
+    // principal's calls is refused.
+    let mut resolved = some_use("cloudtrail", resolved)?;
+    resolved.resource = args.principal.clone();
+    Ok(report("cloudtrail", &[], resolved))
 }
 
 /// Refuses a used list or a log in which nothing maps to an action:

@@ -36,7 +36,7 @@ mod sources;
     version,
     subcommand_negates_reqs = true,
     subcommand_precedence_over_arg = true,
-    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check)\n       refine verify [--format text|json] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine verify [--format text|json] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -55,8 +55,8 @@ struct Cli {
 struct RunArgs {
     /// The policy: a policy document, `aws iam get-policy-version` or
     /// `get-role-policy` output; `-` reads stdin; or a directory, whose
-    /// *.json policy files are all refined (with --diff, --in-place or
-    /// --check).
+    /// *.json policy files are all refined (with --diff, --in-place,
+    /// --check or a --format).
     #[arg(value_name = "POLICY", required = true)]
     policy: Option<String>,
     /// The unused-access findings: `aws accessanalyzer get-finding-v2`
@@ -70,12 +70,12 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     used: Option<String>,
     /// Instead of findings: CloudTrail logs (files or directories; .json,
-    /// .json.gz, one event per line or {"Records": [...]}); what succeeded
-    /// was used.
+    /// .jsonl, .ndjson, each also .gz; one event per line or {"Records":
+    /// [...]}); what succeeded was used.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     cloudtrail: Vec<PathBuf>,
     /// With --cloudtrail: only events by this principal (userIdentity.arn,
-    /// or the issuer of an assumed role's session).
+    /// or the issuer of an assumed role's or federated user's session).
     #[arg(long, value_name = "ARN")]
     principal: Option<String>,
     /// Instead of findings: `aws iam get-service-last-accessed-details`
@@ -116,8 +116,8 @@ struct RunArgs {
     /// tagging (default: all).
     #[arg(long, value_name = "LEVELS")]
     fail_on: Option<String>,
-    /// Colour in --format text: auto (when stdout is a terminal and NO_COLOR
-    /// is not set), always, never.
+    /// Colour in --format text: auto (when stdout is a terminal), always,
+    /// never. NO_COLOR, when set, wins over all three.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Exit 1 when the policy grants unused actions, listing them on stderr;

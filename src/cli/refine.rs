@@ -12,7 +12,7 @@ use super::load_catalog;
 use super::sources;
 use super::{Color, Format, RunArgs};
 use anyhow::{anyhow, bail, Result};
-use iam_refine::findings::{abbreviate, Resolved};
+use iam_refine::findings::Resolved;
 use iam_refine::policy::{self, Form, Policy};
 use iam_refine::refine::{refine_with, Options, Refined};
 use iam_refine::report::{self, FileReport, Gate};
@@ -434,20 +434,16 @@ fn report(done: &Done, file: &FileReport, check: Option<&Gate>) {
         return;
     };
     for entry in file.entries.iter().filter(|e| gate.fails(e)) {
-        let names: Vec<String> = entry.unused.iter().map(|(a, _)| a.clone()).collect();
-        let count = names.len();
         let label = match &entry.sid {
             Some(sid) => format!("statement {} (Sid {sid})", entry.statement),
             None => format!("statement {}", entry.statement),
         };
         eprintln!(
-            "refine: {}:{}:{}: {label}: \"{}\" grants {count} unused action{}: {}",
+            "refine: {}:{}:{}: {label}: {}",
             input.name,
             entry.region.start_line,
             entry.region.start_column,
-            entry.entry,
-            if count == 1 { "" } else { "s" },
-            abbreviate(&names)
+            entry.summary()
         );
     }
 }

@@ -71,6 +71,21 @@ pub struct FileReport {
     pub grants_nothing: bool,
 }
 
+impl EntryReport {
+    /// `"ENTRY" grants N unused actions: A, B, ...`: the message of the
+    /// gate's stderr lines and of SARIF results.
+    pub fn summary(&self) -> String {
+        let names: Vec<String> = self.unused.iter().map(|(a, _)| a.clone()).collect();
+        format!(
+            "\"{}\" grants {} unused action{}: {}",
+            self.entry,
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            crate::findings::abbreviate(&names)
+        )
+    }
+}
+
 impl FileReport {
     /// Builds the report for one refined policy file.
     pub fn new(

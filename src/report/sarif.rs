@@ -12,7 +12,6 @@
 
 use super::{level_key, worst, FileReport, Region, LEVELS};
 use crate::catalog::AccessLevel;
-use crate::findings::abbreviate;
 use serde_json::{json, Value};
 
 /// The tool's version, as SARIF reports it.
@@ -29,14 +28,7 @@ pub fn render(reports: &[FileReport]) -> Value {
         for entry in &report.entries {
             let level = worst(entry);
             let rule_index = LEVELS.iter().position(|(_, l)| *l == level).unwrap_or(1);
-            let names: Vec<String> = entry.unused.iter().map(|(a, _)| a.clone()).collect();
-            let count = names.len();
-            let message = format!(
-                "\"{}\" grants {count} unused action{}: {}",
-                entry.entry,
-                if count == 1 { "" } else { "s" },
-                abbreviate(&names)
-            );
+            let message = entry.summary();
             // The suggested fix replaces the statement's action element
             // with the entries still needed. There is none when the whole
             // statement goes (an empty list is not valid IAM; `--in-place`

@@ -25,6 +25,7 @@ use crate::pattern::Glob;
 use crate::policy::{check_action, kind};
 use crate::time;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// One thing the findings say is unused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +127,7 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
         _ => err,
     })?;
     let root = JsonPath::root();
-    let mut groups = Vec::new();
+    let mut groups = Groups::default();
     match &value {
         Value::Object(map) if is_finding(map) => finding(&value, &root, &mut groups)?,
         Value::Array(items) => {
@@ -135,12 +136,10 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
                 match item {
                     Value::String(entry) => {
                         check_action(entry).map_err(|m| InputError::at(&path, m))?;
-                        group(&mut groups, None, &path)
-                            .unused
-                            .push(action_or_pattern(entry));
+                        groups.of(None, &path).unused.push(action_or_pattern(entry));
                     }
                     Value::Object(map) if map.contains_key("serviceNamespace") => {
-                        service_details(item, &path, group(&mut groups, None, &path))?;
+                        service_details(item, &path, groups.of(None, &path))?;
                     }
                     Value::Object(map) if is_finding(map) => finding(item, &path, &mut groups)?,
                     other => {
@@ -159,30 +158,36 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
             )
         }
     }
-    Ok(groups)
+    Ok(groups.list)
 }
 
-/// The group for `resource`, created at `path` if it is new.
-fn group<'a>(
-    groups: &'a mut Vec<Group>,
-    resource: Option<&str>,
-    path: &JsonPath,
-) -> &'a mut Findings {
-    let at = match groups
-        .iter()
-        .position(|g| g.resource.as_deref() == resource)
-    {
-        Some(at) => at,
-        None => {
-            groups.push(Group {
-                resource: resource.map(str::to_string),
-                path: path.clone(),
-                findings: Findings::default(),
-            });
-            groups.len() - 1
-        }
-    };
-    &mut groups[at].findings
+/// Groups in the order their principals first appear, with an index by
+/// principal: a file of findings for many principals (an account's) is
+/// grouped in linear time.
+#[derive(Default)]
+struct Groups {
+    list: Vec<Group>,
+    index: HashMap<Option<String>, usize>,
+}
+
+impl Groups {
+    /// The group for `resource`, created at `path` if it is new.
+    fn of(&mut self, resource: Option<&str>, path: &JsonPath) -> &mut Findings {
+        let key = resource.map(str::to_string);
+        let at = match self.index.get(&key) {
+            Some(&at) => at,
+            None => {
+                self.list.push(Group {
+                    resource: key.clone(),
+                    path: path.clone(),
+                    findings: Findings::default(),
+                });
+                self.index.insert(key, self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[at].findings
+    }
 }
 
 /// Whether an object looks like get-finding-v2 output.
@@ -191,13 +196,13 @@ fn is_finding(map: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// Reads one get-finding-v2 output.
-fn finding(value: &Value, path: &JsonPath, groups: &mut Vec<Group>) -> Result<(), InputError> {
+fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), InputError> {
     let label = match value["id"].as_str() {
         Some(id) => format!("finding {id}"),
         None if path.0.is_empty() => "the finding".to_string(),
         None => format!("the finding at {path}"),
     };
-    let findings = group(groups, value["resource"].as_str(), path);
+    let findings = groups.of(value["resource"].as_str(), path);
     match value["status"].as_str() {
         None | Some("ACTIVE") => {}
         Some(status) => {

@@ -328,5 +328,16 @@ mod tests {
             tidy(entries.iter().map(|s| s.to_string()).collect()),
             entries
         );
+        // A star covers what starts with its prefix, not a longer service.
+        let entries = ["s3-object-lambda:GetObject", "s3:*"];
+        assert_eq!(
+            tidy(entries.iter().map(|s| s.to_string()).collect()),
+            entries
+        );
+        let entries = ["S3:GETOBJECT", "s3:get*"];
+        assert_eq!(
+            tidy(entries.iter().map(|s| s.to_string()).collect()),
+            ["s3:get*"]
+        );
     }
 }

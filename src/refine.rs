@@ -362,4 +362,27 @@ mod tests {
         );
         assert_eq!(drop_covered(entries(&["*", "s3:GetObject"])), ["*"]);
     }
+
+    /// Entries are compared within their service, found ignoring case, and
+    /// with every pattern whose service is not literal.
+    #[test]
+    fn drop_covered_groups_by_service_without_missing_a_cover() {
+        let entries = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            drop_covered(entries(&["S3:GetObject", "s3:Get*", "sqs:GetQueueUrl"])),
+            ["s3:Get*", "sqs:GetQueueUrl"]
+        );
+        assert_eq!(
+            drop_covered(entries(&[
+                "s3:GetObject*",
+                "s3*:Get*",
+                "s3-object-lambda:GetObject"
+            ])),
+            ["s3*:Get*"]
+        );
+        assert_eq!(
+            drop_covered(entries(&["s3:*", "s3-object-lambda:GetObject"])),
+            ["s3:*", "s3-object-lambda:GetObject"]
+        );
+    }
 }

@@ -5,24 +5,27 @@ mod common;
 
 use common::{fixture, outcome, refine};
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn account(file: &str) -> PathBuf {
     fixture("account").join(file)
 }
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    outcome(refine().args(args))
+/// `refine account DETAILS FINDINGS EXTRA...`.
+fn run_account(details: &Path, findings: &Path, extra: &[&str]) -> (i32, String, String) {
+    outcome(
+        refine()
+            .arg("account")
+            .arg(details)
+            .arg(findings)
+            .args(extra),
+    )
 }
 
 fn report() -> Value {
     let details = account("auth-details.json");
     let findings = account("findings");
-    let (code, stdout, stderr) = run(&[
-        "account",
-        details.to_str().unwrap(),
-        findings.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = run_account(&details, &findings, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stderr,
@@ -181,15 +184,16 @@ fn url_encoded_inline_documents_are_refined() {
 fn aws_format_for_one_principal_matches_get_finding_recommendation() {
     let details = account("auth-details.json");
     let findings = account("findings");
-    let (code, stdout, _) = run(&[
-        "account",
-        details.to_str().unwrap(),
-        findings.to_str().unwrap(),
-        "--format",
-        "aws",
-        "--principal",
-        "arn:aws:iam::123456789012:role/app",
-    ]);
+    let (code, stdout, _) = run_account(
+        &details,
+        &findings,
+        &[
+            "--format",
+            "aws",
+            "--principal",
+            "arn:aws:iam::123456789012:role/app",
+        ],
+    );
     assert_eq!(code, 0);
     let answer: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
@@ -233,13 +237,7 @@ fn aws_format_for_one_principal_matches_get_finding_recommendation() {
 fn aws_format_needs_a_principal() {
     let details = account("auth-details.json");
     let findings = account("findings");
-    let (code, stdout, stderr) = run(&[
-        "account",
-        details.to_str().unwrap(),
-        findings.to_str().unwrap(),
-        "--format",
-        "aws",
-    ]);
+    let (code, stdout, stderr) = run_account(&details, &findings, &["--format", "aws"]);
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert_eq!(
         stderr,
@@ -253,11 +251,7 @@ fn findings_without_a_resource_are_refused() {
     let findings = dir.path().join("f.json");
     std::fs::write(&findings, r#"["s3:GetObject"]"#).unwrap();
     let details = account("auth-details.json");
-    let (code, stdout, stderr) = run(&[
-        "account",
-        details.to_str().unwrap(),
-        findings.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = run_account(&details, &findings, &[]);
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert!(stderr.contains("findings without a `resource`"), "{stderr}");
 }
@@ -285,11 +279,7 @@ fn boundaries_incomplete_exports_and_unknown_entries_are_left_alone_with_a_note(
     let file = dir.path().join("details.json");
     std::fs::write(&file, details.to_string()).unwrap();
     let findings = account("findings");
-    let (code, stdout, stderr) = run(&[
-        "account",
-        file.to_str().unwrap(),
-        findings.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = run_account(&file, &findings, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("refine: note: arn:aws:iam::123456789012:policy/shared: the permissions boundary of 1 principal, whose use findings do not show: left as it is\n"), "{stderr}");
     assert!(stderr.contains("refine: warning: arn:aws:iam::123456789012:role/app inline policy app-inline: Statement[0].Action[1]: \"lambda:BrandNew\" matches no action in the catalog"), "{stderr}");
@@ -302,11 +292,7 @@ fn boundaries_incomplete_exports_and_unknown_entries_are_left_alone_with_a_note(
 
     shared_attachment_count(&mut details, 5);
     std::fs::write(&file, details.to_string()).unwrap();
-    let (_, stdout, stderr) = run(&[
-        "account",
-        file.to_str().unwrap(),
-        findings.to_str().unwrap(),
-    ]);
+    let (_, stdout, stderr) = run_account(&file, &findings, &[]);
     assert!(stderr.contains("policy/shared: attached to 5 principals and groups, of which the input lists 2: left as it is"), "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(record(&report, "shared", None)["changed"], false);
@@ -359,11 +345,7 @@ fn a_principal_without_findings_keeps_shared_and_group_policies_whole() {
     let file = dir.path().join("details.json");
     std::fs::write(&file, details.to_string()).unwrap();
     let findings = account("findings");
-    let (code, stdout, stderr) = run(&[
-        "account",
-        file.to_str().unwrap(),
-        findings.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = run_account(&file, &findings, &[]);
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(record(&report, "shared", None)["changed"], false);

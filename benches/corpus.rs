@@ -471,9 +471,9 @@ fn refine_case(
     lap(1, times);
     let resolved = findings::parse(&findings_text).unwrap().resolve(catalog);
     lap(2, times);
-    let refined = refine::refine(&policy, &resolved.catalog, &resolved.unused);
+    let refined = refine::refine(&policy, &resolved.usage());
     lap(3, times);
-    let ok = verify::self_check(&policy, &refined, &resolved.catalog, &resolved.unused).is_ok();
+    let ok = verify::self_check(&policy, &refined, &resolved.usage()).is_ok();
     lap(4, times);
     let text = policy::to_pretty(&refined.document);
     lap(5, times);
@@ -723,8 +723,8 @@ fn check_refine(dir: &Path, cases: &[Value], catalog: &Catalog) -> Value {
             std::fs::read_to_string(dir.join(case["findings"].as_str().unwrap())).unwrap();
         let original = policy::parse(&policy_text).unwrap();
         let resolved = findings::parse(&findings_text).unwrap().resolve(catalog);
-        let refined = refine::refine(&original, &resolved.catalog, &resolved.unused);
-        if verify::self_check(&original, &refined, &resolved.catalog, &resolved.unused).is_err() {
+        let refined = refine::refine(&original, &resolved.usage());
+        if verify::self_check(&original, &refined, &resolved.usage()).is_err() {
             self_check_failed += 1;
         }
         let output: Policy = policy::from_value(refined.document.clone()).unwrap();

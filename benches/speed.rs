@@ -7,7 +7,7 @@
 //! median of many runs, printed with its target.
 
 use iam_refine::catalog::Catalog;
-use iam_refine::verify::{verify, Usage};
+use iam_refine::verify::verify;
 use iam_refine::{findings, policy, refine};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -49,7 +49,7 @@ fn main() {
     let job = median(500, || {
         let policy = policy::parse(&policy_text).unwrap();
         let resolved = findings::parse(&findings_text).unwrap().resolve(&catalog);
-        let refined = refine::refine(&policy, &resolved.catalog, &resolved.unused);
+        let refined = refine::refine(&policy, &resolved.usage());
         std::hint::black_box(policy::to_pretty(&refined.document));
     });
     report(
@@ -64,12 +64,9 @@ fn main() {
     for (what, policy_text) in [("seed", policy_text.as_str()), ("\"*\"", star)] {
         let policy = policy::parse(policy_text).unwrap();
         let resolved = findings::parse(&findings_text).unwrap().resolve(&catalog);
-        let refined = refine::refine(&policy, &resolved.catalog, &resolved.unused);
+        let refined = refine::refine(&policy, &resolved.usage());
         let refined_policy = policy::from_value(refined.document.clone()).unwrap();
-        let usage = Usage {
-            catalog: &resolved.catalog,
-            unused: &resolved.unused,
-        };
+        let usage = resolved.usage();
         let check = median(200, || {
             assert!(verify(&policy, &refined_policy, Some(&usage)).is_empty());
         });

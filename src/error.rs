@@ -128,6 +128,56 @@ impl InputError {
     }
 }
 
+/// `text` for a message: every character that could break the message's
+/// one line or reach a terminal as a control sequence — C0 and C1 control
+/// characters, DEL, the Unicode line and paragraph separators — written as
+/// a JSON escape (`\n`, `\u001b`), and `\` doubled so that an escape in the
+/// input is not mistaken for one made here. Everything quoted from input
+/// goes through here (or [`quote`]): a policy must not be able to forge a
+/// line that looks like refine's own.
+pub fn escape(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// `text` as a quoted JSON string for a message: `"s3:Get*"`, with `"`
+/// and everything [`escape`] escapes written as JSON escapes.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            c => push_escaped(&mut out, c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether a character must not appear raw in a message.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || c == '\\' || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// Appends `c`, escaped as JSON escapes it when [`needs_escape`].
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+        c => out.push(c),
+    }
+}
+
 /// serde_json appends " at line L column C" to its messages; the location is
 /// printed separately, in the `FILE:LINE:COL:` prefix.
 fn strip_position(message: &str) -> String {

@@ -14,6 +14,7 @@
 //! files, calls these, and prints.
 
 pub mod account;
+pub mod canon;
 pub mod catalog;
 pub mod cloudtrail;
 pub mod cover;

@@ -16,8 +16,9 @@
 //! is always the bare document, ready for `put-role-policy` or
 //! `create-policy-version`.
 
+use crate::canon::Canonical;
 use crate::catalog::{ActionSet, Catalog};
-use crate::error::{InputError, JsonPath};
+use crate::error::{escape, quote, InputError, JsonPath};
 use crate::json;
 use crate::pattern::Glob;
 use serde_json::Value;
@@ -35,7 +36,7 @@ pub enum Effect {
 }
 
 /// Which action element a statement uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActionKey {
     /// `Action`: the statement applies to the listed actions.
     Action,
@@ -99,7 +100,9 @@ impl Statement {
     /// How messages name the statement: its Sid if it has one, else its index.
     pub fn label(&self) -> String {
         match &self.sid {
-            Some(sid) if !sid.is_empty() => format!("statement {} (Sid {sid})", self.index),
+            Some(sid) if !sid.is_empty() => {
+                format!("statement {} (Sid {})", self.index, escape(sid))
+            }
             _ => format!("statement {}", self.index),
         }
     }
@@ -107,24 +110,21 @@ impl Statement {
     /// What the statement applies to besides its actions, in a form that
     /// compares equal exactly when two statements apply to the same
     /// principals and resources under the same conditions: Effect,
-    /// Resource, NotResource, Condition, Principal and NotPrincipal, with
-    /// every list treated as a set and a lone string as a list of one.
-    pub fn context(&self) -> Value {
-        let mut context = serde_json::Map::new();
-        for key in [
+    /// Resource, NotResource, Condition, Principal and NotPrincipal, each
+    /// in [canonical form](Canonical) (keys unordered, numbers by value,
+    /// lists as sets, a lone value as a list of one).
+    pub fn context(&self) -> Vec<Canonical> {
+        [
             "Effect",
             "Resource",
             "NotResource",
             "Condition",
             "Principal",
             "NotPrincipal",
-        ] {
-            context.insert(
-                key.to_string(),
-                self.value.get(key).map_or(Value::Null, normalize),
-            );
-        }
-        Value::Object(context)
+        ]
+        .iter()
+        .map(|key| self.value.get(key).map_or(Canonical::Null, Canonical::of))
+        .collect()
     }
 
     /// Path of the entry at `i` in the input file.
@@ -202,8 +202,26 @@ pub enum Encoding {
 pub enum Edit {
     /// Replace the entries with these (a string stays a string while one).
     Entries(Vec<String>),
+    /// Replace the `Action` element with a `NotAction` element of these
+    /// entries, in its place: the statement then grants everything but
+    /// them, services the catalog does not know included (a string stays a
+    /// string while one).
+    NotAction(Vec<String>),
     /// Remove the statement.
     Remove,
+}
+
+impl Edit {
+    /// The action element a statement whose element is `key` has after
+    /// this edit, as its key and entries; `None` when the statement is
+    /// removed.
+    pub fn element(&self, key: ActionKey) -> Option<(ActionKey, &[String])> {
+        match self {
+            Edit::Entries(entries) => Some((key, entries.as_slice())),
+            Edit::NotAction(entries) => Some((ActionKey::NotAction, entries.as_slice())),
+            Edit::Remove => None,
+        }
+    }
 }
 
 /// The path of entry `i` of an action element at `element`: the element
@@ -213,28 +231,6 @@ fn element_path_for(element: &JsonPath, was_string: bool, i: usize) -> JsonPath 
         element.clone()
     } else {
         element.index(i)
-    }
-}
-
-/// Lists as sets, so that order and repetition do not matter, and a list of
-/// one as its element, so that `"x"` and `["x"]` compare equal; objects
-/// already compare without regard to key order.
-fn normalize(value: &Value) -> Value {
-    match value {
-        Value::Array(items) => {
-            let mut items: Vec<Value> = items.iter().map(normalize).collect();
-            items.sort_by_cached_key(|item| item.to_string());
-            items.dedup();
-            if items.len() == 1 {
-                items.pop().expect("one item")
-            } else {
-                Value::Array(items)
-            }
-        }
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
-        }
-        other => other.clone(),
     }
 }
 
@@ -536,20 +532,33 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
 }
 
 /// Checks the form of an action entry: `*`, or `prefix:name` with exactly
-/// one colon and both sides non-empty (wildcards allowed on either side).
+/// one colon and both sides non-empty (wildcards allowed on either side),
+/// and no control character (U+0000–U+001F, U+007F–U+009F), which IAM
+/// refuses too and which no action name has.
 pub fn check_action(text: &str) -> Result<(), String> {
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{} contains the control character U+{:04X}: not an action",
+            quote(text),
+            c as u32
+        ));
+    }
     if text == "*" {
         return Ok(());
     }
     match text.split_once(':') {
         _ if text.is_empty() => Err("an empty action: expected \"service:Action\"".to_string()),
         None => Err(format!(
-            "\"{text}\" has no service prefix: expected \"service:Action\" or \"*\""
+            "{} has no service prefix: expected \"service:Action\" or \"*\"",
+            quote(text)
         )),
-        Some((service, name)) if service.is_empty() || name.is_empty() => {
-            Err(format!("\"{text}\" is not of the form \"service:Action\""))
+        Some((service, name)) if service.is_empty() || name.is_empty() => Err(format!(
+            "{} is not of the form \"service:Action\"",
+            quote(text)
+        )),
+        Some((_, name)) if name.contains(':') => {
+            Err(format!("{} has more than one ':'", quote(text)))
         }
-        Some((_, name)) if name.contains(':') => Err(format!("\"{text}\" has more than one ':'")),
         Some(_) => Ok(()),
     }
 }
@@ -574,21 +583,35 @@ impl Policy {
             .iter()
             .zip(statements.into_iter().zip(edits))
         {
-            match edit {
-                None => kept.push(value),
-                Some(Edit::Remove) => {}
-                Some(Edit::Entries(entries)) => {
-                    let element = if statement.was_string && entries.len() == 1 {
-                        Value::String(entries[0].clone())
-                    } else {
-                        Value::Array(entries.iter().cloned().map(Value::String).collect())
-                    };
-                    if let Some(map) = value.as_object_mut() {
-                        map.insert(statement.key.as_str().to_string(), element);
-                    }
+            let (key, entries) = match edit {
+                None => {
                     kept.push(value);
+                    continue;
                 }
+                Some(Edit::Remove) => continue,
+                Some(Edit::Entries(entries)) => (statement.key, entries),
+                Some(Edit::NotAction(entries)) => (ActionKey::NotAction, entries),
+            };
+            let element = if statement.was_string && entries.len() == 1 {
+                Value::String(entries[0].clone())
+            } else {
+                Value::Array(entries.iter().cloned().map(Value::String).collect())
+            };
+            if let Value::Object(map) = value {
+                // The element keeps its place among the statement's keys,
+                // under its new name when the key changes.
+                let old = statement.key.as_str();
+                let mut element = Some(element);
+                let renamed = map
+                    .into_iter()
+                    .map(|(k, v)| match k == old {
+                        true => (key.as_str().to_string(), element.take().unwrap_or(v)),
+                        false => (k, v),
+                    })
+                    .collect();
+                value = Value::Object(renamed);
             }
+            kept.push(value);
         }
         let statement = if self.lone_statement && kept.len() == 1 {
             kept.pop().expect("one statement")

@@ -26,7 +26,8 @@
 
 use crate::catalog::{ActionId, ActionSet, Catalog};
 use crate::cover::cover;
-use crate::error::{InputError, JsonPath};
+use crate::error::{quote, InputError, JsonPath};
+use crate::findings::Usage;
 use crate::pattern::{self, Glob};
 use crate::policy::{ActionKey, Edit, Effect, Policy, Statement};
 use serde_json::Value;
@@ -45,6 +46,11 @@ pub struct EntryChange {
     pub entry: String,
     /// The unused actions the entry granted.
     pub unused: Vec<ActionId>,
+    /// The entry also granted actions the catalog does not know, all of
+    /// them unused (an exact name the findings list, or a wildcard confined
+    /// to a service they call wholly unused): it goes although `unused`
+    /// may be empty.
+    pub beyond_catalog: bool,
     /// What replaces the entry (empty when it is dropped).
     pub replacement: Vec<String>,
 }
@@ -64,6 +70,9 @@ pub struct Refined {
     /// True when the original allowed something and the refined policy
     /// allows nothing: the policy should be detached, not rewritten.
     pub grants_nothing: bool,
+    /// A wildcard was narrowed or dropped over the catalog: an action AWS
+    /// added after the catalog was made, under that wildcard, went with it.
+    pub narrowed_wildcards: bool,
 }
 
 impl Refined {
@@ -83,25 +92,21 @@ pub struct Options {
     pub exact: bool,
 }
 
-/// Refines `policy` against the unused set `unused` over `catalog`.
-pub fn refine(policy: &Policy, catalog: &Catalog, unused: &ActionSet) -> Refined {
-    refine_with(policy, catalog, unused, Options::default())
+/// Refines `policy` against what `usage` says is unused.
+pub fn refine(policy: &Policy, usage: &Usage) -> Refined {
+    refine_with(policy, usage, Options::default())
 }
 
 /// [`refine`] with options.
-pub fn refine_with(
-    policy: &Policy,
-    catalog: &Catalog,
-    unused: &ActionSet,
-    options: Options,
-) -> Refined {
+pub fn refine_with(policy: &Policy, usage: &Usage, options: Options) -> Refined {
     let mut run = Run {
-        catalog,
-        unused,
+        catalog: usage.catalog,
+        unused: usage.unused,
+        usage,
         options,
-        everything_unused: unused.len() == catalog.len(),
         changes: Vec::new(),
         warnings: Vec::new(),
+        narrowed_wildcards: false,
     };
     let edits: Vec<Option<Edit>> = policy
         .statements
@@ -125,19 +130,25 @@ pub fn refine_with(
         edits,
         warnings: run.warnings,
         grants_nothing: had_allow && !kept_allow,
+        narrowed_wildcards: run.narrowed_wildcards,
     }
+}
+
+/// Whether `glob` matches every action of every service, the catalog's and
+/// any added later: `*`, `*:*` and the like.
+pub fn grants_every_action(glob: &Glob) -> bool {
+    glob.prefix_star() == Some("") || pattern::contains(glob, &Glob::new("?*:?*"))
 }
 
 /// One refinement: its inputs, and what it has found so far.
 struct Run<'a> {
     catalog: &'a Catalog,
     unused: &'a ActionSet,
+    usage: &'a Usage<'a>,
     options: Options,
-    /// Every catalog action is unused (an unused role): then actions the
-    /// catalog does not know are taken as unused too.
-    everything_unused: bool,
     changes: Vec<EntryChange>,
     warnings: Vec<InputError>,
+    narrowed_wildcards: bool,
 }
 
 impl Run<'_> {
@@ -155,7 +166,7 @@ impl Run<'_> {
     /// Warns that an entry names nothing the catalog knows.
     fn warn_unknown(&mut self, statement: &Statement, i: usize, glob: &Glob, matched: &ActionSet) {
         let message = if matched.is_empty() {
-            format!("\"{glob}\" matches no action in the catalog (retired, misspelled, or newer than the catalog): kept as written")
+            format!("{} matches no action in the catalog (retired, misspelled, or newer than the catalog): kept as written", quote(glob.as_str()))
         } else {
             let names: Vec<String> = matched
                 .iter()
@@ -167,7 +178,8 @@ impl Run<'_> {
                 "matches only actions"
             };
             format!(
-                "\"{glob}\" {what} the catalog does not know ({}), and what else it grants is unknown: kept as written",
+                "{} {what} the catalog does not know ({}), and what else it grants is unknown: kept as written",
+                quote(glob.as_str()),
                 crate::findings::abbreviate(&names)
             )
         };
@@ -175,46 +187,69 @@ impl Run<'_> {
             .push(InputError::at(&statement.entry_path(i), message));
     }
 
+    /// Records what became of entry `i` of `statement`.
+    fn record(
+        &mut self,
+        statement: &Statement,
+        i: usize,
+        glob: &Glob,
+        unused: &ActionSet,
+        replacement: Vec<String>,
+    ) {
+        self.narrowed_wildcards |= !glob.is_literal();
+        self.changes.push(EntryChange {
+            statement: statement.index,
+            label: statement.label(),
+            path: statement.entry_path(i),
+            entry: glob.as_str().to_string(),
+            unused: unused.iter().collect(),
+            beyond_catalog: unused.is_empty(),
+            replacement,
+        });
+    }
+
     /// Refines an Allow statement with Action.
     fn action(&mut self, statement: &Statement) -> Option<Edit> {
+        if self.usage.beyond.keeps_new_services()
+            && statement.entries.iter().any(grants_every_action)
+        {
+            return self.every_service(statement);
+        }
         let mut entries: Vec<String> = Vec::with_capacity(statement.entries.len());
         let mut changed = false;
         for (i, glob) in statement.entries.iter().enumerate() {
             let (matched, knows_any) = self.matching(glob);
+            let mut granted_unused = matched.clone();
+            granted_unused.intersect_with(self.unused);
+            // Everything it can match, in the catalog and beyond, is unused.
+            if self.usage.wholly_unused(glob, &matched) {
+                changed = true;
+                self.record(statement, i, glob, &granted_unused, Vec::new());
+                continue;
+            }
             // An entry that names nothing the catalog knows may grant used
-            // actions nobody has heard of: kept, unless nothing is used.
-            if !knows_any && !self.everything_unused {
+            // actions nobody has heard of: kept.
+            if !knows_any {
                 self.warn_unknown(statement, i, glob, &matched);
                 entries.push(glob.as_str().to_string());
                 continue;
             }
-            if knows_any && !matched.intersects(self.unused) {
+            if granted_unused.is_empty() {
                 entries.push(glob.as_str().to_string());
                 continue;
             }
             changed = true;
-            let mut keep = matched.clone();
+            let mut keep = matched;
             keep.difference_with(self.unused);
-            let mut granted_unused = matched;
-            granted_unused.intersect_with(self.unused);
             let replacement = if keep.is_empty() {
                 Vec::new()
+            } else if self.options.exact {
+                keep.iter().map(|id| self.catalog.full_name(id)).collect()
             } else {
-                if self.options.exact {
-                    keep.iter().map(|id| self.catalog.full_name(id)).collect()
-                } else {
-                    cover(self.catalog, &keep, &keep, Some(glob))
-                }
+                cover(self.catalog, &keep, &keep, Some(glob))
             };
             entries.extend(replacement.iter().cloned());
-            self.changes.push(EntryChange {
-                statement: statement.index,
-                label: statement.label(),
-                path: statement.entry_path(i),
-                entry: glob.as_str().to_string(),
-                unused: granted_unused.iter().collect(),
-                replacement,
-            });
+            self.record(statement, i, glob, &granted_unused, replacement);
         }
         if !changed {
             return None;
@@ -225,6 +260,57 @@ impl Run<'_> {
         } else {
             Edit::Entries(entries)
         })
+    }
+
+    /// Refines an Allow statement whose Action grants every action, when
+    /// the services the catalog does not know must stay granted: it becomes
+    /// `NotAction` of the cover of the unused actions, which keeps granting
+    /// every other action, of the catalog's services and of any other.
+    ///
+    /// An entry beside `*` that names nothing the catalog knows
+    /// (`s3:GetNew*`) may grant something used, as it would on its own: an
+    /// exclusion that would reach into it is written as the exact names it
+    /// stands for instead, so that the entry stays granted but for actions
+    /// known to be unused.
+    fn every_service(&mut self, statement: &Statement) -> Option<Edit> {
+        if self.unused.is_empty() {
+            return None;
+        }
+        let protected: Vec<&Glob> = statement
+            .entries
+            .iter()
+            .filter(|glob| {
+                let (matched, knows_any) = self.matching(glob);
+                !knows_any && !self.usage.wholly_unused(glob, &matched)
+            })
+            .collect();
+        let mut excluded = Vec::new();
+        for entry in cover(self.catalog, self.unused, self.unused, None) {
+            let glob = Glob::new(&entry);
+            if protected.iter().any(|p| overlaps(p, &glob)) && !glob.is_literal() {
+                let mut names = self.catalog.matching(&glob);
+                names.intersect_with(self.unused);
+                excluded.extend(names.iter().map(|id| self.catalog.full_name(id)));
+            } else {
+                excluded.push(entry);
+            }
+        }
+        self.narrowed_wildcards = true;
+        let universal = statement
+            .entries
+            .iter()
+            .position(grants_every_action)
+            .unwrap_or(0);
+        self.changes.push(EntryChange {
+            statement: statement.index,
+            label: statement.label(),
+            path: statement.entry_path(universal),
+            entry: statement.entries[universal].as_str().to_string(),
+            unused: self.unused.iter().collect(),
+            beyond_catalog: false,
+            replacement: excluded.clone(),
+        });
+        Some(Edit::NotAction(excluded))
     }
 
     /// Refines an Allow statement with NotAction.
@@ -245,23 +331,35 @@ impl Run<'_> {
         if targets.is_empty() {
             return None;
         }
-        let everything_unused = allowed.is_subset(self.unused);
-        let added = if everything_unused {
+        // Removing the statement also stops granting the services and
+        // actions the catalog does not know, which it grants: only when
+        // nothing is used, or the catalog is known to be current.
+        let grants_no_known_use = allowed.is_subset(self.unused);
+        let remove = grants_no_known_use && !self.usage.beyond.keeps_new_services();
+        if grants_no_known_use && !remove {
+            self.warnings.push(InputError::at(
+                &statement.path.key("NotAction"),
+                "every action of the catalog this statement allows is unused: it is kept for the services newer than the catalog, which it also grants and which may be in use; if the catalog is current for this account, say so (--catalog-current) to remove it",
+            ));
+        }
+        let added = if remove {
             Vec::new()
         } else {
             let mut safe = self.unused.clone();
             safe.union_with(&excluded);
             cover(catalog, &targets, &safe, None)
         };
+        self.narrowed_wildcards = true;
         self.changes.push(EntryChange {
             statement: statement.index,
             label: statement.label(),
             path: statement.path.key("NotAction"),
             entry: "NotAction".to_string(),
             unused: targets.iter().collect(),
+            beyond_catalog: false,
             replacement: added.clone(),
         });
-        Some(if everything_unused {
+        Some(if remove {
             Edit::Remove
         } else {
             let mut entries: Vec<String> = statement
@@ -273,6 +371,18 @@ impl Run<'_> {
             Edit::Entries(entries)
         })
     }
+}
+
+/// Whether two globs match a common action string.
+fn overlaps(a: &Glob, b: &Glob) -> bool {
+    let services = (a.literal_service(), b.literal_service());
+    if let (Some(x), Some(y)) = services {
+        if !x.eq_ignore_ascii_case(y) {
+            return false;
+        }
+    }
+    // Undecided counts as overlapping: the caller then writes exact names.
+    !matches!(pattern::witness(&[a, b], &[]), Ok(None))
 }
 
 /// Drops every entry that another entry covers, as glob languages; of

@@ -151,8 +151,8 @@ fn statement_splices(
         let statement = policy.statements.first();
         match (statement, edits.first()) {
             (_, Some(Some(Edit::Remove))) => splices.push(Splice::node(list, "[]")),
-            (Some(statement), Some(Some(Edit::Entries(entries)))) => {
-                splices.extend(element_splice(text, list, statement, entries)?);
+            (Some(statement), Some(Some(edit))) => {
+                splices.extend(element_splices(text, list, statement, edit)?);
             }
             _ => {}
         }
@@ -191,31 +191,50 @@ fn statement_splices(
         }
     }
     for ((statement, edit), element) in policy.statements.iter().zip(edits).zip(elements) {
-        if let Some(Edit::Entries(entries)) = edit {
-            splices.extend(element_splice(text, element, statement, entries)?);
+        if let Some(edit) = edit {
+            splices.extend(element_splices(text, element, statement, edit)?);
         }
     }
     Ok(splices)
 }
 
-/// The splice that gives `statement` (at `node` in the text) the action
-/// entries `entries`; `None` when they are the entries it has.
-fn element_splice(
+/// The splices that give `statement` (at `node` in the text) the action
+/// element `edit` makes: its value, and its key when that changes (`Action`
+/// becoming `NotAction`); none for a removal, or when nothing changes.
+fn element_splices(
     text: &str,
     node: &Node,
     statement: &Statement,
-    entries: &[String],
-) -> Result<Option<Splice>, RewriteError> {
+    edit: &Edit,
+) -> Result<Vec<Splice>, RewriteError> {
+    let Some((key_after, entries)) = edit.element(statement.key) else {
+        return Ok(Vec::new());
+    };
     let key = statement.key.as_str();
     let member = node
         .member(key)
         .ok_or_else(|| RewriteError::new(format!("no {key} at {} in the text", statement.path)))?;
-    let unchanged = entries
-        .iter()
-        .map(String::as_str)
-        .eq(statement.entries.iter().map(|glob| glob.as_str()));
+    let mut splices = Vec::new();
+    if key_after != statement.key {
+        let end = string_token_end(text, member.key_start).ok_or_else(|| {
+            RewriteError::new(format!(
+                "the key {key} at {} is not a string",
+                statement.path
+            ))
+        })?;
+        splices.push(Splice {
+            start: member.key_start,
+            end,
+            text: quote(key_after.as_str()),
+        });
+    }
+    let unchanged = key_after == statement.key
+        && entries
+            .iter()
+            .map(String::as_str)
+            .eq(statement.entries.iter().map(|glob| glob.as_str()));
     if unchanged && (!statement.was_string || entries.len() == 1) {
-        return Ok(None);
+        return Ok(splices);
     }
     let value = &member.value;
     let rendered = match &value.kind {
@@ -231,7 +250,26 @@ fn element_splice(
             )))
         }
     };
-    Ok(Some(Splice::node(value, rendered)))
+    splices.push(Splice::node(value, rendered));
+    Ok(splices)
+}
+
+/// The offset just past the JSON string token that starts (with `"`) at
+/// `start`, if one does.
+fn string_token_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.get(start) != Some(&b'"') {
+        return None;
+    }
+    let mut pos = start + 1;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b'"' => return Some(pos + 1),
+            b'\\' => pos += 2,
+            _ => pos += 1,
+        }
+    }
+    None
 }
 
 /// `entries` as an array in the style of the array `node` (with elements

@@ -15,12 +15,11 @@
 //!   list and goes the same way as findings.
 
 use crate::catalog::{ActionSet, Catalog};
-use crate::error::{InputError, JsonPath, Location};
-use crate::findings::{self, Findings, Resolved, Unused};
+use crate::error::{escape, InputError, JsonPath};
+use crate::findings::{self, timestamp_member, Findings, Resolved, Unused};
 use crate::json;
 use crate::pattern::Glob;
 use crate::policy::{self, check_action, kind, ActionKey, Effect, Policy};
-use crate::time;
 use serde_json::Value;
 
 /// What a `--used` file says.
@@ -140,11 +139,15 @@ pub fn from_used(
     used.union_with(catalog.added());
     let mut unused = ActionSet::full(catalog.len());
     unused.difference_with(&used);
+    // A used list is undated and says nothing of whole services: it
+    // counts as newer than the catalog, and only what it names is known.
     Resolved {
         catalog,
         unused,
+        beyond: findings::Beyond::default(),
         warnings,
         resource: None,
+        newer_than_catalog: None,
     }
 }
 
@@ -186,18 +189,22 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
     for (i, service) in services.iter().enumerate() {
         let path = root.key("ServicesLastAccessed").index(i);
         let namespace = match service.get("ServiceNamespace") {
-            Some(Value::String(s)) if !s.is_empty() && !s.contains([':', '*', '?']) => {
+            Some(Value::String(s))
+                if !s.is_empty()
+                    && !s.contains([':', '*', '?'])
+                    && !s.chars().any(char::is_control) =>
+            {
                 s.to_ascii_lowercase()
             }
             other => {
-                let found = other.map_or("nothing".to_string(), |v| v.to_string());
+                let found = other.map_or("nothing".to_string(), |v| escape(&v.to_string()));
                 return Err(InputError::at(
                     &path.key("ServiceNamespace"),
                     format!("expected a service prefix, found {found}"),
                 ));
             }
         };
-        let authenticated = timestamp(service, "LastAuthenticated", &path)?;
+        let authenticated = timestamp_member(service, "LastAuthenticated", &path)?;
         if authenticated.is_none() {
             findings.unused.push(Unused::Service {
                 service: namespace,
@@ -216,7 +223,9 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
             let Some(name) = action.get("ActionName").and_then(Value::as_str) else {
                 return Err(InputError::at(&action_path, "no ActionName"));
             };
-            if timestamp(action, "LastAccessedTime", &action_path)?.is_none() {
+            check_action(&format!("{namespace}:{name}"))
+                .map_err(|message| InputError::at(&action_path.key("ActionName"), message))?;
+            if timestamp_member(action, "LastAccessedTime", &action_path)?.is_none() {
                 findings.unused.push(Unused::Action {
                     service: namespace.clone(),
                     name: name.to_string(),
@@ -226,22 +235,4 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
         }
     }
     Ok(findings)
-}
-
-/// An optional timestamp member.
-fn timestamp(value: &Value, key: &str, path: &JsonPath) -> Result<Option<i64>, InputError> {
-    match value.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => time::parse_timestamp(text).map(Some).ok_or_else(|| {
-            InputError::at(
-                &path.key(key),
-                format!("\"{text}\" is not an ISO 8601 timestamp"),
-            )
-        }),
-        Some(other) => Err(InputError {
-            location: Location::Path(path.key(key)),
-            message: format!("expected a timestamp string, found {}", kind(other)),
-            hint: None,
-        }),
-    }
 }

@@ -38,7 +38,7 @@ fn check(name: &str) -> (String, String) {
     let resolved = findings::parse(&read(&format!("{name}.findings.json")))
         .expect("the fixture's findings")
         .resolve(catalog());
-    let refined = refine::refine(&policy, &resolved.catalog, &resolved.unused);
+    let refined = refine::refine(&policy, &resolved.usage());
     let rewritten = rewrite::rewrite(&text, &policy, &refined.edits)
         .unwrap_or_else(|err| panic!("{name}: {err}"));
     let expected_path = dir().join(format!("{name}.expected.json"));

@@ -42,14 +42,9 @@ fuzz_target!(|data: &[u8]| {
     let Some(resolved) = resolve(&String::from_utf8_lossy(source_bytes)) else {
         return;
     };
-    let refined = refine(&policy, &resolved.catalog, &resolved.unused);
+    let refined = refine(&policy, &resolved.usage());
     check(&text, &policy, &refined, &resolved, "refine");
-    let exact = refine_with(
-        &policy,
-        &resolved.catalog,
-        &resolved.unused,
-        Options { exact: true },
-    );
+    let exact = refine_with(&policy, &resolved.usage(), Options { exact: true });
     check(&text, &policy, &exact, &resolved, "refine --exact");
 });
 
@@ -69,7 +64,7 @@ fn resolve(source: &str) -> Option<Resolved> {
 }
 
 fn check(text: &str, policy: &Policy, refined: &Refined, resolved: &Resolved, what: &str) {
-    if let Err(reason) = verify::self_check(policy, refined, &resolved.catalog, &resolved.unused) {
+    if let Err(reason) = verify::self_check(policy, refined, &resolved.usage()) {
         panic!("{what}: the self-check fails: {reason}");
     }
     assert_eq!(

@@ -8,8 +8,8 @@
 use super::details::{Attached, Details, Inline};
 use super::Summary;
 use crate::catalog::{ActionId, ActionSet, Catalog};
-use crate::error::InputError;
-use crate::findings::{self, Findings};
+use crate::error::{escape, InputError};
+use crate::findings::{self, Beyond, Findings};
 use crate::policy::Owner;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -52,6 +52,8 @@ pub(super) struct Holder<'a> {
     /// For groups, the members' ARNs; for roles and users, themselves.
     pub(super) principals: Vec<&'a str>,
     pub(super) unused: Unused,
+    /// What its findings say beyond the catalog.
+    pub(super) beyond: Beyond,
     pub(super) inline: &'a [Inline<'a>],
     pub(super) attached: &'a [Attached],
 }
@@ -61,38 +63,45 @@ pub(super) fn build<'a>(
     details: &'a Details<'a>,
     by_principal: &HashMap<String, Findings>,
     catalog: &Catalog,
+    catalog_current: bool,
     outcome: &mut Summary,
 ) -> Vec<Holder<'a>> {
     let unused_of = |arn: &str, outcome: &mut Summary| match by_principal.get(arn) {
         Some(findings) => {
             let (set, warnings) = findings.unused_in(catalog);
-            outcome
-                .warnings
-                .extend(warnings.into_iter().map(|w| format!("{arn}: {w}")));
-            Unused::from_set(catalog, &set)
+            outcome.warnings.extend(
+                warnings
+                    .into_iter()
+                    .map(|w| format!("{}: {w}", escape(arn))),
+            );
+            let mut beyond = findings.beyond(catalog);
+            beyond.catalog_current |= catalog_current;
+            (Unused::from_set(catalog, &set), beyond)
         }
-        None => Unused::Ids(Vec::new()),
+        None => (Unused::Ids(Vec::new()), Beyond::default()),
     };
     let mut holders: Vec<Holder> = Vec::new();
     for role in &details.role_detail_list {
-        let unused = unused_of(&role.arn, outcome);
+        let (unused, beyond) = unused_of(&role.arn, outcome);
         holders.push(Holder {
             arn: &role.arn,
             owner: Owner::Role,
             principals: vec![&role.arn],
             unused,
+            beyond,
             inline: &role.role_policy_list,
             attached: &role.attached_managed_policies,
         });
     }
     let first_user = holders.len();
     for user in &details.user_detail_list {
-        let unused = unused_of(&user.arn, outcome);
+        let (unused, beyond) = unused_of(&user.arn, outcome);
         holders.push(Holder {
             arn: &user.arn,
             owner: Owner::User,
             principals: vec![&user.arn],
             unused,
+            beyond,
             inline: &user.user_policy_list,
             attached: &user.attached_managed_policies,
         });
@@ -105,13 +114,15 @@ pub(super) fn build<'a>(
             .filter(|(user, _)| user.group_list.contains(&group.group_name))
             .map(|(_, holder)| holder)
             .collect();
-        let unused = Unused::from_set(catalog, &intersection(catalog, &members));
+        let (set, beyond) = intersection(catalog, &members);
+        let unused = Unused::from_set(catalog, &set);
         let principals = members.iter().map(|h| h.arn).collect();
         holders.push(Holder {
             arn: &group.arn,
             owner: Owner::Group,
             principals,
             unused,
+            beyond,
             inline: &group.group_policy_list,
             attached: &group.attached_managed_policies,
         });
@@ -119,16 +130,21 @@ pub(super) fn build<'a>(
     holders
 }
 
-/// The actions unused by every holder in `holders` (everything when the
-/// list is empty; callers leave such policies alone).
-pub(super) fn intersection(catalog: &Catalog, holders: &[&Holder]) -> ActionSet {
+/// The actions unused by every holder in `holders`, and what all of them
+/// leave unused beyond the catalog (everything when the list is empty;
+/// callers leave such policies alone).
+pub(super) fn intersection(catalog: &Catalog, holders: &[&Holder]) -> (ActionSet, Beyond) {
     let mut set = ActionSet::full(catalog.len());
     for holder in holders {
         if let Unused::Ids(_) = holder.unused {
             set.intersect_with(&holder.unused.to_set(catalog));
         }
     }
-    set
+    let beyond = match holders {
+        [] => Beyond::default(),
+        _ => Beyond::intersection(holders.iter().map(|h| &h.beyond)),
+    };
+    (set, beyond)
 }
 
 /// The findings of each principal the details list, merged by ARN.
@@ -148,20 +164,23 @@ pub(super) fn findings_by_principal(
         let Some(arn) = group.resource else {
             return Err(findings::no_resource(&group.path));
         };
-        outcome
-            .notes
-            .extend(group.findings.notes.iter().map(|n| format!("{arn}: {n}")));
+        outcome.notes.extend(
+            group
+                .findings
+                .notes
+                .iter()
+                .map(|n| format!("{}: {n}", escape(&arn))),
+        );
         if !known.contains(arn.as_str()) {
             outcome.notes.push(format!(
-                "findings for {arn}, which the authorization details do not list: ignored"
+                "findings for {}, which the authorization details do not list: ignored",
+                escape(&arn)
             ));
             continue;
         }
-        by_principal
-            .entry(arn)
-            .or_default()
-            .unused
-            .extend(group.findings.unused);
+        let mut findings = group.findings;
+        findings.notes.clear();
+        by_principal.entry(arn).or_default().merge(findings);
     }
     Ok(by_principal)
 }

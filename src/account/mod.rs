@@ -30,8 +30,9 @@ use holders::{extended, findings_by_principal, intersection, Holder};
 pub mod report;
 
 use crate::catalog::{ActionSet, Catalog};
+use crate::error::escape;
 use crate::error::InputError;
-use crate::findings;
+use crate::findings::{self, Beyond, Usage};
 use crate::policy::{Edit, Owner, Policy};
 use crate::refine::refine;
 use crate::size;
@@ -155,6 +156,9 @@ impl Out<'_> {
 /// directly, against its own findings alone, the way AWS's per-principal
 /// recommendation replaces a shared policy with one of its own.
 ///
+/// With `catalog_current`, the user says the catalog is current for this
+/// account (see [`findings::Beyond::catalog_current`]).
+///
 /// Fails on input that cannot be trusted: unreadable details, findings
 /// about no named principal, or a policy document that does not read.
 pub fn refine_account(
@@ -162,13 +166,20 @@ pub fn refine_account(
     groups: Vec<findings::Group>,
     catalog: &Catalog,
     only: Option<&str>,
+    catalog_current: bool,
     sink: &mut dyn FnMut(Record) -> Result<(), InputError>,
 ) -> Result<Summary, InputError> {
     let details = details::parse(details_text)?;
     let mut outcome = Summary::default();
     let by_principal = findings_by_principal(groups, &details, &mut outcome)?;
     let catalog = extended(catalog, &by_principal, &mut outcome);
-    let holders = holders::build(&details, &by_principal, &catalog, &mut outcome);
+    let holders = holders::build(
+        &details,
+        &by_principal,
+        &catalog,
+        catalog_current,
+        &mut outcome,
+    );
     let context = Context {
         catalog: &catalog,
         warnings: Default::default(),
@@ -260,17 +271,18 @@ impl Context<'_> {
                 updated_at: None,
                 document: inline.policy_document,
             };
-            let unused = if holder.principals.is_empty() {
+            let (unused, beyond) = if holder.principals.is_empty() {
                 summary.notes.push(format!(
                     "{}: group without members: its inline policy {} is left as it is",
-                    holder.arn, inline.policy_name
+                    escape(holder.arn),
+                    escape(&inline.policy_name)
                 ));
-                self.catalog.empty_set()
+                (self.catalog.empty_set(), Beyond::default())
             } else {
-                unused.clone()
+                (unused.clone(), holder.beyond.clone())
             };
             let limit = size::inline_limit(holder.owner);
-            records.push(self.refine_job(&job, &unused, limit)?);
+            records.push(self.refine_job(&job, &unused, &beyond, limit)?);
         }
         Ok(records)
     }
@@ -328,7 +340,7 @@ impl Context<'_> {
                         document,
                     };
                     let unused = target.unused.to_set(self.catalog);
-                    out.record(self.refine_job(&job, &unused, size::MANAGED)?)?;
+                    out.record(self.refine_job(&job, &unused, &target.beyond, size::MANAGED)?)?;
                 }
                 continue;
             }
@@ -340,26 +352,26 @@ impl Context<'_> {
             principals.dedup();
             let boundary = policy.permissions_boundary_usage_count.unwrap_or(0);
             let attachments = policy.attachment_count.unwrap_or(0);
-            let unused = if boundary > 0 {
+            let (unused, beyond) = if boundary > 0 {
                 out.summary.notes.push(format!(
                     "{}: the permissions boundary of {boundary} principal{}, whose use findings do not show: left as it is",
                     policy.arn,
                     if boundary == 1 { "" } else { "s" }
                 ));
-                self.catalog.empty_set()
+                (self.catalog.empty_set(), Beyond::default())
             } else if attachments > targets.len() as u64 {
                 out.summary.notes.push(format!(
                     "{}: attached to {attachments} principals and groups, of which the input lists {}: left as it is",
                     policy.arn,
                     targets.len()
                 ));
-                self.catalog.empty_set()
+                (self.catalog.empty_set(), Beyond::default())
             } else if principals.is_empty() {
                 out.summary.notes.push(format!(
                     "{}: attached to no principal: left as it is",
-                    policy.arn
+                    escape(&policy.arn)
                 ));
-                self.catalog.empty_set()
+                (self.catalog.empty_set(), Beyond::default())
             } else {
                 let reached: Vec<&Holder> = principals
                     .iter()
@@ -377,7 +389,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
             };
-            out.record(self.refine_job(&job, &unused, size::MANAGED)?)?;
+            out.record(self.refine_job(&job, &unused, &beyond, size::MANAGED)?)?;
         }
         Ok(())
     }
@@ -419,7 +431,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
             };
-            out.record(self.refine_job(&job, &unused, size::MANAGED)?)?;
+            out.record(self.refine_job(&job, &unused, &holder.beyond, size::MANAGED)?)?;
         }
         Ok(())
     }
@@ -429,6 +441,7 @@ impl Context<'_> {
         &self,
         job: &Job,
         unused: &ActionSet,
+        beyond: &Beyond,
         limit: usize,
     ) -> Result<Record, InputError> {
         let label = job.arn.map_or_else(
@@ -443,8 +456,13 @@ impl Context<'_> {
         );
         let policy = details::document(job.document)
             .map_err(|err| InputError::whole(format!("{label}: {err}")))?;
-        let refined = refine(&policy, self.catalog, unused);
-        if let Err(reason) = verify::self_check(&policy, &refined, self.catalog, unused) {
+        let usage = Usage {
+            catalog: self.catalog,
+            unused,
+            beyond,
+        };
+        let refined = refine(&policy, &usage);
+        if let Err(reason) = verify::self_check(&policy, &refined, &usage) {
             return Err(
                 InputError::whole(format!("internal check failed: {label}: {reason}"))
                     .with_hint(verify::SELF_CHECK_HINT),
@@ -495,7 +513,7 @@ fn entry_changes(policy: &Policy, edits: &[Option<Edit>]) -> (Vec<String>, Vec<S
         match edit {
             None => {}
             Some(Edit::Remove) => removed.extend(before.iter().map(|e| e.to_string())),
-            Some(Edit::Entries(after)) => {
+            Some(Edit::Entries(after) | Edit::NotAction(after)) => {
                 removed.extend(
                     before
                         .iter()

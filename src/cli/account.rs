@@ -1,7 +1,7 @@
 //! `refine account`: an account's worth of policies in one report.
 
 use super::io::{self, describe, read_input, Staged};
-use super::load_catalog;
+use super::{diag, load_catalog};
 use anyhow::{anyhow, bail, Context, Result};
 use iam_refine::account::{self, report};
 use iam_refine::error::InputError;
@@ -32,6 +32,10 @@ pub(super) struct AccountArgs {
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// The catalog is current for this account (as for the main job's
+    /// --catalog-current).
+    #[arg(long)]
+    catalog_current: bool,
 }
 
 /// Output formats of `refine account`.
@@ -73,6 +77,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 groups,
                 &catalog,
                 Some(principal),
+                args.catalog_current,
                 &mut |r| {
                     records.push(r);
                     Ok(())
@@ -85,20 +90,24 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
         }
         (_, principal) => {
             let mut writer = report::Writer::new(staged.writer(), catalog.info())?;
-            let summary =
-                account::refine_account(&details.text, groups, &catalog, principal, &mut |r| {
-                    writer.record(&r).map_err(written)
-                })
-                .map_err(|err| anyhow!(describe(&details, &err)))?;
+            let summary = account::refine_account(
+                &details.text,
+                groups,
+                &catalog,
+                principal,
+                args.catalog_current,
+                &mut |r| writer.record(&r).map_err(written),
+            )
+            .map_err(|err| anyhow!(describe(&details, &err)))?;
             writer.finish(&summary)?;
             summary
         }
     };
     for note in &summary.notes {
-        eprintln!("refine: note: {note}");
+        diag::note(note);
     }
     for warning in &summary.warnings {
-        eprintln!("refine: warning: {warning}");
+        diag::warning(warning);
     }
     staged.commit()?;
     Ok(ExitCode::SUCCESS)

@@ -226,12 +226,7 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Prints an error as the command line does: `refine: ` and its first
 /// line, then any further lines (the hint) indented.
 pub(super) fn print_error(err: &anyhow::Error) {
-    let text = format!("{err:#}");
-    let mut lines = text.lines();
-    eprintln!("refine: {}", lines.next().unwrap_or_default());
-    for line in lines {
-        eprintln!("  {line}");
-    }
+    super::diag::error(&format!("{err:#}"));
 }
 
 /// Output written to a temporary file first, and moved into place (or

@@ -14,12 +14,13 @@ use iam_refine::catalog::{format, import, Catalog};
 use iam_refine::findings;
 use iam_refine::pattern::Glob;
 use iam_refine::policy::{self, check_action};
-use iam_refine::verify::{verify, Usage};
+use iam_refine::verify::verify;
 use io::{describe, emit, read_input, ClosedStdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod account;
+mod diag;
 mod io;
 mod refine;
 mod sources;
@@ -94,6 +95,12 @@ struct RunArgs {
     /// actions AWS adds later.
     #[arg(long)]
     exact: bool,
+    /// The catalog is current for this account: no service the principal
+    /// uses is newer than it. Without it (and unless the findings are dated
+    /// no later than the catalog), a statement granting every action keeps
+    /// granting services the catalog does not know.
+    #[arg(long)]
+    catalog_current: bool,
     /// Print a unified diff of the policy file(s) before and after, every
     /// unchanged byte kept, instead of the refined policy; `git apply` and
     /// `patch -p1` apply it.
@@ -149,6 +156,10 @@ enum Command {
         /// Output format: `text`, or `json` ({result, reasons: [{statement, entry, witness, kind, side, message}]}).
         #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
         format: VerifyFormat,
+        /// With FINDINGS: the catalog is current for this account (as for
+        /// the main job's --catalog-current).
+        #[arg(long)]
+        catalog_current: bool,
     },
     /// Refine every policy of an account.
     ///
@@ -265,11 +276,10 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         })
         .collect();
     let message = message.join(" ");
-    eprintln!(
-        "refine: {}",
+    diag::error(&format!(
+        "{}\nsee `refine --help`",
         message.strip_prefix("error: ").unwrap_or(&message)
-    );
-    eprintln!("  see `refine --help`");
+    ));
     ExitCode::from(2)
 }
 
@@ -290,6 +300,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         || run.unused_for.is_some()
         || run.as_of.is_some()
         || run.exact
+        || run.catalog_current
         || run.format != Format::Policy
         || run.color != Color::Auto;
     if cli.command.is_some() && main_job_args {
@@ -302,11 +313,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             refined,
             findings,
             format,
+            catalog_current,
         }) => run_verify(
             &original,
             &refined,
             findings.as_deref(),
             format,
+            catalog_current,
             cli.catalog.as_deref(),
         ),
         Some(Command::Account(args)) => account::run(args, cli.catalog.as_deref()),
@@ -331,8 +344,12 @@ fn run_verify(
     refined: &str,
     findings_arg: Option<&str>,
     format: VerifyFormat,
+    catalog_current: bool,
     catalog_path: Option<&Path>,
 ) -> Result<ExitCode> {
+    if catalog_current && findings_arg.is_none() {
+        bail!("--catalog-current is about what the findings may use: it needs FINDINGS");
+    }
     if [Some(original), Some(refined), findings_arg]
         .iter()
         .filter(|a| **a == Some("-"))
@@ -352,18 +369,16 @@ fn run_verify(
             let input = read_input(arg, io::DATA)?;
             let findings =
                 findings::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-            let resolved = findings.resolve(&load_catalog(catalog_path)?);
+            let mut resolved = findings.resolve(&load_catalog(catalog_path)?);
+            resolved.beyond.catalog_current |= catalog_current;
             for warning in &resolved.warnings {
-                eprintln!("refine: warning: {}: {warning}", input.name);
+                diag::warning(&format!("{}: {warning}", input.name));
             }
             Some(resolved)
         }
         None => None,
     };
-    let usage = resolved.as_ref().map(|r| Usage {
-        catalog: &r.catalog,
-        unused: &r.unused,
-    });
+    let usage = resolved.as_ref().map(|r| r.usage());
     let reasons = verify(&original, &refined, usage.as_ref());
     let result = if reasons.is_empty() { "PASS" } else { "FAIL" };
     let text = match format {
@@ -419,7 +434,10 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
                 text.push('\n');
             }
             if text.is_empty() {
-                eprintln!("refine: no catalog action matches \"{pattern}\"");
+                diag::error(&format!(
+                    "no catalog action matches {}",
+                    iam_refine::error::quote(&pattern)
+                ));
             }
             emit(None, &text)?;
         }

@@ -9,9 +9,11 @@
 
 use super::io::{self, describe, emit, print_error, read_input, write_atomic, Input};
 use super::load_catalog;
-use super::sources;
+use super::{diag, sources};
 use super::{Color, Format, RunArgs};
 use anyhow::{anyhow, bail, Result};
+use iam_refine::error::escape;
+use iam_refine::findings;
 use iam_refine::findings::Resolved;
 use iam_refine::policy::{self, Form, Policy};
 use iam_refine::refine::{refine_with, Options, Refined};
@@ -30,6 +32,17 @@ struct Done {
     /// The file's text with the refinement applied, every other byte kept
     /// (empty unless asked for: only diffs and in-place writes need it).
     rewritten: String,
+    /// The refined policy as printed (empty unless asked for).
+    printed: String,
+}
+
+/// What a run makes of each policy file besides its report.
+#[derive(Clone, Copy)]
+struct Makes {
+    /// The rewritten file text (for `--diff` and `--in-place`).
+    rewrite: bool,
+    /// The refined policy, printed.
+    print: bool,
 }
 
 pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
@@ -63,15 +76,20 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
     if Path::new(&policy_arg).is_dir() {
         return run_tree(Path::new(&policy_arg), &args, &resolved, &gate);
     }
+    let makes = Makes {
+        rewrite: args.diff || args.in_place,
+        print: args.format == Format::Policy && !(args.diff || args.check || args.in_place),
+    };
     let done = refine_file(
         read_input(&policy_arg, io::POLICY)?,
         &resolved,
         options,
-        args.diff || args.in_place,
+        makes,
     )?;
     let reports = [file_report(&done, &resolved)];
     let check_lines = (args.check && args.format == Format::Policy).then_some(&gate);
     report(&done, &reports[0], check_lines);
+    newer_note(&resolved, done.refined.narrowed_wildcards);
     let output = if args.format != Format::Policy {
         render(&args, &reports, &resolved)
     } else if args.diff {
@@ -80,10 +98,8 @@ pub(super) fn run(args: RunArgs, catalog_path: Option<&Path>) -> Result<ExitCode
             &done.input.text,
             &done.rewritten,
         )
-    } else if args.check || args.in_place {
-        String::new()
     } else {
-        policy::to_pretty(&done.refined.document)
+        done.printed
     };
     if args.in_place && done.rewritten != done.input.text {
         write_atomic(Path::new(&policy_arg), done.rewritten.as_bytes())?;
@@ -106,7 +122,7 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
             dir.display()
         );
     }
-    let (mut diffs, mut failed) = (String::new(), 0);
+    let (mut diffs, mut failed, mut narrowed) = (String::new(), 0, false);
     let mut reports = Vec::new();
     // With --follow, a file reached by several links is refined once.
     let mut seen = std::collections::HashSet::new();
@@ -118,17 +134,17 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
             Ok(entry) => entry,
             Err(err) => {
                 let place = err.path().unwrap_or(dir).display().to_string();
-                eprintln!("refine: {place}: {}", walk_error(&err));
+                diag::error(&format!("{place}: {}", walk_error(&err)));
                 failed += 1;
                 continue;
             }
         };
         let path = entry.path();
         if entry.path_is_symlink() && !args.follow {
-            eprintln!(
-                "refine: note: {}: a symbolic link: skipped (use --follow)",
+            diag::note(&format!(
+                "{}: a symbolic link: skipped (use --follow)",
                 path.display()
-            );
+            ));
             continue;
         }
         if path.extension().is_none_or(|e| e != "json") || !entry.file_type().is_file() {
@@ -145,7 +161,7 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
             path.to_string_lossy().into_owned()
         };
         if std::fs::metadata(&name).is_ok_and(|m| m.len() > io::POLICY_BYTES) {
-            eprintln!("refine: note: {name}: too large to be a policy: skipped");
+            diag::note(&format!("{name}: too large to be a policy: skipped"));
             continue;
         }
         let input = match read_input(&name, io::POLICY) {
@@ -161,18 +177,22 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
                 // A policy with a syntax error must fail a CI check, not
                 // pass it as "not JSON".
                 if let Err(err) = policy::parse(&input.text) {
-                    eprintln!("refine: {}", describe(&input, &err));
+                    diag::error(&describe(&input, &err));
                     failed += 1;
                     continue;
                 }
             }
             Some(skip) => {
-                eprintln!("refine: note: {}: {}: skipped", input.name, skip.as_str());
+                diag::note(&format!("{}: {}: skipped", input.name, skip.as_str()));
                 continue;
             }
             None => {}
         }
-        let done = match refine_file(input, resolved, Options { exact: args.exact }, true) {
+        let makes = Makes {
+            rewrite: true,
+            print: false,
+        };
+        let done = match refine_file(input, resolved, Options { exact: args.exact }, makes) {
             Ok(done) => done,
             Err(err) => {
                 print_error(&err);
@@ -187,6 +207,7 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
             (args.check && args.format == Format::Policy).then_some(gate),
         );
         reports.push(file);
+        narrowed |= done.refined.narrowed_wildcards;
         if done.rewritten == done.input.text {
             continue;
         }
@@ -204,6 +225,7 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
             }
         }
     }
+    newer_note(resolved, narrowed);
     let output = if args.format == Format::Policy {
         diffs
     } else {
@@ -213,10 +235,10 @@ fn run_tree(dir: &Path, args: &RunArgs, resolved: &Resolved, gate: &Gate) -> Res
         emit(args.output.as_deref(), &output)?;
     }
     Ok(if failed > 0 {
-        eprintln!(
-            "refine: {failed} file{} failed",
+        diag::error(&format!(
+            "{failed} file{} failed",
             if failed == 1 { "" } else { "s" }
-        );
+        ));
         ExitCode::from(2)
     } else if args.check && fails(gate, &reports) {
         ExitCode::from(1)
@@ -331,15 +353,15 @@ fn walk_error(err: &walkdir::Error) -> String {
     }
 }
 
-/// Reads, refines and verifies one policy file, and when `rewrite` is set
-/// (for a diff or an in-place write) rewrites its text; otherwise
-/// `rewritten` is left empty.
-fn refine_file(input: Input, resolved: &Resolved, options: Options, rewrite: bool) -> Result<Done> {
+/// Reads, refines and verifies one policy file, and makes what `makes`
+/// asks for: the rewritten text and the printed policy, each refused when
+/// it is larger than refine reads back.
+fn refine_file(input: Input, resolved: &Resolved, options: Options, makes: Makes) -> Result<Done> {
     let policy = policy::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
     same_principal(&input, &policy, resolved.resource.as_deref())?;
-    let refined = refine_with(&policy, &resolved.catalog, &resolved.unused, options);
+    let refined = refine_with(&policy, &resolved.usage(), options);
     self_check(&policy, &refined, resolved).map_err(|err| anyhow!("{}: {err:#}", input.name))?;
-    let rewritten = if rewrite {
+    let rewritten = if makes.rewrite {
         rewrite::rewrite(&input.text, &policy, &refined.edits).map_err(|err| {
             anyhow!(
                 "{}: internal check failed: {err}\n{}",
@@ -350,12 +372,39 @@ fn refine_file(input: Input, resolved: &Resolved, options: Options, rewrite: boo
     } else {
         String::new()
     };
+    let printed = if makes.print {
+        policy::to_pretty(&refined.document)
+    } else {
+        String::new()
+    };
+    readable(&input.name, rewritten.len().max(printed.len()))?;
     Ok(Done {
         input,
         policy,
         refined,
         rewritten,
+        printed,
     })
+}
+
+/// Refuses output that refine itself would refuse to read: what refine
+/// writes, `refine` and `refine verify` must read back.
+fn readable(name: &str, bytes: usize) -> Result<()> {
+    if bytes as u64 <= io::POLICY_BYTES {
+        return Ok(());
+    }
+    bail!(
+        "{name}: the refined policy would have {bytes} bytes, more than the {} MiB refine reads back: nothing written\nIAM's largest policy has 10,240 characters; without --exact, refinement writes prefixes instead of every action name",
+        io::POLICY_BYTES >> 20
+    )
+}
+
+/// Once per run: the note that findings made after the catalog may use
+/// actions a narrowed wildcard no longer grants, when a wildcard was.
+fn newer_note(resolved: &Resolved, narrowed: bool) {
+    if let (true, Some(date)) = (narrowed, &resolved.newer_than_catalog) {
+        diag::note(&findings::newer_note(date, &resolved.catalog));
+    }
 }
 
 /// Refuses findings about one principal for another principal's inline
@@ -392,7 +441,7 @@ fn same_principal(input: &Input, policy: &Policy, resource: Option<&str>) -> Res
 /// Verifies refine's own output before anything is printed: a failure is a
 /// bug in refine, and its output must not be used.
 pub(super) fn self_check(policy: &Policy, refined: &Refined, resolved: &Resolved) -> Result<()> {
-    verify::self_check(policy, refined, &resolved.catalog, &resolved.unused).map_err(|reason| {
+    verify::self_check(policy, refined, &resolved.usage()).map_err(|reason| {
         anyhow!(
             "internal check failed: {reason}\n{}",
             verify::SELF_CHECK_HINT
@@ -410,24 +459,24 @@ fn report(done: &Done, file: &FileReport, check: Option<&Gate>) {
         ..
     } = done;
     if policy.document.get("Version").is_none() {
-        eprintln!(
-            "refine: warning: {}: no Version: IAM reads the policy as 2008-10-17, where policy variables such as ${{aws:username}} are plain text",
+        diag::warning(&format!(
+            "{}: no Version: IAM reads the policy as 2008-10-17, where policy variables such as ${{aws:username}} are plain text",
             input.name
-        );
+        ));
     }
     for warning in &refined.warnings {
-        eprintln!("refine: warning: {}", describe(input, warning));
+        diag::warning(&describe(input, warning));
     }
     if refined.grants_nothing {
-        eprintln!("refine: {}: grants nothing used: detach it", input.name);
+        diag::error(&format!("{}: grants nothing used: detach it", input.name));
     }
     if let Some((limit, what)) = known_limit(policy) {
         let after = size::of(&refined.document);
         if after > limit && refined.changed() {
-            eprintln!(
-                "refine: warning: {}: the refined policy has {after} characters, over IAM's limit of {limit} for {what}",
+            diag::warning(&format!(
+                "{}: the refined policy has {after} characters, over IAM's limit of {limit} for {what}",
                 input.name
-            );
+            ));
         }
     }
     let Some(gate) = check else {
@@ -435,16 +484,16 @@ fn report(done: &Done, file: &FileReport, check: Option<&Gate>) {
     };
     for entry in file.entries.iter().filter(|e| gate.fails(e)) {
         let label = match &entry.sid {
-            Some(sid) => format!("statement {} (Sid {sid})", entry.statement),
+            Some(sid) => format!("statement {} (Sid {})", entry.statement, escape(sid)),
             None => format!("statement {}", entry.statement),
         };
-        eprintln!(
-            "refine: {}:{}:{}: {label}: {}",
+        diag::error(&format!(
+            "{}:{}:{}: {label}: {}",
             input.name,
             entry.region.start_line,
             entry.region.start_column,
             entry.summary()
-        );
+        ));
     }
 }
 
@@ -481,7 +530,7 @@ mod tests {
         let resolved = findings::parse(r#"["s3:PutObject"]"#)
             .unwrap()
             .resolve(&catalog);
-        let mut refined = refine(&original, &resolved.catalog, &resolved.unused);
+        let mut refined = refine(&original, &resolved.usage());
         assert!(self_check(&original, &refined, &resolved).is_ok());
         refined.document["Statement"][0]["Action"] = serde_json::json!(["s3:Get*"]);
         let err = self_check(&original, &refined, &resolved)

@@ -2,15 +2,23 @@
 //! CloudTrail logs, or service-last-accessed data.
 
 use super::io::{self, describe, read_input};
-use super::RunArgs;
+use super::{diag, RunArgs};
 use anyhow::{anyhow, bail, Result};
 use iam_refine::catalog::Catalog;
+use iam_refine::error::escape;
 use iam_refine::findings::{self, abbreviate, Resolved};
 use iam_refine::{cloudtrail, time, usage};
 
 /// The unused set over `catalog` from the one source the arguments name,
 /// with notes and warnings already printed to stderr.
 pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
+    let mut resolved = from_source(args, catalog)?;
+    resolved.beyond.catalog_current |= args.catalog_current;
+    Ok(resolved)
+}
+
+/// [`resolve`] before the user's word on the catalog.
+fn from_source(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
     let named: Vec<&str> = [
         (args.findings.is_some(), "FINDINGS"),
         (args.used.is_some(), "--used"),
@@ -47,11 +55,11 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
             let since = window_start(window, args.as_of.as_deref())?;
             let kept = findings.used_since(since);
             if kept > 0 {
-                eprintln!(
-                    "refine: note: {}: {kept} unused entr{} last used within {window}: counted as used",
+                diag::note(&format!(
+                    "{}: {kept} unused entr{} last used within {window}: counted as used",
                     input.name,
                     if kept == 1 { "y" } else { "ies" }
-                );
+                ));
             }
         }
         return Ok(report(
@@ -81,8 +89,8 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         .principal
         .as_deref()
         .map_or(String::new(), |p| format!(" by {p}"));
-    eprintln!(
-        "refine: note: cloudtrail: {} events in {} file{}, {} counted as use{who}, {} denied, {} by other principals, {} not API calls",
+    diag::note(&format!(
+        "cloudtrail: {} events in {} file{}, {} counted as use{who}, {} denied, {} by other principals, {} not API calls",
         trail.events,
         trail.files,
         if trail.files == 1 { "" } else { "s" },
@@ -90,19 +98,19 @@ pub(super) fn resolve(args: &RunArgs, catalog: &Catalog) -> Result<Resolved> {
         trail.denied,
         trail.other_principal,
         trail.not_calls
-    );
+    ));
     if !trail.unmapped.is_empty() {
         let total: u64 = trail.unmapped.iter().map(|(_, _, n)| n).sum();
         let names: Vec<String> = trail
             .unmapped
             .iter()
-            .map(|(source, name, n)| format!("{source} {name} ({n})"))
+            .map(|(source, name, n)| format!("{} {} ({n})", escape(source), escape(name)))
             .collect();
-        eprintln!(
-            "refine: warning: cloudtrail: {total} event{} map to no action in the catalog: {}",
+        diag::warning(&format!(
+            "cloudtrail: {total} event{} map to no action in the catalog: {}",
             if total == 1 { "" } else { "s" },
             abbreviate(&names)
-        );
+        ));
     }
     if trail.counted == 0 {
         bail!(
@@ -145,10 +153,10 @@ fn some_use(name: &str, resolved: Resolved) -> Result<Resolved> {
 /// Prints a source's notes and warnings, and passes the resolution on.
 fn report(name: &str, notes: &[String], resolved: Resolved) -> Resolved {
     for note in notes {
-        eprintln!("refine: note: {name}: {note}");
+        diag::note(&format!("{name}: {note}"));
     }
     for warning in &resolved.warnings {
-        eprintln!("refine: warning: {name}: {warning}");
+        diag::warning(&format!("{name}: {warning}"));
     }
     resolved
 }

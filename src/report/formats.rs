@@ -3,7 +3,9 @@
 use super::sarif::severity;
 use super::{level_key, totals, worst, FileReport};
 use crate::catalog::AccessLevel;
+use crate::error::{escape, quote};
 use crate::findings::abbreviate;
+use crate::policy::ActionKey;
 
 /// GitHub Actions workflow commands, one per entry:
 /// `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=...::message`
@@ -15,23 +17,29 @@ pub fn github(reports: &[FileReport]) -> String {
         for entry in &report.entries {
             let level = worst(entry);
             let names: Vec<String> = entry.unused.iter().map(|(a, _)| a.clone()).collect();
-            let message = format!(
-                "\"{}\" grants {} unused action{} ({}): {}. Replace with: {}",
-                entry.entry,
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
-                level_counts(&entry.unused),
-                abbreviate(&names),
-                if entry.replacement.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    entry.replacement.join(", ")
+            let what = match entry.beyond_catalog {
+                true => entry.summary(),
+                false => format!(
+                    "{} grants {} unused action{} ({}): {}",
+                    quote(&entry.entry),
+                    names.len(),
+                    if names.len() == 1 { "" } else { "s" },
+                    level_counts(&entry.unused),
+                    abbreviate(&names),
+                ),
+            };
+            let replacement = match (entry.replacement.is_empty(), entry.replaced_by()) {
+                (true, _) => "nothing".to_string(),
+                (false, ActionKey::Action) => entry.replacement.join(", "),
+                (false, ActionKey::NotAction) => {
+                    format!("NotAction {}", entry.replacement.join(", "))
                 }
-            );
+            };
+            let message = format!("{what}. Replace with: {replacement}");
             out.push_str(&format!(
                 "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
                 severity(level),
-                property(&report.path),
+                property(&escape(&report.path)),
                 entry.region.start_line,
                 entry.region.start_column,
                 entry.region.end_line,
@@ -101,7 +109,7 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
         let actions: usize = report.entries.iter().map(|e| e.unused.len()).sum();
         out.push_str(&format!(
             "{}: {actions} unused action{} in {} entr{}\n",
-            paint("1", &report.path),
+            paint("1", &escape(&report.path)),
             if actions == 1 { "" } else { "s" },
             report.entries.len(),
             if report.entries.len() == 1 {

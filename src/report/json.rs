@@ -5,16 +5,20 @@
 //!  "catalog": {"source", "date"},
 //!  "files": [{"file", "changed", "grants_nothing"}],
 //!  "results": [{"file", "statement", "sid", "entry", "line", "column",
-//!               "unused": [{"action", "level"}], "removed", "replacement",
-//!               "wildcards"}],
+//!               "unused": [{"action", "level"}], "beyond_catalog", "removed",
+//!               "replacement", "replaced_by", "wildcards"}],
 //!  "totals": {"entries", "unused_actions",
 //!             "by_service": {"s3": {"Read": 20, ...}}, "by_level": {"Read": 20, ...}}}
 //! ```
 //!
-//! One result per entry that grants unused actions. `removed` is the entry
-//! itself when refinement takes it out (empty for NotAction, which only
-//! grows); `replacement` what takes its place (for NotAction, the entries
-//! added); `wildcards` the replacement entries that are new wildcards, which
+//! One result per entry that grants unused actions. `beyond_catalog` says
+//! the entry grants only unused actions the catalog does not know (`unused`
+//! is then empty). `removed` is the entry itself when refinement takes it
+//! out (empty for NotAction, which only grows); `replacement` what takes
+//! its place, in the element `replaced_by` names: `Action` entries, which
+//! grant, or `NotAction` entries, which exclude (a NotAction statement's
+//! additions, or the exclusions that replace an `Action` granting every
+//! action); `wildcards` the replacement entries that are new wildcards, which
 //! also allow actions AWS adds later under their prefix (`--exact` writes
 //! none). Field names never change without a `version` bump.
 
@@ -52,8 +56,10 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
                 "line": entry.region.start_line,
                 "column": entry.region.start_column,
                 "unused": unused,
+                "beyond_catalog": entry.beyond_catalog,
                 "removed": removed,
                 "replacement": entry.replacement,
+                "replaced_by": entry.replaced_by().as_str(),
                 "wildcards": entry.wildcards,
             }));
         }

@@ -13,7 +13,8 @@ pub mod json;
 pub mod sarif;
 
 use crate::catalog::{AccessLevel, Catalog};
-use crate::policy::{ActionKey, Edit, Policy};
+use crate::error::quote;
+use crate::policy::{ActionKey, Policy};
 use crate::refine::Refined;
 use crate::span::{self, Node};
 
@@ -32,6 +33,10 @@ pub struct EntryReport {
     pub region: Region,
     /// The unused actions the entry grants, with their access levels.
     pub unused: Vec<(String, AccessLevel)>,
+    /// The entry grants only unused actions the catalog does not know (an
+    /// exact name, or a wildcard confined to a service the findings call
+    /// wholly unused): `unused` is empty, and the entry still goes.
+    pub beyond_catalog: bool,
     /// The entries that take its place (for NotAction: the entries added).
     pub replacement: Vec<String>,
     /// The replacement entries that are new wildcards (`s3:GetObject*`):
@@ -41,6 +46,10 @@ pub struct EntryReport {
     /// The statement's whole action element after refinement, where it is
     /// now, for a suggested fix: `None` when the statement is removed.
     pub statement_after: Option<Vec<String>>,
+    /// The element's new key, when refinement changes it (`Action` that
+    /// granted every action becoming `NotAction`): the fix then replaces
+    /// the key too, and `element` starts at the key.
+    pub renamed_to: Option<ActionKey>,
     /// Where the statement's action element is; `None` when it is not in
     /// the text as JSON (a document written as a string), where no edit of
     /// the text can be suggested.
@@ -72,13 +81,29 @@ pub struct FileReport {
 }
 
 impl EntryReport {
+    /// The element `replacement` belongs to: `Action` entries grant,
+    /// `NotAction` entries exclude.
+    pub fn replaced_by(&self) -> ActionKey {
+        match (self.renamed_to, self.entry.as_str()) {
+            (Some(key), _) => key,
+            (None, "NotAction") => ActionKey::NotAction,
+            (None, _) => ActionKey::Action,
+        }
+    }
+
     /// `"ENTRY" grants N unused actions: A, B, ...`: the message of the
     /// gate's stderr lines and of SARIF results.
     pub fn summary(&self) -> String {
         let names: Vec<String> = self.unused.iter().map(|(a, _)| a.clone()).collect();
+        if self.beyond_catalog {
+            return format!(
+                "{} grants only unused actions the catalog does not know",
+                quote(&self.entry)
+            );
+        }
         format!(
-            "\"{}\" grants {} unused action{}: {}",
-            self.entry,
+            "{} grants {} unused action{}: {}",
+            quote(&self.entry),
             names.len(),
             if names.len() == 1 { "" } else { "s" },
             crate::findings::abbreviate(&names)
@@ -99,7 +124,10 @@ impl FileReport {
         let lines = span::Lines::new(text);
         let region_of = |path: &crate::error::JsonPath| -> Region {
             match &tree {
-                Some(root) => region(&lines, root.deepest(path)),
+                Some(root) => {
+                    let node = root.deepest(path);
+                    region(&lines, node.start, node.end)
+                }
                 None => Region::default(),
             }
         };
@@ -109,17 +137,25 @@ impl FileReport {
             .map(|change| {
                 let statement = &policy.statements[change.statement];
                 let element_path = statement.path.key(statement.key.as_str());
-                let statement_after = match &refined.edits[change.statement] {
-                    Some(Edit::Entries(entries)) => Some(entries.clone()),
-                    Some(Edit::Remove) => None,
-                    None => Some(
-                        statement
-                            .entries
-                            .iter()
-                            .map(|g| g.as_str().to_string())
-                            .collect(),
-                    ),
-                };
+                let after: Option<(ActionKey, Vec<String>)> =
+                    match refined.edits[change.statement].as_ref() {
+                        None => Some((
+                            statement.key,
+                            statement
+                                .entries
+                                .iter()
+                                .map(|g| g.as_str().to_string())
+                                .collect(),
+                        )),
+                        Some(edit) => edit
+                            .element(statement.key)
+                            .map(|(key, entries)| (key, entries.to_vec())),
+                    };
+                let renamed_to = after
+                    .as_ref()
+                    .map(|(key, _)| *key)
+                    .filter(|key| *key != statement.key);
+                let statement_after = after.map(|(_, entries)| entries);
                 let entry_path = if statement.key == ActionKey::NotAction {
                     element_path.clone()
                 } else {
@@ -135,8 +171,9 @@ impl FileReport {
                         .iter()
                         .map(|&id| (catalog.full_name(id), catalog.level(id)))
                         .collect(),
+                    beyond_catalog: change.beyond_catalog,
                     replacement: change.replacement.clone(),
-                    wildcards: if statement.key == ActionKey::Action {
+                    wildcards: if statement.key == ActionKey::Action && renamed_to.is_none() {
                         change
                             .replacement
                             .iter()
@@ -147,10 +184,14 @@ impl FileReport {
                         Vec::new()
                     },
                     statement_after,
-                    element: tree
-                        .as_ref()
-                        .and_then(|root| root.get(&element_path))
-                        .map(|node| region(&lines, node)),
+                    renamed_to,
+                    element: element_region(
+                        tree.as_ref(),
+                        &statement.path,
+                        statement.key,
+                        renamed_to.is_some(),
+                    )
+                    .map(|(start, end)| region(&lines, start, end)),
                 }
             })
             .collect();
@@ -162,10 +203,27 @@ impl FileReport {
     }
 }
 
-/// The region a JSON value occupies.
-fn region(lines: &span::Lines, node: &Node) -> Region {
-    let (start_line, start_column) = lines.line_column(node.start);
-    let (end_line, end_column) = lines.line_column(node.end);
+/// The byte range of a statement's action element in the text: its value,
+/// or with `with_key` the whole member from its key.
+fn element_region(
+    tree: Option<&Node>,
+    statement: &crate::error::JsonPath,
+    key: ActionKey,
+    with_key: bool,
+) -> Option<(usize, usize)> {
+    let member = tree?.get(statement)?.member(key.as_str())?;
+    let start = if with_key {
+        member.key_start
+    } else {
+        member.value.start
+    };
+    Some((start, member.value.end))
+}
+
+/// The region of the byte range `start..end`.
+fn region(lines: &span::Lines, start: usize, end: usize) -> Region {
+    let (start_line, start_column) = lines.line_column(start);
+    let (end_line, end_column) = lines.line_column(end);
     Region {
         start_line,
         start_column,
@@ -245,12 +303,15 @@ impl Gate {
         Ok(Gate { levels })
     }
 
-    /// Whether an entry's unused grants include a level that fails.
+    /// Whether an entry's unused grants include a level that fails (an
+    /// action the catalog does not know counts as write).
     pub fn fails(&self, entry: &EntryReport) -> bool {
-        entry
-            .unused
-            .iter()
-            .any(|(_, level)| self.levels.contains(&effective(*level)))
+        let unknown = entry.beyond_catalog && self.levels.contains(&AccessLevel::Write);
+        unknown
+            || entry
+                .unused
+                .iter()
+                .any(|(_, level)| self.levels.contains(&effective(*level)))
     }
 }
 
@@ -288,9 +349,11 @@ mod tests {
             entry: "s3:*".into(),
             region: Region::default(),
             unused: levels.iter().map(|l| ("s3:X".to_string(), *l)).collect(),
+            beyond_catalog: false,
             replacement: Vec::new(),
             wildcards: Vec::new(),
             statement_after: None,
+            renamed_to: None,
             element: None,
         }
     }

@@ -12,6 +12,7 @@
 
 use super::{level_key, worst, FileReport, Region, LEVELS};
 use crate::catalog::AccessLevel;
+use crate::policy::ActionKey;
 use serde_json::{json, Value};
 
 /// The tool's version, as SARIF reports it.
@@ -41,7 +42,7 @@ pub fn render(reports: &[FileReport]) -> Value {
                         "artifactLocation": {"uri": report.path},
                         "replacements": [{
                             "deletedRegion": region(element),
-                            "insertedContent": {"text": serde_json::to_string(list).expect("strings serialize")},
+                            "insertedContent": {"text": fix_text(entry.renamed_to, list)},
                         }],
                     }],
                 })],
@@ -76,6 +77,16 @@ pub fn render(reports: &[FileReport]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// The text of a fix: the new action list, after its new key when the key
+/// changes (the fix's region then starts at the key).
+fn fix_text(renamed_to: Option<ActionKey>, list: &[String]) -> String {
+    let list = Value::from(list.to_vec()).to_string();
+    match renamed_to {
+        Some(key) => format!("{}: {list}", Value::from(key.as_str())),
+        None => list,
+    }
 }
 
 /// `error` for write and permissions management, `warning` otherwise.

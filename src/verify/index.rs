@@ -4,43 +4,58 @@
 //! every refined entry with the union of a context's entries one by one,
 //! would be quadratic in the policy's size.
 
+use crate::canon::Canonical;
 use crate::pattern::{self, Glob};
-use crate::policy::{Effect, Policy, Statement};
+use crate::policy::{ActionKey, Effect, Policy, Statement};
 use std::collections::{HashMap, HashSet};
+
+/// A statement's context in canonical form (see [`Statement::context`]):
+/// equal keys, equal contexts.
+pub(super) type ContextKey = Vec<Canonical>;
+
+/// What makes two statements the same: context (Effect included), action
+/// element, and entries up to order and repetition. A structure, not a
+/// joined string, so no entry text can make two different statements
+/// look alike.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct Signature {
+    context: ContextKey,
+    key: ActionKey,
+    entries: Vec<String>,
+}
+
+/// The [`Signature`] of `statement`, whose context is `context`.
+pub(super) fn signature(statement: &Statement, context: &ContextKey) -> Signature {
+    let mut entries: Vec<String> = statement
+        .entries
+        .iter()
+        .map(|g| g.as_str().to_string())
+        .collect();
+    entries.sort_unstable();
+    entries.dedup();
+    Signature {
+        context: context.clone(),
+        key: statement.key,
+        entries,
+    }
+}
 
 /// A policy's statements with their contexts, computed once, and grouped.
 pub(super) struct Contexts<'a> {
     statements: &'a [Statement],
-    /// Each statement's context, serialized: equal keys, equal contexts.
-    keys: Vec<String>,
-    /// The statements of each context key, in order.
-    groups: HashMap<String, Vec<usize>>,
+    /// Each statement's context.
+    keys: Vec<ContextKey>,
+    /// The statements of each context, in order.
+    groups: HashMap<ContextKey, Vec<usize>>,
     /// Each statement's [`signature`], to find an unchanged statement in
     /// constant time.
-    signatures: HashSet<String>,
-}
-
-/// What makes two statements the same: context (Effect included), action
-/// element, and entries up to order and repetition.
-pub(super) fn signature(statement: &Statement, key: &str) -> String {
-    let mut entries: Vec<&str> = statement.entries.iter().map(Glob::as_str).collect();
-    entries.sort_unstable();
-    entries.dedup();
-    format!(
-        "{key}\u{1}{}\u{1}{}",
-        statement.key.as_str(),
-        entries.join("\u{1}")
-    )
+    signatures: HashSet<Signature>,
 }
 
 impl<'a> Contexts<'a> {
     pub(super) fn new(policy: &'a Policy) -> Contexts<'a> {
-        let keys: Vec<String> = policy
-            .statements
-            .iter()
-            .map(|s| s.context().to_string())
-            .collect();
-        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        let keys: Vec<ContextKey> = policy.statements.iter().map(Statement::context).collect();
+        let mut groups: HashMap<ContextKey, Vec<usize>> = HashMap::new();
         for (i, key) in keys.iter().enumerate() {
             groups.entry(key.clone()).or_default().push(i);
         }
@@ -59,24 +74,22 @@ impl<'a> Contexts<'a> {
     }
 
     /// Whether a statement with this [`signature`] is here.
-    pub(super) fn has(&self, signature: &str) -> bool {
+    pub(super) fn has(&self, signature: &Signature) -> bool {
         self.signatures.contains(signature)
     }
 
     /// Every statement with its context key.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&'a Statement, &str)> + '_ {
-        self.statements
-            .iter()
-            .zip(self.keys.iter().map(String::as_str))
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&'a Statement, &ContextKey)> + '_ {
+        self.statements.iter().zip(self.keys.iter())
     }
 
     /// The Allow statements with their context keys.
-    pub(super) fn allows(&self) -> impl Iterator<Item = (&'a Statement, &str)> + '_ {
+    pub(super) fn allows(&self) -> impl Iterator<Item = (&'a Statement, &ContextKey)> + '_ {
         self.iter().filter(|(s, _)| s.effect == Effect::Allow)
     }
 
     /// The statements whose context has this key.
-    pub(super) fn with_key(&self, key: &str) -> impl Iterator<Item = &'a Statement> + '_ {
+    pub(super) fn with_key(&self, key: &ContextKey) -> impl Iterator<Item = &'a Statement> + '_ {
         let statements = self.statements;
         self.groups
             .get(key)

@@ -29,25 +29,19 @@
 //! NotPrincipal are resource-policy grants that refinement never changes, so
 //! completeness does not apply to them.
 
-use crate::catalog::{ActionSet, Catalog};
+pub use crate::findings::Usage;
 use crate::pattern::{self, Glob, TooComplex};
 use crate::policy::{ActionKey, Effect, Policy, Statement};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 mod index;
 mod reason;
+mod usage;
 
-use index::{signature, Bound, Contexts};
+use index::{signature, Bound, ContextKey, Contexts};
 pub use reason::{Kind, Reason, Side};
-
-/// The catalog and unused set, for the checks that need findings.
-pub struct Usage<'a> {
-    /// The catalog (extended by unknown unused actions, as for refinement).
-    pub catalog: &'a Catalog,
-    /// The unused actions.
-    pub unused: &'a ActionSet,
-}
+use usage::{check_new_denies, check_usage};
 
 /// Checks `refined` against `original`; with `usage`, also that nothing
 /// used was dropped and nothing unused is left. An empty result is a pass.
@@ -71,7 +65,7 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
     }
     let original = Contexts::new(original);
     let refined = Contexts::new(refined);
-    let mut bounds: HashMap<&str, Candidates> = HashMap::new();
+    let mut bounds: HashMap<&ContextKey, Candidates> = HashMap::new();
     for (statement, key) in refined.allows() {
         check_no_new_access(&original, statement, key, &mut bounds, &mut reasons);
     }
@@ -102,13 +96,11 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
 pub fn self_check(
     original: &Policy,
     refined: &crate::refine::Refined,
-    catalog: &Catalog,
-    unused: &ActionSet,
+    usage: &Usage,
 ) -> Result<(), String> {
     let refined_policy = crate::policy::from_value(refined.document.clone())
         .map_err(|err| format!("the refined document does not read back: {err}"))?;
-    let usage = Usage { catalog, unused };
-    match verify(original, &refined_policy, Some(&usage)).first() {
+    match verify(original, &refined_policy, Some(usage)).first() {
         Some(reason) => Err(reason.describe()),
         None => Ok(()),
     }
@@ -127,7 +119,7 @@ fn action_shape() -> Glob {
 
 /// A shortest action-shaped string that every glob of `all` matches and no
 /// glob of `none` does.
-fn action_witness(all: &[&Glob], none: &[Glob]) -> Result<Option<String>, TooComplex> {
+pub(super) fn action_witness(all: &[&Glob], none: &[Glob]) -> Result<Option<String>, TooComplex> {
     let shape = action_shape();
     let mut all = all.to_vec();
     all.push(&shape);
@@ -149,8 +141,8 @@ fn some_member(statement: &Statement) -> Option<String> {
 fn check_no_new_access<'a>(
     original: &'a Contexts,
     refined: &Statement,
-    key: &'a str,
-    bounds: &mut HashMap<&'a str, Candidates<'a>>,
+    key: &'a ContextKey,
+    bounds: &mut HashMap<&'a ContextKey, Candidates<'a>>,
     reasons: &mut Vec<Reason>,
 ) {
     let Candidates {
@@ -220,7 +212,7 @@ struct Candidates<'a> {
 }
 
 impl<'a> Candidates<'a> {
-    fn new(original: &'a Contexts, key: &str) -> Candidates<'a> {
+    fn new(original: &'a Contexts, key: &ContextKey) -> Candidates<'a> {
         let statements: Vec<&Statement> = original
             .with_key(key)
             .filter(|s| s.effect == Effect::Allow)
@@ -314,240 +306,7 @@ fn action_in_bound(refined: &Statement, bound: &Bound) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The catalog actions a statement allows, and those of them it allows
-/// through entries refinement can act on: an `Action` entry that matches
-/// only actions the catalog does not know (added for the run from the
-/// findings) is kept as written by refinement, since what else it grants is
-/// unknown, so completeness does not count it — but only when the original
-/// wrote that entry (`written`); one the refinement added counts like any
-/// other. One pass of matching.
-fn allowed_and_refinable(
-    catalog: &Catalog,
-    statement: &Statement,
-    written: &[&str],
-) -> (ActionSet, ActionSet) {
-    if statement.key == ActionKey::NotAction || catalog.added().is_empty() {
-        let all = statement.allowed_actions(catalog);
-        return (all.clone(), all);
-    }
-    let (mut all, mut refinable) = (catalog.empty_set(), catalog.empty_set());
-    for glob in &statement.entries {
-        let matched = catalog.matching(glob);
-        let kept_as_written =
-            matched.is_subset(catalog.added()) && written.contains(&glob.as_str());
-        if !kept_as_written {
-            refinable.union_with(&matched);
-        }
-        all.union_with(&matched);
-    }
-    (all, refinable)
-}
-
-/// The checks over the catalog: nothing used dropped, nothing unused left.
-fn check_usage(original: &Contexts, refined: &Contexts, usage: &Usage, reasons: &mut Vec<Reason>) {
-    let catalog = usage.catalog;
-    // Entries the original wrote in each context: only those may stay
-    // unrefined for matching nothing but actions the catalog lacks. Only
-    // needed, and computed once per context, when the catalog was extended.
-    let mut written: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut refined_allowed: Vec<(&Statement, &str, ActionSet, ActionSet)> = Vec::new();
-    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (statement, key) in refined.allows() {
-        let written = if catalog.added().is_empty() {
-            &[][..]
-        } else {
-            written.entry(key).or_insert_with(|| {
-                original
-                    .with_key(key)
-                    .flat_map(|s| s.entries.iter().map(Glob::as_str))
-                    .collect()
-            })
-        };
-        let (all, refinable) = allowed_and_refinable(catalog, statement, written);
-        by_key.entry(key).or_default().push(refined_allowed.len());
-        refined_allowed.push((statement, key, all, refinable));
-    }
-    // What each context's refined statements allow together, computed once.
-    let mut union_by_key: HashMap<&str, ActionSet> = HashMap::new();
-    for (_, key, all, _) in &refined_allowed {
-        union_by_key
-            .entry(key)
-            .or_insert_with(|| catalog.empty_set())
-            .union_with(all);
-    }
-    for (statement, key) in original.allows() {
-        // A statement that is still there, unchanged, keeps what it allowed.
-        if refined.has(&signature(statement, key)) {
-            continue;
-        }
-        if !everything_unused(catalog, usage.unused) {
-            let same_context = || -> Vec<&Statement> {
-                let same = by_key.get(key).map(Vec::as_slice).unwrap_or_default();
-                same.iter().map(|&i| refined_allowed[i].0).collect()
-            };
-            reasons.extend(unknown_dropped(catalog, statement, same_context));
-        }
-        let mut used = statement.allowed_actions(catalog);
-        used.difference_with(usage.unused);
-        if let Some(union) = union_by_key.get(key) {
-            used.difference_with(union);
-        }
-        reasons.extend(first_action(
-            catalog,
-            &used,
-            Kind::UsedDropped,
-            Side::Original,
-            statement,
-        ));
-    }
-    for (statement, _, _, refinable) in refined_allowed.iter().filter(|r| !r.0.has_principal) {
-        let mut left = refinable.clone();
-        left.intersect_with(usage.unused);
-        reasons.extend(first_action(
-            catalog,
-            &left,
-            Kind::UnusedAllowed,
-            Side::Refined,
-            statement,
-        ));
-    }
-}
-
-/// A Deny the original did not have takes access away, so it is no new
-/// access; but when it denies a used action, that action is dropped as
-/// surely as if its Allow had gone. What it denies is taken over the
-/// catalog with Resource and Condition aside: a Deny narrower than that may
-/// still block the use, so it is reported (a false alarm at worst, never a
-/// false pass).
-fn check_new_denies(
-    original: &Contexts,
-    refined: &Contexts,
-    usage: &Usage,
-    reasons: &mut Vec<Reason>,
-) {
-    let catalog = usage.catalog;
-    let mut used: Option<ActionSet> = None;
-    for (deny, key) in refined.iter().filter(|(s, _)| s.effect == Effect::Deny) {
-        if original.has(&signature(deny, key)) {
-            continue;
-        }
-        let used = used.get_or_insert_with(|| {
-            let mut used = catalog.empty_set();
-            for (statement, _) in original.allows() {
-                used.union_with(&statement.allowed_actions(catalog));
-            }
-            used.difference_with(usage.unused);
-            used
-        });
-        let mut blocked = deny.allowed_actions(catalog);
-        blocked.intersect_with(used);
-        reasons.extend(first_action(
-            catalog,
-            &blocked,
-            Kind::UsedDenied,
-            Side::Refined,
-            deny,
-        ));
-    }
-}
-
-/// Whether every catalog action is unused (an unused role): then even
-/// entries the catalog does not know may go.
-fn everything_unused(catalog: &Catalog, unused: &ActionSet) -> bool {
-    unused.len() == catalog.len()
-}
-
-/// The first entry of `statement` that names nothing the catalog knows and
-/// that the refined statements of its context no longer allow, as a
-/// language: refinement must keep such entries, since what they grant may
-/// be used.
-fn unknown_dropped<'s>(
-    catalog: &Catalog,
-    statement: &Statement,
-    refined: impl FnOnce() -> Vec<&'s Statement>,
-) -> Option<Reason> {
-    if statement.key != ActionKey::Action {
-        return None;
-    }
-    // Only statements with such entries need the refined ones looked at.
-    let unknown: Vec<&Glob> = statement
-        .entries
-        .iter()
-        .filter(|entry| {
-            let mut matched = catalog.matching(entry);
-            matched.difference_with(catalog.added());
-            matched.is_empty()
-        })
-        .collect();
-    if unknown.is_empty() {
-        return None;
-    }
-    let refined = refined();
-    // Entries kept as written (the rule for unknown ones) are found by
-    // their text, ignoring case as matching does; only the others need
-    // comparing as languages, which for thousands of entries against
-    // thousands would be quadratic.
-    let written: HashSet<String> = refined
-        .iter()
-        .filter(|r| r.key == ActionKey::Action)
-        .flat_map(|r| r.entries.iter().map(|g| g.as_str().to_ascii_lowercase()))
-        .collect();
-    let still_allowed = |entry: &Glob| {
-        written.contains(&entry.as_str().to_ascii_lowercase())
-            || refined.iter().any(|r| match r.key {
-                ActionKey::Action => r
-                    .entries
-                    .iter()
-                    .any(|outer| pattern::contains(outer, entry)),
-                ActionKey::NotAction => r
-                    .entries
-                    .iter()
-                    .all(|n| matches!(action_witness(&[entry, n], &[]), Ok(None))),
-            })
-    };
-    unknown
-        .into_iter()
-        .find(|entry| !still_allowed(entry))
-        .map(|entry| {
-            let witness = some_member_of(entry).unwrap_or_default();
-            Reason::new(
-                Kind::UnknownDropped,
-                Side::Original,
-                statement,
-                entry.as_str(),
-                witness,
-            )
-        })
-}
-
 /// The shortest action an entry matches.
-fn some_member_of(entry: &Glob) -> Option<String> {
+pub(super) fn some_member_of(entry: &Glob) -> Option<String> {
     action_witness(&[entry], &[]).ok().flatten()
-}
-
-/// A reason about the first action of `set`, if it has one, naming the
-/// statement's entry that allows it.
-fn first_action(
-    catalog: &Catalog,
-    set: &ActionSet,
-    kind: Kind,
-    side: Side,
-    statement: &Statement,
-) -> Option<Reason> {
-    let id = set.iter().next()?;
-    let name = catalog.full_name(id);
-    let entry = entry_allowing(statement, &name);
-    Some(Reason::new(kind, side, statement, &entry, name))
-}
-
-/// The statement's entry that allows `action` (for NotAction, `NotAction`).
-fn entry_allowing(statement: &Statement, action: &str) -> String {
-    match statement.key {
-        ActionKey::Action => statement
-            .entries
-            .iter()
-            .find(|g| g.matches(action))
-            .map_or_else(String::new, |g| g.as_str().to_string()),
-        ActionKey::NotAction => "NotAction".to_string(),
-    }
 }

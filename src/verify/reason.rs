@@ -1,5 +1,6 @@
 //! Why a check failed: the kinds of failure, and their text and JSON.
 
+use crate::error::{escape, quote};
 use crate::policy::Statement;
 use serde_json::{json, Value};
 
@@ -24,6 +25,10 @@ pub enum Kind {
     /// An entry the catalog does not know was dropped: it may grant
     /// something used that nobody has heard of.
     UnknownDropped,
+    /// A statement that granted every service, services newer than the
+    /// catalog included, no longer grants them, although the input may be
+    /// newer than the catalog: one of them may be in use.
+    NewServicesDropped,
     /// The globs are too complex to decide; treated as a failure.
     Undecided,
 }
@@ -40,6 +45,7 @@ impl Kind {
             Kind::UnusedAllowed => "unused-allowed",
             Kind::VersionChanged => "version-changed",
             Kind::UnknownDropped => "unknown-dropped",
+            Kind::NewServicesDropped => "new-services-dropped",
             Kind::Undecided => "undecided",
         }
     }
@@ -106,7 +112,7 @@ impl Reason {
         let sid = self
             .sid
             .as_ref()
-            .map(|sid| format!(" (Sid {sid})"))
+            .map(|sid| format!(" (Sid {})", escape(sid)))
             .unwrap_or_default();
         let what = match self.kind {
             Kind::NewAccess => format!("allows {}, which the original does not", self.witness),
@@ -129,12 +135,16 @@ impl Reason {
                 "is not in the catalog, so what it grants may be used, and the refined policy drops it ({})",
                 self.witness
             ),
+            Kind::NewServicesDropped => format!(
+                "granted every service, and the refined policy drops those newer than the catalog ({}, say), which may be used",
+                self.witness
+            ),
             Kind::Undecided => format!("is too complex to compare exactly ({})", self.witness),
         };
         format!(
-            "{side} statement {}{sid}: \"{}\" {what} [{}]",
+            "{side} statement {}{sid}: {} {what} [{}]",
             self.index,
-            self.entry,
+            quote(&self.entry),
             self.kind.as_str()
         )
     }

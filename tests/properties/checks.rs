@@ -3,9 +3,10 @@
 //! catalog and set helpers they rest on.
 
 use iam_refine::catalog::{ActionSet, Catalog};
+use iam_refine::findings::Usage;
 use iam_refine::pattern::{self, Glob};
 use iam_refine::policy::{self, ActionKey, Edit, Effect, Policy, Statement};
-use iam_refine::refine::{refine, Refined};
+use iam_refine::refine::{grants_every_action, refine, Refined};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -177,7 +178,15 @@ pub(crate) fn check_never_broadens(
                 text(value)
             ));
         }
-        if statement.key != pair.original.key || statement.effect != pair.original.effect {
+        // The one change of key: an Action that grants every action
+        // becomes a NotAction of what is unused, which keeps granting the
+        // services the catalog does not know.
+        let negated = pair.original.key == ActionKey::Action
+            && statement.key == ActionKey::NotAction
+            && pair.original.entries.iter().any(grants_every_action);
+        if (statement.key != pair.original.key && !negated)
+            || statement.effect != pair.original.effect
+        {
             return Err(format!("statement {i} changed its effect or action key"));
         }
         let now = statement.allowed_actions(catalog);
@@ -195,11 +204,11 @@ pub(crate) fn check_never_broadens(
 /// Property 2: no refined Allow statement (Action or NotAction) allows an
 /// unused action.
 pub(crate) fn check_no_unused_allowed(
-    catalog: &Catalog,
+    usage: &Usage,
     original: &Policy,
     refined: &Refined,
-    unused: &ActionSet,
 ) -> Result<(), String> {
+    let (catalog, unused) = (usage.catalog, usage.unused);
     for pair in pairs(original, refined)? {
         let Some((statement, _)) = &pair.refined else {
             continue;
@@ -209,13 +218,13 @@ pub(crate) fn check_no_unused_allowed(
         }
         // An Action entry that matches only actions the catalog does not
         // know (added for the run from the findings) is kept as written on
-        // purpose: what else it grants is unknown. Unless the role uses
-        // nothing at all, such entries are exempt here.
-        let granted = if statement.key == ActionKey::Action && unused.len() < catalog.len() {
+        // purpose: what else it grants is unknown. Unless everything it can
+        // match is known to be unused, such entries are exempt here.
+        let granted = if statement.key == ActionKey::Action {
             let mut granted = catalog.empty_set();
             for glob in &statement.entries {
                 let matched = catalog.matching(glob);
-                if !matched.is_subset(catalog.added()) {
+                if !matched.is_subset(catalog.added()) || usage.wholly_unused(glob, &matched) {
                     granted.union_with(&matched);
                 }
             }
@@ -309,6 +318,16 @@ pub(crate) fn check_languages(original: &Policy, refined: &Refined) -> Result<()
                     }
                 }
             }
+            // Refined from an Action that granted every action: any
+            // NotAction is inside that.
+            ActionKey::NotAction if pair.original.key == ActionKey::Action => {
+                if !pair.original.entries.iter().any(grants_every_action) {
+                    return Err(format!(
+                        "statement {}: an Action statement that did not grant every action became NotAction",
+                        pair.index
+                    ));
+                }
+            }
             ActionKey::NotAction => {
                 for entry in &pair.original.entries {
                     if !statement
@@ -338,14 +357,10 @@ fn joined(entries: &[Glob]) -> String {
 }
 
 /// Property 5: refining the refined document again changes nothing.
-pub(crate) fn check_idempotent(
-    catalog: &Catalog,
-    refined: &Refined,
-    unused: &ActionSet,
-) -> Result<(), String> {
+pub(crate) fn check_idempotent(usage: &Usage, refined: &Refined) -> Result<(), String> {
     let again_policy = policy::parse(&text(&refined.document))
         .map_err(|err| format!("the refined document does not parse: {err}"))?;
-    let again = refine(&again_policy, catalog, unused);
+    let again = refine(&again_policy, usage);
     if let Some((i, edit)) = again
         .edits
         .iter()
@@ -377,15 +392,20 @@ pub(crate) fn check_least(
     refined: &Refined,
 ) -> Result<(), String> {
     for pair in pairs(original, refined)? {
-        let (Some((statement, _)), Some(Edit::Entries(_))) = (&pair.refined, &pair.edit) else {
+        let (Some((statement, _)), Some(Edit::Entries(_) | Edit::NotAction(_))) =
+            (&pair.refined, &pair.edit)
+        else {
             continue;
         };
         let i = pair.index;
+        let negated = matches!(pair.edit, Some(Edit::NotAction(_)));
         let is_original = |g: &Glob| {
-            pair.original
-                .entries
-                .iter()
-                .any(|o| o.as_str() == g.as_str())
+            !negated
+                && pair
+                    .original
+                    .entries
+                    .iter()
+                    .any(|o| o.as_str() == g.as_str())
         };
         let generated: Vec<&Glob> = statement
             .entries
@@ -401,6 +421,8 @@ pub(crate) fn check_least(
         }
         let compared: Vec<&Glob> = match statement.key {
             ActionKey::Action => statement.entries.iter().collect(),
+            // Every entry is new, and excludes only unused actions.
+            ActionKey::NotAction if negated => generated,
             ActionKey::NotAction => {
                 let before = pair.original.allowed_actions(catalog);
                 for entry in &generated {

@@ -3,7 +3,7 @@
 
 use crate::checks::{bundled, meet, minus};
 use iam_refine::catalog::{ActionId, ActionSet, Catalog};
-use iam_refine::findings;
+use iam_refine::findings::{self, Beyond, Usage};
 use iam_refine::pattern::Glob;
 use iam_refine::policy::{self, ActionKey, Policy};
 use iam_refine::refine::{refine, Refined};
@@ -344,6 +344,8 @@ pub(crate) struct Case {
     /// The catalog (extended when the findings named an unknown action).
     pub(crate) catalog: Cow<'static, Catalog>,
     pub(crate) unused: ActionSet,
+    /// What is known beyond the catalog.
+    pub(crate) beyond: Beyond,
     /// The findings text, when the unused set went through the reader.
     pub(crate) findings: Option<String>,
     /// For the Findings route without unknown actions: the set built
@@ -448,6 +450,10 @@ pub(crate) fn build(spec: &CaseSpec) -> Case {
             policy,
             catalog: Cow::Borrowed(catalog),
             unused,
+            beyond: Beyond {
+                everything: spec.all_unused,
+                ..Beyond::default()
+            },
             findings: None,
             direct: None,
         };
@@ -478,6 +484,7 @@ pub(crate) fn build(spec: &CaseSpec) -> Case {
         policy,
         catalog: Cow::Owned(resolved.catalog),
         unused: resolved.unused,
+        beyond: resolved.beyond,
         findings: Some(findings_text),
         direct,
     }
@@ -489,7 +496,16 @@ fn text_of_list(list: &[String]) -> String {
 
 impl Case {
     pub(crate) fn refine(&self) -> Refined {
-        refine(&self.policy, &self.catalog, &self.unused)
+        refine(&self.policy, &self.usage())
+    }
+
+    /// What refinement and verification know about use, for this case.
+    pub(crate) fn usage(&self) -> Usage<'_> {
+        Usage {
+            catalog: &self.catalog,
+            unused: &self.unused,
+            beyond: &self.beyond,
+        }
     }
 
     /// The case, for failure messages: the policy, and the unused set listed

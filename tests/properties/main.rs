@@ -41,10 +41,11 @@ mod generators;
 use checks::*;
 use generators::*;
 use iam_refine::catalog::{ActionId, ActionSet, Catalog};
+use iam_refine::findings::{Beyond, Usage};
 use iam_refine::pattern::Glob;
 use iam_refine::policy::{self, ActionKey, Edit, Policy};
 use iam_refine::refine::{refine, Refined};
-use iam_refine::verify::{verify, Usage};
+use iam_refine::verify::verify;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -86,7 +87,7 @@ proptest! {
     fn p2_no_unused_action_stays_allowed(spec in case_spec()) {
         let case = build(&spec);
         let refined = case.refine();
-        verdict(check_no_unused_allowed(&case.catalog, &case.policy, &refined, &case.unused), &case)?;
+        verdict(check_no_unused_allowed(&case.usage(), &case.policy, &refined), &case)?;
     }
 
     #[test]
@@ -107,7 +108,7 @@ proptest! {
     fn p5_refinement_is_idempotent(spec in case_spec()) {
         let case = build(&spec);
         let refined = case.refine();
-        verdict(check_idempotent(&case.catalog, &refined, &case.unused), &case)?;
+        verdict(check_idempotent(&case.usage(), &refined), &case)?;
     }
 
     #[test]
@@ -131,7 +132,7 @@ proptest! {
         let case = build(&spec);
         let refined = case.refine();
         let refined_policy = policy::from_value(refined.document.clone()).expect("refined reads back");
-        let usage = Usage { catalog: &case.catalog, unused: &case.unused };
+        let usage = case.usage();
         let reasons: Vec<String> = verify(&case.policy, &refined_policy, Some(&usage)).iter().map(|r| r.describe()).collect();
         verdict(if reasons.is_empty() { Ok(()) } else { Err(reasons.join("\n")) }, &case)?;
     }
@@ -184,6 +185,7 @@ fn fake(document: Value, edits: Vec<Option<Edit>>) -> Refined {
         edits,
         warnings: Vec::new(),
         grants_nothing: false,
+        narrowed_wildcards: false,
     }
 }
 
@@ -229,15 +231,21 @@ fn the_checks_accept_a_real_refinement_and_reject_bad_ones() {
     unused.insert(id(catalog, "s3:GetObjectAcl"));
     let entries = |list: &[&str]| Some(Edit::Entries(list.iter().map(|s| s.to_string()).collect()));
     let edited = |list: &[&str]| vec![entries(list), None];
+    let nothing_beyond = Beyond::default();
+    let usage = Usage {
+        catalog,
+        unused: &unused,
+        beyond: &nothing_beyond,
+    };
 
     // The real refinement passes every check.
-    let real = refine(&original, catalog, &unused);
+    let real = refine(&original, &usage);
     assert!(real.changed());
     check_never_broadens(catalog, &original, &real).unwrap();
-    check_no_unused_allowed(catalog, &original, &real, &unused).unwrap();
+    check_no_unused_allowed(&usage, &original, &real).unwrap();
     check_keeps_used(catalog, &original, &real, &unused).unwrap();
     check_languages(&original, &real).unwrap();
-    check_idempotent(catalog, &real, &unused).unwrap();
+    check_idempotent(&usage, &real).unwrap();
     check_least(catalog, &original, &real).unwrap();
     check_grants_nothing(&original, &real).unwrap();
 
@@ -257,8 +265,8 @@ fn the_checks_accept_a_real_refinement_and_reject_bad_ones() {
     assert!(check_languages(&original, &beyond).is_err());
     // Still allows the unused action; and is not a fixed point.
     let lazy = fake(original.document.clone(), vec![None, None]);
-    assert!(check_no_unused_allowed(catalog, &original, &lazy, &unused).is_err());
-    assert!(check_idempotent(catalog, &lazy, &unused).is_err());
+    assert!(check_no_unused_allowed(&usage, &original, &lazy).is_err());
+    assert!(check_idempotent(&usage, &lazy).is_err());
     // Drops used actions; removing the statement drops them all.
     let stingy = fake(
         statement("Action", json!(["s3:GetObjectTagging"])),
@@ -303,8 +311,13 @@ fn the_checks_accept_a_real_refinement_and_reject_bad_ones() {
     let original = parse_value(&statement("NotAction", json!(["iam:*", "s3:Get*"])));
     let mut unused = catalog.empty_set();
     unused.insert(id(catalog, "ec2:RunInstances"));
-    let real = refine(&original, catalog, &unused);
-    check_no_unused_allowed(catalog, &original, &real, &unused).unwrap();
+    let usage = Usage {
+        catalog,
+        unused: &unused,
+        beyond: &nothing_beyond,
+    };
+    let real = refine(&original, &usage);
+    check_no_unused_allowed(&usage, &original, &real).unwrap();
     check_languages(&original, &real).unwrap();
     check_least(catalog, &original, &real).unwrap();
     let dropped = fake(
@@ -313,7 +326,7 @@ fn the_checks_accept_a_real_refinement_and_reject_bad_ones() {
     );
     assert!(check_languages(&original, &dropped).is_err());
     let lazy = fake(original.document.clone(), vec![None, None]);
-    assert!(check_no_unused_allowed(catalog, &original, &lazy, &unused).is_err());
+    assert!(check_no_unused_allowed(&usage, &original, &lazy).is_err());
     // An added exclusion the statement already had (as a language).
     let already = fake(
         statement(

@@ -1,82 +1,27 @@
-//! Unused-access findings: the accepted shapes, and the unused set.
-//!
-//! Four shapes are accepted, told apart by their structure:
+//! Reading findings in the accepted shapes, told apart by their structure:
 //!
 //! * (a) the seed form: `[{"serviceNamespace": "s3", "actions": ["GetBucketAcl", ...]}]`;
 //! * (b) the output of `aws accessanalyzer get-finding-v2`: `findingDetails[]`
 //!   with `unusedPermissionDetails` (`serviceNamespace`, optional
 //!   `actions: [{"action", "lastAccessed"}]`; no `actions` means the whole
-//!   service is unused), or `findingType: "UnusedIAMRole"`, meaning nothing
-//!   was used at all;
+//!   service is unused), or `findingType: "UnusedIAMRole"` with
+//!   `unusedIamRoleDetails` (`lastAccessed`), meaning nothing was used at
+//!   all;
 //! * (c) a JSON array of (b), e.g. several pages of one finding;
 //! * (d) a JSON array of `"prefix:Action"` strings, wildcards allowed.
 //!
-//! Decisions a careful user would want, and which the README repeats:
-//! findings whose `status` is not `ACTIVE` (archived or resolved) are
-//! skipped with a note, because a resolved finding no longer says the access
-//! is unused; other finding types and detail kinds are skipped with a note;
-//! findings about more than one principal (`resource`) are refused, since
-//! what one principal does not use another may.
+//! Every date a detail carries is read (`--unused-for` looks at it) or the
+//! detail is refused: a date silently ignored would count something used
+//! as unused.
 
-use crate::catalog::{ActionSet, Catalog};
-use crate::error::{InputError, JsonPath, Location};
+use super::{Findings, Unused};
+use crate::error::{escape, quote, InputError, JsonPath, Location};
 use crate::json;
 use crate::pattern::Glob;
 use crate::policy::{check_action, kind};
 use crate::time;
 use serde_json::Value;
 use std::collections::HashMap;
-
-/// One thing the findings say is unused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unused {
-    /// Every action of every service (an unused role).
-    Everything,
-    /// Every action of one service.
-    Service {
-        /// The service prefix, lowercase.
-        service: String,
-        /// When the service was last used, if the finding says (seconds
-        /// since the epoch).
-        last_accessed: Option<i64>,
-    },
-    /// One action.
-    Action {
-        /// The service prefix, lowercase.
-        service: String,
-        /// The action name, as the findings spell it.
-        name: String,
-        /// When the action was last used, if the finding says.
-        last_accessed: Option<i64>,
-    },
-    /// Every catalog action a glob matches.
-    Pattern(Glob),
-}
-
-/// What a findings file says, before it meets a catalog.
-#[derive(Debug, Clone, Default)]
-pub struct Findings {
-    /// The unused actions, services and patterns.
-    pub unused: Vec<Unused>,
-    /// Things skipped, for stderr.
-    pub notes: Vec<String>,
-    /// The principal the findings are about (their `resource`), when they
-    /// name one.
-    pub resource: Option<String>,
-}
-
-/// The unused set over a catalog, and what resolving it found.
-#[derive(Debug, Clone)]
-pub struct Resolved {
-    /// The catalog, extended by unused actions it did not know.
-    pub catalog: Catalog,
-    /// The unused actions.
-    pub unused: ActionSet,
-    /// Warnings for stderr: unknown actions and services, empty patterns.
-    pub warnings: Vec<String>,
-    /// The principal the input is about, when it names one.
-    pub resource: Option<String>,
-}
 
 /// The shapes, as named in the error for anything else.
 const SHAPES: &str = "expected unused-access findings: `aws accessanalyzer get-finding-v2` output (or an array of them), \
@@ -104,17 +49,15 @@ pub fn parse(text: &str) -> Result<Findings, InputError> {
             &second.path.key("resource"),
             format!(
                 "findings for more than one principal ({} and {}): what one principal does not use, another may",
-                first.resource.as_deref().unwrap_or_default(),
-                second.resource.as_deref().unwrap_or_default()
+                escape(first.resource.as_deref().unwrap_or_default()),
+                escape(second.resource.as_deref().unwrap_or_default())
             ),
         )
         .with_hint("refine each policy against its own principal's findings, or use `refine account`"));
     }
     let mut merged = Findings::default();
     for group in groups {
-        merged.resource = merged.resource.or(group.resource);
-        merged.unused.extend(group.findings.unused);
-        merged.notes.extend(group.findings.notes);
+        merged.merge(group.findings);
     }
     Ok(merged)
 }
@@ -136,10 +79,14 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
                 match item {
                     Value::String(entry) => {
                         check_action(entry).map_err(|m| InputError::at(&path, m))?;
-                        groups.of(None, &path).unused.push(action_or_pattern(entry));
+                        let findings = groups.of(None, &path);
+                        findings.unused.push(action_or_pattern(entry));
+                        findings.analyzed.add(None);
                     }
                     Value::Object(map) if map.contains_key("serviceNamespace") => {
-                        service_details(item, &path, groups.of(None, &path))?;
+                        let findings = groups.of(None, &path);
+                        service_details(item, &path, findings)?;
+                        findings.analyzed.add(None);
                     }
                     Value::Object(map) if is_finding(map) => finding(item, &path, &mut groups)?,
                     other => {
@@ -180,7 +127,10 @@ impl Groups {
                 self.list.push(Group {
                     resource: key.clone(),
                     path: path.clone(),
-                    findings: Findings::default(),
+                    findings: Findings {
+                        resource: key.clone(),
+                        ..Findings::default()
+                    },
                 });
                 self.index.insert(key, self.list.len() - 1);
                 self.list.len() - 1
@@ -195,10 +145,15 @@ fn is_finding(map: &serde_json::Map<String, Value>) -> bool {
     map.contains_key("findingDetails") || map.contains_key("findingType")
 }
 
+/// The detail kind that carries unused permissions.
+const PERMISSION_DETAILS: &str = "unusedPermissionDetails";
+/// The detail kind of an unused role.
+const ROLE_DETAILS: &str = "unusedIamRoleDetails";
+
 /// Reads one get-finding-v2 output.
 fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), InputError> {
     let label = match value["id"].as_str() {
-        Some(id) => format!("finding {id}"),
+        Some(id) => format!("finding {}", escape(id)),
         None if path.0.is_empty() => "the finding".to_string(),
         None => format!("the finding at {path}"),
     };
@@ -206,29 +161,35 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
     match value["status"].as_str() {
         None | Some("ACTIVE") => {}
         Some(status) => {
-            findings
-                .notes
-                .push(format!("{label}: status {status}, not ACTIVE: skipped"));
-            return Ok(());
-        }
-    }
-    match value["findingType"].as_str() {
-        None | Some("UnusedPermission") => {}
-        Some("UnusedIAMRole") => {
-            findings.unused.push(Unused::Everything);
-            return Ok(());
-        }
-        Some(other) => {
             findings.notes.push(format!(
-                "{label}: finding type {other} says nothing about unused permissions: skipped"
+                "{label}: status {}, not ACTIVE: skipped",
+                escape(status)
             ));
             return Ok(());
         }
     }
+    let wanted = match value["findingType"].as_str() {
+        None | Some("UnusedPermission") => PERMISSION_DETAILS,
+        Some("UnusedIAMRole") => ROLE_DETAILS,
+        Some(other) => {
+            findings.notes.push(format!(
+                "{label}: finding type {} says nothing about unused permissions: skipped",
+                escape(other)
+            ));
+            return Ok(());
+        }
+    };
+    let analyzed = timestamp_member(value, "analyzedAt", path)?;
+    findings.analyzed.add(analyzed.map(|at| {
+        (
+            at,
+            value["analyzedAt"].as_str().unwrap_or_default().to_string(),
+        )
+    }));
     let details_path = path.key("findingDetails");
     let details = match &value["findingDetails"] {
-        Value::Array(details) => details,
-        Value::Null => return Ok(()),
+        Value::Array(details) => details.as_slice(),
+        Value::Null => &[],
         other => {
             return Err(InputError::at(
                 &details_path,
@@ -236,16 +197,36 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             ))
         }
     };
+    let mut role_last_accessed = None;
     for (i, detail) in details.iter().enumerate() {
         let detail_path = details_path.index(i);
-        match detail.get("unusedPermissionDetails") {
+        let carries = |key: &str| detail.get(key).is_some();
+        let other = if wanted == PERMISSION_DETAILS {
+            ROLE_DETAILS
+        } else {
+            PERMISSION_DETAILS
+        };
+        if carries(other) {
+            return Err(InputError::at(
+                &detail_path.key(other),
+                format!(
+                    "{other} in a finding of type {}: the finding contradicts itself",
+                    finding_type(wanted)
+                ),
+            ));
+        }
+        match detail.get(wanted) {
+            Some(inner) if wanted == PERMISSION_DETAILS => {
+                service_details(inner, &detail_path.key(wanted), findings)?
+            }
             Some(inner) => {
-                service_details(inner, &detail_path.key("unusedPermissionDetails"), findings)?
+                let at = timestamp_member(inner, "lastAccessed", &detail_path.key(wanted))?;
+                role_last_accessed = role_last_accessed.max(at);
             }
             None => {
-                let kinds: Vec<&str> = detail
+                let kinds: Vec<String> = detail
                     .as_object()
-                    .map(|m| m.keys().map(String::as_str).collect())
+                    .map(|m| m.keys().map(|k| escape(k)).collect())
                     .unwrap_or_default();
                 findings.notes.push(format!(
                     "{label}: {detail_path}: {} is not an unused-permission detail: skipped",
@@ -254,7 +235,43 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             }
         }
     }
+    if wanted == ROLE_DETAILS {
+        findings.unused.push(Unused::Everything {
+            last_accessed: role_last_accessed,
+        });
+    }
     Ok(())
+}
+
+/// The finding type whose details are of kind `details`.
+fn finding_type(details: &str) -> &'static str {
+    if details == ROLE_DETAILS {
+        "UnusedIAMRole"
+    } else {
+        "UnusedPermission"
+    }
+}
+
+/// An optional timestamp member `key` of `value`, as seconds since the
+/// epoch; an error when it is there but not an ISO 8601 timestamp.
+pub(crate) fn timestamp_member(
+    value: &Value,
+    key: &str,
+    path: &JsonPath,
+) -> Result<Option<i64>, InputError> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => time::parse_timestamp(text).map(Some).ok_or_else(|| {
+            InputError::at(
+                &path.key(key),
+                format!("{} is not an ISO 8601 timestamp", quote(text)),
+            )
+        }),
+        Some(other) => Err(InputError::at(
+            &path.key(key),
+            format!("{key} must be a timestamp string, found {}", kind(other)),
+        )),
+    }
 }
 
 /// Reads `{"serviceNamespace": ..., "actions": [...]}`; actions are names
@@ -266,35 +283,26 @@ fn service_details(
 ) -> Result<(), InputError> {
     let key = "actions";
     let service = match &value["serviceNamespace"] {
-        Value::String(s) if !s.is_empty() && !s.contains([':', '*', '?']) => s.to_ascii_lowercase(),
+        Value::String(s)
+            if !s.is_empty()
+                && !s.contains([':', '*', '?'])
+                && !s.chars().any(char::is_control) =>
+        {
+            s.to_ascii_lowercase()
+        }
         other => {
             return Err(InputError::at(
                 &path.key("serviceNamespace"),
-                format!("serviceNamespace must be a service prefix, found {other}"),
-            ))
-        }
-    };
-    let last_accessed = |value: &Value, path: &JsonPath| -> Result<Option<i64>, InputError> {
-        match value.get("lastAccessed") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => time::parse_timestamp(text).map(Some).ok_or_else(|| {
-                InputError::at(
-                    &path.key("lastAccessed"),
-                    format!("\"{text}\" is not an ISO 8601 timestamp"),
-                )
-            }),
-            Some(other) => Err(InputError::at(
-                &path.key("lastAccessed"),
                 format!(
-                    "lastAccessed must be a timestamp string, found {}",
-                    kind(other)
+                    "serviceNamespace must be a service prefix, found {}",
+                    crate::error::escape(&other.to_string())
                 ),
-            )),
+            ))
         }
     };
     let actions = match &value[key] {
         Value::Null => {
-            let last_accessed = last_accessed(value, path)?;
+            let last_accessed = timestamp_member(value, "lastAccessed", path)?;
             findings.unused.push(Unused::Service {
                 service,
                 last_accessed,
@@ -334,7 +342,7 @@ fn service_details(
             Some(_) => {
                 return Err(InputError::at(
                     &action_path,
-                    format!("\"{name}\" is not an action of service {service}"),
+                    format!("{} is not an action of service {service}", quote(name)),
                 ))
             }
             None => name.as_str(),
@@ -342,11 +350,13 @@ fn service_details(
         if bare.is_empty() || bare.contains(':') {
             return Err(InputError::at(
                 &action_path,
-                format!("\"{name}\" is not an action name"),
+                format!("{} is not an action name", quote(name)),
             ));
         }
-        let mut unused = action_or_pattern(&format!("{service}:{bare}"));
-        let at = last_accessed(action, &action_path)?;
+        let full = format!("{service}:{bare}");
+        check_action(&full).map_err(|message| InputError::at(&action_path, message))?;
+        let mut unused = action_or_pattern(&full);
+        let at = timestamp_member(action, "lastAccessed", &action_path)?;
         match &mut unused {
             Unused::Action { last_accessed, .. } => *last_accessed = at,
             // A pattern stays unused whatever `--unused-for` says, so a
@@ -354,7 +364,10 @@ fn service_details(
             _ if at.is_some() => {
                 return Err(InputError::at(
                     &action_path.key("lastAccessed"),
-                    format!("\"{bare}\" is a pattern: lastAccessed belongs to single actions"),
+                    format!(
+                        "{} is a pattern: lastAccessed belongs to single actions",
+                        quote(bare)
+                    ),
                 ))
             }
             _ => {}
@@ -377,112 +390,6 @@ fn action_or_pattern(entry: &str) -> Unused {
     }
 }
 
-impl Findings {
-    /// Treats as used every action and service last used at or after
-    /// `since` (seconds since the epoch): `--unused-for`, for a team whose
-    /// bar for "unused" is longer than its analyzer's tracking period.
-    /// Returns how many entries that took out of the unused list.
-    pub fn used_since(&mut self, since: i64) -> usize {
-        let before = self.unused.len();
-        self.unused.retain(|unused| match unused {
-            Unused::Service { last_accessed, .. } | Unused::Action { last_accessed, .. } => {
-                last_accessed.is_none_or(|at| at < since)
-            }
-            _ => true,
-        });
-        before - self.unused.len()
-    }
-
-    /// The unused set over `catalog`.
-    ///
-    /// Unused actions the catalog lacks are real (AWS reported them), so they
-    /// join a copy of the catalog for this run, with a warning that the
-    /// catalog is older than the findings; refinement then keeps them out of
-    /// every prefix it writes.
-    pub fn resolve(&self, catalog: &Catalog) -> Resolved {
-        let missing = self.missing_actions(catalog);
-        let mut warnings = Vec::new();
-        let catalog = if missing.is_empty() {
-            catalog.clone()
-        } else {
-            warnings.push(missing_warning(&missing));
-            catalog.with_actions(&missing)
-        };
-        let (unused, more) = self.unused_in(&catalog);
-        warnings.extend(more);
-        Resolved {
-            catalog,
-            unused,
-            warnings,
-            resource: self.resource.clone(),
-        }
-    }
-
-    /// The unused actions the findings name that `catalog` does not know.
-    pub fn missing_actions(&self, catalog: &Catalog) -> Vec<(String, String)> {
-        let mut missing: Vec<(String, String)> = Vec::new();
-        for unused in &self.unused {
-            if let Unused::Action { service, name, .. } = unused {
-                let known = catalog.find(service, name).is_some();
-                let listed = missing
-                    .iter()
-                    .any(|(s, n)| s == service && n.eq_ignore_ascii_case(name));
-                if !known && !listed {
-                    missing.push((service.clone(), name.clone()));
-                }
-            }
-        }
-        missing
-    }
-
-    /// The unused set over a catalog that already holds every action the
-    /// findings name (see [`Findings::missing_actions`]; one not there is
-    /// left out), with warnings about services and patterns it does not
-    /// know. Unlike [`Findings::resolve`] this never copies the catalog, so
-    /// an account's worth of principals can share one.
-    pub fn unused_in(&self, catalog: &Catalog) -> (ActionSet, Vec<String>) {
-        let mut warnings = Vec::new();
-        let mut set = catalog.empty_set();
-        for unused in &self.unused {
-            match unused {
-                Unused::Everything => set = ActionSet::full(catalog.len()),
-                Unused::Service { service, .. } => match catalog.service(service) {
-                    Some(range) => set.insert_range(range.start, range.end),
-                    None => warnings.push(format!(
-                        "the findings name service {service}, which the catalog does not know"
-                    )),
-                },
-                Unused::Action { service, name, .. } => {
-                    if let Some(id) = catalog.find(service, name) {
-                        set.insert(id);
-                    }
-                }
-                Unused::Pattern(glob) => {
-                    let matched = catalog.matching(glob);
-                    if matched.is_empty() {
-                        warnings.push(format!(
-                            "the findings entry \"{glob}\" matches no action in the catalog"
-                        ));
-                    }
-                    set.union_with(&matched);
-                }
-            }
-        }
-        (set, warnings)
-    }
-}
-
-/// The warning for unused actions the catalog does not know.
-pub fn missing_warning(missing: &[(String, String)]) -> String {
-    let names: Vec<String> = missing.iter().map(|(s, n)| format!("{s}:{n}")).collect();
-    format!(
-        "{} unused action{} not in the catalog ({}): the catalog is older than the findings; treated as real actions",
-        names.len(),
-        if names.len() == 1 { " is" } else { "s are" },
-        abbreviate(&names)
-    )
-}
-
 /// The error for findings without a `resource` where each must name its
 /// principal (an account run).
 pub fn no_resource(path: &JsonPath) -> InputError {
@@ -491,13 +398,4 @@ pub fn no_resource(path: &JsonPath) -> InputError {
         "findings without a `resource`: in an account, each finding must name its principal",
     )
     .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`")
-}
-
-/// At most five names, then "and N more".
-pub fn abbreviate(names: &[String]) -> String {
-    if names.len() <= 5 {
-        names.join(", ")
-    } else {
-        format!("{}, and {} more", names[..5].join(", "), names.len() - 5)
-    }
 }

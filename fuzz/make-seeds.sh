@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 F=../fixtures
 C=corpus
 rm -f $C/*/seed-*
-mkdir -p $C/policy $C/findings $C/globs $C/pipeline
+mkdir -p $C/policy $C/findings $C/globs $C/pipeline $C/json
 
 # policy: fixture policies in every accepted form, and a few bad ones.
 for name in seed-example/policy.json rewrite/bom.json rewrite/crlf.json \
@@ -54,7 +54,9 @@ for c in entry-keep-drop-replace describe-instances-both-survive deny-and-princi
     findings-get-finding-v2 findings-seed-form-whole-service findings-unused-role \
     glob-case-insensitive grants-nothing-used infix-entry no-entry-covered-by-another \
     not-action-adds-cover not-action-all-unused not-action-unknown-entry \
-    policy-version-url-encoded role-policy-wrapper star-per-service \
+    policy-version-url-encoded role-policy-wrapper star-keeps-services-newer-than-the-catalog \
+    entries-in-a-wholly-unused-service-dropped entry-exact-name-the-findings-list-dropped \
+    unused-for-role-used-within-window number-spelling-kept-on-stdout \
     string-prefix-not-word-subtree unknown-actions structure-preserved; do
     p $c cases/$c/policy.json cases/$c/findings.json ''
 done
@@ -65,4 +67,10 @@ p used-list cases/used-list-with-patterns/policy.json cases/used-list-with-patte
 p used-policy cases/used-policy-document/policy.json cases/used-policy-document/used.json u
 p last-accessed cases/last-accessed-with-and-without-tracking/policy.json \
     cases/last-accessed-with-and-without-tracking/last-accessed.json l
+# json: every policy and findings seed, and the shapes the reader must
+# refuse or keep as written (escapes, surrogates, number spellings).
+cp $C/policy/seed-* $C/findings/seed-* $C/json/
+printf '{"a": "\\ud83d\\ude00 \\/ \\u0041", "n": [1E+2, -0.5e-3, 0]}' > $C/json/seed-escapes-numbers
+printf '{"a": 1, "a": 2}' > $C/json/seed-duplicate
+printf '[1, 2,]' > $C/json/seed-trailing-comma
 du -sh $C/*

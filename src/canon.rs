@@ -14,7 +14,7 @@
 //! nothing is joined into a string, so no two different values can
 //! collide.
 
-use serde_json::Value;
+use crate::json::{Kind, Value};
 
 /// A JSON value in canonical form (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,12 +53,12 @@ pub enum Decimal {
 impl Canonical {
     /// The canonical form of `value`.
     pub fn of(value: &Value) -> Canonical {
-        match value {
-            Value::Null => Canonical::Null,
-            Value::Bool(b) => Canonical::Bool(*b),
-            Value::Number(n) => Canonical::Number(Decimal::parse(&n.to_string())),
-            Value::String(s) => Canonical::String(s.clone()),
-            Value::Array(items) => {
+        match &value.kind {
+            Kind::Null => Canonical::Null,
+            Kind::Bool(b) => Canonical::Bool(*b),
+            Kind::Number(text) => Canonical::Number(Decimal::parse(text)),
+            Kind::String(s) => Canonical::String(s.clone()),
+            Kind::Array(items) => {
                 let mut items: Vec<Canonical> = items.iter().map(Canonical::of).collect();
                 items.sort();
                 items.dedup();
@@ -67,10 +67,10 @@ impl Canonical {
                     _ => Canonical::Set(items),
                 }
             }
-            Value::Object(map) => {
-                let mut members: Vec<(String, Canonical)> = map
+            Kind::Object(members) => {
+                let mut members: Vec<(String, Canonical)> = members
                     .iter()
-                    .map(|(k, v)| (k.clone(), Canonical::of(v)))
+                    .map(|m| (m.key.clone(), Canonical::of(&m.value)))
                     .collect();
                 members.sort();
                 Canonical::Object(members)
@@ -124,6 +124,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The canonical form of a value written with `json!`.
+    fn canonical(value: &serde_json::Value) -> Canonical {
+        Canonical::of(&Value::from(value))
+    }
+
     fn same(a: &str, b: &str) -> bool {
         Decimal::parse(a) == Decimal::parse(b)
     }
@@ -146,10 +151,10 @@ mod tests {
     fn objects_ignore_key_order_and_lists_are_sets() {
         let a = json!({"StringEquals": {"a": "x", "b": ["2", "1", "2"]}, "Bool": {"c": true}});
         let b = json!({"Bool": {"c": true}, "StringEquals": {"b": ["1", "2"], "a": ["x"]}});
-        assert_eq!(Canonical::of(&a), Canonical::of(&b));
+        assert_eq!(canonical(&a), canonical(&b));
         let c = json!({"StringEquals": {"a": "x", "b": ["1"]}, "Bool": {"c": true}});
-        assert_ne!(Canonical::of(&a), Canonical::of(&c));
-        assert_ne!(Canonical::of(&json!("1")), Canonical::of(&json!(1)));
+        assert_ne!(canonical(&a), canonical(&c));
+        assert_ne!(canonical(&json!("1")), canonical(&json!(1)));
     }
 
     /// Values that a joined string would confuse stay apart.
@@ -157,10 +162,10 @@ mod tests {
     fn no_separator_can_collide() {
         let joined = json!(["*\u{1}s3:DeleteBucket"]);
         let split = json!(["*", "s3:DeleteBucket"]);
-        assert_ne!(Canonical::of(&joined), Canonical::of(&split));
+        assert_ne!(canonical(&joined), canonical(&split));
         assert_ne!(
-            Canonical::of(&json!({"a": "b", "c": "d"})),
-            Canonical::of(&json!({"a": "b\",\"c\":\"d"}))
+            canonical(&json!({"a": "b", "c": "d"})),
+            canonical(&json!({"a": "b\",\"c\":\"d"}))
         );
     }
 }

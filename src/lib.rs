@@ -28,7 +28,7 @@ pub mod refine;
 pub mod report;
 pub mod rewrite;
 pub mod size;
-pub mod span;
+
 pub mod time;
 pub mod usage;
 pub mod verify;

@@ -19,9 +19,8 @@
 use crate::canon::Canonical;
 use crate::catalog::{ActionSet, Catalog};
 use crate::error::{escape, quote, InputError, JsonPath};
-use crate::json;
+use crate::json::{self, Kind, Value};
 use crate::pattern::Glob;
-use serde_json::Value;
 
 /// The policy language versions IAM accepts.
 pub const VERSIONS: [&str; 2] = ["2012-10-17", "2008-10-17"];
@@ -133,11 +132,16 @@ impl Statement {
     }
 }
 
-/// A policy: the document as parsed, and its statements.
+/// A policy: the input as read, the document in it, and its statements.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// The bare policy document (unwrapped and decoded).
-    pub document: Value,
+    /// The input as read: the document itself, or the wrapper that holds
+    /// it; its spans index the input text.
+    pub tree: Value,
+    /// The document, when the input holds it as a string (URL-encoded or
+    /// plain JSON): read from the decoded text, whose offsets its spans
+    /// are.
+    decoded: Option<Value>,
     /// The statements, in order.
     pub statements: Vec<Statement>,
     /// Whether `Statement` was a lone object rather than an array.
@@ -243,89 +247,70 @@ pub fn from_value(document: Value) -> Result<Policy, InputError> {
         encoding: Encoding::Json,
         owner_name: None,
     };
-    from_document(document, source)
+    from_tree(document, None, source)
 }
 
 /// Reads a policy from JSON text in any accepted form.
 pub fn parse(text: &str) -> Result<Policy, InputError> {
-    let value = json::read(text, "an IAM policy document")?;
-    let (document, source) = unwrap(value)?;
-    from_document(document, source)
+    read_tree(json::read(text, "an IAM policy document")?)
 }
 
-/// Finds the policy document inside the accepted wrappers, decoding it
-/// when it is a string; returns it and where it was.
-fn unwrap(value: Value) -> Result<(Value, Source), InputError> {
+/// Reads a policy in any accepted form from the tree of its input.
+pub fn read_tree(tree: Value) -> Result<Policy, InputError> {
+    let (decoded, source) = unwrap(&tree)?;
+    from_tree(tree, decoded, source)
+}
+
+/// Finds the policy document inside the accepted wrappers: where it is,
+/// and the document decoded when it is written as a string.
+fn unwrap(tree: &Value) -> Result<(Option<Value>, Source), InputError> {
     let root = JsonPath::root();
-    let Value::Object(mut map) = value else {
+    if !tree.is_object() {
         return Err(InputError::whole(format!(
             "expected an IAM policy document (a JSON object), found {}",
-            kind(&value)
+            tree.kind_name()
         )));
-    };
+    }
     let mut owner_name = None;
-    let (inner, path, form) = if let Some(version) = map.get_mut("PolicyVersion") {
-        let path = root.key("PolicyVersion").key("Document");
-        match version.get_mut("Document") {
-            Some(document) => (document.take(), path, Form::PolicyVersion),
-            None => {
-                return Err(InputError::at(
-                    &root.key("PolicyVersion"),
-                    "no Document: expected `aws iam get-policy-version` output",
-                ))
-            }
+    let (path, form) = if let Some(version) = tree.get("PolicyVersion") {
+        if version.get("Document").is_none() {
+            return Err(InputError::at(
+                &root.key("PolicyVersion"),
+                "no Document: expected `aws iam get-policy-version` output",
+            ));
         }
-    } else if map.contains_key("PolicyDocument") {
+        (
+            root.key("PolicyVersion").key("Document"),
+            Form::PolicyVersion,
+        )
+    } else if tree.get("PolicyDocument").is_some() {
         let named = [
             ("RoleName", Owner::Role),
             ("UserName", Owner::User),
             ("GroupName", Owner::Group),
         ]
         .into_iter()
-        .find_map(|(key, owner)| Some((owner, map.get(key)?.as_str()?.to_string())));
+        .find_map(|(key, owner)| Some((owner, tree.get(key)?.as_str()?.to_string())));
         let owner = named.as_ref().map(|(owner, _)| *owner);
         owner_name = named.map(|(_, name)| name);
-        let document = map
-            .get_mut("PolicyDocument")
-            .map(Value::take)
-            .unwrap_or_default();
-        (
-            document,
-            root.key("PolicyDocument"),
-            Form::PolicyDocument(owner),
-        )
+        (root.key("PolicyDocument"), Form::PolicyDocument(owner))
     } else {
-        let source = Source {
-            form: Form::Bare,
-            path: root,
-            encoding: Encoding::Json,
-            owner_name: None,
-        };
-        return Ok((Value::Object(map), source));
+        (root, Form::Bare)
     };
-    match inner {
-        Value::String(encoded) => {
-            let (document, encoding) = decode_document(&encoded, &path)?;
-            Ok((
-                document,
-                Source {
-                    form,
-                    path,
-                    encoding,
-                    owner_name,
-                },
-            ))
+    let (decoded, encoding) = match tree.at(&path).and_then(Value::as_str) {
+        Some(encoded) => {
+            let (document, encoding) = decode_document(encoded, &path)?;
+            (Some(document), encoding)
         }
-        other => Ok((
-            other,
-            Source {
-                form,
-                path,
-                encoding: Encoding::Json,
-                owner_name,
-            },
-        )),
-    }
+        None => (None, Encoding::Json),
+    };
+    let source = Source {
+        form,
+        path,
+        encoding,
+        owner_name,
+    };
+    Ok((decoded, source))
 }
 
 /// Decodes a document given as a string: URL-encoded JSON, or plain JSON.
@@ -384,46 +369,40 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// A short description of a JSON value's type, for messages.
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Checks a bare policy document and builds its statements.
-fn from_document(document: Value, source: Source) -> Result<Policy, InputError> {
+/// Checks the document `tree` holds (or `decoded`, when given) and builds
+/// its statements.
+fn from_tree(tree: Value, decoded: Option<Value>, source: Source) -> Result<Policy, InputError> {
     let path = &source.path;
-    let Value::Object(map) = &document else {
+    let document = match &decoded {
+        Some(document) => document,
+        None => tree.at(path).unwrap_or(&tree),
+    };
+    if !document.is_object() {
         return Err(InputError::at(
             path,
             format!(
                 "expected a policy document (a JSON object), found {}",
-                kind(&document)
+                document.kind_name()
             ),
         ));
-    };
-    if let Some(version) = map.get("Version") {
+    }
+    if let Some(version) = document.get("Version") {
         if !version.as_str().is_some_and(|v| VERSIONS.contains(&v)) {
             return Err(InputError::at(
                 &path.key("Version"),
                 format!(
-                    "unknown policy Version {version}: expected \"2012-10-17\" or \"2008-10-17\""
+                    "unknown policy Version {}: expected \"2012-10-17\" or \"2008-10-17\"",
+                    escape(&json::write::compact(version))
                 ),
             ));
         }
     }
     let statement_path = path.key("Statement");
-    let (list, lone_statement): (Vec<&Value>, bool) = match map.get("Statement") {
-        Some(Value::Array(items)) => (items.iter().collect(), false),
-        Some(item @ Value::Object(_)) => (vec![item], true),
+    let (list, lone_statement): (Vec<&Value>, bool) = match document.get("Statement") {
+        Some(Value { kind: Kind::Array(items), .. }) => (items.iter().collect(), false),
+        Some(item) if item.is_object() => (vec![item], true),
         Some(other) => {
-            return Err(InputError::at(&statement_path, format!("Statement must be an object or an array of objects, found {}", kind(other))))
+            return Err(InputError::at(&statement_path, format!("Statement must be an object or an array of objects, found {}", other.kind_name())))
         }
         None => {
             return Err(InputError::at(path, "no Statement: expected an IAM policy document")
@@ -443,7 +422,8 @@ fn from_document(document: Value, source: Source) -> Result<Policy, InputError> 
         })
         .collect::<Result<_, _>>()?;
     Ok(Policy {
-        document,
+        tree,
+        decoded,
         statements,
         lone_statement,
         source,
@@ -452,19 +432,22 @@ fn from_document(document: Value, source: Source) -> Result<Policy, InputError> 
 
 /// Checks one statement.
 fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, InputError> {
-    let Value::Object(map) = value else {
+    if !value.is_object() {
         return Err(InputError::at(
             &path,
-            format!("a statement must be an object, found {}", kind(value)),
+            format!("a statement must be an object, found {}", value.kind_name()),
         ));
-    };
-    let effect = match map.get("Effect") {
-        Some(Value::String(s)) if s == "Allow" => Effect::Allow,
-        Some(Value::String(s)) if s == "Deny" => Effect::Deny,
+    }
+    let effect = match value.get("Effect") {
+        Some(effect) if effect.as_str() == Some("Allow") => Effect::Allow,
+        Some(effect) if effect.as_str() == Some("Deny") => Effect::Deny,
         Some(other) => {
             return Err(InputError::at(
                 &path.key("Effect"),
-                format!("Effect must be \"Allow\" or \"Deny\" (case-sensitive), found {other}"),
+                format!(
+                    "Effect must be \"Allow\" or \"Deny\" (case-sensitive), found {}",
+                    escape(&json::write::compact(other))
+                ),
             ))
         }
         None => {
@@ -474,7 +457,7 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
             ))
         }
     };
-    let key = match (map.get("Action"), map.get("NotAction")) {
+    let key = match (value.get("Action"), value.get("NotAction")) {
         (Some(_), Some(_)) => {
             return Err(InputError::at(
                 &path,
@@ -490,18 +473,18 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
         (Some(_), None) => ActionKey::Action,
         (None, Some(_)) => ActionKey::NotAction,
     };
-    let element = &map[key.as_str()];
+    let element = &value[key.as_str()];
     let element_path = path.key(key.as_str());
-    let (values, was_string): (Vec<&Value>, bool) = match element {
-        Value::String(_) => (vec![element], true),
-        Value::Array(items) => (items.iter().collect(), false),
-        other => {
+    let (values, was_string): (Vec<&Value>, bool) = match &element.kind {
+        Kind::String(_) => (vec![element], true),
+        Kind::Array(items) => (items.iter().collect(), false),
+        _ => {
             return Err(InputError::at(
                 &element_path,
                 format!(
                     "{} must be a string or an array of strings, found {}",
                     key.as_str(),
-                    kind(other)
+                    element.kind_name()
                 ),
             ))
         }
@@ -509,10 +492,10 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
     let mut entries = Vec::with_capacity(values.len());
     for (i, value) in values.into_iter().enumerate() {
         let entry_path = element_path_for(&element_path, was_string, i);
-        let Value::String(text) = value else {
+        let Some(text) = value.as_str() else {
             return Err(InputError::at(
                 &entry_path,
-                format!("an action must be a string, found {}", kind(value)),
+                format!("an action must be a string, found {}", value.kind_name()),
             ));
         };
         check_action(text).map_err(|message| InputError::at(&entry_path, message))?;
@@ -520,9 +503,9 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
     }
     Ok(Statement {
         index,
-        sid: map.get("Sid").and_then(Value::as_str).map(str::to_string),
+        sid: value.get("Sid").and_then(Value::as_str).map(str::to_string),
         effect,
-        has_principal: map.contains_key("Principal") || map.contains_key("NotPrincipal"),
+        has_principal: value.get("Principal").is_some() || value.get("NotPrincipal").is_some(),
         key,
         entries,
         was_string,
@@ -564,18 +547,30 @@ pub fn check_action(text: &str) -> Result<(), String> {
 }
 
 impl Policy {
+    /// The bare policy document (unwrapped and decoded).
+    pub fn document(&self) -> &Value {
+        match &self.decoded {
+            Some(document) => document,
+            None => self.tree.at(&self.source.path).unwrap_or(&self.tree),
+        }
+    }
+
     /// A copy of the document with `edits` applied, one per statement
     /// (`None` = unchanged). Removed statements leave no trace; an action
-    /// element that was a string stays a string while it holds one entry.
+    /// element that was a string stays a string while it holds one entry;
+    /// an element whose key changes keeps its place among the keys.
     pub fn apply(&self, edits: &[Option<Edit>]) -> Value {
-        let mut document = self.document.clone();
-        if !document.is_object() {
+        let mut document = self.document().clone();
+        let Kind::Object(members) = &mut document.kind else {
             return document;
-        }
-        let statements: Vec<Value> = match document.get_mut("Statement").map(Value::take) {
-            Some(Value::Array(items)) => items,
-            Some(item) => vec![item],
-            None => Vec::new(),
+        };
+        let Some(at) = members.iter().position(|m| m.key == "Statement") else {
+            return document;
+        };
+        let statements = std::mem::replace(&mut members[at].value, Value::new(Kind::Null));
+        let statements: Vec<Value> = match statements.kind {
+            Kind::Array(items) => items,
+            _ => vec![statements],
         };
         let mut kept = Vec::with_capacity(statements.len());
         for (statement, (mut value, edit)) in self
@@ -593,42 +588,33 @@ impl Policy {
                 Some(Edit::NotAction(entries)) => (ActionKey::NotAction, entries),
             };
             let element = if statement.was_string && entries.len() == 1 {
-                Value::String(entries[0].clone())
+                Value::string(entries[0].clone())
             } else {
-                Value::Array(entries.iter().cloned().map(Value::String).collect())
+                Value::new(Kind::Array(
+                    entries.iter().cloned().map(Value::string).collect(),
+                ))
             };
-            if let Value::Object(map) = value {
+            if let Kind::Object(members) = &mut value.kind {
                 // The element keeps its place among the statement's keys,
                 // under its new name when the key changes.
-                let old = statement.key.as_str();
-                let mut element = Some(element);
-                let renamed = map
-                    .into_iter()
-                    .map(|(k, v)| match k == old {
-                        true => (key.as_str().to_string(), element.take().unwrap_or(v)),
-                        false => (k, v),
-                    })
-                    .collect();
-                value = Value::Object(renamed);
+                if let Some(member) = members.iter_mut().find(|m| m.key == statement.key.as_str()) {
+                    member.key = key.as_str().to_string();
+                    member.value = element;
+                }
             }
             kept.push(value);
         }
-        let statement = if self.lone_statement && kept.len() == 1 {
-            kept.pop().expect("one statement")
+        members[at].value = if self.lone_statement && kept.len() == 1 {
+            kept.remove(0)
         } else {
-            Value::Array(kept)
+            Value::new(Kind::Array(kept))
         };
-        if let Some(map) = document.as_object_mut() {
-            map.insert("Statement".to_string(), statement);
-        }
         document
     }
 }
 
 /// Pretty JSON with a 2-space indent and a final newline: the canonical
-/// form `refine` prints and diffs.
+/// form `refine` prints and diffs, numbers spelled as they were read.
 pub fn to_pretty(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("a JSON value always serializes");
-    text.push('\n');
-    text
+    json::write::pretty(value)
 }

@@ -28,9 +28,9 @@ use crate::catalog::{ActionId, ActionSet, Catalog};
 use crate::cover::cover;
 use crate::error::{quote, InputError, JsonPath};
 use crate::findings::Usage;
+use crate::json::Value;
 use crate::pattern::{self, Glob};
 use crate::policy::{ActionKey, Edit, Effect, Policy, Statement};
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 /// What happened to one entry of the original policy.

@@ -7,7 +7,8 @@
 //! Action/NotAction values that change and the statements that are removed,
 //! so that a review shows only what refinement did.
 //!
-//! Where values are comes from [`crate::span`]; what they become comes from
+//! Where values are comes from the policy's tree ([`crate::json::Value`]
+//! spans, from the one reading of the file); what they become comes from
 //! the refinement's edits. Every change is a replacement of one byte range of
 //! the original text, computed up front and applied back to front, and the
 //! result is read again and compared with [`Policy::apply`]: a rewrite that
@@ -33,9 +34,8 @@
 //! replaced by the refined document, compact, encoded the same way.
 
 use crate::error::JsonPath;
+use crate::json::{self, Kind, Member, Value};
 use crate::policy::{self, Edit, Encoding, Policy, Statement};
-use crate::span::{self, Member, Node, NodeKind};
-use serde_json::Value;
 use std::fmt;
 
 /// Why a rewrite could not be made: the text and the policy do not agree, or
@@ -90,9 +90,12 @@ pub fn rewrite(
         )));
     }
     let refined = policy.apply(edits);
-    let tree = span::parse(text).ok_or_else(|| RewriteError::new("the text is not JSON"))?;
+    let tree = &policy.tree;
+    if !spans_fit(text, tree) {
+        return Err(RewriteError::new("the policy was not read from this text"));
+    }
     let source = &policy.source;
-    let document = tree.get(&source.path).ok_or_else(|| {
+    let document = tree.at(&source.path).ok_or_else(|| {
         RewriteError::new(format!("no policy document at {} in the text", source.path))
     })?;
     let splices = match source.encoding {
@@ -116,10 +119,10 @@ struct Splice {
 
 impl Splice {
     /// Replaces the whole of `node` by `text`.
-    fn node(node: &Node, text: impl Into<String>) -> Splice {
+    fn node(node: &Value, text: impl Into<String>) -> Splice {
         Splice {
-            start: node.start,
-            end: node.end,
+            start: node.span.start,
+            end: node.span.end,
             text: text.into(),
         }
     }
@@ -138,7 +141,7 @@ impl Splice {
 /// changed action elements of the statements that stay.
 fn statement_splices(
     text: &str,
-    document: &Node,
+    document: &Value,
     policy: &Policy,
     edits: &[Option<Edit>],
 ) -> Result<Vec<Splice>, RewriteError> {
@@ -158,7 +161,7 @@ fn statement_splices(
         }
         return Ok(splices);
     }
-    let NodeKind::Array(elements) = &list.kind else {
+    let Kind::Array(elements) = &list.kind else {
         return Err(RewriteError::new(
             "Statement is an array in the policy but not in the text",
         ));
@@ -180,11 +183,11 @@ fn statement_splices(
                 let splice = if r > first_kept {
                     elements
                         .get(r - 1)
-                        .map(|before| Splice::delete(before.end, element.end))
+                        .map(|before| Splice::delete(before.span.end, element.span.end))
                 } else {
                     elements
                         .get(r + 1)
-                        .map(|after| Splice::delete(element.start, after.start))
+                        .map(|after| Splice::delete(element.span.start, after.span.start))
                 };
                 splices.extend(splice);
             }
@@ -203,7 +206,7 @@ fn statement_splices(
 /// becoming `NotAction`); none for a removal, or when nothing changes.
 fn element_splices(
     text: &str,
-    node: &Node,
+    node: &Value,
     statement: &Statement,
     edit: &Edit,
 ) -> Result<Vec<Splice>, RewriteError> {
@@ -216,14 +219,14 @@ fn element_splices(
         .ok_or_else(|| RewriteError::new(format!("no {key} at {} in the text", statement.path)))?;
     let mut splices = Vec::new();
     if key_after != statement.key {
-        let end = string_token_end(text, member.key_start).ok_or_else(|| {
+        let end = string_token_end(text, member.key_span.start).ok_or_else(|| {
             RewriteError::new(format!(
                 "the key {key} at {} is not a string",
                 statement.path
             ))
         })?;
         splices.push(Splice {
-            start: member.key_start,
+            start: member.key_span.start,
             end,
             text: quote(key_after.as_str()),
         });
@@ -238,8 +241,8 @@ fn element_splices(
     }
     let value = &member.value;
     let rendered = match &value.kind {
-        NodeKind::Array(items) => render_like(text, value, items, entries),
-        NodeKind::String => match entries {
+        Kind::Array(items) => render_like(text, value, items, entries),
+        Kind::String(_) => match entries {
             [entry] => quote(entry),
             _ => render_new(text, node, member, entries),
         },
@@ -274,26 +277,31 @@ fn string_token_end(text: &str, start: usize) -> Option<usize> {
 
 /// `entries` as an array in the style of the array `node` (with elements
 /// `items`) it replaces.
-fn render_like(text: &str, node: &Node, items: &[Node], entries: &[String]) -> String {
+fn render_like(text: &str, node: &Value, items: &[Value], entries: &[String]) -> String {
     if entries.is_empty() {
         return "[]".to_string();
     }
     let quoted: Vec<String> = entries.iter().map(|e| quote(e)).collect();
-    let inside = node.start + 1..node.end.saturating_sub(1);
-    let own = &text[node.start..node.end];
+    let inside = node.span.start + 1..node.span.end.saturating_sub(1);
+    let own = &text[node.span.start..node.span.end];
     let (Some(first), Some(last)) = (items.first(), items.last()) else {
         // An empty array has no style to follow beyond its line ends.
         return match own.contains('\n') {
-            true => render_lines(&quoted, line_end(own), &indent_of(text, node.end - 1), "  "),
+            true => render_lines(
+                &quoted,
+                line_end(own),
+                &indent_of(text, node.span.end - 1),
+                "  ",
+            ),
             false => format!("[{}]", quoted.join(", ")),
         };
     };
-    let open_gap = &text[inside.start..first.start];
-    let close_gap = &text[last.end..inside.end];
+    let open_gap = &text[inside.start..first.span.start];
+    let close_gap = &text[last.span.end..inside.end];
     if !own.contains('\n') {
         let separator = items
             .get(1)
-            .map_or(", ", |second| &text[first.end..second.start]);
+            .map_or(", ", |second| &text[first.span.end..second.span.start]);
         return format!("[{open_gap}{}{close_gap}]", quoted.join(separator));
     }
     let newline = line_end(own);
@@ -302,7 +310,7 @@ fn render_like(text: &str, node: &Node, items: &[Node], entries: &[String]) -> S
     // first element itself, unless it shares the line of `[`).
     let indent = items
         .iter()
-        .find_map(|item| blank_prefix(text, item.start))
+        .find_map(|item| blank_prefix(text, item.span.start))
         .map_or_else(|| format!("{close_indent}  "), str::to_string);
     let open = match open_gap.contains('\n') {
         true => format!("{newline}{indent}"),
@@ -319,14 +327,14 @@ fn render_like(text: &str, node: &Node, items: &[Node], entries: &[String]) -> S
 /// `entries` as a new array replacing the string value of `member` in the
 /// statement at `statement`: one entry per line, one level deeper than the
 /// key's line, when the statement spans lines; else inline.
-fn render_new(text: &str, statement: &Node, member: &Member, entries: &[String]) -> String {
+fn render_new(text: &str, statement: &Value, member: &Member, entries: &[String]) -> String {
     let quoted: Vec<String> = entries.iter().map(|e| quote(e)).collect();
-    let own = &text[statement.start..statement.end];
+    let own = &text[statement.span.start..statement.span.end];
     if !own.contains('\n') {
         return format!("[{}]", quoted.join(", "));
     }
-    let key_indent = indent_of(text, member.key_start);
-    let statement_indent = indent_of(text, statement.start);
+    let key_indent = indent_of(text, member.key_span.start);
+    let statement_indent = indent_of(text, statement.span.start);
     // One level: what the key's line adds to the statement's, if that is
     // a positive amount of the same whitespace.
     let unit = key_indent
@@ -349,17 +357,16 @@ fn render_lines(quoted: &[String], newline: &str, indent: &str, unit: &str) -> S
 /// The splice that replaces a document written as a string with the refined
 /// document, compact and encoded as before.
 fn document_splice(
-    node: &Node,
+    node: &Value,
     refined: &Value,
     encoding: Encoding,
 ) -> Result<Splice, RewriteError> {
-    if node.kind != NodeKind::String {
+    if !matches!(node.kind, Kind::String(_)) {
         return Err(RewriteError::new(
             "the policy document is a string in the policy but not in the text",
         ));
     }
-    let compact = serde_json::to_string(refined)
-        .map_err(|err| RewriteError::new(format!("cannot serialize the document: {err}")))?;
+    let compact = json::write::compact(refined);
     let payload = match encoding {
         Encoding::UrlEncoded => policy::percent_encode(&compact),
         Encoding::Json | Encoding::JsonString => compact,
@@ -401,7 +408,7 @@ fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String, Rewrite
 fn self_check(result: &str, refined: &Value) -> Result<(), RewriteError> {
     let reread = policy::parse(result)
         .map_err(|err| RewriteError::new(format!("the rewritten text is not a policy: {err}")))?;
-    match first_difference(refined, &reread.document) {
+    match first_difference(refined, reread.document()) {
         None => Ok(()),
         Some((path, expected, found)) => Err(RewriteError::new(format!(
             "the rewritten text differs from the refined policy at {path}: expected {}, found {}",
@@ -411,8 +418,7 @@ fn self_check(result: &str, refined: &Value) -> Result<(), RewriteError> {
     }
 }
 
-/// The first place where `found` differs from `expected` (objects compared
-/// regardless of key order, as serde_json compares them): its path and the
+/// The first place where `found` differs from `expected`: its path and the
 /// two values there. Walks with its own stack, however deep the values.
 fn first_difference<'a>(
     expected: &'a Value,
@@ -423,17 +429,15 @@ fn first_difference<'a>(
         if expected == found {
             continue;
         }
-        match (expected, found) {
-            (Value::Object(a), Value::Object(b))
-                if a.len() == b.len() && a.keys().all(|k| b.contains_key(k)) =>
+        match (&expected.kind, &found.kind) {
+            (Kind::Object(a), Kind::Object(b))
+                if a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.key == y.key) =>
             {
-                for (key, value) in a.iter().rev() {
-                    if let Some(other) = b.get(key) {
-                        stack.push((path.key(key), value, other));
-                    }
+                for (x, y) in a.iter().zip(b).rev() {
+                    stack.push((path.key(&x.key), &x.value, &y.value));
                 }
             }
-            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            (Kind::Array(a), Kind::Array(b)) if a.len() == b.len() => {
                 for (i, (x, y)) in a.iter().zip(b).enumerate().rev() {
                     stack.push((path.index(i), x, y));
                 }
@@ -446,7 +450,7 @@ fn first_difference<'a>(
 
 /// A value for a one-line message: compact JSON, cut at 120 characters.
 fn brief(value: &Value) -> String {
-    let text = value.to_string();
+    let text = json::write::compact(value);
     match text.char_indices().nth(120) {
         Some((at, _)) => format!("{}...", &text[..at]),
         None => text,
@@ -455,7 +459,45 @@ fn brief(value: &Value) -> String {
 
 /// `text` as a JSON string.
 fn quote(text: &str) -> String {
-    Value::from(text).to_string()
+    json::write::quoted(text)
+}
+
+/// Whether every span of `tree` lies in `text` on character boundaries,
+/// with only a byte-order mark and whitespace around the root: the check
+/// that `tree` was read from `text`, before any span is sliced.
+fn spans_fit(text: &str, tree: &Value) -> bool {
+    let fits = |span: json::Span| {
+        span.start <= span.end
+            && span.end <= text.len()
+            && text.is_char_boundary(span.start)
+            && text.is_char_boundary(span.end)
+    };
+    let root = tree.span;
+    let around = fits(root)
+        && text[..root.start]
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .is_empty()
+        && text[root.end..].trim().is_empty();
+    let mut stack = vec![tree];
+    while let Some(value) = stack.pop() {
+        if !fits(value.span) {
+            return false;
+        }
+        match &value.kind {
+            Kind::Array(items) => stack.extend(items),
+            Kind::Object(members) => {
+                for member in members {
+                    if !fits(member.key_span) {
+                        return false;
+                    }
+                    stack.push(&member.value);
+                }
+            }
+            _ => {}
+        }
+    }
+    around
 }
 
 /// The line end `text` uses: `\r\n` if it has one, else `\n`.
@@ -614,6 +656,9 @@ mod tests {
         let other = policy::parse(&text.replace("\"*\"", "\"arn:x\"")).unwrap();
         let edits = [Some(Edit::Entries(vec!["s3:A".to_string()]))];
         let err = rewrite(&text, &other, &edits).unwrap_err();
+        assert_eq!(err.message, "the policy was not read from this text");
+        let refined = other.apply(&edits);
+        let err = self_check(&document(r#"["s3:A"]"#), &refined).unwrap_err();
         assert_eq!(
             err.message,
             r#"the rewritten text differs from the refined policy at Statement[0].Resource: expected "arn:x", found "*""#
@@ -635,16 +680,26 @@ mod tests {
 
     #[test]
     fn differences_are_named_by_path() {
-        let a = serde_json::json!({"S": [{"A": ["x"], "B": 1}], "V": "2"});
-        let b = serde_json::json!({"V": "2", "S": [{"B": 1, "A": ["y"]}]});
+        let value = |v: serde_json::Value| Value::from(&v);
+        let a = value(serde_json::json!({"S": [{"A": ["x"], "B": 1}], "V": "2"}));
+        let b = value(serde_json::json!({"S": [{"A": ["y"], "B": 1}], "V": "2"}));
         let (path, x, y) = first_difference(&a, &b).unwrap();
         assert_eq!(
             (path.to_string(), x.clone(), y.clone()),
-            ("S[0].A[0]".to_string(), "x".into(), "y".into())
+            (
+                "S[0].A[0]".to_string(),
+                Value::string("x"),
+                Value::string("y")
+            )
         );
         assert!(first_difference(&a, &a.clone()).is_none());
-        let c = serde_json::json!({"S": [], "V": "2"});
+        let c = value(serde_json::json!({"S": [], "V": "2"}));
         assert_eq!(first_difference(&a, &c).unwrap().0.to_string(), "S");
-        assert_eq!(brief(&Value::from("x".repeat(200))).len(), 123);
+        let reordered = value(serde_json::json!({"V": "2", "S": [{"A": ["x"], "B": 1}]}));
+        assert_eq!(
+            first_difference(&a, &reordered).unwrap().0.to_string(),
+            "(document)"
+        );
+        assert_eq!(brief(&Value::string("x".repeat(200))).len(), 123);
     }
 }

@@ -18,9 +18,9 @@ use crate::catalog::{ActionSet, Catalog};
 use crate::error::{escape, InputError, JsonPath};
 use crate::findings::{self, timestamp_member, Findings, Resolved, Unused};
 use crate::json;
+use crate::json::{Kind, Value};
 use crate::pattern::Glob;
-use crate::policy::{self, check_action, kind, ActionKey, Effect, Policy};
-use serde_json::Value;
+use crate::policy::{self, check_action, ActionKey, Effect, Policy};
 
 /// What a `--used` file says.
 #[derive(Debug, Clone)]
@@ -36,15 +36,15 @@ pub enum UsedList {
 /// Reads a `--used` file.
 pub fn parse_used(text: &str) -> Result<UsedList, InputError> {
     let value = json::read(text, "a list of used actions or a policy document")?;
-    match &value {
-        Value::Array(items) => {
+    match &value.kind {
+        Kind::Array(items) => {
             let mut entries = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let path = JsonPath::root().index(i);
-                let Value::String(entry) = item else {
+                let Some(entry) = item.as_str() else {
                     return Err(InputError::at(
                         &path,
-                        format!("expected an action string, found {}", kind(item)),
+                        format!("expected an action string, found {}", item.kind_name()),
                     ));
                 };
                 check_action(entry).map_err(|m| InputError::at(&path, m))?;
@@ -52,10 +52,10 @@ pub fn parse_used(text: &str) -> Result<UsedList, InputError> {
             }
             Ok(UsedList::Entries(entries))
         }
-        Value::Object(_) => Ok(UsedList::Policy(Box::new(policy::parse(text)?))),
-        other => Err(InputError::whole(format!(
+        Kind::Object(_) => Ok(UsedList::Policy(Box::new(policy::read_tree(value)?))),
+        _ => Err(InputError::whole(format!(
             "found {}: expected a JSON array of \"service:Action\" strings, or a policy document",
-            kind(other)
+            value.kind_name()
         ))),
     }
 }
@@ -178,7 +178,10 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
             .with_hint("wait for the job, then fetch its details again"));
         }
     }
-    if value.get("IsTruncated") == Some(&Value::Bool(true)) {
+    if value
+        .get("IsTruncated")
+        .is_some_and(|v| v.kind == Kind::Bool(true))
+    {
         return Err(InputError::at(
             &root.key("IsTruncated"),
             "the output is truncated: some services are missing",
@@ -188,16 +191,18 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
     let mut findings = Findings::default();
     for (i, service) in services.iter().enumerate() {
         let path = root.key("ServicesLastAccessed").index(i);
-        let namespace = match service.get("ServiceNamespace") {
-            Some(Value::String(s))
+        let namespace = match service.get("ServiceNamespace").and_then(Value::as_str) {
+            Some(s)
                 if !s.is_empty()
                     && !s.contains([':', '*', '?'])
                     && !s.chars().any(char::is_control) =>
             {
                 s.to_ascii_lowercase()
             }
-            other => {
-                let found = other.map_or("nothing".to_string(), |v| escape(&v.to_string()));
+            _ => {
+                let found = service
+                    .get("ServiceNamespace")
+                    .map_or("nothing".to_string(), |v| escape(&json::write::compact(v)));
                 return Err(InputError::at(
                     &path.key("ServiceNamespace"),
                     format!("expected a service prefix, found {found}"),

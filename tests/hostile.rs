@@ -400,3 +400,38 @@ fn paths_that_do_not_exist() {
         "{stderr}"
     );
 }
+
+/// Issue 11, item 6: refine once wrote 1.87 MB that `refine verify` then
+/// refused as larger than a policy. What refine would write past what it
+/// reads back is refused instead: exit 2, nothing written.
+#[test]
+fn refuses_to_write_a_policy_it_could_not_read_back() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "two-stars.json",
+        br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"a"},{"Effect":"Allow","Action":"*","Resource":"b"}]}"#,
+    );
+    scratch.write("used.json", br#"["s3:GetObject"]"#);
+    let output = Command::cargo_bin("refine")
+        .unwrap()
+        .args([
+            "two-stars.json",
+            "used.json",
+            "--exact",
+            "--catalog-current",
+            "-o",
+            "out.json",
+        ])
+        .current_dir(scratch.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("refine: two-stars.json: the refined policy would have ")
+            && stderr.contains("more than the 1 MiB refine reads back: nothing written"),
+        "{stderr}"
+    );
+    assert!(!scratch.dir.path().join("out.json").exists());
+}

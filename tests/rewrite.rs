@@ -54,7 +54,7 @@ fn check(name: &str) -> (String, String) {
     }
     // The rewrite says exactly what refinement decided.
     let reread = policy::parse(&rewritten).expect("the rewrite is a policy");
-    assert_eq!(reread.document, refined.document, "{name}");
+    assert_eq!(reread.document(), &refined.document, "{name}");
     (text, rewritten)
 }
 

@@ -440,3 +440,122 @@ fn entries_the_catalog_does_not_know_must_be_kept_and_not_added() {
         "{stdout}"
     );
 }
+
+/// Issue 11, item 2: an entry holding the old signature's separator
+/// (`"*\u0001s3:DeleteBucket"`) once compared equal to the two entries
+/// `["*", "s3:DeleteBucket"]`, so verify passed a Deny replaced by one that
+/// denies nothing. Control characters are now refused in every action
+/// string, and statements are compared as structures.
+#[test]
+fn a_separator_inside_an_entry_cannot_pass_for_two_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let deny = |action: Value| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": action, "Resource": "*"}, {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &deny(json!(["*", "s3:DeleteBucket"])),
+    );
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, deny(json!("*\u{1}s3:DeleteBucket")).to_string()).unwrap();
+    let (code, stdout, stderr) = run(&[Path::new("verify"), &original, &forged]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(
+        stderr.contains("\"*\\u0001s3:DeleteBucket\" contains the control character U+0001"),
+        "{stderr}"
+    );
+    let (code, stdout) = verify(&original, &deny(json!(["s3:DeleteBucket", "*"])), None);
+    assert_eq!((code, stdout.as_str()), (0, "PASS\n"));
+    let (code, stdout) = verify(&original, &deny(json!(["s3:DeleteBucket"])), None);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("[deny-changed]"), "{stdout}");
+}
+
+/// Issue 11, item 4: Condition and Principal are compared as values: key
+/// order means nothing, and numbers compare by value.
+#[test]
+fn key_order_and_number_spelling_do_not_change_a_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let original = write(
+        "original.json",
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*","Condition":{"StringEquals":{"a":"1","b":"2"},"NumericLessThan":{"n":100}}},
+            {"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*","Principal":{"AWS":"x","Service":"y"},"Condition":{"Bool":{"x":"true","y":"false"}}}]}"#,
+    );
+    let reordered = write(
+        "reordered.json",
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*","Condition":{"NumericLessThan":{"n":1e2},"StringEquals":{"b":"2","a":"1"}}},
+            {"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*","Principal":{"Service":"y","AWS":"x"},"Condition":{"Bool":{"y":"false","x":"true"}}}]}"#,
+    );
+    let findings = write("findings.json", r#"["s3:PutObject"]"#);
+    let (code, stdout, _) = run(&[Path::new("verify"), &original, &reordered, &findings]);
+    assert_eq!((code, stdout.as_str()), (0, "PASS\n"));
+    let other_number = write(
+        "other.json",
+        &std::fs::read_to_string(&reordered)
+            .unwrap()
+            .replace("1e2", "1e3"),
+    );
+    let (code, stdout, _) = run(&[Path::new("verify"), &original, &other_number]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("[unmatched-statement]"), "{stdout}");
+}
+
+/// Issue 11, item 5: `"Action": "*"` refined per catalog service stops
+/// granting services newer than the catalog; with undated findings (which
+/// may be newer than it) verify refuses that, and accepts refine's
+/// NotAction form; with `--catalog-current` it accepts the Action form.
+#[test]
+fn services_newer_than_the_catalog_stay_granted_unless_the_catalog_is_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    );
+    let findings = dir.path().join("findings.json");
+    std::fs::write(&findings, r#"["s3:GetObject"]"#).unwrap();
+    let current = Path::new("--catalog-current");
+    let (code, per_service, _) = run(&[&original, &findings, current]);
+    assert_eq!(code, 0);
+    let per_service: Value = serde_json::from_str(&per_service).unwrap();
+    assert!(
+        per_service["Statement"][0]["Action"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 400
+    );
+    let (code, stdout) = verify(&original, &per_service, Some(&findings));
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("\"*\" granted every service, and the refined policy drops those newer than the catalog (newservice:NewAction, say), which may be used [new-services-dropped]"),
+        "{stdout}"
+    );
+    let refined_file = dir.path().join("per-service.json");
+    std::fs::write(&refined_file, per_service.to_string()).unwrap();
+    let (code, stdout, _) = run(&[
+        Path::new("verify"),
+        &original,
+        &refined_file,
+        &findings,
+        current,
+    ]);
+    assert_eq!((code, stdout.as_str()), (0, "PASS\n"));
+    let (code, not_action, _) = run(&[&original, &findings]);
+    assert_eq!(code, 0);
+    let not_action: Value = serde_json::from_str(&not_action).unwrap();
+    assert_eq!(
+        not_action["Statement"][0]["NotAction"],
+        json!("s3:GetObject")
+    );
+    assert_eq!(
+        verify(&original, &not_action, Some(&findings)),
+        (0, "PASS\n".to_string())
+    );
+}

@@ -22,7 +22,7 @@ use iam_refine::catalog::{ActionSet, Catalog};
 use iam_refine::error::{InputError, Location};
 use iam_refine::findings::{self, Findings, Resolved, Unused};
 use iam_refine::pattern::Glob;
-use iam_refine::{span, usage};
+use iam_refine::{json, usage};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -44,7 +44,7 @@ fn check(text: &str) {
         Ok(groups) => {
             for group in &groups {
                 let _ = group.resource.as_deref();
-                assert!(span::locate(text, &group.path).is_some());
+                assert!(json::locate(text, &group.path).is_some());
             }
         }
         Err(err) => located(text, &err),
@@ -150,7 +150,7 @@ fn located(text: &str, err: &InputError) {
     let _ = err.to_string();
     if let Location::Path(path) = &err.location {
         assert!(
-            span::locate(text, path).is_some(),
+            json::locate(text, path).is_some(),
             "cannot locate {path} in text that parsed: {err}"
         );
     }

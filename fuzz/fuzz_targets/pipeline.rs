@@ -1,5 +1,6 @@
 //! The whole refinement on fuzzed policy/findings pairs: read both, resolve
-//! the findings over the bundled catalog, refine (as is and `--exact`), and
+//! the findings over the bundled catalog, refine (as is, `--exact`, and
+//! with the catalog taken as current, `--catalog-current`), and
 //! require what every run of `refine` requires before it prints or writes
 //! anything:
 //! * `verify::self_check` passes: the refined policy reads back, grants
@@ -46,6 +47,10 @@ fuzz_target!(|data: &[u8]| {
     check(&text, &policy, &refined, &resolved, "refine");
     let exact = refine_with(&policy, &resolved.usage(), Options { exact: true });
     check(&text, &policy, &exact, &resolved, "refine --exact");
+    let mut current = resolved;
+    current.beyond.catalog_current = true;
+    let refined = refine(&policy, &current.usage());
+    check(&text, &policy, &refined, &current, "refine --catalog-current");
 });
 
 /// The unused set, from whichever source the text is.

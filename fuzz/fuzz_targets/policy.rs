@@ -6,10 +6,8 @@
 //! to be lenient would, so both paths see the same text-level grammar.
 //!
 //! Besides "no panic", it checks what the rest of the crate relies on:
-//! * every text `json::read` accepts has a span tree (`span::parse`), so
-//!   the CLI can always turn an error path into a line and column and the
-//!   rewriter can always find the bytes to change;
-//! * an error's path can be located in the text;
+//! * an error's path can be located in the text (`json::locate`), so the
+//!   CLI can always turn it into a line and column;
 //! * a parsed policy prints back (`to_pretty`) and reads back
 //!   (`from_value`, as the self-check reads refined output) to the same
 //!   document;
@@ -20,7 +18,7 @@
 
 use iam_refine::error::Location;
 use iam_refine::policy::{self, Edit};
-use iam_refine::{json, rewrite, span};
+use iam_refine::{json, rewrite};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,12 +29,6 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check(text: &str) {
-    if json::read(text, "anything").is_ok() {
-        assert!(
-            span::parse(text).is_some(),
-            "json::read accepts the text but span::parse has no tree for it"
-        );
-    }
     let policy = match policy::parse(text) {
         Ok(policy) => policy,
         Err(err) => {
@@ -45,7 +37,7 @@ fn check(text: &str) {
                 // The CLI's `FILE:LINE:COL`: the text is JSON here (a path
                 // error comes after parsing), so it must locate.
                 assert!(
-                    span::locate(text, path).is_some(),
+                    json::locate(text, path).is_some(),
                     "cannot locate {path} in text that parsed: {err}"
                 );
             }
@@ -57,21 +49,23 @@ fn check(text: &str) {
         let _ = statement.context();
         for i in 0..statement.entries.len() {
             let path = statement.entry_path(i);
-            assert!(span::locate(text, &path).is_some(), "cannot locate {path}");
+            assert!(json::locate(text, &path).is_some(), "cannot locate {path}");
         }
     }
     // The document prints and reads back as a bare policy.
     let none: Vec<Option<Edit>> = vec![None; policy.statements.len()];
     let same = policy.apply(&none);
     assert_eq!(
-        same, policy.document,
+        &same,
+        policy.document(),
         "apply with no edits changed the document"
     );
     let printed = policy::to_pretty(&same);
-    let value: serde_json::Value = serde_json::from_str(&printed).expect("to_pretty prints JSON");
+    let value = json::read(&printed, "a policy").expect("to_pretty prints JSON");
     let again = policy::from_value(value).expect("the printed document reads back");
     assert_eq!(
-        again.document, policy.document,
+        again.document(),
+        policy.document(),
         "the printed document reads back differently"
     );
     assert_eq!(again.statements.len(), policy.statements.len());

@@ -171,7 +171,7 @@ pub fn parse(text: &str) -> Result<Details<'_>, InputError> {
         InputError::from_json(&err)
             .with_hint("expected `aws iam get-account-authorization-details` output")
     })?;
-    crate::json::check_duplicate_keys(text)?;
+    crate::json::scan::check_duplicate_keys(text)?;
     if details.user_detail_list.is_empty()
         && details.group_detail_list.is_empty()
         && details.role_detail_list.is_empty()

@@ -475,12 +475,11 @@ impl Context<'_> {
         }
         let (removed, added) = entry_changes(&policy, &refined.edits);
         let changed = refined.changed();
-        let before = size::of(&policy.document);
+        let before = size::of(policy.document());
         let after = size::of(&refined.document);
         let refined_text = changed.then(|| {
-            let text =
-                serde_json::to_string(&refined.document).expect("a JSON value always serializes");
-            RawValue::from_string(text).expect("serde_json writes valid JSON")
+            let text = crate::json::write::compact(&refined.document);
+            RawValue::from_string(text).expect("the JSON writer writes valid JSON")
         });
         Ok(Record {
             kind: job.kind,

@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use iam_refine::account::{self, report};
 use iam_refine::error::InputError;
 use iam_refine::findings;
-use iam_refine::policy::to_pretty;
+use iam_refine::report::pretty as report_pretty;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -84,7 +84,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 },
             )
             .map_err(|err| anyhow!(describe(&details, &err)))?;
-            let answer = to_pretty(&report::aws_recommendation(&records, principal));
+            let answer = report_pretty(&report::aws_recommendation(&records, principal));
             staged.writer().write_all(answer.as_bytes())?;
             summary
         }

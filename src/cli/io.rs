@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use iam_refine::error::{InputError, JsonPath, Location};
-use iam_refine::span;
+use iam_refine::json;
 use std::cell::OnceCell;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -28,7 +28,7 @@ pub(super) struct Input {
     /// The text's span tree and line index, built on the first error or
     /// warning with a JSON path and kept for the others: a file with
     /// thousands of warnings is read once, not once per warning.
-    spans: OnceCell<(Option<span::Node>, span::LineIndex)>,
+    spans: OnceCell<(Option<json::Value>, json::LineIndex)>,
 }
 
 impl Input {
@@ -43,11 +43,12 @@ impl Input {
     /// The line and column of the value at `path` (or of the deepest part
     /// of it that exists); `None` when the text is not JSON.
     fn locate(&self, path: &JsonPath) -> Option<(usize, usize)> {
-        let (tree, lines) = self
-            .spans
-            .get_or_init(|| (span::parse(&self.text), span::LineIndex::new(&self.text)));
+        let (tree, lines) = self.spans.get_or_init(|| {
+            let tree = json::read::parse(&self.text).ok();
+            (tree, json::LineIndex::new(&self.text))
+        });
         let node = tree.as_ref()?.deepest(path);
-        Some(lines.line_column(&self.text, node.start))
+        Some(lines.line_column(&self.text, node.span.start))
     }
 }
 
@@ -133,7 +134,7 @@ fn into_text(name: &str, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|err| {
         let at = err.utf8_error().valid_up_to();
         let (line, column) =
-            span::line_column(std::str::from_utf8(&err.as_bytes()[..at]).unwrap_or(""), at);
+            json::line_column(std::str::from_utf8(&err.as_bytes()[..at]).unwrap_or(""), at);
         anyhow!("{name}:{line}:{column}: not UTF-8 text: expected a JSON file")
     })
 }

@@ -392,7 +392,7 @@ fn run_verify(
         }
         VerifyFormat::Json => {
             let reasons: Vec<serde_json::Value> = reasons.iter().map(|r| r.to_json()).collect();
-            policy::to_pretty(&serde_json::json!({ "result": result, "reasons": reasons }))
+            iam_refine::report::pretty(&serde_json::json!({ "result": result, "reasons": reasons }))
         }
     };
     emit(None, &text)?;

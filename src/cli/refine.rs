@@ -272,8 +272,8 @@ fn fails(gate: &Gate, reports: &[FileReport]) -> bool {
 fn render(args: &RunArgs, reports: &[FileReport], resolved: &Resolved) -> String {
     match args.format {
         Format::Policy => String::new(),
-        Format::Json => policy::to_pretty(&report::json::render(reports, resolved.catalog.info())),
-        Format::Sarif => policy::to_pretty(&report::sarif::render(reports)),
+        Format::Json => report::pretty(&report::json::render(reports, resolved.catalog.info())),
+        Format::Sarif => report::pretty(&report::sarif::render(reports)),
         Format::Github => report::formats::github(reports),
         Format::Text => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -308,13 +308,12 @@ impl Skip {
 
 /// Why a JSON file in a tree is not refined, if it is not a policy.
 fn not_a_policy(text: &str) -> Option<Skip> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match serde_json::from_str::<serde_json::Value>(text) {
+    match iam_refine::json::read::parse(text) {
         Err(_) => Some(Skip::NotJson),
-        Ok(serde_json::Value::Object(map))
+        Ok(value)
             if ["Statement", "PolicyVersion", "PolicyDocument"]
                 .iter()
-                .any(|k| map.contains_key(*k)) =>
+                .any(|k| value.get(k).is_some()) =>
         {
             None
         }
@@ -458,7 +457,7 @@ fn report(done: &Done, file: &FileReport, check: Option<&Gate>) {
         refined,
         ..
     } = done;
-    if policy.document.get("Version").is_none() {
+    if policy.document().get("Version").is_none() {
         diag::warning(&format!(
             "{}: no Version: IAM reads the policy as 2008-10-17, where policy variables such as ${{aws:username}} are plain text",
             input.name
@@ -532,7 +531,12 @@ mod tests {
             .resolve(&catalog);
         let mut refined = refine(&original, &resolved.usage());
         assert!(self_check(&original, &refined, &resolved).is_ok());
-        refined.document["Statement"][0]["Action"] = serde_json::json!(["s3:Get*"]);
+        let with_actions = |actions: serde_json::Value| {
+            let mut document = serde_json::Value::from(&original.document().clone());
+            document["Statement"][0]["Action"] = actions;
+            iam_refine::json::Value::from(&document)
+        };
+        refined.document = with_actions(serde_json::json!(["s3:Get*"]));
         let err = self_check(&original, &refined, &resolved)
             .unwrap_err()
             .to_string();
@@ -540,8 +544,7 @@ mod tests {
             err.starts_with("internal check failed: refined statement 0: \"s3:Get*\" allows s3:Get, which the original does not [new-access]\n"),
             "{err}"
         );
-        refined.document["Statement"][0]["Action"] =
-            serde_json::json!(["s3:GetObject", "s3:PutObject"]);
+        refined.document = with_actions(serde_json::json!(["s3:GetObject", "s3:PutObject"]));
         let err = self_check(&original, &refined, &resolved)
             .unwrap_err()
             .to_string();

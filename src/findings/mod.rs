@@ -235,8 +235,8 @@ impl Usage<'_> {
         if self.beyond.everything {
             return true;
         }
-        if glob.is_literal() {
-            return !matched.is_empty() && matched.is_subset(self.unused);
+        if glob.is_literal() && !matched.is_empty() && matched.is_subset(self.unused) {
+            return true;
         }
         glob.literal_service().is_some_and(|service| {
             let service = service.to_ascii_lowercase();

@@ -17,10 +17,10 @@
 use super::{Findings, Unused};
 use crate::error::{escape, quote, InputError, JsonPath, Location};
 use crate::json;
+use crate::json::{Kind, Member, Value};
 use crate::pattern::Glob;
-use crate::policy::{check_action, kind};
+use crate::policy::check_action;
 use crate::time;
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// The shapes, as named in the error for anything else.
@@ -71,37 +71,40 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
     })?;
     let root = JsonPath::root();
     let mut groups = Groups::default();
-    match &value {
-        Value::Object(map) if is_finding(map) => finding(&value, &root, &mut groups)?,
-        Value::Array(items) => {
+    match &value.kind {
+        Kind::Object(members) if is_finding(members) => finding(&value, &root, &mut groups)?,
+        Kind::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let path = root.index(i);
-                match item {
-                    Value::String(entry) => {
+                match &item.kind {
+                    Kind::String(entry) => {
                         check_action(entry).map_err(|m| InputError::at(&path, m))?;
                         let findings = groups.of(None, &path);
                         findings.unused.push(action_or_pattern(entry));
                         findings.analyzed.add(None);
                     }
-                    Value::Object(map) if map.contains_key("serviceNamespace") => {
+                    Kind::Object(_) if item.get("serviceNamespace").is_some() => {
                         let findings = groups.of(None, &path);
                         service_details(item, &path, findings)?;
                         findings.analyzed.add(None);
                     }
-                    Value::Object(map) if is_finding(map) => finding(item, &path, &mut groups)?,
-                    other => {
+                    Kind::Object(members) if is_finding(members) => {
+                        finding(item, &path, &mut groups)?
+                    }
+                    _ => {
                         return Err(InputError::at(
                             &path,
-                            format!("found {} in a findings array", kind(other)),
+                            format!("found {} in a findings array", item.kind_name()),
                         )
                         .with_hint(SHAPES))
                     }
                 }
             }
         }
-        other => {
+        _ => {
             return Err(
-                InputError::whole(format!("found {}, not findings", kind(other))).with_hint(SHAPES),
+                InputError::whole(format!("found {}, not findings", value.kind_name()))
+                    .with_hint(SHAPES),
             )
         }
     }
@@ -140,9 +143,11 @@ impl Groups {
     }
 }
 
-/// Whether an object looks like get-finding-v2 output.
-fn is_finding(map: &serde_json::Map<String, Value>) -> bool {
-    map.contains_key("findingDetails") || map.contains_key("findingType")
+/// Whether an object's members look like get-finding-v2 output.
+fn is_finding(members: &[Member]) -> bool {
+    members
+        .iter()
+        .any(|m| m.key == "findingDetails" || m.key == "findingType")
 }
 
 /// The detail kind that carries unused permissions.
@@ -187,13 +192,16 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
         )
     }));
     let details_path = path.key("findingDetails");
-    let details = match &value["findingDetails"] {
-        Value::Array(details) => details.as_slice(),
-        Value::Null => &[],
-        other => {
+    let details = match &value["findingDetails"].kind {
+        Kind::Array(details) => details.as_slice(),
+        Kind::Null => &[],
+        _ => {
             return Err(InputError::at(
                 &details_path,
-                format!("findingDetails must be an array, found {}", kind(other)),
+                format!(
+                    "findingDetails must be an array, found {}",
+                    value["findingDetails"].kind_name()
+                ),
             ))
         }
     };
@@ -226,7 +234,7 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             None => {
                 let kinds: Vec<String> = detail
                     .as_object()
-                    .map(|m| m.keys().map(|k| escape(k)).collect())
+                    .map(|m| m.iter().map(|m| escape(&m.key)).collect())
                     .unwrap_or_default();
                 findings.notes.push(format!(
                     "{label}: {detail_path}: {} is not an unused-permission detail: skipped",
@@ -259,17 +267,22 @@ pub(crate) fn timestamp_member(
     key: &str,
     path: &JsonPath,
 ) -> Result<Option<i64>, InputError> {
-    match value.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => time::parse_timestamp(text).map(Some).ok_or_else(|| {
+    let Some(found) = value.get(key).filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    match found.as_str() {
+        Some(text) => time::parse_timestamp(text).map(Some).ok_or_else(|| {
             InputError::at(
                 &path.key(key),
                 format!("{} is not an ISO 8601 timestamp", quote(text)),
             )
         }),
-        Some(other) => Err(InputError::at(
+        None => Err(InputError::at(
             &path.key(key),
-            format!("{key} must be a timestamp string, found {}", kind(other)),
+            format!(
+                "{key} must be a timestamp string, found {}",
+                found.kind_name()
+            ),
         )),
     }
 }
@@ -282,26 +295,27 @@ fn service_details(
     findings: &mut Findings,
 ) -> Result<(), InputError> {
     let key = "actions";
-    let service = match &value["serviceNamespace"] {
-        Value::String(s)
+    let namespace = &value["serviceNamespace"];
+    let service = match namespace.as_str() {
+        Some(s)
             if !s.is_empty()
                 && !s.contains([':', '*', '?'])
                 && !s.chars().any(char::is_control) =>
         {
             s.to_ascii_lowercase()
         }
-        other => {
+        _ => {
             return Err(InputError::at(
                 &path.key("serviceNamespace"),
                 format!(
                     "serviceNamespace must be a service prefix, found {}",
-                    crate::error::escape(&other.to_string())
+                    escape(&crate::json::write::compact(namespace))
                 ),
             ))
         }
     };
-    let actions = match &value[key] {
-        Value::Null => {
+    let actions = match &value[key].kind {
+        Kind::Null => {
             let last_accessed = timestamp_member(value, "lastAccessed", path)?;
             findings.unused.push(Unused::Service {
                 service,
@@ -309,31 +323,31 @@ fn service_details(
             });
             return Ok(());
         }
-        Value::Array(actions) => actions,
-        other => {
+        Kind::Array(actions) => actions,
+        _ => {
             return Err(InputError::at(
                 &path.key(key),
-                format!("actions must be an array, found {}", kind(other)),
+                format!("actions must be an array, found {}", value[key].kind_name()),
             ))
         }
     };
     for (i, action) in actions.iter().enumerate() {
         let action_path = path.key(key).index(i);
-        let name = match action {
-            Value::String(name) => name,
-            Value::Object(map) => match map.get("action") {
-                Some(Value::String(name)) => name,
-                _ => {
+        let name = match &action.kind {
+            Kind::String(name) => name,
+            Kind::Object(_) => match action.get("action").and_then(Value::as_str) {
+                Some(name) => name,
+                None => {
                     return Err(InputError::at(
                         &action_path,
                         "expected {\"action\": \"Name\", ...}",
                     ))
                 }
             },
-            other => {
+            _ => {
                 return Err(InputError::at(
                     &action_path,
-                    format!("an action must be a string, found {}", kind(other)),
+                    format!("an action must be a string, found {}", action.kind_name()),
                 ))
             }
         };
@@ -345,7 +359,7 @@ fn service_details(
                     format!("{} is not an action of service {service}", quote(name)),
                 ))
             }
-            None => name.as_str(),
+            None => name,
         };
         if bare.is_empty() || bare.contains(':') {
             return Err(InputError::at(

@@ -14,9 +14,9 @@ pub mod sarif;
 
 use crate::catalog::{AccessLevel, Catalog};
 use crate::error::quote;
+use crate::json::{Lines, Value};
 use crate::policy::{ActionKey, Policy};
 use crate::refine::Refined;
-use crate::span::{self, Node};
 
 /// One entry that grants unused actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,16 +120,11 @@ impl FileReport {
         refined: &Refined,
         catalog: &Catalog,
     ) -> FileReport {
-        let tree = span::parse(text);
-        let lines = span::Lines::new(text);
+        let tree = Some(&policy.tree);
+        let lines = Lines::new(text);
         let region_of = |path: &crate::error::JsonPath| -> Region {
-            match &tree {
-                Some(root) => {
-                    let node = root.deepest(path);
-                    region(&lines, node.start, node.end)
-                }
-                None => Region::default(),
-            }
+            let node = policy.tree.deepest(path);
+            region(&lines, node.span.start, node.span.end)
         };
         let entries = refined
             .changes
@@ -186,7 +181,7 @@ impl FileReport {
                     statement_after,
                     renamed_to,
                     element: element_region(
-                        tree.as_ref(),
+                        tree,
                         &statement.path,
                         statement.key,
                         renamed_to.is_some(),
@@ -206,22 +201,22 @@ impl FileReport {
 /// The byte range of a statement's action element in the text: its value,
 /// or with `with_key` the whole member from its key.
 fn element_region(
-    tree: Option<&Node>,
+    tree: Option<&Value>,
     statement: &crate::error::JsonPath,
     key: ActionKey,
     with_key: bool,
 ) -> Option<(usize, usize)> {
-    let member = tree?.get(statement)?.member(key.as_str())?;
+    let member = tree?.at(statement)?.member(key.as_str())?;
     let start = if with_key {
-        member.key_start
+        member.key_span.start
     } else {
-        member.value.start
+        member.value.span.start
     };
-    Some((start, member.value.end))
+    Some((start, member.value.span.end))
 }
 
 /// The region of the byte range `start..end`.
-fn region(lines: &span::Lines, start: usize, end: usize) -> Region {
+fn region(lines: &Lines, start: usize, end: usize) -> Region {
     let (start_line, start_column) = lines.line_column(start);
     let (end_line, end_column) = lines.line_column(end);
     Region {
@@ -230,6 +225,14 @@ fn region(lines: &span::Lines, start: usize, end: usize) -> Region {
         end_line,
         end_column,
     }
+}
+
+/// A report as pretty JSON with a final newline, as refine prints
+/// documents.
+pub fn pretty(report: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The access levels `--fail-on` names, in the order of their severity.

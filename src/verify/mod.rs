@@ -30,9 +30,9 @@
 //! completeness does not apply to them.
 
 pub use crate::findings::Usage;
+use crate::json::Value;
 use crate::pattern::{self, Glob, TooComplex};
 use crate::policy::{ActionKey, Effect, Policy, Statement};
-use serde_json::Value;
 use std::collections::HashMap;
 
 mod index;
@@ -49,7 +49,7 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
     let mut reasons = Vec::new();
     let version = |policy: &Policy| {
         // No Version means 2008-10-17, where `${...}` is literal text.
-        let version = policy.document.get("Version").and_then(Value::as_str);
+        let version = policy.document().get("Version").and_then(Value::as_str);
         version.unwrap_or("2008-10-17").to_string()
     };
     if version(original) != version(refined) {

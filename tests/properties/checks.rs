@@ -4,6 +4,7 @@
 
 use iam_refine::catalog::{ActionSet, Catalog};
 use iam_refine::findings::Usage;
+use iam_refine::json;
 use iam_refine::pattern::{self, Glob};
 use iam_refine::policy::{self, ActionKey, Edit, Effect, Policy, Statement};
 use iam_refine::refine::{grants_every_action, refine, Refined};
@@ -62,6 +63,11 @@ pub(crate) fn text(value: &Value) -> String {
     serde_json::to_string(value).expect("JSON serializes")
 }
 
+/// A document as a serde_json value, to take apart in checks.
+pub(crate) fn serde(value: &json::Value) -> Value {
+    Value::from(value)
+}
+
 /// Whether refinement may touch this statement at all.
 fn refinable(statement: &Statement) -> bool {
     statement.effect == Effect::Allow && !statement.has_principal
@@ -85,7 +91,7 @@ struct Pair<'a> {
 /// removed ones; checks that the refined document parses and has exactly
 /// the kept statements.
 fn pairs<'a>(original: &'a Policy, refined: &Refined) -> Result<Vec<Pair<'a>>, String> {
-    let reparsed = policy::parse(&text(&refined.document))
+    let reparsed = policy::parse(&json::write::compact(&refined.document))
         .map_err(|err| format!("the refined document does not parse: {err}"))?;
     if refined.edits.len() != original.statements.len() {
         return Err(format!(
@@ -94,8 +100,8 @@ fn pairs<'a>(original: &'a Policy, refined: &Refined) -> Result<Vec<Pair<'a>>, S
             original.statements.len()
         ));
     }
-    let original_values = statement_values(&original.document);
-    let refined_values = statement_values(&refined.document);
+    let original_values = statement_values(&serde(original.document()));
+    let refined_values = statement_values(&serde(&refined.document));
     let kept = refined
         .edits
         .iter()
@@ -358,7 +364,7 @@ fn joined(entries: &[Glob]) -> String {
 
 /// Property 5: refining the refined document again changes nothing.
 pub(crate) fn check_idempotent(usage: &Usage, refined: &Refined) -> Result<(), String> {
-    let again_policy = policy::parse(&text(&refined.document))
+    let again_policy = policy::parse(&json::write::compact(&refined.document))
         .map_err(|err| format!("the refined document does not parse: {err}"))?;
     let again = refine(&again_policy, usage);
     if let Some((i, edit)) = again
@@ -371,11 +377,13 @@ pub(crate) fn check_idempotent(usage: &Usage, refined: &Refined) -> Result<(), S
             "refining again edits refined statement {i}: {edit:?}"
         ));
     }
-    if text(&again.document) != text(&refined.document) {
+    let (first, second) = (
+        json::write::compact(&refined.document),
+        json::write::compact(&again.document),
+    );
+    if first != second {
         return Err(format!(
-            "refining again changes the document:\n  first  {}\n  second {}",
-            text(&refined.document),
-            text(&again.document)
+            "refining again changes the document:\n  first  {first}\n  second {second}"
         ));
     }
     Ok(())

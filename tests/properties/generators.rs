@@ -339,7 +339,7 @@ fn mix(mut z: u64) -> u64 {
 /// A generated case, ready to refine.
 pub(crate) struct Case {
     /// The policy as written.
-    text: String,
+    pub(crate) text: String,
     pub(crate) policy: Policy,
     /// The catalog (extended when the findings named an unknown action).
     pub(crate) catalog: Cow<'static, Catalog>,
@@ -370,7 +370,7 @@ fn statement_json(catalog: &Catalog, spec: &StatementSpec) -> Value {
     if spec.principal {
         map.insert(
             "Principal".into(),
-            json!({"AWS": "arn:aws:iam::123456789012:root"}),
+            json!({"AWS": ["arn:aws:iam::123456789012:root", "arn:aws:iam::210987654321:root"], "Service": "lambda.amazonaws.com"}),
         );
     }
     let element = match spec.key {
@@ -388,7 +388,10 @@ fn statement_json(catalog: &Catalog, spec: &StatementSpec) -> Value {
     if spec.condition {
         map.insert(
             "Condition".into(),
-            json!({"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+            json!({
+                "StringEquals": {"aws:RequestedRegion": "eu-west-1", "aws:PrincipalTag/team": ["a", "b"]},
+                "NumericLessThan": {"s3:max-keys": 100}
+            }),
         );
     }
     Value::Object(map)

@@ -1,30 +1,13 @@
-//! Reading JSON input strictly.
+//! A duplicate-key scan for the inputs too large for a tree.
 //!
-//! serde_json accepts an object with the same key twice and keeps the last
-//! value. For a policy that is a trap: `{"Action": "s3:GetObject", "Action":
-//! "s3:*"}` means one thing to this tool and possibly another to whoever
-//! reads the first key, and IAM itself rejects such documents. So every
-//! input is also scanned for repeated keys, and refused with the place of
-//! the second one. A UTF-8 byte-order mark is accepted; an empty file gets
-//! its own message rather than serde_json's "EOF while parsing".
+//! [`super::read`] refuses a repeated key while it builds the tree. The
+//! account reader streams `get-account-authorization-details` output into
+//! typed records instead, which keep the last of two equal keys; this scan
+//! gives it the same refusal, without a tree.
 
-use crate::error::{InputError, Location};
-use crate::span::line_column;
-use serde_json::Value;
+use super::line_column;
+use crate::error::{quote, InputError, Location};
 use std::collections::HashSet;
-
-/// Parses `text` as one JSON value, refusing repeated keys. `what` names
-/// the expected content for the empty-file message, e.g. "an IAM policy
-/// document".
-pub fn read(text: &str, what: &str) -> Result<Value, InputError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(InputError::whole(format!("empty file: expected {what}")));
-    }
-    let value: Value = serde_json::from_str(text).map_err(|err| InputError::from_json(&err))?;
-    check_duplicate_keys(text)?;
-    Ok(value)
-}
 
 /// Refuses a repeated key in any one object of `text`, which must be valid
 /// JSON, at the place of the second one. For inputs read into typed
@@ -36,7 +19,7 @@ pub fn check_duplicate_keys(text: &str) -> Result<(), InputError> {
             let (line, column) = line_column(text, at);
             Err(InputError {
                 location: Location::LineColumn(line, column),
-                message: format!("duplicate key \"{key}\" in one object: IAM rejects this, and which value counts would be a guess"),
+                message: format!("duplicate key {} in one object: IAM rejects this, and which value counts would be a guess", quote(&key)),
                 hint: Some("remove one of the two".to_string()),
             })
         }
@@ -122,7 +105,7 @@ mod tests {
     #[test]
     fn repeated_keys_are_refused_where_the_second_one_is() {
         let text = "{\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\",\n    \"Action\": \"s3:*\"}]\n}";
-        let err = read(text, "a policy").unwrap_err();
+        let err = check_duplicate_keys(text).unwrap_err();
         assert_eq!(err.location, Location::LineColumn(3, 5));
         assert!(err
             .message
@@ -132,22 +115,10 @@ mod tests {
     #[test]
     fn the_same_key_in_different_objects_is_fine() {
         let text = r#"{"a": {"k": 1}, "b": {"k": [{"k": 2}, {"k": "\"k\""}]}, "k": "a,b"}"#;
-        assert!(read(text, "x").is_ok());
+        assert!(check_duplicate_keys(text).is_ok());
         assert_eq!(
             duplicate_key(r#"{"a\u0062": 1, "ab": 2}"#),
             Some((15, "ab".to_string()))
-        );
-    }
-
-    #[test]
-    fn empty_input_and_a_byte_order_mark() {
-        assert_eq!(
-            read(" \n", "a policy").unwrap_err().message,
-            "empty file: expected a policy"
-        );
-        assert_eq!(
-            read("\u{feff}{\"a\": 1}", "x").unwrap(),
-            serde_json::json!({"a": 1})
         );
     }
 }

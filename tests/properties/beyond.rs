@@ -1,0 +1,224 @@
+//! Properties of what the catalog does not know (issue 11): an unused
+//! role's date under `--unused-for`, entries the catalog lacks in a service
+//! the findings call wholly unused, and `"*"` with findings dated before
+//! and after the catalog.
+
+use crate::checks::bundled;
+use crate::generators::{build, case_spec};
+use crate::{config, verdict};
+use iam_refine::findings::{self, Usage};
+use iam_refine::json;
+use iam_refine::pattern::{self, Glob};
+use iam_refine::policy::{self, ActionKey, Effect};
+use iam_refine::refine::refine;
+use iam_refine::time::{self, DAY};
+use iam_refine::verify::verify;
+use proptest::prelude::*;
+
+/// The end of every `--unused-for` window here.
+const AS_OF: &str = "2026-11-26";
+
+/// Passes when `verify` with `usage` finds nothing wrong.
+fn verified(
+    original: &policy::Policy,
+    refined: &json::Value,
+    usage: &Usage,
+) -> Result<(), TestCaseError> {
+    let refined = policy::from_value(refined.clone())
+        .map_err(|e| TestCaseError::fail(format!("the refined document does not read: {e}")))?;
+    let reasons: Vec<String> = verify(original, &refined, Some(usage))
+        .iter()
+        .map(|r| r.describe())
+        .collect();
+    prop_assert!(reasons.is_empty(), "verify: {}", reasons.join("\n"));
+    Ok(())
+}
+
+/// A service of the bundled catalog, by index.
+fn service(index: usize) -> String {
+    let names: Vec<&str> = bundled().service_names().collect();
+    names[index % names.len()].to_string()
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// An UnusedIAMRole finding last used within the `--unused-for`
+    /// window leaves the policy as it was; one last used before it (or
+    /// never) removes every Allow statement refinement may touch.
+    #[test]
+    fn an_unused_roles_date_is_read_by_the_window(
+        spec in case_spec(),
+        days_ago in prop::option::of(0i64..400),
+        window in 1i64..400,
+    ) {
+        let case = build(&spec);
+        let as_of = time::parse_date(AS_OF).unwrap_or_default();
+        let details = match days_ago {
+            Some(days) => {
+                let at = as_of - days * DAY;
+                let (y, m, d) = civil(at);
+                format!(r#"[{{"unusedIamRoleDetails": {{"lastAccessed": "{y:04}-{m:02}-{d:02}T00:00:00Z"}}}}]"#)
+            }
+            None => "[]".to_string(),
+        };
+        let text = format!(
+            r#"{{"findingType": "UnusedIAMRole", "status": "ACTIVE", "resource": "arn:aws:iam::123456789012:role/r", "findingDetails": {details}}}"#
+        );
+        let mut found = findings::parse(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        found.used_since(as_of - window * DAY);
+        let resolved = found.resolve(bundled());
+        let refined = refine(&case.policy, &resolved.usage());
+        let used_within = days_ago.is_some_and(|days| days <= window);
+        if used_within {
+            verdict(
+                if refined.changed() { Err(format!("a role used {days_ago:?} days ago, window {window}: changed")) } else { Ok(()) },
+                &case,
+            )?;
+        } else {
+            let left = policy::from_value(refined.document.clone())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let refinable_left = left
+                .statements
+                .iter()
+                .any(|s| s.effect == Effect::Allow && !s.has_principal);
+            verdict(
+                if refinable_left { Err("an unused role keeps an Allow statement".into()) } else { Ok(()) },
+                &case,
+            )?;
+        }
+        verified(&case.policy, &refined.document, &resolved.usage())?;
+    }
+
+    /// Entries the catalog lacks, in a service the findings call wholly
+    /// unused, go; the same entries in another service stay as written.
+    #[test]
+    fn entries_beyond_the_catalog_in_a_wholly_unused_service_go(
+        unused_service in any::<usize>(),
+        other_service in any::<usize>(),
+        shapes in prop::collection::vec(0usize..4, 1..4),
+    ) {
+        let (gone, kept) = (service(unused_service), service(other_service));
+        prop_assume!(gone != kept);
+        let unknown = |svc: &str, shape: usize| match shape {
+            0 => format!("{svc}:BrandNewThingZz"),
+            1 => format!("{svc}:BrandNew*"),
+            2 => format!("{svc}:*NewZz"),
+            _ => format!("{svc}:Get?NewZz*"),
+        };
+        let mut entries: Vec<String> = shapes.iter().map(|&s| unknown(&gone, s)).collect();
+        entries.extend(shapes.iter().map(|&s| unknown(&kept, s)));
+        entries.sort();
+        entries.dedup();
+        let document = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": entries, "Resource": "*"}]});
+        let original = policy::parse(&document.to_string()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let findings_text = format!(r#"[{{"serviceNamespace": "{gone}"}}]"#);
+        let resolved = findings::parse(&findings_text).map_err(|e| TestCaseError::fail(e.to_string()))?.resolve(bundled());
+        let refined = refine(&original, &resolved.usage());
+        let after = policy::from_value(refined.document.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let left: Vec<String> = after
+            .statements
+            .iter()
+            .flat_map(|s| s.entries.iter().map(|g| g.as_str().to_string()))
+            .collect();
+        let expected: Vec<String> = entries
+            .iter()
+            .filter(|e| !e.starts_with(&format!("{gone}:")))
+            .cloned()
+            .collect();
+        // What stays is the other service's entries, up to one covering
+        // another (a changed statement drops redundant entries).
+        prop_assert!(left.iter().all(|e| expected.contains(e)), "{:?} not within {:?}", left, expected);
+        for entry in &expected {
+            let glob = Glob::new(entry);
+            prop_assert!(
+                left.iter().any(|l| pattern::contains(&Glob::new(l), &glob)),
+                "{} is no longer granted: {:?}", entry, left
+            );
+        }
+        verified(&original, &refined.document, &resolved.usage())?;
+    }
+
+    /// `"*"` keeps granting services newer than the catalog when the
+    /// findings are dated after it (or undated), and is refined over the
+    /// catalog's services when they are dated no later than it.
+    #[test]
+    fn star_keeps_newer_services_unless_the_catalog_is_as_new_as_the_findings(
+        unused in prop::collection::vec(any::<u32>(), 1..20),
+        offset_days in prop::option::of(-400i64..400),
+    ) {
+        let catalog = bundled();
+        let actions: Vec<String> = unused
+            .iter()
+            .map(|&i| catalog.full_name(iam_refine::catalog::ActionId(i % catalog.len() as u32)))
+            .collect();
+        let catalog_date = catalog.info().date.as_deref().and_then(time::parse_date).unwrap_or_default();
+        let details: Vec<String> = actions
+            .iter()
+            .map(|a| {
+                let (svc, name) = a.split_once(':').unwrap_or_default();
+                format!(r#"{{"unusedPermissionDetails": {{"serviceNamespace": "{svc}", "actions": [{{"action": "{name}"}}]}}}}"#)
+            })
+            .collect();
+        let analyzed = match offset_days {
+            Some(days) => {
+                let (y, m, d) = civil(catalog_date + days * DAY);
+                format!(r#""analyzedAt": "{y:04}-{m:02}-{d:02}T12:00:00Z","#)
+            }
+            None => String::new(),
+        };
+        let text = format!(
+            r#"{{{analyzed} "findingType": "UnusedPermission", "status": "ACTIVE", "resource": "arn:aws:iam::123456789012:role/r", "findingDetails": [{}]}}"#,
+            details.join(",")
+        );
+        let resolved = findings::parse(&text).map_err(|e| TestCaseError::fail(e.to_string()))?.resolve(catalog);
+        let original = policy::parse(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let refined = refine(&original, &resolved.usage());
+        let after = policy::from_value(refined.document.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let statement = &after.statements[0];
+        let probe = "newservice:NewAction";
+        let grants_probe = match statement.key {
+            ActionKey::Action => statement.entries.iter().any(|g| g.matches(probe)),
+            ActionKey::NotAction => !statement.entries.iter().any(|g| g.matches(probe)),
+        };
+        let dated_no_later = offset_days.is_some_and(|days| days <= 0);
+        prop_assert_eq!(resolved.beyond.catalog_current, dated_no_later);
+        prop_assert_eq!(grants_probe, !dated_no_later, "key {:?}", statement.key);
+        let mut still = statement.allowed_actions(catalog);
+        still.intersect_with(&resolved.unused);
+        prop_assert!(still.is_empty(), "still allows {} unused actions", still.len());
+        verified(&original, &refined.document, &resolved.usage())?;
+    }
+}
+
+/// The civil date of `secs` since the epoch (UTC), for writing timestamps.
+fn civil(secs: i64) -> (i64, i64, i64) {
+    let days = secs.div_euclid(DAY);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The date helper agrees with the parser.
+#[test]
+fn civil_dates_round_trip() {
+    for text in [
+        "1970-01-01",
+        "2024-02-29",
+        "2026-09-26",
+        "2000-03-01",
+        "2026-12-31",
+    ] {
+        let secs = time::parse_date(text).unwrap();
+        let (y, m, d) = civil(secs);
+        assert_eq!(format!("{y:04}-{m:02}-{d:02}"), text);
+    }
+}

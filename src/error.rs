@@ -4,7 +4,7 @@
 //! [`InputError`] says *where* in a document something is wrong as a
 //! [`Location`]: a JSON path such as `Statement[1].Effect`, or a line and
 //! column when the parser already knows them. The command line turns a JSON
-//! path into `line:column` with [`crate::span::locate`], and prints the one
+//! path into `line:column` with [`crate::json::locate`], and prints the one
 //! line `refine: FILE:LINE:COL: message`, followed by the hint, if any, on a
 //! second line.
 

@@ -7,7 +7,7 @@
 //! * model: [`pattern`] (action globs, exact containment) and [`words`];
 //! * refinement: [`refine`] decides each statement, using [`cover`] to write
 //!   the shortest safe word prefixes;
-//! * output: [`diff`] for unified diffs, [`span`] and [`error`] to say
+//! * output: [`diff`] for unified diffs, [`json`] and [`error`] to say
 //!   exactly where in a file something is wrong.
 //!
 //! The binary `refine` (src/main.rs and its `cli` module) only reads arguments and

@@ -4,24 +4,34 @@
 //! is looked at on its own. With `M(p)` the catalog actions it matches and
 //! `U` the unused set:
 //!
-//! * `M(p)` empty: the entry names nothing the catalog knows (retired,
-//!   misspelled, newer than the catalog); it is kept as written and named in
-//!   a warning;
+//! * everything `p` can match, in the catalog and beyond it, is unused (see
+//!   [`Usage::wholly_unused`]: an exact name in `U`, an entry confined to a
+//!   service the findings call wholly unused, anything of an unused role):
+//!   dropped;
+//! * `M(p)` holds nothing the catalog knows (retired, misspelled, newer than
+//!   the catalog): kept as written and named in a warning, since what it
+//!   grants may be used;
 //! * `M(p) ∩ U` empty: kept exactly as written;
 //! * `M(p) ⊆ U`: dropped;
 //! * otherwise: replaced, at its position, by the sorted
-//!   [`cover`](crate::cover::cover) of `M(p) − U` bounded by `p`.
+//!   [`cover`] of `M(p) − U` bounded by `p`.
 //!
 //! A statement that changed then loses any entry another of its entries
 //! covers (as glob languages), keeping the first of equals; a statement left
 //! with no entries is removed.
 //!
+//! A statement whose `Action` grants every action (`*`) also grants every
+//! service the catalog does not know. Unless nothing is used or the catalog
+//! is current ([`crate::findings::Beyond::keeps_new_services`]), it becomes
+//! `NotAction` of the cover of `U`, which keeps granting them.
+//!
 //! `Allow` with `NotAction` allows everything outside its entries, so the
 //! cover of the unused actions it allows is *added* to `NotAction`, with
 //! prefixes safe when everything they match is unused or already excluded.
-//! When everything such a statement allows (over the catalog) is unused, the
-//! statement is removed: it grants nothing used, and removing it only
-//! narrows. `Deny` statements and statements with a `Principal` or
+//! When everything such a statement allows over the catalog is unused, it
+//! is removed — it grants nothing used, and removing it only narrows — but
+//! only when the services newer than the catalog, which it also grants,
+//! need not be kept. `Deny` statements and statements with a `Principal` or
 //! `NotPrincipal` are never changed.
 
 use crate::catalog::{ActionId, ActionSet, Catalog};

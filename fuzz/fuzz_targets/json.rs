@@ -7,7 +7,8 @@
 //! serde_json does not: each number's spelling and each value's span.
 //!
 //! Besides "no panic":
-//! * accepted iff serde_json accepts, but for repeated keys;
+//! * accepted iff serde_json accepts, but for repeated keys (and for
+//!   serde_json's private number key, which it reads as a number);
 //! * the same value (through `serde_json::Value::from`), numbers by value;
 //! * every span slices the text at the value's own text (a string's
 //!   quotes, a number as written), and the writer's compact output reads
@@ -24,6 +25,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let ours = json::read::parse(text);
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // serde_json (with arbitrary_precision) reads an object with this key
+    // as a number token and refuses any other content: its quirk, not JSON.
+    if body.contains("$serde_json::private::Number") {
+        return;
+    }
     let theirs = serde_json::from_str::<serde_json::Value>(body);
     match (&ours, &theirs) {
         (Ok(value), Ok(reference)) => {

@@ -18,7 +18,7 @@
 //! action name and its access level code (`L`ist, `R`ead, `W`rite,
 //! `P`ermissions management, `T`agging, `?` unknown), or, starting with `>`,
 //! one of the service's API operations and the actions that authorize it
-//! (`>GetObject s3:GetObject s3:GetObjectVersion`), when the source has them. [`write`] emits
+//! (`>GetObject s3:GetObject s3:GetObjectVersion`), when the source has them. [`write()`] emits
 //! services sorted by prefix and actions sorted ignoring case, which is the
 //! order [`super::Catalog`] keeps; [`parse`] accepts any order.
 

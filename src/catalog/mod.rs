@@ -3,7 +3,7 @@
 //! Refinement needs to know every action a wildcard matches, so the catalog
 //! is the ground truth everything else is computed over. One is bundled in
 //! the binary (see [`Catalog::bundled`]); others can be loaded from a file in
-//! the catalog format ([`format`]) or imported from AWS's service-reference
+//! the catalog format ([`mod@format`]) or imported from AWS's service-reference
 //! files or the iam-data package ([`import`]).
 //!
 //! Actions are stored grouped by service, services sorted by name, and the

@@ -1,7 +1,7 @@
 //! Unused-access findings: what they say is unused, and the unused set
 //! over a catalog.
 //!
-//! [`read`] turns the accepted shapes into [`Findings`]: a list of
+//! The reader (`read.rs`) turns the accepted shapes into [`Findings`]: a list of
 //! [`Unused`] things, notes about what was skipped, the principal they are
 //! about, and when they were made. [`Findings::resolve`] then meets them
 //! with a catalog: the unused catalog actions as a set, and, in [`Beyond`],

@@ -1,11 +1,11 @@
 //! JSON: the one reader every input goes through, the tree it builds, the
 //! printers, and lines and columns.
 //!
-//! * [`read`] parses text strictly into a [`Value`] tree that knows where
+//! * [`read()`] parses text strictly into a [`Value`] tree that knows where
 //!   every value is ([`value`]); nothing else in refine parses JSON input
 //!   (the account and CloudTrail readers, which stream files too large for
 //!   a tree, are the exception, and they refuse what this one refuses);
-//! * [`write`] prints a tree pretty or compact, numbers as they were read;
+//! * [`mod@write`] prints a tree pretty or compact, numbers as they were read;
 //! * [`line_column`] and [`LineIndex`] turn byte offsets into the line and
 //!   column people fix files by.
 //!

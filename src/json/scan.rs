@@ -1,6 +1,6 @@
 //! A duplicate-key scan for the inputs too large for a tree.
 //!
-//! [`super::read`] refuses a repeated key while it builds the tree. The
+//! [`super::read()`] refuses a repeated key while it builds the tree. The
 //! account reader streams `get-account-authorization-details` output into
 //! typed records instead, which keep the last of two equal keys; this scan
 //! gives it the same refusal, without a tree.
@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 /// Refuses a repeated key in any one object of `text`, which must be valid
 /// JSON, at the place of the second one. For inputs read into typed
-/// structures rather than by [`read`].
+/// structures rather than by [`super::read()`].
 pub fn check_duplicate_keys(text: &str) -> Result<(), InputError> {
     match duplicate_key(text) {
         None => Ok(()),

@@ -11,7 +11,7 @@
 //! the usual shapes, escaped policy documents, tlsDetails, resources): 80 in
 //! the delivered form, 10 of those gzipped, 10 with one event per line.
 //!
-//! What is measured: `iam_refine::cloudtrail::read` over the whole tree with
+//! What is measured: `iam_refine::input::cloudtrail::read` over the whole tree with
 //! `--principal` set and the bundled catalog, in a child process (this
 //! binary run again with `REFINE_BENCH_CHILD` set) so that its peak memory
 //! (`VmHWM`) is its own and not the generator's. Throughput is the
@@ -293,11 +293,11 @@ fn peak_kb() -> u64 {
 /// The child: reads every `step`th log file under `dir` and prints
 /// `seconds events counted peak_before_kb peak_after_kb`.
 fn child(dir: &Path, step: usize) {
-    let catalog = iam_refine::catalog::Catalog::bundled();
+    let catalog = iam_refine::model::catalog::Catalog::bundled();
     let files: Vec<PathBuf> = walk(dir).into_iter().step_by(step.max(1)).collect();
     let before = peak_kb();
     let start = Instant::now();
-    let trail = iam_refine::cloudtrail::read(&files, Some(PRINCIPAL), &catalog)
+    let trail = iam_refine::input::cloudtrail::read(&files, Some(PRINCIPAL), &catalog)
         .unwrap_or_else(|err| panic!("{err}"));
     let took = start.elapsed().as_secs_f64();
     println!(

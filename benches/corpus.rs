@@ -44,10 +44,10 @@
 mod common;
 
 use common::Rng;
-use iam_refine::catalog::{ActionId, ActionSet, Catalog};
-use iam_refine::pattern::Glob;
-use iam_refine::policy::{self, ActionKey, Edit, Effect, Policy};
-use iam_refine::{findings, pattern, refine, verify};
+use iam_refine::input::policy::{self, ActionKey, Edit, Effect, Policy};
+use iam_refine::model::catalog::{ActionId, ActionSet, Catalog};
+use iam_refine::model::pattern::Glob;
+use iam_refine::{engine::refine, engine::verify, input::findings, model::pattern};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

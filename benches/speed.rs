@@ -6,9 +6,9 @@
 //! whole run, for the seed and for a policy of `"*"`. A plain harness (no extra dependency): each measurement is the
 //! median of many runs, printed with its target.
 
-use iam_refine::catalog::Catalog;
-use iam_refine::verify::verify;
-use iam_refine::{findings, policy, refine};
+use iam_refine::engine::verify::verify;
+use iam_refine::model::catalog::Catalog;
+use iam_refine::{engine::refine, input::findings, input::policy};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

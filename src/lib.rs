@@ -13,23 +13,10 @@
 //! The binary `refine` (src/main.rs and its `cli` module) only reads arguments and
 //! files, calls these, and prints.
 
-pub mod account;
-pub mod canon;
-pub mod catalog;
-pub mod cloudtrail;
-pub mod cover;
-pub mod diff;
+pub mod engine;
 pub mod error;
-pub mod findings;
+pub mod hosts;
+pub mod input;
 pub mod json;
-pub mod pattern;
-pub mod policy;
-pub mod refine;
-pub mod report;
-pub mod rewrite;
-pub mod size;
-
-pub mod time;
-pub mod usage;
-pub mod verify;
-pub mod words;
+pub mod model;
+pub mod output;

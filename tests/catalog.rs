@@ -1,7 +1,7 @@
 //! The catalog importer, and the bundled catalog checked against AWS's own
 //! service reference.
 
-use iam_refine::catalog::{format, import, AccessLevel, Catalog};
+use iam_refine::model::catalog::{format, import, AccessLevel, Catalog};
 use std::path::Path;
 
 fn fixture(name: &str) -> std::path::PathBuf {

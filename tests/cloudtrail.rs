@@ -1,4 +1,4 @@
-//! Reading CloudTrail logs (`iam_refine::cloudtrail::read`) on the files in
+//! Reading CloudTrail logs (`iam_refine::input::cloudtrail::read`) on the files in
 //! fixtures/cloudtrail, with exact outcomes.
 //!
 //! The fixtures are realistic events (userIdentity, requestParameters,
@@ -6,9 +6,9 @@
 //! `role/service/app` (assumed as `assumed-role/app/...`), the user `alice`
 //! and the role `other`.
 
-use iam_refine::catalog::{import::import_dir, Catalog};
-use iam_refine::cloudtrail::{read, Error, Trail};
 use iam_refine::error::Location;
+use iam_refine::input::cloudtrail::{read, Error, Trail};
+use iam_refine::model::catalog::{import::import_dir, Catalog};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -7,11 +7,11 @@
 //! SOURCE starting with `u` is a `--used` list, with `l` last-accessed
 //! output, else findings.
 
-use iam_refine::catalog::Catalog;
-use iam_refine::findings::{self, Resolved};
-use iam_refine::policy::{self, Policy};
-use iam_refine::refine::{refine_with, Options, Refined};
-use iam_refine::{diff, rewrite, usage, verify};
+use iam_refine::engine::refine::{refine_with, Options, Refined};
+use iam_refine::input::findings::{self, Resolved};
+use iam_refine::input::policy::{self, Policy};
+use iam_refine::model::catalog::Catalog;
+use iam_refine::{engine::verify, hosts::rewrite, input::usage, output::diff};
 use std::path::Path;
 
 fn input(name: &str) -> Vec<u8> {

@@ -11,8 +11,8 @@
 //! `REFINE_BLESS=1 cargo test --test rewrite` rewrites the expected files
 //! from the actual output; review every change it makes before committing.
 
-use iam_refine::catalog::Catalog;
-use iam_refine::{diff, findings, policy, refine, rewrite};
+use iam_refine::model::catalog::Catalog;
+use iam_refine::{engine::refine, hosts::rewrite, input::findings, input::policy, output::diff};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -18,11 +18,11 @@
 //! * an error's JSON path can be located in the text.
 #![no_main]
 
-use iam_refine::catalog::{ActionSet, Catalog};
+use iam_refine::model::catalog::{ActionSet, Catalog};
 use iam_refine::error::{InputError, Location};
-use iam_refine::findings::{self, Findings, Resolved, Unused};
-use iam_refine::pattern::Glob;
-use iam_refine::{json, usage};
+use iam_refine::input::findings::{self, Findings, Resolved, Unused};
+use iam_refine::model::pattern::Glob;
+use iam_refine::{json, input::usage};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 

@@ -24,7 +24,7 @@
 //!   its prefix, and the text is kept as written.
 #![no_main]
 
-use iam_refine::pattern::{self, Glob, Token};
+use iam_refine::model::pattern::{self, Glob, Token};
 use libfuzzer_sys::fuzz_target;
 
 const MAX_CHARS: usize = 40;

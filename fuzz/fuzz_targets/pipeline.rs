@@ -17,12 +17,12 @@
 //! `--used` list; with `l`, `--last-accessed` output; else findings.
 #![no_main]
 
-use iam_refine::catalog::Catalog;
-use iam_refine::findings::{self, Resolved};
-use iam_refine::policy::{self, Policy};
-use iam_refine::refine::{refine, refine_with, Options, Refined};
-use iam_refine::report::{self, FileReport};
-use iam_refine::{diff, rewrite, usage, verify};
+use iam_refine::model::catalog::Catalog;
+use iam_refine::input::findings::{self, Resolved};
+use iam_refine::input::policy::{self, Policy};
+use iam_refine::engine::refine::{refine, refine_with, Options, Refined};
+use iam_refine::output::report::{self, FileReport};
+use iam_refine::{output::diff, hosts::rewrite, input::usage, engine::verify};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 

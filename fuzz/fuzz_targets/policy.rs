@@ -17,8 +17,8 @@
 #![no_main]
 
 use iam_refine::error::Location;
-use iam_refine::policy::{self, Edit};
-use iam_refine::{json, rewrite};
+use iam_refine::input::policy::{self, Edit};
+use iam_refine::{json, hosts::rewrite};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,10 +3,11 @@
 use super::io::{self, describe, read_input, Staged};
 use super::{diag, load_catalog};
 use anyhow::{anyhow, bail, Context, Result};
-use iam_refine::account::{self, report};
+use iam_refine::engine::account;
 use iam_refine::error::InputError;
-use iam_refine::findings;
-use iam_refine::report::pretty as report_pretty;
+use iam_refine::input::findings;
+use iam_refine::output::account as report;
+use iam_refine::output::report::pretty as report_pretty;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -10,11 +10,11 @@
 
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Parser, Subcommand};
-use iam_refine::catalog::{format, import, Catalog};
-use iam_refine::findings;
-use iam_refine::pattern::Glob;
-use iam_refine::policy::{self, check_action};
-use iam_refine::verify::verify;
+use iam_refine::engine::verify::verify;
+use iam_refine::input::findings;
+use iam_refine::input::policy::{self, check_action};
+use iam_refine::model::catalog::{format, import, Catalog};
+use iam_refine::model::pattern::Glob;
 use io::{describe, emit, read_input, ClosedStdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -392,7 +392,9 @@ fn run_verify(
         }
         VerifyFormat::Json => {
             let reasons: Vec<serde_json::Value> = reasons.iter().map(|r| r.to_json()).collect();
-            iam_refine::report::pretty(&serde_json::json!({ "result": result, "reasons": reasons }))
+            iam_refine::output::report::pretty(
+                &serde_json::json!({ "result": result, "reasons": reasons }),
+            )
         }
     };
     emit(None, &text)?;

@@ -12,14 +12,14 @@ use super::load_catalog;
 use super::{diag, sources};
 use super::{Color, Format, RunArgs};
 use anyhow::{anyhow, bail, Result};
+use iam_refine::engine::refine::{refine_with, Options, Refined};
+use iam_refine::engine::verify;
 use iam_refine::error::escape;
-use iam_refine::findings;
-use iam_refine::findings::Resolved;
-use iam_refine::policy::{self, Form, Policy};
-use iam_refine::refine::{refine_with, Options, Refined};
-use iam_refine::report::{self, FileReport, Gate};
-use iam_refine::verify;
-use iam_refine::{diff, rewrite, size};
+use iam_refine::input::findings;
+use iam_refine::input::findings::Resolved;
+use iam_refine::input::policy::{self, Form, Policy};
+use iam_refine::output::report::{self, FileReport, Gate};
+use iam_refine::{hosts::rewrite, output::diff, output::size};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
@@ -410,7 +410,7 @@ fn newer_note(resolved: &Resolved, narrowed: bool) {
 /// policy, when both say whose they are: refining a role's policy against a
 /// user's findings would remove what the role uses.
 fn same_principal(input: &Input, policy: &Policy, resource: Option<&str>) -> Result<()> {
-    use iam_refine::policy::Owner;
+    use iam_refine::input::policy::Owner;
     let (Some(resource), Form::PolicyDocument(Some(owner)), Some(name)) = (
         resource,
         policy.source.form,
@@ -498,7 +498,7 @@ fn report(done: &Done, file: &FileReport, check: Option<&Gate>) {
 
 /// IAM's size limit for a policy, when its input form says which applies.
 fn known_limit(policy: &Policy) -> Option<(usize, &'static str)> {
-    use iam_refine::policy::Owner;
+    use iam_refine::input::policy::Owner;
     match policy.source.form {
         Form::PolicyVersion => Some((size::MANAGED, "a managed policy")),
         Form::PolicyDocument(Some(owner)) => Some((
@@ -516,9 +516,9 @@ fn known_limit(policy: &Policy) -> Option<(usize, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use iam_refine::catalog::Catalog;
-    use iam_refine::policy;
-    use iam_refine::{findings, refine::refine};
+    use iam_refine::input::policy;
+    use iam_refine::model::catalog::Catalog;
+    use iam_refine::{engine::refine::refine, input::findings};
 
     /// The self-check refuses a refinement that grants something new: the
     /// run then fails with "internal check failed" before printing.

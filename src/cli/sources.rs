@@ -4,10 +4,10 @@
 use super::io::{self, describe, read_input};
 use super::{diag, RunArgs};
 use anyhow::{anyhow, bail, Result};
-use iam_refine::catalog::Catalog;
 use iam_refine::error::escape;
-use iam_refine::findings::{self, abbreviate, Resolved};
-use iam_refine::{cloudtrail, time, usage};
+use iam_refine::input::findings::{self, abbreviate, Resolved};
+use iam_refine::model::catalog::Catalog;
+use iam_refine::{input::cloudtrail, input::time, input::usage};
 
 /// The unused set over `catalog` from the one source the arguments name,
 /// with notes and warnings already printed to stderr.

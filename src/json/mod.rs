@@ -16,6 +16,7 @@
 //! bytes: a tab is one column, and so is `é`. A leading byte-order mark is
 //! not a column: the first `{` after it is at column 1.
 
+pub mod canon;
 pub mod read;
 pub mod scan;
 pub mod value;

@@ -6,13 +6,13 @@
 use crate::checks::bundled;
 use crate::generators::{build, case_spec};
 use crate::{config, verdict};
-use iam_refine::findings::{self, Usage};
+use iam_refine::engine::refine::refine;
+use iam_refine::engine::verify::verify;
+use iam_refine::input::findings::{self, Usage};
+use iam_refine::input::policy::{self, ActionKey, Effect};
+use iam_refine::input::time::{self, DAY};
 use iam_refine::json;
-use iam_refine::pattern::{self, Glob};
-use iam_refine::policy::{self, ActionKey, Effect};
-use iam_refine::refine::refine;
-use iam_refine::time::{self, DAY};
-use iam_refine::verify::verify;
+use iam_refine::model::pattern::{self, Glob};
 use proptest::prelude::*;
 
 /// The end of every `--unused-for` window here.
@@ -150,7 +150,7 @@ proptest! {
         let catalog = bundled();
         let actions: Vec<String> = unused
             .iter()
-            .map(|&i| catalog.full_name(iam_refine::catalog::ActionId(i % catalog.len() as u32)))
+            .map(|&i| catalog.full_name(iam_refine::model::catalog::ActionId(i % catalog.len() as u32)))
             .collect();
         let catalog_date = catalog.info().date.as_deref().and_then(time::parse_date).unwrap_or_default();
         let details: Vec<String> = actions

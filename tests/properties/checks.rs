@@ -2,12 +2,12 @@
 //! refinement, returning `Err` with a message on a violation, plus the
 //! catalog and set helpers they rest on.
 
-use iam_refine::catalog::{ActionSet, Catalog};
-use iam_refine::findings::Usage;
+use iam_refine::engine::refine::{grants_every_action, refine, Refined};
+use iam_refine::input::findings::Usage;
+use iam_refine::input::policy::{self, ActionKey, Edit, Effect, Policy, Statement};
 use iam_refine::json;
-use iam_refine::pattern::{self, Glob};
-use iam_refine::policy::{self, ActionKey, Edit, Effect, Policy, Statement};
-use iam_refine::refine::{grants_every_action, refine, Refined};
+use iam_refine::model::catalog::{ActionSet, Catalog};
+use iam_refine::model::pattern::{self, Glob};
 use serde_json::Value;
 use std::sync::OnceLock;
 

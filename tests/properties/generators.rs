@@ -2,12 +2,12 @@
 //! rendered and built into a case ready to refine.
 
 use crate::checks::{bundled, meet, minus};
-use iam_refine::catalog::{ActionId, ActionSet, Catalog};
-use iam_refine::findings::{self, Beyond, Usage};
-use iam_refine::pattern::Glob;
-use iam_refine::policy::{self, ActionKey, Policy};
-use iam_refine::refine::{refine, Refined};
-use iam_refine::words::word_ends;
+use iam_refine::engine::refine::{refine, Refined};
+use iam_refine::input::findings::{self, Beyond, Usage};
+use iam_refine::input::policy::{self, ActionKey, Policy};
+use iam_refine::model::catalog::{ActionId, ActionSet, Catalog};
+use iam_refine::model::pattern::Glob;
+use iam_refine::model::words::word_ends;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::borrow::Cow;

@@ -6,10 +6,10 @@
 use crate::checks::{bundled, serde};
 use crate::generators::{build, case_spec, entry_spec, form_for_action, render_entry};
 use crate::{config, verdict};
+use iam_refine::engine::verify::verify;
+use iam_refine::input::policy;
 use iam_refine::json;
-use iam_refine::policy;
-use iam_refine::verify::verify;
-use iam_refine::{findings, usage};
+use iam_refine::{input::findings, input::usage};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

@@ -49,12 +49,12 @@ mod input;
 
 use checks::*;
 use generators::*;
-use iam_refine::catalog::{ActionId, ActionSet, Catalog};
-use iam_refine::findings::{Beyond, Usage};
-use iam_refine::pattern::Glob;
-use iam_refine::policy::{self, ActionKey, Edit, Policy};
-use iam_refine::refine::{refine, Refined};
-use iam_refine::verify::verify;
+use iam_refine::engine::refine::{refine, Refined};
+use iam_refine::engine::verify::verify;
+use iam_refine::input::findings::{Beyond, Usage};
+use iam_refine::input::policy::{self, ActionKey, Edit, Policy};
+use iam_refine::model::catalog::{ActionId, ActionSet, Catalog};
+use iam_refine::model::pattern::Glob;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{TestCaseError, TestRunner};

@@ -1,0 +1,332 @@
+//! The checks that need the unused set: nothing used dropped (in the
+//! catalog, among entries it does not know, and among services newer than
+//! it), nothing unused left, no new Deny of something used.
+
+use super::index::{signature, ContextKey, Contexts};
+use super::{action_witness, some_member_of, Kind, Reason, Side};
+use crate::engine::refine::grants_every_action;
+use crate::input::findings::Usage;
+use crate::input::policy::{ActionKey, Effect, Statement};
+use crate::model::catalog::{ActionSet, Catalog};
+use crate::model::pattern::{self, Glob};
+use std::collections::{HashMap, HashSet};
+
+/// The catalog actions a statement allows, and those of them it allows
+/// through entries refinement can act on: an `Action` entry that matches
+/// only actions the catalog does not know (added for the run from the
+/// findings) is kept as written by refinement, since what else it grants is
+/// unknown, so completeness does not count it — but only when the original
+/// wrote that entry (`written`) and not everything it matches is known to
+/// be unused; one the refinement added counts like any other. One pass of
+/// matching.
+fn allowed_and_refinable(
+    usage: &Usage,
+    statement: &Statement,
+    written: &HashSet<&str>,
+) -> (ActionSet, ActionSet) {
+    let catalog = usage.catalog;
+    if statement.key == ActionKey::NotAction || catalog.added().is_empty() {
+        let all = statement.allowed_actions(catalog);
+        return (all.clone(), all);
+    }
+    let (mut all, mut refinable) = (catalog.empty_set(), catalog.empty_set());
+    for glob in &statement.entries {
+        let matched = catalog.matching(glob);
+        let kept_as_written = matched.is_subset(catalog.added())
+            && written.contains(glob.as_str())
+            && !usage.wholly_unused(glob, &matched);
+        if !kept_as_written {
+            refinable.union_with(&matched);
+        }
+        all.union_with(&matched);
+    }
+    (all, refinable)
+}
+
+/// A refined Allow statement with what it allows over the catalog.
+struct RefinedAllow<'a> {
+    statement: &'a Statement,
+    key: &'a ContextKey,
+    all: ActionSet,
+    refinable: ActionSet,
+}
+
+/// The checks over the catalog: nothing used dropped, nothing unused left.
+pub(super) fn check_usage(
+    original: &Contexts,
+    refined: &Contexts,
+    usage: &Usage,
+    reasons: &mut Vec<Reason>,
+) {
+    let catalog = usage.catalog;
+    // Entries the original wrote in each context: only those may stay
+    // unrefined for matching nothing but actions the catalog lacks. Only
+    // needed, and computed once per context, when the catalog was extended.
+    let mut written: HashMap<&ContextKey, HashSet<&str>> = HashMap::new();
+    let mut refined_allowed: Vec<RefinedAllow> = Vec::new();
+    let mut by_key: HashMap<&ContextKey, Vec<usize>> = HashMap::new();
+    let nothing = HashSet::new();
+    for (statement, key) in refined.allows() {
+        let written = if catalog.added().is_empty() {
+            &nothing
+        } else {
+            written.entry(key).or_insert_with(|| {
+                original
+                    .with_key(key)
+                    .flat_map(|s| s.entries.iter().map(Glob::as_str))
+                    .collect()
+            })
+        };
+        let (all, refinable) = allowed_and_refinable(usage, statement, written);
+        by_key.entry(key).or_default().push(refined_allowed.len());
+        refined_allowed.push(RefinedAllow {
+            statement,
+            key,
+            all,
+            refinable,
+        });
+    }
+    // What each context's refined statements allow together, computed once.
+    let mut union_by_key: HashMap<&ContextKey, ActionSet> = HashMap::new();
+    for allowed in &refined_allowed {
+        union_by_key
+            .entry(allowed.key)
+            .or_insert_with(|| catalog.empty_set())
+            .union_with(&allowed.all);
+    }
+    let probe = NewServiceProbe::new(catalog);
+    for (statement, key) in original.allows() {
+        // A statement that is still there, unchanged, keeps what it allowed.
+        if refined.has(&signature(statement, key)) {
+            continue;
+        }
+        let same_context = || -> Vec<&Statement> {
+            let same = by_key.get(key).map(Vec::as_slice).unwrap_or_default();
+            same.iter().map(|&i| refined_allowed[i].statement).collect()
+        };
+        reasons.extend(unknown_dropped(usage, statement, same_context));
+        if usage.beyond.keeps_new_services() {
+            reasons.extend(probe.dropped(statement, same_context()));
+        }
+        let mut used = statement.allowed_actions(catalog);
+        used.difference_with(usage.unused);
+        if let Some(union) = union_by_key.get(key) {
+            used.difference_with(union);
+        }
+        reasons.extend(first_action(
+            catalog,
+            &used,
+            Kind::UsedDropped,
+            Side::Original,
+            statement,
+        ));
+    }
+    for allowed in refined_allowed
+        .iter()
+        .filter(|r| !r.statement.has_principal)
+    {
+        let mut left = allowed.refinable.clone();
+        left.intersect_with(usage.unused);
+        reasons.extend(first_action(
+            catalog,
+            &left,
+            Kind::UnusedAllowed,
+            Side::Refined,
+            allowed.statement,
+        ));
+    }
+}
+
+/// An action of a service the catalog does not know, standing for every
+/// such service: a statement that grants every service must keep granting
+/// it, unless nothing is used or the catalog is current (see
+/// [`crate::input::findings::Beyond::keeps_new_services`]).
+struct NewServiceProbe {
+    action: String,
+}
+
+impl NewServiceProbe {
+    /// A probe whose service the catalog does not have.
+    fn new(catalog: &Catalog) -> NewServiceProbe {
+        let mut service = "newservice".to_string();
+        while catalog.service(&service).is_some() {
+            service.push('x');
+        }
+        NewServiceProbe {
+            action: format!("{service}:NewAction"),
+        }
+    }
+
+    /// Whether `statement` grants every service beyond the catalog: an
+    /// Action entry that matches every action, or a NotAction that does not
+    /// exclude the probe.
+    fn granted_by(&self, statement: &Statement) -> bool {
+        match statement.key {
+            ActionKey::Action => statement.entries.iter().any(grants_every_action),
+            ActionKey::NotAction => !statement.entries.iter().any(|g| g.matches(&self.action)),
+        }
+    }
+
+    /// A reason when the original `statement` granted every service and
+    /// none of `refined` (its context's refined Allow statements) still
+    /// allows the probe.
+    fn dropped(&self, statement: &Statement, refined: Vec<&Statement>) -> Option<Reason> {
+        if !self.granted_by(statement) {
+            return None;
+        }
+        let allows = |r: &&Statement| match r.key {
+            ActionKey::Action => r.entries.iter().any(|g| g.matches(&self.action)),
+            ActionKey::NotAction => !r.entries.iter().any(|g| g.matches(&self.action)),
+        };
+        if refined.iter().any(allows) {
+            return None;
+        }
+        let entry = match statement.key {
+            ActionKey::Action => statement
+                .entries
+                .iter()
+                .find(|g| grants_every_action(g))
+                .map_or("*", |g| g.as_str()),
+            ActionKey::NotAction => "NotAction",
+        };
+        Some(Reason::new(
+            Kind::NewServicesDropped,
+            Side::Original,
+            statement,
+            entry,
+            self.action.clone(),
+        ))
+    }
+}
+
+/// A Deny the original did not have takes access away, so it is no new
+/// access; but when it denies a used action, that action is dropped as
+/// surely as if its Allow had gone. What it denies is taken over the
+/// catalog with Resource and Condition aside: a Deny narrower than that may
+/// still block the use, so it is reported (a false alarm at worst, never a
+/// false pass).
+pub(super) fn check_new_denies(
+    original: &Contexts,
+    refined: &Contexts,
+    usage: &Usage,
+    reasons: &mut Vec<Reason>,
+) {
+    let catalog = usage.catalog;
+    let mut used: Option<ActionSet> = None;
+    for (deny, key) in refined.iter().filter(|(s, _)| s.effect == Effect::Deny) {
+        if original.has(&signature(deny, key)) {
+            continue;
+        }
+        let used = used.get_or_insert_with(|| {
+            let mut used = catalog.empty_set();
+            for (statement, _) in original.allows() {
+                used.union_with(&statement.allowed_actions(catalog));
+            }
+            used.difference_with(usage.unused);
+            used
+        });
+        let mut blocked = deny.allowed_actions(catalog);
+        blocked.intersect_with(used);
+        reasons.extend(first_action(
+            catalog,
+            &blocked,
+            Kind::UsedDenied,
+            Side::Refined,
+            deny,
+        ));
+    }
+}
+
+/// The first entry of `statement` that names nothing the catalog knows,
+/// is not known to grant only unused actions, and that the refined
+/// statements of its context no longer allow, as a language: refinement
+/// must keep such entries, since what they grant may be used.
+fn unknown_dropped<'s>(
+    usage: &Usage,
+    statement: &Statement,
+    refined: impl FnOnce() -> Vec<&'s Statement>,
+) -> Option<Reason> {
+    if statement.key != ActionKey::Action {
+        return None;
+    }
+    let catalog = usage.catalog;
+    // Only statements with such entries need the refined ones looked at.
+    let unknown: Vec<&Glob> = statement
+        .entries
+        .iter()
+        .filter(|entry| {
+            let matched = catalog.matching(entry);
+            let mut known = matched.clone();
+            known.difference_with(catalog.added());
+            known.is_empty() && !usage.wholly_unused(entry, &matched)
+        })
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let refined = refined();
+    // Entries kept as written (the rule for unknown ones) are found by
+    // their text, ignoring case as matching does; only the others need
+    // comparing as languages, which for thousands of entries against
+    // thousands would be quadratic.
+    let written: HashSet<String> = refined
+        .iter()
+        .filter(|r| r.key == ActionKey::Action)
+        .flat_map(|r| r.entries.iter().map(|g| g.as_str().to_ascii_lowercase()))
+        .collect();
+    let still_allowed = |entry: &Glob| {
+        written.contains(&entry.as_str().to_ascii_lowercase())
+            || refined.iter().any(|r| match r.key {
+                ActionKey::Action => r
+                    .entries
+                    .iter()
+                    .any(|outer| pattern::contains(outer, entry)),
+                // Excluded only where an exclusion is an exact name known
+                // to be unused.
+                ActionKey::NotAction => r.entries.iter().all(|n| {
+                    (n.is_literal() && usage.wholly_unused(n, &catalog.matching(n)))
+                        || matches!(action_witness(&[entry, n], &[]), Ok(None))
+                }),
+            })
+    };
+    unknown
+        .into_iter()
+        .find(|entry| !still_allowed(entry))
+        .map(|entry| {
+            let witness = some_member_of(entry).unwrap_or_default();
+            Reason::new(
+                Kind::UnknownDropped,
+                Side::Original,
+                statement,
+                entry.as_str(),
+                witness,
+            )
+        })
+}
+
+/// A reason about the first action of `set`, if it has one, naming the
+/// statement's entry that allows it.
+fn first_action(
+    catalog: &Catalog,
+    set: &ActionSet,
+    kind: Kind,
+    side: Side,
+    statement: &Statement,
+) -> Option<Reason> {
+    let id = set.iter().next()?;
+    let name = catalog.full_name(id);
+    let entry = entry_allowing(statement, &name);
+    Some(Reason::new(kind, side, statement, &entry, name))
+}
+
+/// The statement's entry that allows `action` (for NotAction, `NotAction`).
+fn entry_allowing(statement: &Statement, action: &str) -> String {
+    match statement.key {
+        ActionKey::Action => statement
+            .entries
+            .iter()
+            .find(|g| g.matches(action))
+            .map_or_else(String::new, |g| g.as_str().to_string()),
+        ActionKey::NotAction => "NotAction".to_string(),
+    }
+}

@@ -1,0 +1,199 @@
+//! The output of `aws iam get-account-authorization-details`.
+//!
+//! Only what refinement needs is read: principals, their inline policies,
+//! what managed policies they attach, group membership, and the default
+//! version of each managed policy. Policy documents are kept as borrowed
+//! raw JSON and parsed one at a time when their turn comes, so an account
+//! file is never held in memory as a `serde_json::Value` tree, which would
+//! cost several times its size.
+
+use crate::error::{InputError, JsonPath};
+use crate::input::policy::{self, Policy};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Details<'a> {
+    /// IAM users.
+    #[serde(default, borrow)]
+    pub user_detail_list: Vec<User<'a>>,
+    /// IAM groups.
+    #[serde(default, borrow)]
+    pub group_detail_list: Vec<Group<'a>>,
+    /// IAM roles.
+    #[serde(default, borrow)]
+    pub role_detail_list: Vec<Role<'a>>,
+    /// Managed policies, customer-managed and AWS-managed.
+    #[serde(default, borrow)]
+    pub policies: Vec<ManagedPolicy<'a>>,
+}
+
+/// A role.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Role<'a> {
+    /// The role's name.
+    pub role_name: String,
+    /// The role's ARN, which findings name as their `resource`.
+    pub arn: String,
+    /// Inline policies.
+    #[serde(default, borrow)]
+    pub role_policy_list: Vec<Inline<'a>>,
+    /// Attached managed policies.
+    #[serde(default)]
+    pub attached_managed_policies: Vec<Attached>,
+}
+
+/// A user.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct User<'a> {
+    /// The user's name.
+    pub user_name: String,
+    /// The user's ARN.
+    pub arn: String,
+    /// Inline policies.
+    #[serde(default, borrow)]
+    pub user_policy_list: Vec<Inline<'a>>,
+    /// The names of the groups the user is in.
+    #[serde(default)]
+    pub group_list: Vec<String>,
+    /// Attached managed policies.
+    #[serde(default)]
+    pub attached_managed_policies: Vec<Attached>,
+}
+
+/// A group.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Group<'a> {
+    /// The group's name, as users' `GroupList` gives it.
+    pub group_name: String,
+    /// The group's ARN.
+    pub arn: String,
+    /// Inline policies.
+    #[serde(default, borrow)]
+    pub group_policy_list: Vec<Inline<'a>>,
+    /// Attached managed policies.
+    #[serde(default)]
+    pub attached_managed_policies: Vec<Attached>,
+}
+
+/// An inline policy.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Inline<'a> {
+    /// Its name, unique within its principal.
+    pub policy_name: String,
+    /// The document: JSON, or a string of URL-encoded JSON.
+    #[serde(borrow)]
+    pub policy_document: &'a RawValue,
+}
+
+/// A managed policy attached to a principal.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Attached {
+    /// The policy's name.
+    pub policy_name: String,
+    /// The policy's ARN.
+    pub policy_arn: String,
+}
+
+/// A managed policy.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPolicy<'a> {
+    /// Its name.
+    pub policy_name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// When its default version was last changed.
+    #[serde(default)]
+    pub update_date: Option<String>,
+    /// How many principals and groups it is attached to, by IAM's count:
+    /// more than the file shows means the file is incomplete.
+    #[serde(default)]
+    pub attachment_count: Option<u64>,
+    /// How many principals use it as their permissions boundary.
+    #[serde(default)]
+    pub permissions_boundary_usage_count: Option<u64>,
+    /// Its versions; the one with `IsDefaultVersion` is in force.
+    #[serde(default, borrow)]
+    pub policy_version_list: Vec<Version<'a>>,
+}
+
+/// One version of a managed policy.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Version<'a> {
+    /// The document: JSON, or a string of URL-encoded JSON.
+    #[serde(borrow)]
+    pub document: &'a RawValue,
+    /// Whether this version is in force.
+    #[serde(default)]
+    pub is_default_version: bool,
+}
+
+impl<'a> ManagedPolicy<'a> {
+    /// The document of the default version, if the file has it.
+    pub fn default_document(&self) -> Option<&'a RawValue> {
+        self.policy_version_list
+            .iter()
+            .find(|v| v.is_default_version)
+            .map(|v| v.document)
+    }
+
+    /// Whether AWS owns the policy (it cannot be edited).
+    pub fn is_aws_managed(&self) -> bool {
+        is_aws_managed(&self.arn)
+    }
+}
+
+/// Whether a managed policy ARN is an AWS-managed policy's.
+pub fn is_aws_managed(arn: &str) -> bool {
+    arn.starts_with("arn:aws:iam::aws:policy/")
+        || arn.starts_with("arn:aws-cn:iam::aws:policy/")
+        || arn.starts_with("arn:aws-us-gov:iam::aws:policy/")
+}
+
+/// Reads the file; duplicate keys are refused as everywhere else.
+pub fn parse(text: &str) -> Result<Details<'_>, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(InputError::whole(
+            "empty file: expected `aws iam get-account-authorization-details` output",
+        ));
+    }
+    let details: Details = serde_json::from_str(text).map_err(|err| {
+        InputError::from_json(&err)
+            .with_hint("expected `aws iam get-account-authorization-details` output")
+    })?;
+    crate::json::scan::check_duplicate_keys(text)?;
+    if details.user_detail_list.is_empty()
+        && details.group_detail_list.is_empty()
+        && details.role_detail_list.is_empty()
+        && details.policies.is_empty()
+    {
+        return Err(InputError::whole(
+            "no UserDetailList, GroupDetailList, RoleDetailList or Policies: expected `aws iam get-account-authorization-details` output",
+        ));
+    }
+    Ok(details)
+}
+
+/// Reads a document as the file holds it: JSON, or a string of (URL-encoded)
+/// JSON, as the raw API returns it.
+pub fn document(raw: &RawValue) -> Result<Policy, InputError> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        let string: String =
+            serde_json::from_str(text).map_err(|err| InputError::from_json(&err))?;
+        let (value, _) = policy::decode_document(&string, &JsonPath::root())?;
+        policy::from_value(value)
+    } else {
+        policy::parse(text)
+    }
+}

@@ -1,0 +1,415 @@
+//! Reading findings in the accepted shapes, told apart by their structure:
+//!
+//! * (a) the seed form: `[{"serviceNamespace": "s3", "actions": ["GetBucketAcl", ...]}]`;
+//! * (b) the output of `aws accessanalyzer get-finding-v2`: `findingDetails[]`
+//!   with `unusedPermissionDetails` (`serviceNamespace`, optional
+//!   `actions: [{"action", "lastAccessed"}]`; no `actions` means the whole
+//!   service is unused), or `findingType: "UnusedIAMRole"` with
+//!   `unusedIamRoleDetails` (`lastAccessed`), meaning nothing was used at
+//!   all;
+//! * (c) a JSON array of (b), e.g. several pages of one finding;
+//! * (d) a JSON array of `"prefix:Action"` strings, wildcards allowed.
+//!
+//! Every date a detail carries is read (`--unused-for` looks at it) or the
+//! detail is refused: a date silently ignored would count something used
+//! as unused.
+
+use super::{Findings, Unused};
+use crate::error::{escape, quote, InputError, JsonPath, Location};
+use crate::input::policy::check_action;
+use crate::input::time;
+use crate::json;
+use crate::json::{Kind, Member, Value};
+use crate::model::pattern::Glob;
+use std::collections::HashMap;
+
+/// The shapes, as named in the error for anything else.
+const SHAPES: &str = "expected unused-access findings: `aws accessanalyzer get-finding-v2` output (or an array of them), \
+                      an array of {\"serviceNamespace\", \"actions\"} objects, or an array of \"service:Action\" strings";
+
+/// Findings about one principal (`resource`), or about no named principal
+/// (the shapes without a `resource`), and where they first appear.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The principal's ARN, from the findings' `resource`.
+    pub resource: Option<String>,
+    /// Where the first finding of the group is, for messages.
+    pub path: JsonPath,
+    /// What the findings of the group say.
+    pub findings: Findings,
+}
+
+/// Reads findings in any accepted shape, about exactly one principal (or
+/// none named), as refining one policy needs.
+pub fn parse(text: &str) -> Result<Findings, InputError> {
+    let groups = parse_groups(text)?;
+    let named: Vec<&Group> = groups.iter().filter(|g| g.resource.is_some()).collect();
+    if let [first, second, ..] = named[..] {
+        return Err(InputError::at(
+            &second.path.key("resource"),
+            format!(
+                "findings for more than one principal ({} and {}): what one principal does not use, another may",
+                escape(first.resource.as_deref().unwrap_or_default()),
+                escape(second.resource.as_deref().unwrap_or_default())
+            ),
+        )
+        .with_hint("refine each policy against its own principal's findings, or use `refine account`"));
+    }
+    let mut merged = Findings::default();
+    for group in groups {
+        merged.merge(group.findings);
+    }
+    Ok(merged)
+}
+
+/// Reads findings in any accepted shape, grouped by the principal each is
+/// about, in order of first appearance.
+pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
+    let value = json::read(text, "unused-access findings").map_err(|err| match err.location {
+        Location::Whole => err.with_hint(SHAPES),
+        _ => err,
+    })?;
+    let root = JsonPath::root();
+    let mut groups = Groups::default();
+    match &value.kind {
+        Kind::Object(members) if is_finding(members) => finding(&value, &root, &mut groups)?,
+        Kind::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = root.index(i);
+                match &item.kind {
+                    Kind::String(entry) => {
+                        check_action(entry).map_err(|m| InputError::at(&path, m))?;
+                        let findings = groups.of(None, &path);
+                        findings.unused.push(action_or_pattern(entry));
+                        findings.analyzed.add(None);
+                    }
+                    Kind::Object(_) if item.get("serviceNamespace").is_some() => {
+                        let findings = groups.of(None, &path);
+                        service_details(item, &path, findings)?;
+                        findings.analyzed.add(None);
+                    }
+                    Kind::Object(members) if is_finding(members) => {
+                        finding(item, &path, &mut groups)?
+                    }
+                    _ => {
+                        return Err(InputError::at(
+                            &path,
+                            format!("found {} in a findings array", item.kind_name()),
+                        )
+                        .with_hint(SHAPES))
+                    }
+                }
+            }
+        }
+        _ => {
+            return Err(
+                InputError::whole(format!("found {}, not findings", value.kind_name()))
+                    .with_hint(SHAPES),
+            )
+        }
+    }
+    Ok(groups.list)
+}
+
+/// Groups in the order their principals first appear, with an index by
+/// principal: a file of findings for many principals (an account's) is
+/// grouped in linear time.
+#[derive(Default)]
+struct Groups {
+    list: Vec<Group>,
+    index: HashMap<Option<String>, usize>,
+}
+
+impl Groups {
+    /// The group for `resource`, created at `path` if it is new.
+    fn of(&mut self, resource: Option<&str>, path: &JsonPath) -> &mut Findings {
+        let key = resource.map(str::to_string);
+        let at = match self.index.get(&key) {
+            Some(&at) => at,
+            None => {
+                self.list.push(Group {
+                    resource: key.clone(),
+                    path: path.clone(),
+                    findings: Findings {
+                        resource: key.clone(),
+                        ..Findings::default()
+                    },
+                });
+                self.index.insert(key, self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[at].findings
+    }
+}
+
+/// Whether an object's members look like get-finding-v2 output.
+fn is_finding(members: &[Member]) -> bool {
+    members
+        .iter()
+        .any(|m| m.key == "findingDetails" || m.key == "findingType")
+}
+
+/// The detail kind that carries unused permissions.
+const PERMISSION_DETAILS: &str = "unusedPermissionDetails";
+/// The detail kind of an unused role.
+const ROLE_DETAILS: &str = "unusedIamRoleDetails";
+
+/// Reads one get-finding-v2 output.
+fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), InputError> {
+    let label = match value["id"].as_str() {
+        Some(id) => format!("finding {}", escape(id)),
+        None if path.0.is_empty() => "the finding".to_string(),
+        None => format!("the finding at {path}"),
+    };
+    let findings = groups.of(value["resource"].as_str(), path);
+    match value["status"].as_str() {
+        None | Some("ACTIVE") => {}
+        Some(status) => {
+            findings.notes.push(format!(
+                "{label}: status {}, not ACTIVE: skipped",
+                escape(status)
+            ));
+            return Ok(());
+        }
+    }
+    let wanted = match value["findingType"].as_str() {
+        None | Some("UnusedPermission") => PERMISSION_DETAILS,
+        Some("UnusedIAMRole") => ROLE_DETAILS,
+        Some(other) => {
+            findings.notes.push(format!(
+                "{label}: finding type {} says nothing about unused permissions: skipped",
+                escape(other)
+            ));
+            return Ok(());
+        }
+    };
+    let analyzed = timestamp_member(value, "analyzedAt", path)?;
+    findings.analyzed.add(analyzed.map(|at| {
+        (
+            at,
+            value["analyzedAt"].as_str().unwrap_or_default().to_string(),
+        )
+    }));
+    let details_path = path.key("findingDetails");
+    let details = match &value["findingDetails"].kind {
+        Kind::Array(details) => details.as_slice(),
+        Kind::Null => &[],
+        _ => {
+            return Err(InputError::at(
+                &details_path,
+                format!(
+                    "findingDetails must be an array, found {}",
+                    value["findingDetails"].kind_name()
+                ),
+            ))
+        }
+    };
+    let mut role_last_accessed = None;
+    for (i, detail) in details.iter().enumerate() {
+        let detail_path = details_path.index(i);
+        let carries = |key: &str| detail.get(key).is_some();
+        let other = if wanted == PERMISSION_DETAILS {
+            ROLE_DETAILS
+        } else {
+            PERMISSION_DETAILS
+        };
+        if carries(other) {
+            return Err(InputError::at(
+                &detail_path.key(other),
+                format!(
+                    "{other} in a finding of type {}: the finding contradicts itself",
+                    finding_type(wanted)
+                ),
+            ));
+        }
+        match detail.get(wanted) {
+            Some(inner) if wanted == PERMISSION_DETAILS => {
+                service_details(inner, &detail_path.key(wanted), findings)?
+            }
+            Some(inner) => {
+                let at = timestamp_member(inner, "lastAccessed", &detail_path.key(wanted))?;
+                role_last_accessed = role_last_accessed.max(at);
+            }
+            None => {
+                let kinds: Vec<String> = detail
+                    .as_object()
+                    .map(|m| m.iter().map(|m| escape(&m.key)).collect())
+                    .unwrap_or_default();
+                findings.notes.push(format!(
+                    "{label}: {detail_path}: {} is not an unused-permission detail: skipped",
+                    kinds.join(", ")
+                ));
+            }
+        }
+    }
+    if wanted == ROLE_DETAILS {
+        findings.unused.push(Unused::Everything {
+            last_accessed: role_last_accessed,
+        });
+    }
+    Ok(())
+}
+
+/// The finding type whose details are of kind `details`.
+fn finding_type(details: &str) -> &'static str {
+    if details == ROLE_DETAILS {
+        "UnusedIAMRole"
+    } else {
+        "UnusedPermission"
+    }
+}
+
+/// An optional timestamp member `key` of `value`, as seconds since the
+/// epoch; an error when it is there but not an ISO 8601 timestamp.
+pub(crate) fn timestamp_member(
+    value: &Value,
+    key: &str,
+    path: &JsonPath,
+) -> Result<Option<i64>, InputError> {
+    let Some(found) = value.get(key).filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    match found.as_str() {
+        Some(text) => time::parse_timestamp(text).map(Some).ok_or_else(|| {
+            InputError::at(
+                &path.key(key),
+                format!("{} is not an ISO 8601 timestamp", quote(text)),
+            )
+        }),
+        None => Err(InputError::at(
+            &path.key(key),
+            format!(
+                "{key} must be a timestamp string, found {}",
+                found.kind_name()
+            ),
+        )),
+    }
+}
+
+/// Reads `{"serviceNamespace": ..., "actions": [...]}`; actions are names
+/// (`"GetObject"`, or `"s3:GetObject"`) or `{"action": ...}` objects.
+fn service_details(
+    value: &Value,
+    path: &JsonPath,
+    findings: &mut Findings,
+) -> Result<(), InputError> {
+    let key = "actions";
+    let namespace = &value["serviceNamespace"];
+    let service = match namespace.as_str() {
+        Some(s)
+            if !s.is_empty()
+                && !s.contains([':', '*', '?'])
+                && !s.chars().any(char::is_control) =>
+        {
+            s.to_ascii_lowercase()
+        }
+        _ => {
+            return Err(InputError::at(
+                &path.key("serviceNamespace"),
+                format!(
+                    "serviceNamespace must be a service prefix, found {}",
+                    escape(&crate::json::write::compact(namespace))
+                ),
+            ))
+        }
+    };
+    let actions = match &value[key].kind {
+        Kind::Null => {
+            let last_accessed = timestamp_member(value, "lastAccessed", path)?;
+            findings.unused.push(Unused::Service {
+                service,
+                last_accessed,
+            });
+            return Ok(());
+        }
+        Kind::Array(actions) => actions,
+        _ => {
+            return Err(InputError::at(
+                &path.key(key),
+                format!("actions must be an array, found {}", value[key].kind_name()),
+            ))
+        }
+    };
+    for (i, action) in actions.iter().enumerate() {
+        let action_path = path.key(key).index(i);
+        let name = match &action.kind {
+            Kind::String(name) => name,
+            Kind::Object(_) => match action.get("action").and_then(Value::as_str) {
+                Some(name) => name,
+                None => {
+                    return Err(InputError::at(
+                        &action_path,
+                        "expected {\"action\": \"Name\", ...}",
+                    ))
+                }
+            },
+            _ => {
+                return Err(InputError::at(
+                    &action_path,
+                    format!("an action must be a string, found {}", action.kind_name()),
+                ))
+            }
+        };
+        let bare = match name.split_once(':') {
+            Some((prefix, bare)) if prefix.eq_ignore_ascii_case(&service) => bare,
+            Some(_) => {
+                return Err(InputError::at(
+                    &action_path,
+                    format!("{} is not an action of service {service}", quote(name)),
+                ))
+            }
+            None => name,
+        };
+        if bare.is_empty() || bare.contains(':') {
+            return Err(InputError::at(
+                &action_path,
+                format!("{} is not an action name", quote(name)),
+            ));
+        }
+        let full = format!("{service}:{bare}");
+        check_action(&full).map_err(|message| InputError::at(&action_path, message))?;
+        let mut unused = action_or_pattern(&full);
+        let at = timestamp_member(action, "lastAccessed", &action_path)?;
+        match &mut unused {
+            Unused::Action { last_accessed, .. } => *last_accessed = at,
+            // A pattern stays unused whatever `--unused-for` says, so a
+            // date on it would be silently ignored: refused instead.
+            _ if at.is_some() => {
+                return Err(InputError::at(
+                    &action_path.key("lastAccessed"),
+                    format!(
+                        "{} is a pattern: lastAccessed belongs to single actions",
+                        quote(bare)
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        findings.unused.push(unused);
+    }
+    Ok(())
+}
+
+/// `service:Name` as an action, or as a pattern when it has wildcards.
+fn action_or_pattern(entry: &str) -> Unused {
+    let glob = Glob::new(entry);
+    match entry.split_once(':') {
+        Some((service, name)) if glob.is_literal() => Unused::Action {
+            service: service.to_ascii_lowercase(),
+            name: name.to_string(),
+            last_accessed: None,
+        },
+        _ => Unused::Pattern(glob),
+    }
+}
+
+/// The error for findings without a `resource` where each must name its
+/// principal (an account run).
+pub fn no_resource(path: &JsonPath) -> InputError {
+    InputError::at(
+        path,
+        "findings without a `resource`: in an account, each finding must name its principal",
+    )
+    .with_hint("use `aws accessanalyzer get-finding-v2` output, which has `resource`")
+}

@@ -1,0 +1,20 @@
+//! Inputs: what refine reads besides the catalog, each into the model the
+//! engine works on.
+//!
+//! * [`policy`]: the policy document model — statements, effects, action
+//!   entries as globs — built from a JSON tree wherever the document lives
+//!   (see [`crate::hosts`]);
+//! * [`findings`]: unused-access findings, and the unused set over a
+//!   catalog with what is known beyond it;
+//! * [`usage`]: the other sources of use: used-action lists and IAM's
+//!   service-last-accessed data;
+//! * [`cloudtrail`]: CloudTrail logs, streamed;
+//! * [`account`]: `get-account-authorization-details` output, streamed;
+//! * [`time`]: the timestamps and durations those carry.
+
+pub mod account;
+pub mod cloudtrail;
+pub mod findings;
+pub mod policy;
+pub mod time;
+pub mod usage;

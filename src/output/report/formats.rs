@@ -1,0 +1,172 @@
+//! `--format github` and `--format text`: for CI logs and for people.
+
+use super::sarif::severity;
+use super::{level_key, totals, worst, FileReport};
+use crate::error::{escape, quote};
+use crate::input::findings::abbreviate;
+use crate::input::policy::ActionKey;
+use crate::model::catalog::AccessLevel;
+
+/// GitHub Actions workflow commands, one per entry:
+/// `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=...::message`
+/// (`::warning` for the levels SARIF calls warnings), which GitHub shows as
+/// annotations on the pull request.
+pub fn github(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    for report in reports {
+        for entry in &report.entries {
+            let level = worst(entry);
+            let names: Vec<String> = entry.unused.iter().map(|(a, _)| a.clone()).collect();
+            let what = match entry.beyond_catalog {
+                true => entry.summary(),
+                false => format!(
+                    "{} grants {} unused action{} ({}): {}",
+                    quote(&entry.entry),
+                    names.len(),
+                    if names.len() == 1 { "" } else { "s" },
+                    level_counts(&entry.unused),
+                    abbreviate(&names),
+                ),
+            };
+            let replacement = match (entry.replacement.is_empty(), entry.replaced_by()) {
+                (true, _) => "nothing".to_string(),
+                (false, ActionKey::Action) => entry.replacement.join(", "),
+                (false, ActionKey::NotAction) => {
+                    format!("NotAction {}", entry.replacement.join(", "))
+                }
+            };
+            let message = format!("{what}. Replace with: {replacement}");
+            out.push_str(&format!(
+                "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+                severity(level),
+                property(&escape(&report.path)),
+                entry.region.start_line,
+                entry.region.start_column,
+                entry.region.end_line,
+                entry.region.end_column,
+                property(&format!("refine: unused-{}", level_key(level))),
+                data(&message)
+            ));
+        }
+    }
+    out
+}
+
+/// A workflow command's message, escaped.
+fn data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value, escaped.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// "Read 20, List 2", most severe level first.
+fn level_counts(unused: &[(String, AccessLevel)]) -> String {
+    let mut counts: Vec<(AccessLevel, usize)> = Vec::new();
+    for (_, level) in unused {
+        match counts.iter_mut().find(|(l, _)| l == level) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*level, 1)),
+        }
+    }
+    let rank = |level: &AccessLevel| {
+        super::LEVELS
+            .iter()
+            .position(|(_, l)| l == level)
+            .unwrap_or(0)
+    };
+    counts.sort_by_key(|(level, _)| rank(level));
+    counts
+        .iter()
+        .map(|(level, n)| format!("{} {n}", level.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A short summary for people: per policy, what goes, by service and
+/// access level; colour (bold names, red for write and permissions
+/// management, yellow for the rest) when `color` is set.
+pub fn text(reports: &[FileReport], color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut out = String::new();
+    let mut with_unused = 0;
+    for report in reports
+        .iter()
+        .filter(|r| !r.entries.is_empty() || r.grants_nothing)
+    {
+        with_unused += 1;
+        let one = std::slice::from_ref(report);
+        let actions: usize = report.entries.iter().map(|e| e.unused.len()).sum();
+        out.push_str(&format!(
+            "{}: {actions} unused action{} in {} entr{}\n",
+            paint("1", &escape(&report.path)),
+            if actions == 1 { "" } else { "s" },
+            report.entries.len(),
+            if report.entries.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        ));
+        let services = totals(one);
+        let width = services.iter().map(|(s, _)| s.len()).max().unwrap_or(0);
+        for (service, mut levels) in services {
+            let rank = |level: &AccessLevel| {
+                super::LEVELS
+                    .iter()
+                    .position(|(_, l)| l == level)
+                    .unwrap_or(0)
+            };
+            levels.sort_by_key(|(level, _)| rank(level));
+            let parts: Vec<String> = levels
+                .iter()
+                .map(|(level, n)| {
+                    let code = if severity(*level) == "error" {
+                        "31"
+                    } else {
+                        "33"
+                    };
+                    paint(code, &format!("{} {n}", level.name()))
+                })
+                .collect();
+            out.push_str(&format!("  {service:<width$}  {}\n", parts.join(", ")));
+        }
+        let wildcards: Vec<&str> = report
+            .entries
+            .iter()
+            .flat_map(|e| &e.wildcards)
+            .map(String::as_str)
+            .collect();
+        if !wildcards.is_empty() {
+            out.push_str(&format!(
+                "  new wildcards, which also match actions AWS adds later (--exact avoids them): {}\n",
+                wildcards.join(", ")
+            ));
+        }
+        if report.grants_nothing {
+            out.push_str(&format!(
+                "  {}\n",
+                paint("31", "grants nothing used: detach it")
+            ));
+        }
+    }
+    if reports.len() > 1 || with_unused == 0 {
+        out.push_str(&format!(
+            "{} polic{} checked, {with_unused} grant{} unused actions\n",
+            reports.len(),
+            if reports.len() == 1 { "y" } else { "ies" },
+            if with_unused == 1 { "s" } else { "" }
+        ));
+    }
+    out
+}

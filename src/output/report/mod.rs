@@ -1,0 +1,399 @@
+//! What a run found, per file and entry, for the CI formats.
+//!
+//! A [`FileReport`] lists every entry that grants unused actions: where it
+//! is (line and column of its opening quote, as editors and code scanning
+//! count them), the unused actions with their access levels, and what
+//! replaces it. The formats — [`json`], [`sarif`], and the GitHub and text
+//! renderings in [`formats`] — are all views of the same reports, so they
+//! never disagree, and [`Gate`] decides the `--check` exit code the same way
+//! for every format.
+
+pub mod formats;
+pub mod json;
+pub mod sarif;
+
+use crate::engine::refine::Refined;
+use crate::error::quote;
+use crate::input::policy::{ActionKey, Policy};
+use crate::json::{Lines, Value};
+use crate::model::catalog::{AccessLevel, Catalog};
+
+/// One entry that grants unused actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryReport {
+    /// The statement's index in the policy.
+    pub statement: usize,
+    /// The statement's Sid, if it has one.
+    pub sid: Option<String>,
+    /// The entry as written; `NotAction` for a NotAction statement, which
+    /// refinement extends rather than rewrites.
+    pub entry: String,
+    /// Where the entry is: its first character (1-based line and column,
+    /// in characters) and just past its last.
+    pub region: Region,
+    /// The unused actions the entry grants, with their access levels.
+    pub unused: Vec<(String, AccessLevel)>,
+    /// The entry grants only unused actions the catalog does not know (an
+    /// exact name, or a wildcard confined to a service the findings call
+    /// wholly unused): `unused` is empty, and the entry still goes.
+    pub beyond_catalog: bool,
+    /// The entries that take its place (for NotAction: the entries added).
+    pub replacement: Vec<String>,
+    /// The replacement entries that are new wildcards (`s3:GetObject*`):
+    /// they also allow actions AWS adds later under that prefix, which
+    /// `--exact` avoids. Empty for NotAction, whose new entries only narrow.
+    pub wildcards: Vec<String>,
+    /// The statement's whole action element after refinement, where it is
+    /// now, for a suggested fix: `None` when the statement is removed.
+    pub statement_after: Option<Vec<String>>,
+    /// The element's new key, when refinement changes it (`Action` that
+    /// granted every action becoming `NotAction`): the fix then replaces
+    /// the key too, and `element` starts at the key.
+    pub renamed_to: Option<ActionKey>,
+    /// Where the statement's action element is; `None` when it is not in
+    /// the text as JSON (a document written as a string), where no edit of
+    /// the text can be suggested.
+    pub element: Option<Region>,
+}
+
+/// A span of a file as lines and columns (1-based; the end is exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Region {
+    /// The line of the first character.
+    pub start_line: usize,
+    /// The column of the first character.
+    pub start_column: usize,
+    /// The line of the end.
+    pub end_line: usize,
+    /// The column just past the last character.
+    pub end_column: usize,
+}
+
+/// One policy file's findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    /// The file as named on the command line (or walked to).
+    pub path: String,
+    /// Entries that grant unused actions, in file order.
+    pub entries: Vec<EntryReport>,
+    /// The refined policy allows nothing: detach it.
+    pub grants_nothing: bool,
+}
+
+impl EntryReport {
+    /// The element `replacement` belongs to: `Action` entries grant,
+    /// `NotAction` entries exclude.
+    pub fn replaced_by(&self) -> ActionKey {
+        match (self.renamed_to, self.entry.as_str()) {
+            (Some(key), _) => key,
+            (None, "NotAction") => ActionKey::NotAction,
+            (None, _) => ActionKey::Action,
+        }
+    }
+
+    /// `"ENTRY" grants N unused actions: A, B, ...`: the message of the
+    /// gate's stderr lines and of SARIF results.
+    pub fn summary(&self) -> String {
+        let names: Vec<String> = self.unused.iter().map(|(a, _)| a.clone()).collect();
+        if self.beyond_catalog {
+            return format!(
+                "{} grants only unused actions the catalog does not know",
+                quote(&self.entry)
+            );
+        }
+        format!(
+            "{} grants {} unused action{}: {}",
+            quote(&self.entry),
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            crate::input::findings::abbreviate(&names)
+        )
+    }
+}
+
+impl FileReport {
+    /// Builds the report for one refined policy file.
+    pub fn new(
+        path: &str,
+        text: &str,
+        policy: &Policy,
+        refined: &Refined,
+        catalog: &Catalog,
+    ) -> FileReport {
+        let tree = Some(&policy.tree);
+        let lines = Lines::new(text);
+        let region_of = |path: &crate::error::JsonPath| -> Region {
+            let node = policy.tree.deepest(path);
+            region(&lines, node.span.start, node.span.end)
+        };
+        let entries = refined
+            .changes
+            .iter()
+            .map(|change| {
+                let statement = &policy.statements[change.statement];
+                let element_path = statement.path.key(statement.key.as_str());
+                let after: Option<(ActionKey, Vec<String>)> =
+                    match refined.edits[change.statement].as_ref() {
+                        None => Some((
+                            statement.key,
+                            statement
+                                .entries
+                                .iter()
+                                .map(|g| g.as_str().to_string())
+                                .collect(),
+                        )),
+                        Some(edit) => edit
+                            .element(statement.key)
+                            .map(|(key, entries)| (key, entries.to_vec())),
+                    };
+                let renamed_to = after
+                    .as_ref()
+                    .map(|(key, _)| *key)
+                    .filter(|key| *key != statement.key);
+                let statement_after = after.map(|(_, entries)| entries);
+                let entry_path = if statement.key == ActionKey::NotAction {
+                    element_path.clone()
+                } else {
+                    change.path.clone()
+                };
+                EntryReport {
+                    statement: change.statement,
+                    sid: statement.sid.clone().filter(|s| !s.is_empty()),
+                    entry: change.entry.clone(),
+                    region: region_of(&entry_path),
+                    unused: change
+                        .unused
+                        .iter()
+                        .map(|&id| (catalog.full_name(id), catalog.level(id)))
+                        .collect(),
+                    beyond_catalog: change.beyond_catalog,
+                    replacement: change.replacement.clone(),
+                    wildcards: if statement.key == ActionKey::Action && renamed_to.is_none() {
+                        change
+                            .replacement
+                            .iter()
+                            .filter(|e| e.contains(['*', '?']))
+                            .cloned()
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                    statement_after,
+                    renamed_to,
+                    element: element_region(
+                        tree,
+                        &statement.path,
+                        statement.key,
+                        renamed_to.is_some(),
+                    )
+                    .map(|(start, end)| region(&lines, start, end)),
+                }
+            })
+            .collect();
+        FileReport {
+            path: path.to_string(),
+            entries,
+            grants_nothing: refined.grants_nothing,
+        }
+    }
+}
+
+/// The byte range of a statement's action element in the text: its value,
+/// or with `with_key` the whole member from its key.
+fn element_region(
+    tree: Option<&Value>,
+    statement: &crate::error::JsonPath,
+    key: ActionKey,
+    with_key: bool,
+) -> Option<(usize, usize)> {
+    let member = tree?.at(statement)?.member(key.as_str())?;
+    let start = if with_key {
+        member.key_span.start
+    } else {
+        member.value.span.start
+    };
+    Some((start, member.value.span.end))
+}
+
+/// The region of the byte range `start..end`.
+fn region(lines: &Lines, start: usize, end: usize) -> Region {
+    let (start_line, start_column) = lines.line_column(start);
+    let (end_line, end_column) = lines.line_column(end);
+    Region {
+        start_line,
+        start_column,
+        end_line,
+        end_column,
+    }
+}
+
+/// A report as pretty JSON with a final newline, as refine prints
+/// documents.
+pub fn pretty(report: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The access levels `--fail-on` names, in the order of their severity.
+pub const LEVELS: [(&str, AccessLevel); 5] = [
+    ("permissions-management", AccessLevel::PermissionsManagement),
+    ("write", AccessLevel::Write),
+    ("tagging", AccessLevel::Tagging),
+    ("read", AccessLevel::Read),
+    ("list", AccessLevel::List),
+];
+
+/// How an access level counts for rules and gates. An unknown level (a
+/// catalog without access levels, or an action the catalog lacks) counts
+/// as Write: a gate must not let through what it cannot classify.
+pub fn effective(level: AccessLevel) -> AccessLevel {
+    match level {
+        AccessLevel::Unknown => AccessLevel::Write,
+        other => other,
+    }
+}
+
+/// The most severe level among an entry's unused actions.
+pub fn worst(entry: &EntryReport) -> AccessLevel {
+    LEVELS
+        .iter()
+        .map(|(_, level)| *level)
+        .find(|level| entry.unused.iter().any(|(_, l)| effective(*l) == *level))
+        .unwrap_or(AccessLevel::Write)
+}
+
+/// The kebab-case name of a level, as `--fail-on` and rule ids spell it.
+pub fn level_key(level: AccessLevel) -> &'static str {
+    LEVELS
+        .iter()
+        .find(|(_, l)| *l == effective(level))
+        .map_or("write", |(key, _)| key)
+}
+
+/// Which access levels make `--check` fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    levels: Vec<AccessLevel>,
+}
+
+impl Default for Gate {
+    /// Every level fails.
+    fn default() -> Gate {
+        Gate {
+            levels: LEVELS.iter().map(|(_, level)| *level).collect(),
+        }
+    }
+}
+
+impl Gate {
+    /// Parses `--fail-on`: a comma list of `list`, `read`, `write`,
+    /// `permissions-management`, `tagging`.
+    pub fn parse(text: &str) -> Result<Gate, String> {
+        let mut levels = Vec::new();
+        for word in text.split(',').map(str::trim) {
+            match LEVELS.iter().find(|(key, _)| *key == word) {
+                Some((_, level)) => levels.push(*level),
+                None => {
+                    let known: Vec<&str> = LEVELS.iter().map(|(key, _)| *key).collect();
+                    return Err(format!(
+                        "unknown access level `{word}`: expected a comma list of {}",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(Gate { levels })
+    }
+
+    /// Whether an entry's unused grants include a level that fails (an
+    /// action the catalog does not know counts as write).
+    pub fn fails(&self, entry: &EntryReport) -> bool {
+        let unknown = entry.beyond_catalog && self.levels.contains(&AccessLevel::Write);
+        unknown
+            || entry
+                .unused
+                .iter()
+                .any(|(_, level)| self.levels.contains(&effective(*level)))
+    }
+}
+
+/// The unused actions of `reports` counted per service and access level,
+/// sorted by service.
+pub fn totals(reports: &[FileReport]) -> Vec<(String, Vec<(AccessLevel, usize)>)> {
+    let mut by_service: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<AccessLevel, usize>,
+    > = Default::default();
+    for entry in reports.iter().flat_map(|r| &r.entries) {
+        for (action, level) in &entry.unused {
+            let service = action.split(':').next().unwrap_or_default().to_string();
+            *by_service
+                .entry(service)
+                .or_default()
+                .entry(*level)
+                .or_default() += 1;
+        }
+    }
+    by_service
+        .into_iter()
+        .map(|(service, levels)| (service, levels.into_iter().collect()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(levels: &[AccessLevel]) -> EntryReport {
+        EntryReport {
+            statement: 0,
+            sid: None,
+            entry: "s3:*".into(),
+            region: Region::default(),
+            unused: levels.iter().map(|l| ("s3:X".to_string(), *l)).collect(),
+            beyond_catalog: false,
+            replacement: Vec::new(),
+            wildcards: Vec::new(),
+            statement_after: None,
+            renamed_to: None,
+            element: None,
+        }
+    }
+
+    #[test]
+    fn gates_fail_only_on_their_levels() {
+        let gate = Gate::parse("write,permissions-management").unwrap();
+        assert!(gate.fails(&entry(&[AccessLevel::Read, AccessLevel::Write])));
+        assert!(!gate.fails(&entry(&[
+            AccessLevel::Read,
+            AccessLevel::List,
+            AccessLevel::Tagging
+        ])));
+        assert!(
+            gate.fails(&entry(&[AccessLevel::Unknown])),
+            "unknown counts as write"
+        );
+        assert!(Gate::default().fails(&entry(&[AccessLevel::List])));
+        assert_eq!(
+            Gate::parse("read,admin").unwrap_err(),
+            "unknown access level `admin`: expected a comma list of permissions-management, write, tagging, read, list"
+        );
+    }
+
+    #[test]
+    fn the_worst_level_names_the_rule() {
+        assert_eq!(
+            worst(&entry(&[AccessLevel::List, AccessLevel::Tagging])),
+            AccessLevel::Tagging
+        );
+        assert_eq!(
+            worst(&entry(&[
+                AccessLevel::Read,
+                AccessLevel::PermissionsManagement
+            ])),
+            AccessLevel::PermissionsManagement
+        );
+        assert_eq!(level_key(AccessLevel::Unknown), "write");
+    }
+}

@@ -47,7 +47,7 @@ use common::Rng;
 use iam_refine::input::policy::{self, ActionKey, Edit, Effect, Policy};
 use iam_refine::model::catalog::{ActionId, ActionSet, Catalog};
 use iam_refine::model::pattern::Glob;
-use iam_refine::{engine::refine, engine::verify, input::findings, model::pattern};
+use iam_refine::{engine::checked, engine::refine, input::findings, model::pattern};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -473,7 +473,7 @@ fn refine_case(
     lap(2, times);
     let refined = refine::refine(&policy, &resolved.usage());
     lap(3, times);
-    let ok = verify::self_check(&policy, &refined, &resolved.usage()).is_ok();
+    let ok = checked::prove(&policy, &refined, &resolved.usage()).is_ok();
     lap(4, times);
     let text = policy::to_pretty(&refined.document);
     lap(5, times);
@@ -724,7 +724,7 @@ fn check_refine(dir: &Path, cases: &[Value], catalog: &Catalog) -> Value {
         let original = policy::parse(&policy_text).unwrap();
         let resolved = findings::parse(&findings_text).unwrap().resolve(catalog);
         let refined = refine::refine(&original, &resolved.usage());
-        if verify::self_check(&original, &refined, &resolved.usage()).is_err() {
+        if checked::prove(&original, &refined, &resolved.usage()).is_err() {
             self_check_failed += 1;
         }
         let output: Policy = policy::from_value(refined.document.clone()).unwrap();

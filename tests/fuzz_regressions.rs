@@ -7,11 +7,14 @@
 //! SOURCE starting with `u` is a `--used` list, with `l` last-accessed
 //! output, else findings.
 
-use iam_refine::engine::refine::{refine_with, Options, Refined};
+use iam_refine::engine::checked::checked;
+use iam_refine::engine::refine::Options;
+use iam_refine::hosts::json_file::JsonFile;
+use iam_refine::hosts::Host;
 use iam_refine::input::findings::{self, Resolved};
-use iam_refine::input::policy::{self, Policy};
+use iam_refine::input::usage;
 use iam_refine::model::catalog::Catalog;
-use iam_refine::{engine::verify, hosts::rewrite, input::usage, output::diff};
+use iam_refine::output::diff;
 use std::path::Path;
 
 fn input(name: &str) -> Vec<u8> {
@@ -21,8 +24,8 @@ fn input(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
-/// A pipeline input: the policy text, the policy, and the resolved source.
-fn pipeline_input(name: &str) -> (String, Policy, Resolved) {
+/// A pipeline input: the policy text and the resolved source.
+fn pipeline_input(name: &str) -> (String, Resolved) {
     let data = input(name);
     let at = data
         .iter()
@@ -30,7 +33,6 @@ fn pipeline_input(name: &str) -> (String, Policy, Resolved) {
         .expect("POLICY 0xFF SOURCE");
     let text = String::from_utf8_lossy(&data[..at]).into_owned();
     let source = String::from_utf8_lossy(&data[at + 1..]).into_owned();
-    let policy = policy::parse(&text).expect("the policy parses");
     let catalog = Catalog::bundled();
     let resolved = if let Some(used) = source.strip_prefix('u') {
         let list = usage::parse_used(used).expect("the used list parses");
@@ -44,15 +46,18 @@ fn pipeline_input(name: &str) -> (String, Policy, Resolved) {
             .expect("the findings parse")
             .resolve(&catalog)
     };
-    (text, policy, resolved)
+    (text, resolved)
 }
 
 /// What the pipeline fuzz target requires of every refinement.
-fn refine_checked(text: &str, policy: &Policy, resolved: &Resolved, exact: bool) -> String {
-    let refined: Refined = refine_with(policy, &resolved.usage(), Options { exact });
-    verify::self_check(policy, &refined, &resolved.usage())
-        .unwrap_or_else(|reason| panic!("self-check: {reason}"));
-    rewrite::rewrite(text, policy, &refined.edits).unwrap_or_else(|err| panic!("{err}"))
+fn refine_checked(text: &str, resolved: &Resolved, exact: bool) -> String {
+    let file = JsonFile::read(text).expect("the policy parses");
+    let refined = checked(file.policy(), &resolved.usage(), Options { exact })
+        .unwrap_or_else(|failed| panic!("{failed}"));
+    let rewritten = file
+        .rewrite(&[Some(&refined)])
+        .unwrap_or_else(|err| panic!("{err}"));
+    rewritten.text().to_string()
 }
 
 /// Three `"Allow" "*"` statements refined with `--exact`, the catalog taken
@@ -61,11 +66,11 @@ fn refine_checked(text: &str, policy: &Policy, resolved: &Resolved, exact: bool)
 /// 450-byte input. Refining and rewriting take a fraction of a second.
 #[test]
 fn star_exact_refines_and_rewrites() {
-    let (text, policy, mut resolved) = pipeline_input("diff-quadratic-star-exact");
+    let (text, mut resolved) = pipeline_input("diff-quadratic-star-exact");
     resolved.beyond.catalog_current = true;
-    let rewritten = refine_checked(&text, &policy, &resolved, true);
+    let rewritten = refine_checked(&text, &resolved, true);
     assert!(rewritten.lines().count() > 3 * 20_000);
-    refine_checked(&text, &policy, &resolved, false);
+    refine_checked(&text, &resolved, false);
 }
 
 /// The diff of that refinement (`refine --exact --diff`). With a plain
@@ -77,9 +82,9 @@ fn star_exact_refines_and_rewrites() {
 /// rewritten file.
 #[test]
 fn diff_of_a_large_change_shows_only_the_change() {
-    let (text, policy, mut resolved) = pipeline_input("diff-quadratic-star-exact");
+    let (text, mut resolved) = pipeline_input("diff-quadratic-star-exact");
     resolved.beyond.catalog_current = true;
-    let rewritten = refine_checked(&text, &policy, &resolved, true);
+    let rewritten = refine_checked(&text, &resolved, true);
     let patch = diff::unified("policy.json", &text, &rewritten);
     let removed: Vec<&str> = patch
         .lines()
@@ -133,9 +138,9 @@ fn apply(text: &str, patch: &str) -> String {
 /// decides it at once.
 #[test]
 fn self_check_decides_a_not_action_that_only_grew() {
-    let (text, policy, resolved) = pipeline_input("self-check-undecided-not-action");
+    let (text, resolved) = pipeline_input("self-check-undecided-not-action");
     for exact in [false, true] {
-        let rewritten = refine_checked(&text, &policy, &resolved, exact);
+        let rewritten = refine_checked(&text, &resolved, exact);
         assert_ne!(rewritten, text, "the unused s3:GetObject is excluded");
         assert!(rewritten.contains("\"s3:GetObject\""), "{rewritten}");
         for line in text.lines().filter(|l| l.contains("\"s:*")) {

@@ -11,8 +11,12 @@
 //! `REFINE_BLESS=1 cargo test --test rewrite` rewrites the expected files
 //! from the actual output; review every change it makes before committing.
 
+use iam_refine::engine::checked::checked;
+use iam_refine::engine::refine::Options;
+use iam_refine::hosts::json_file::JsonFile;
+use iam_refine::hosts::Host;
 use iam_refine::model::catalog::Catalog;
-use iam_refine::{engine::refine, hosts::rewrite, input::findings, input::policy, output::diff};
+use iam_refine::{input::findings, input::policy, output::diff};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -34,13 +38,17 @@ fn catalog() -> &'static Catalog {
 /// against the expected file (or writing that file when blessing).
 fn check(name: &str) -> (String, String) {
     let text = read(&format!("{name}.json"));
-    let policy = policy::parse(&text).expect("the fixture is a policy");
+    let file = JsonFile::read(&text).expect("the fixture is a policy");
     let resolved = findings::parse(&read(&format!("{name}.findings.json")))
         .expect("the fixture's findings")
         .resolve(catalog());
-    let refined = refine::refine(&policy, &resolved.usage());
-    let rewritten = rewrite::rewrite(&text, &policy, &refined.edits)
-        .unwrap_or_else(|err| panic!("{name}: {err}"));
+    let refined = checked(file.policy(), &resolved.usage(), Options::default())
+        .unwrap_or_else(|failed| panic!("{name}: {failed}"));
+    let rewritten = file
+        .rewrite(&[Some(&refined)])
+        .unwrap_or_else(|err| panic!("{name}: {err}"))
+        .text()
+        .to_string();
     let expected_path = dir().join(format!("{name}.expected.json"));
     if std::env::var_os("REFINE_BLESS").is_some() {
         std::fs::write(&expected_path, &rewritten).expect("write the expected file");
@@ -54,7 +62,7 @@ fn check(name: &str) -> (String, String) {
     }
     // The rewrite says exactly what refinement decided.
     let reread = policy::parse(&rewritten).expect("the rewrite is a policy");
-    assert_eq!(reread.document(), &refined.document, "{name}");
+    assert_eq!(reread.document(), refined.document(), "{name}");
     (text, rewritten)
 }
 

@@ -3,8 +3,8 @@
 use super::io::{self, describe, read_input, Staged};
 use super::{diag, load_catalog};
 use anyhow::{anyhow, bail, Context, Result};
-use iam_refine::engine::account;
-use iam_refine::error::InputError;
+use iam_refine::engine::account::{self, AccountError};
+use iam_refine::engine::checked::SelfCheckFailed;
 use iam_refine::input::findings;
 use iam_refine::output::account as report;
 use iam_refine::output::report::pretty as report_pretty;
@@ -57,7 +57,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     let mut groups = Vec::new();
     for path in &args.findings {
         for file in findings_files(path)? {
-            let input = read_input(&file.to_string_lossy(), io::DATA)?;
+            let input = read_input(&file, io::DATA)?;
             let more = findings::parse_groups(&input.text)
                 .map_err(|err| anyhow!(describe(&input, &err)))?;
             if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
@@ -68,8 +68,19 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     }
     let details = read_input(&args.details, io::ACCOUNT)?;
     let mut staged = Staged::new(args.output.as_deref())?;
-    let written =
-        |err: std::io::Error| InputError::whole(format!("cannot write the report: {err}"));
+    let output_name = args
+        .output
+        .as_ref()
+        .map_or("<stdout>".to_string(), |p| p.display().to_string());
+    let failed = |err: AccountError| match err {
+        AccountError::Input(err) => anyhow!(describe(&details, &err)),
+        AccountError::SelfCheck { policy, failed } => anyhow!(
+            "{}: {policy}: {failed}\nhint: {}",
+            details.name,
+            SelfCheckFailed::HINT
+        ),
+        AccountError::Output(err) => anyhow!("{output_name}: cannot write the report: {err}"),
+    };
     let summary = match (args.format, args.principal.as_deref()) {
         (AccountFormat::Aws, Some(principal)) => {
             let mut records = Vec::new();
@@ -84,7 +95,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                     Ok(())
                 },
             )
-            .map_err(|err| anyhow!(describe(&details, &err)))?;
+            .map_err(failed)?;
             let answer = report_pretty(&report::aws_recommendation(&records, principal));
             staged.writer().write_all(answer.as_bytes())?;
             summary
@@ -97,9 +108,9 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 &catalog,
                 principal,
                 args.catalog_current,
-                &mut |r| writer.record(&r).map_err(written),
+                &mut |r| writer.record(&r),
             )
-            .map_err(|err| anyhow!(describe(&details, &err)))?;
+            .map_err(failed)?;
             writer.finish(&summary)?;
             summary
         }

@@ -87,7 +87,12 @@ pub(super) const ACCOUNT: Limit = Limit {
 ///
 /// Only regular files are read (and stdin): a FIFO or a device given as a
 /// file would block or never end.
-pub(super) fn read_input(arg: &str, limit: Limit) -> Result<Input> {
+pub(super) fn read_input(arg: impl AsRef<Path>, limit: Limit) -> Result<Input> {
+    let path = arg.as_ref();
+    // Messages name the file as given, lossily when it is not UTF-8; it is
+    // opened by its real path.
+    let name = path.to_string_lossy();
+    let arg = name.as_ref();
     let too_large = |name: &str| {
         anyhow!(
             "{name}: larger than {} MiB, too large for {}",
@@ -95,7 +100,7 @@ pub(super) fn read_input(arg: &str, limit: Limit) -> Result<Input> {
             limit.what
         )
     };
-    if arg == "-" {
+    if path == Path::new("-") {
         let mut bytes = Vec::new();
         io::stdin()
             .take(limit.bytes + 1)
@@ -107,7 +112,6 @@ pub(super) fn read_input(arg: &str, limit: Limit) -> Result<Input> {
         let text = into_text("<stdin>", bytes)?;
         return Ok(Input::new("<stdin>".to_string(), text));
     }
-    let path = Path::new(arg);
     let metadata = std::fs::metadata(path).with_context(|| format!("{arg}: cannot read"))?;
     if metadata.is_dir() {
         bail!("{arg}: is a directory: expected a JSON file");

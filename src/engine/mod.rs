@@ -4,6 +4,7 @@
 //! [`account`] runs that pipeline over a whole account.
 
 pub mod account;
+pub mod checked;
 pub mod cover;
 pub mod refine;
 pub mod verify;

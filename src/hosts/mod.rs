@@ -1,3 +1,119 @@
 //! Hosts: where a policy document lives, and how it is written back.
+//!
+//! A policy is rarely a file of its own: it is the `PolicyDocument` of
+//! `get-role-policy` output, a URL-encoded string in
+//! `get-account-authorization-details`, a property of a CloudFormation
+//! resource, an argument in a Terraform file. A [`Host`] is one such text.
+//! It yields the policies embedded in it ([`Embedded`]: the document as a
+//! [`Policy`] whose spans point into the host's text, the principal that
+//! owns it and the size limit that applies, when the host knows), answers
+//! where a value is for messages and reports, and takes back checked
+//! refinements as splices that keep every other byte, read back and
+//! compared before the text is handed out ([`Rewritten`]).
+//!
+//! New formats are new hosts; the engine never knows which host a policy
+//! came from. Today's hosts: [`json_file`] (a policy file, bare or in the
+//! API's wrappers, the document as JSON or as a string) and
+//! [`auth_details`] (a record of an account's authorization details, read
+//! only).
 
-pub mod rewrite;
+pub mod auth_details;
+pub mod json_file;
+pub(crate) mod json_splice;
+
+pub use json_splice::RewriteError;
+
+use crate::engine::checked::Checked;
+use crate::error::JsonPath;
+use crate::input::policy::{ActionKey, Policy};
+use crate::json::Span;
+pub use crate::model::principal::Principal;
+use crate::output::size::Limit;
+
+/// A policy as a host holds it.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    /// The policy; its spans index the host's text (or, for a document
+    /// written as a string, that string decoded).
+    pub policy: Policy,
+    /// The principal that owns the policy, when the host says.
+    pub owner: Option<Principal>,
+    /// The IAM size limit that applies, when the host says.
+    pub limit: Option<Limit>,
+}
+
+/// A host's text with checked refinements written in, read back and found
+/// to say exactly the refined policies. Only a host makes one, and only
+/// from [`Checked`] refinements: what `--in-place` and `--diff` write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewritten {
+    text: String,
+}
+
+impl Rewritten {
+    /// Wraps a text a host has checked.
+    pub(crate) fn new(text: String) -> Rewritten {
+        Rewritten { text }
+    }
+
+    /// The rewritten text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Where policies live: see the module documentation.
+pub trait Host {
+    /// The host's text.
+    fn text(&self) -> &str;
+
+    /// The policies it holds, in the order they are written.
+    fn policies(&self) -> &[Embedded];
+
+    /// Where the value at `path` is in the text, or the deepest part of
+    /// the path that exists (a document written as a string: the string).
+    fn locate(&self, path: &JsonPath) -> Span;
+
+    /// Where the action element `key` of the statement at `statement` is
+    /// written: its key and its value. `None` when the host cannot edit
+    /// it in place (a document written as a string).
+    fn element(&self, statement: &JsonPath, key: ActionKey) -> Option<(Span, Span)>;
+
+    /// The text with each policy's checked refinement written in (`None`:
+    /// left as it is), every other byte kept; an error when the host cannot
+    /// write them, or when the result does not read back as the refined
+    /// policies.
+    fn rewrite(&self, refined: &[Option<&Checked>]) -> Result<Rewritten, RewriteError>;
+}
+
+/// What a file met in a directory walk is, by its content.
+#[derive(Debug)]
+pub enum Detected<'t> {
+    /// A policy file, read.
+    Policy(json_file::JsonFile<'t>),
+    /// A policy file with an error: a JSON policy that does not check, or
+    /// text that mentions `"Statement"` but is not JSON. A CI run must fail
+    /// on it rather than pass it over as "not a policy".
+    Broken(crate::error::InputError),
+    /// Not JSON (JSON with comments, say).
+    NotJson,
+    /// JSON of another kind (`package.json`, findings, ...).
+    NotAPolicy,
+}
+
+/// Reads `text` as whatever host it is, reading it once.
+pub fn detect(text: &str) -> Detected<'_> {
+    let tree = match crate::json::read(text, "an IAM policy document") {
+        Ok(tree) => tree,
+        Err(err) if text.contains("\"Statement\"") => return Detected::Broken(err),
+        Err(_) => return Detected::NotJson,
+    };
+    let policy_keys = ["Statement", "PolicyVersion", "PolicyDocument"];
+    if !policy_keys.iter().any(|key| tree.get(key).is_some()) {
+        return Detected::NotAPolicy;
+    }
+    match json_file::JsonFile::from_tree(text, tree) {
+        Ok(file) => Detected::Policy(file),
+        Err(err) => Detected::Broken(err),
+    }
+}

@@ -7,8 +7,7 @@
 //! file is never held in memory as a `serde_json::Value` tree, which would
 //! cost several times its size.
 
-use crate::error::{InputError, JsonPath};
-use crate::input::policy::{self, Policy};
+use crate::error::InputError;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -182,18 +181,4 @@ pub fn parse(text: &str) -> Result<Details<'_>, InputError> {
         ));
     }
     Ok(details)
-}
-
-/// Reads a document as the file holds it: JSON, or a string of (URL-encoded)
-/// JSON, as the raw API returns it.
-pub fn document(raw: &RawValue) -> Result<Policy, InputError> {
-    let text = raw.get();
-    if text.starts_with('"') {
-        let string: String =
-            serde_json::from_str(text).map_err(|err| InputError::from_json(&err))?;
-        let (value, _) = policy::decode_document(&string, &JsonPath::root())?;
-        policy::from_value(value)
-    } else {
-        policy::parse(text)
-    }
 }

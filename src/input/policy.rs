@@ -1,20 +1,17 @@
-//! IAM policy documents: reading, checking, and the statement model.
+//! IAM policy documents: checking, and the statement model.
 //!
-//! A [`Policy`] keeps the document exactly as parsed (a `serde_json` value
-//! with its key order), so that everything refinement does not touch —
-//! Sid, Resource, Condition, key order, a string `Action` — is printed back
-//! as it was. Next to it, [`Statement`]s hold the parts refinement reasons
-//! about: effect, whether a principal is named, and the action entries as
-//! [`Glob`]s. Refinement then produces edits that [`Policy::apply`] writes
-//! into a copy of the document.
+//! A [`Policy`] keeps the document exactly as read (a [`json::Value`] tree
+//! with its key order, number spellings and spans), so that everything
+//! refinement does not touch — Sid, Resource, Condition, key order, a
+//! string `Action` — is printed back as it was. Next to it, [`Statement`]s
+//! hold the parts refinement reasons about: effect, whether a principal is
+//! named, and the action entries as [`Glob`]s. Refinement then produces
+//! edits that [`Policy::apply`] writes into a copy of the document.
 //!
-//! Besides a bare policy document, the wrapped forms the AWS API returns are
-//! accepted: `aws iam get-policy-version` (`PolicyVersion.Document`) and
-//! `get-role-policy` / `get-user-policy` / `get-group-policy`
-//! (`PolicyDocument`), where the document may be a URL-encoded JSON string
-//! (RFC 3986 percent-encoding, as the raw API returns it). The refined output
-//! is always the bare document, ready for `put-role-policy` or
-//! `create-policy-version`.
+//! Where the document came from — a bare file, the API's wrappers, a string
+//! inside another document, a template — is a [host](crate::hosts)'s
+//! business: a policy knows only its document and the path of that document
+//! in its host, which every message about it starts from.
 
 use crate::error::{escape, quote, InputError, JsonPath};
 use crate::json::canon::Canonical;
@@ -132,74 +129,22 @@ impl Statement {
     }
 }
 
-/// A policy: the input as read, the document in it, and its statements.
+/// A policy: its document, and its statements.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// The input as read: the document itself, or the wrapper that holds
-    /// it; its spans index the input text.
-    pub tree: Value,
-    /// The document, when the input holds it as a string (URL-encoded or
-    /// plain JSON): read from the decoded text, whose offsets its spans
-    /// are.
-    decoded: Option<Value>,
+    /// The document as read; its spans index the text of its host (or of
+    /// the string it was decoded from).
+    document: Value,
+    /// Where the document is in its host, e.g. `PolicyDocument`; the root
+    /// for a bare document. Every statement's path starts with it.
+    pub path: JsonPath,
     /// The statements, in order.
     pub statements: Vec<Statement>,
     /// Whether `Statement` was a lone object rather than an array.
     pub lone_statement: bool,
-    /// Where the document is in the input, and how it is written there.
-    pub source: Source,
 }
 
-/// Where a policy document is in its input file: rewriting the file in
-/// place needs to know whether the document is JSON there or a string.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
-    /// Which form the input has.
-    pub form: Form,
-    /// The path of the document in the input (the root for a bare document).
-    pub path: JsonPath,
-    /// How the document is written at that path.
-    pub encoding: Encoding,
-    /// The principal an inline policy belongs to, as its wrapper names it
-    /// (`RoleName`, `UserName`, `GroupName`).
-    pub owner_name: Option<String>,
-}
-
-/// The accepted input forms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
-    /// A policy document.
-    Bare,
-    /// `aws iam get-policy-version` output: a managed policy.
-    PolicyVersion,
-    /// `get-role-policy`, `get-user-policy` or `get-group-policy` output:
-    /// an inline policy of that kind of principal, when the output names it
-    /// (`RoleName`, `UserName`, `GroupName`).
-    PolicyDocument(Option<Owner>),
-}
-
-/// The kind of principal an inline policy belongs to; IAM limits the size
-/// of all inline policies of one principal by its kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
-    /// A role.
-    Role,
-    /// A user.
-    User,
-    /// A group.
-    Group,
-}
-
-/// How a document is written in its input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    /// As JSON.
-    Json,
-    /// As a string holding URL-encoded JSON, as the raw API returns it.
-    UrlEncoded,
-    /// As a string holding JSON.
-    JsonString,
-}
+pub use crate::model::principal::Owner;
 
 /// What happens to one statement's action element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,142 +186,19 @@ fn element_path_for(element: &JsonPath, was_string: bool, i: usize) -> JsonPath 
 /// Reads a bare policy document that is already a JSON value, such as a
 /// refined document about to be checked.
 pub fn from_value(document: Value) -> Result<Policy, InputError> {
-    let source = Source {
-        form: Form::Bare,
-        path: JsonPath::root(),
-        encoding: Encoding::Json,
-        owner_name: None,
-    };
-    from_tree(document, None, source)
+    from_document(document, JsonPath::root())
 }
 
-/// Reads a policy from JSON text in any accepted form.
+/// Reads a policy from JSON text in any form the JSON file host accepts
+/// (a bare document, or the AWS API's wrappers around one).
 pub fn parse(text: &str) -> Result<Policy, InputError> {
-    read_tree(json::read(text, "an IAM policy document")?)
+    Ok(crate::hosts::json_file::JsonFile::read(text)?.into_policy())
 }
 
-/// Reads a policy in any accepted form from the tree of its input.
-pub fn read_tree(tree: Value) -> Result<Policy, InputError> {
-    let (decoded, source) = unwrap(&tree)?;
-    from_tree(tree, decoded, source)
-}
-
-/// Finds the policy document inside the accepted wrappers: where it is,
-/// and the document decoded when it is written as a string.
-fn unwrap(tree: &Value) -> Result<(Option<Value>, Source), InputError> {
-    let root = JsonPath::root();
-    if !tree.is_object() {
-        return Err(InputError::whole(format!(
-            "expected an IAM policy document (a JSON object), found {}",
-            tree.kind_name()
-        )));
-    }
-    let mut owner_name = None;
-    let (path, form) = if let Some(version) = tree.get("PolicyVersion") {
-        if version.get("Document").is_none() {
-            return Err(InputError::at(
-                &root.key("PolicyVersion"),
-                "no Document: expected `aws iam get-policy-version` output",
-            ));
-        }
-        (
-            root.key("PolicyVersion").key("Document"),
-            Form::PolicyVersion,
-        )
-    } else if tree.get("PolicyDocument").is_some() {
-        let named = [
-            ("RoleName", Owner::Role),
-            ("UserName", Owner::User),
-            ("GroupName", Owner::Group),
-        ]
-        .into_iter()
-        .find_map(|(key, owner)| Some((owner, tree.get(key)?.as_str()?.to_string())));
-        let owner = named.as_ref().map(|(owner, _)| *owner);
-        owner_name = named.map(|(_, name)| name);
-        (root.key("PolicyDocument"), Form::PolicyDocument(owner))
-    } else {
-        (root, Form::Bare)
-    };
-    let (decoded, encoding) = match tree.at(&path).and_then(Value::as_str) {
-        Some(encoded) => {
-            let (document, encoding) = decode_document(encoded, &path)?;
-            (Some(document), encoding)
-        }
-        None => (None, Encoding::Json),
-    };
-    let source = Source {
-        form,
-        path,
-        encoding,
-        owner_name,
-    };
-    Ok((decoded, source))
-}
-
-/// Decodes a document given as a string: URL-encoded JSON, or plain JSON.
-pub fn decode_document(encoded: &str, path: &JsonPath) -> Result<(Value, Encoding), InputError> {
-    let plain = encoded.trim_start().starts_with('{');
-    let decoded = if plain {
-        encoded.to_string()
-    } else {
-        percent_decode(encoded).ok_or_else(|| {
-            InputError::at(
-                path,
-                "the URL-encoded document has a bad %-escape or is not UTF-8",
-            )
-        })?
-    };
-    let document = json::read(&decoded, "an IAM policy document")
-        .map_err(|err| InputError::at(path, format!("the embedded document: {err}")))?;
-    let encoding = if plain {
-        Encoding::JsonString
-    } else {
-        Encoding::UrlEncoded
-    };
-    Ok((document, encoding))
-}
-
-/// RFC 3986 percent-encoding of everything but the unreserved characters,
-/// the inverse of the decoding applied to URL-encoded documents.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3 / 2);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// RFC 3986 percent-decoding (`+` stays `+`); `None` on a bad escape or
-/// when the result is not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Checks the document `tree` holds (or `decoded`, when given) and builds
-/// its statements.
-fn from_tree(tree: Value, decoded: Option<Value>, source: Source) -> Result<Policy, InputError> {
-    let path = &source.path;
-    let document = match &decoded {
-        Some(document) => document,
-        None => tree.at(path).unwrap_or(&tree),
-    };
+/// Checks `document`, which is at `path` in its host, and builds its
+/// statements.
+pub fn from_document(document: Value, path: JsonPath) -> Result<Policy, InputError> {
+    let path = &path;
     if !document.is_object() {
         return Err(InputError::at(
             path,
@@ -422,11 +244,10 @@ fn from_tree(tree: Value, decoded: Option<Value>, source: Source) -> Result<Poli
         })
         .collect::<Result<_, _>>()?;
     Ok(Policy {
-        tree,
-        decoded,
+        path: path.clone(),
+        document,
         statements,
         lone_statement,
-        source,
     })
 }
 
@@ -547,12 +368,22 @@ pub fn check_action(text: &str) -> Result<(), String> {
 }
 
 impl Policy {
+    /// What is valid IAM but probably not meant, as warnings: a policy
+    /// without `Version` is read as 2008-10-17, where policy variables
+    /// such as `${aws:username}` are plain text.
+    pub fn lints(&self) -> Vec<InputError> {
+        let mut lints = Vec::new();
+        if self.document.get("Version").is_none() {
+            lints.push(InputError::whole(
+                "no Version: IAM reads the policy as 2008-10-17, where policy variables such as ${aws:username} are plain text",
+            ));
+        }
+        lints
+    }
+
     /// The bare policy document (unwrapped and decoded).
     pub fn document(&self) -> &Value {
-        match &self.decoded {
-            Some(document) => document,
-            None => self.tree.at(&self.source.path).unwrap_or(&self.tree),
-        }
+        &self.document
     }
 
     /// A copy of the document with `edits` applied, one per statement

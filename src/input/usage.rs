@@ -16,7 +16,7 @@
 
 use crate::error::{escape, InputError, JsonPath};
 use crate::input::findings::{self, timestamp_member, Findings, Resolved, Unused};
-use crate::input::policy::{self, check_action, ActionKey, Effect, Policy};
+use crate::input::policy::{check_action, ActionKey, Effect, Policy};
 use crate::json;
 use crate::json::{Kind, Value};
 use crate::model::catalog::{ActionSet, Catalog};
@@ -52,7 +52,9 @@ pub fn parse_used(text: &str) -> Result<UsedList, InputError> {
             }
             Ok(UsedList::Entries(entries))
         }
-        Kind::Object(_) => Ok(UsedList::Policy(Box::new(policy::read_tree(value)?))),
+        Kind::Object(_) => Ok(UsedList::Policy(Box::new(
+            crate::hosts::json_file::JsonFile::from_tree(text, value)?.into_policy(),
+        ))),
         _ => Err(InputError::whole(format!(
             "found {}: expected a JSON array of \"service:Action\" strings, or a policy document",
             value.kind_name()
@@ -240,4 +242,21 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
         }
     }
     Ok(findings)
+}
+
+/// Refuses a used list or a log in which nothing maps to an action:
+/// every action unused is the signal of an unused role, under which
+/// refinement also removes entries the catalog does not know, and a used
+/// action the catalog cannot name (a typo, a newer service) would go with
+/// them. Knowing nothing of the use is not knowing that nothing was used.
+pub fn require_some_use(resolved: Resolved) -> Result<Resolved, InputError> {
+    if resolved.unused.len() == resolved.catalog.len() {
+        return Err(InputError::whole(
+            "no used action maps to an action in the catalog: refusing to call every action unused",
+        )
+        .with_hint(
+            "check the input; for a principal that used nothing, use its UnusedIAMRole finding",
+        ));
+    }
+    Ok(resolved)
 }

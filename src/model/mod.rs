@@ -4,4 +4,5 @@
 
 pub mod catalog;
 pub mod pattern;
+pub mod principal;
 pub mod words;

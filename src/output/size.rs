@@ -21,6 +21,49 @@ pub fn inline_limit(owner: Owner) -> usize {
     }
 }
 
+/// Which of IAM's size limits applies to a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A managed policy's own size.
+    Managed,
+    /// The total of all inline policies of one principal of this kind.
+    Inline(Owner),
+}
+
+impl Limit {
+    /// The most characters the limit allows.
+    pub fn chars(self) -> usize {
+        match self {
+            Limit::Managed => MANAGED,
+            Limit::Inline(owner) => inline_limit(owner),
+        }
+    }
+
+    /// What the limit is for, for messages: "a managed policy", "a role's
+    /// inline policies".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Limit::Managed => "a managed policy",
+            Limit::Inline(Owner::Role) => "a role's inline policies",
+            Limit::Inline(Owner::User) => "a user's inline policies",
+            Limit::Inline(Owner::Group) => "a group's inline policies",
+        }
+    }
+}
+
+/// The warning for a changed policy over `limit`, if it is (for an inline
+/// policy, this one alone: its owner's other inline policies add to it).
+pub fn over_limit(limit: Limit, document: &Value) -> Option<String> {
+    let size = of(document);
+    (size > limit.chars()).then(|| {
+        format!(
+            "the refined policy has {size} characters, over IAM's limit of {} for {}",
+            limit.chars(),
+            limit.describe()
+        )
+    })
+}
+
 /// A document's size as IAM counts it: its characters, whitespace left out.
 pub fn of(document: &Value) -> usize {
     let text = json::write::compact(document);

@@ -27,15 +27,17 @@ mod holders;
 
 use holders::{extended, findings_by_principal, intersection, Holder};
 
-use crate::engine::refine::refine;
-use crate::engine::verify;
+use crate::engine::checked::{checked, SelfCheckFailed};
+use crate::engine::refine::Options;
 use crate::error::escape;
 use crate::error::InputError;
+use crate::hosts::auth_details;
 use crate::input::account::{self as details, Details, Inline};
 use crate::input::findings::{self, Beyond, Usage};
 use crate::input::policy::{Edit, Owner, Policy};
 use crate::model::catalog::{ActionSet, Catalog};
 use crate::output::size;
+use crate::output::size::Limit;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 
@@ -131,19 +133,54 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
+/// Why an account run stopped.
+#[derive(Debug)]
+pub enum AccountError {
+    /// The details or the findings cannot be trusted: an input error.
+    Input(InputError),
+    /// A refinement failed its self-check: a bug in refine, never the
+    /// input's fault. Nothing may be written.
+    SelfCheck {
+        /// Which policy (its ARN, or its owner and name).
+        policy: String,
+        /// Why.
+        failed: SelfCheckFailed,
+    },
+    /// A record could not be written.
+    Output(std::io::Error),
+}
+
+impl From<InputError> for AccountError {
+    fn from(err: InputError) -> AccountError {
+        AccountError::Input(err)
+    }
+}
+
+impl std::fmt::Display for AccountError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccountError::Input(err) => err.fmt(f),
+            AccountError::SelfCheck { policy, failed } => write!(f, "{policy}: {failed}"),
+            AccountError::Output(err) => write!(f, "cannot write the report: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for AccountError {}
+
 /// Where finished records go: to the caller's sink, one at a time, so that
 /// an account's records never all sit in memory at once.
 struct Out<'s> {
-    sink: &'s mut dyn FnMut(Record) -> Result<(), InputError>,
+    sink: &'s mut dyn FnMut(Record) -> std::io::Result<()>,
     summary: Summary,
 }
 
 impl Out<'_> {
-    fn record(&mut self, record: Record) -> Result<(), InputError> {
+    fn record(&mut self, record: Record) -> Result<(), AccountError> {
         if record.size.over() {
             self.summary.warnings.push(over_limit_warning(&record));
         }
-        (self.sink)(record)
+        (self.sink)(record).map_err(AccountError::Output)
     }
 }
 
@@ -165,8 +202,8 @@ pub fn refine_account(
     catalog: &Catalog,
     only: Option<&str>,
     catalog_current: bool,
-    sink: &mut dyn FnMut(Record) -> Result<(), InputError>,
-) -> Result<Summary, InputError> {
+    sink: &mut dyn FnMut(Record) -> std::io::Result<()>,
+) -> Result<Summary, AccountError> {
     let details = details::parse(details_text)?;
     let mut outcome = Summary::default();
     let by_principal = findings_by_principal(groups, &details, &mut outcome)?;
@@ -231,7 +268,7 @@ struct Job<'a> {
 impl Context<'_> {
     /// Refines every inline policy, principal by principal, so that each
     /// principal's inline total can be held against its limit.
-    fn inline_policies(&self, holders: &[Holder], out: &mut Out) -> Result<(), InputError> {
+    fn inline_policies(&self, holders: &[Holder], out: &mut Out) -> Result<(), AccountError> {
         for holder in holders {
             let mut records = self.inline_list(holder, holder.inline, &mut out.summary)?;
             let total: usize = records.iter().map(|r| r.size.after).sum();
@@ -250,7 +287,7 @@ impl Context<'_> {
         holder: &Holder,
         list: &[Inline],
         summary: &mut Summary,
-    ) -> Result<Vec<Record>, InputError> {
+    ) -> Result<Vec<Record>, AccountError> {
         let mut records = Vec::with_capacity(list.len());
         let unused = holder.unused.to_set(self.catalog);
         let kind = match holder.owner {
@@ -279,7 +316,7 @@ impl Context<'_> {
             } else {
                 (unused.clone(), holder.beyond.clone())
             };
-            let limit = size::inline_limit(holder.owner);
+            let limit = Limit::Inline(holder.owner);
             records.push(self.refine_job(&job, &unused, &beyond, limit)?);
         }
         Ok(records)
@@ -292,7 +329,7 @@ impl Context<'_> {
         details: &Details,
         holders: &[Holder],
         out: &mut Out,
-    ) -> Result<(), InputError> {
+    ) -> Result<(), AccountError> {
         let mut attachments: HashMap<&str, Vec<&Holder>> = HashMap::new();
         for holder in holders {
             for attached in holder.attached {
@@ -338,7 +375,7 @@ impl Context<'_> {
                         document,
                     };
                     let unused = target.unused.to_set(self.catalog);
-                    out.record(self.refine_job(&job, &unused, &target.beyond, size::MANAGED)?)?;
+                    out.record(self.refine_job(&job, &unused, &target.beyond, Limit::Managed)?)?;
                 }
                 continue;
             }
@@ -387,7 +424,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
             };
-            out.record(self.refine_job(&job, &unused, &beyond, size::MANAGED)?)?;
+            out.record(self.refine_job(&job, &unused, &beyond, Limit::Managed)?)?;
         }
         Ok(())
     }
@@ -399,7 +436,7 @@ impl Context<'_> {
         details: &Details,
         holder: &Holder,
         out: &mut Out,
-    ) -> Result<(), InputError> {
+    ) -> Result<(), AccountError> {
         let unused = holder.unused.to_set(self.catalog);
         for attached in holder.attached {
             let policy = details
@@ -429,7 +466,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
             };
-            out.record(self.refine_job(&job, &unused, &holder.beyond, size::MANAGED)?)?;
+            out.record(self.refine_job(&job, &unused, &holder.beyond, Limit::Managed)?)?;
         }
         Ok(())
     }
@@ -440,8 +477,8 @@ impl Context<'_> {
         job: &Job,
         unused: &ActionSet,
         beyond: &Beyond,
-        limit: usize,
-    ) -> Result<Record, InputError> {
+        limit: Limit,
+    ) -> Result<Record, AccountError> {
         let label = job.arn.map_or_else(
             || {
                 format!(
@@ -452,33 +489,36 @@ impl Context<'_> {
             },
             str::to_string,
         );
-        let policy = details::document(job.document)
+        let record = auth_details::Record::read(job.document.get(), limit)
             .map_err(|err| InputError::whole(format!("{label}: {err}")))?;
+        let policy = record.policy();
         let usage = Usage {
             catalog: self.catalog,
             unused,
             beyond,
         };
-        let refined = refine(&policy, &usage);
-        if let Err(reason) = verify::self_check(&policy, &refined, &usage) {
-            return Err(
-                InputError::whole(format!("internal check failed: {label}: {reason}"))
-                    .with_hint(verify::SELF_CHECK_HINT),
-            );
-        }
-        for warning in &refined.warnings {
+        let refined = checked(policy, &usage, Options::default()).map_err(|failed| {
+            AccountError::SelfCheck {
+                policy: label.clone(),
+                failed,
+            }
+        })?;
+        for warning in &refined.refined().warnings {
             self.warnings
                 .borrow_mut()
                 .push(format!("{label}: {warning}"));
         }
-        let (removed, added) = entry_changes(&policy, &refined.edits);
+        let (removed, added) = entry_changes(policy, refined.edits());
         let changed = refined.changed();
         let before = size::of(policy.document());
-        let after = size::of(&refined.document);
-        let refined_text = changed.then(|| {
-            let text = crate::json::write::compact(&refined.document);
-            RawValue::from_string(text).expect("the JSON writer writes valid JSON")
-        });
+        let after = size::of(refined.document());
+        let refined_text = match changed {
+            true => Some(
+                RawValue::from_string(refined.compact())
+                    .map_err(|err| AccountError::Output(err.into()))?,
+            ),
+            false => None,
+        };
         Ok(Record {
             kind: job.kind,
             name: job.name.to_string(),
@@ -488,14 +528,14 @@ impl Context<'_> {
             principals: job.principals.iter().map(|p| p.to_string()).collect(),
             updated_at: job.updated_at.map(str::to_string),
             changed,
-            grants_nothing: refined.grants_nothing,
+            grants_nothing: refined.grants_nothing(),
             removed,
             added,
             refined: refined_text,
             size: Size {
                 before,
                 after,
-                limit,
+                limit: limit.chars(),
                 counted: after,
             },
         })

@@ -89,27 +89,6 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
     reasons
 }
 
-/// Verifies refine's own output (the self-check every run makes before it
-/// prints or writes anything): `Err` with the first reason, which is a bug
-/// in refine, when the refined document does not read back or does not
-/// pass [`verify`] with the unused set.
-pub fn self_check(
-    original: &Policy,
-    refined: &crate::engine::refine::Refined,
-    usage: &Usage,
-) -> Result<(), String> {
-    let refined_policy = crate::input::policy::from_value(refined.document.clone())
-        .map_err(|err| format!("the refined document does not read back: {err}"))?;
-    match verify(original, &refined_policy, Some(usage)).first() {
-        Some(reason) => Err(reason.describe()),
-        None => Ok(()),
-    }
-}
-
-/// What to tell the user when the self-check fails.
-pub const SELF_CHECK_HINT: &str =
-    "this is a bug in refine: nothing was written; please report it with the policy and findings";
-
 /// The shape of every IAM action, `service:Name`. Witnesses are searched
 /// only among strings of this shape: a string without a colon is not an
 /// action, so it cannot be access, and `s3:Delete` reads better than ``.

@@ -54,7 +54,9 @@ mod parse;
 pub use map::{map_event, renamed, service_prefix, strip_version, Mapping};
 
 use crate::error::{InputError, Location};
-use crate::model::catalog::Catalog;
+use crate::input::findings::{Beyond, Resolved};
+use crate::input::usage;
+use crate::model::catalog::{ActionSet, Catalog};
 use parse::{text, Event, Form, Sink};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -93,6 +95,8 @@ pub struct Trail {
     /// catalog spells them, without duplicates, in catalog order (by
     /// service, then by name ignoring case).
     pub used: Vec<(String, String)>,
+    /// The same actions, as a set over the catalog the logs were read with.
+    pub used_ids: ActionSet,
     /// Actions used that the catalog does not know, of services it does
     /// (probably newer than the catalog), sorted and without duplicates:
     /// the caller adds them to the catalog ([`Catalog::with_actions`]) so
@@ -118,6 +122,42 @@ pub struct Trail {
     /// `(eventSource, eventName, count)`, most frequent first, then by name:
     /// the caller lists them, since their use cannot be kept.
     pub unmapped: Vec<(String, String, u64)>,
+}
+
+impl Trail {
+    /// The unused set: every action of `catalog` (the catalog the logs were
+    /// read with) not used; used actions it does not know join it, as used.
+    /// The principal read for, when given, is the one the findings would
+    /// name (`resource`), so that another principal's inline policy is
+    /// refused as with findings.
+    pub fn resolve(&self, catalog: &Catalog, principal: Option<&str>) -> Resolved {
+        let mut resolved = if self.used_unknown.is_empty() {
+            let mut unused = ActionSet::full(catalog.len());
+            unused.difference_with(&self.used_ids);
+            Resolved {
+                catalog: catalog.clone(),
+                unused,
+                beyond: Beyond::default(),
+                warnings: Vec::new(),
+                resource: None,
+                newer_than_catalog: None,
+            }
+        } else {
+            let mut known = self.used.clone();
+            known.extend(self.used_unknown.iter().cloned());
+            usage::from_used(catalog, &known, |c| {
+                let mut set = c.empty_set();
+                for (service, name) in &known {
+                    if let Some(id) = c.find(service, name) {
+                        set.insert(id);
+                    }
+                }
+                set
+            })
+        };
+        resolved.resource = principal.map(str::to_string);
+        resolved
+    }
 }
 
 /// A CloudTrail file that could not be read, and why.
@@ -327,6 +367,7 @@ impl<'c> Tally<'c> {
             b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1)))
         });
         Trail {
+            used_ids: used.clone(),
             used: used
                 .iter()
                 .map(|id| {

@@ -22,9 +22,11 @@ mod read;
 pub(crate) use read::timestamp_member;
 pub use read::{no_resource, parse, parse_groups, Group};
 
+use crate::error::InputError;
 use crate::input::time;
 use crate::model::catalog::{ActionSet, Catalog};
 use crate::model::pattern::Glob;
+use crate::model::principal::Principal;
 
 /// One thing the findings say is unused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +205,26 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// Refuses these findings for a policy whose host names another
+    /// principal as its owner (`get-role-policy` output of another role):
+    /// refining a role's policy against a user's findings would remove
+    /// what the role uses.
+    pub fn refuse_other_owner(&self, owner: Option<&Principal>) -> Result<(), InputError> {
+        let (Some(resource), Some(owner)) = (self.resource.as_deref(), owner) else {
+            return Ok(());
+        };
+        if owner.is(resource) {
+            return Ok(());
+        }
+        Err(InputError::whole(format!(
+            "the findings are about {}, but this is {} {}'s inline policy",
+            crate::error::escape(resource),
+            owner.kind.as_str(),
+            crate::error::escape(&owner.name)
+        ))
+        .with_hint("refine each policy against the findings of the principal it belongs to"))
+    }
+
     /// The view of this resolution that refinement and verification use.
     pub fn usage(&self) -> Usage<'_> {
         Usage {

@@ -12,10 +12,11 @@ pub mod formats;
 pub mod json;
 pub mod sarif;
 
-use crate::engine::refine::Refined;
+use crate::engine::checked::Checked;
 use crate::error::quote;
+use crate::hosts::Host;
 use crate::input::policy::{ActionKey, Policy};
-use crate::json::{Lines, Value};
+use crate::json::Lines;
 use crate::model::catalog::{AccessLevel, Catalog};
 
 /// One entry that grants unused actions.
@@ -112,20 +113,21 @@ impl EntryReport {
 }
 
 impl FileReport {
-    /// Builds the report for one refined policy file.
+    /// Builds the report for the policy `policy` of `host` (a file named
+    /// `path`), refined to `refined`.
     pub fn new(
         path: &str,
-        text: &str,
+        host: &dyn Host,
         policy: &Policy,
-        refined: &Refined,
+        refined: &Checked,
         catalog: &Catalog,
     ) -> FileReport {
-        let tree = Some(&policy.tree);
-        let lines = Lines::new(text);
+        let lines = Lines::new(host.text());
         let region_of = |path: &crate::error::JsonPath| -> Region {
-            let node = policy.tree.deepest(path);
-            region(&lines, node.span.start, node.span.end)
+            let span = host.locate(path);
+            region(&lines, span.start, span.end)
         };
+        let refined = refined.refined();
         let entries = refined
             .changes
             .iter()
@@ -180,13 +182,12 @@ impl FileReport {
                     },
                     statement_after,
                     renamed_to,
-                    element: element_region(
-                        tree,
-                        &statement.path,
-                        statement.key,
-                        renamed_to.is_some(),
-                    )
-                    .map(|(start, end)| region(&lines, start, end)),
+                    element: host
+                        .element(&statement.path, statement.key)
+                        .map(|(key, value)| match renamed_to {
+                            Some(_) => region(&lines, key.start, value.end),
+                            None => region(&lines, value.start, value.end),
+                        }),
                 }
             })
             .collect();
@@ -196,23 +197,6 @@ impl FileReport {
             grants_nothing: refined.grants_nothing,
         }
     }
-}
-
-/// The byte range of a statement's action element in the text: its value,
-/// or with `with_key` the whole member from its key.
-fn element_region(
-    tree: Option<&Value>,
-    statement: &crate::error::JsonPath,
-    key: ActionKey,
-    with_key: bool,
-) -> Option<(usize, usize)> {
-    let member = tree?.at(statement)?.member(key.as_str())?;
-    let start = if with_key {
-        member.key_span.start
-    } else {
-        member.value.span.start
-    };
-    Some((start, member.value.span.end))
 }
 
 /// The region of the byte range `start..end`.

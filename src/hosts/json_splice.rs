@@ -1,19 +1,20 @@
-//! Format-preserving rewrites: the refined policy in the input's own layout.
+//! Splices into JSON text: the refined statements written into the text of
+//! a JSON host in its own layout.
 //!
 //! `refine` prints the refined policy in one canonical form, which is right
 //! for a pipe but wrong for a file under version control: reformatting a
 //! hand-written policy buries the two changed lines in a diff of every line.
-//! [`rewrite`] instead edits the file's text, keeping every byte except the
+//! A JSON host instead edits its text, keeping every byte except the
 //! Action/NotAction values that change and the statements that are removed,
 //! so that a review shows only what refinement did.
 //!
-//! Where values are comes from the policy's tree ([`crate::json::Value`]
+//! Where values are comes from the host's tree ([`crate::json::Value`]
 //! spans, from the one reading of the file); what they become comes from
 //! the refinement's edits. Every change is a replacement of one byte range of
-//! the original text, computed up front and applied back to front, and the
-//! result is read again and compared with [`Policy::apply`]: a rewrite that
-//! would say anything other than the refined policy is refused rather than
-//! written.
+//! the original text, computed up front and applied in one pass, and the
+//! host reads the result again and compares it with [`Policy::apply`]: a
+//! rewrite that would say anything other than the refined policy is refused
+//! rather than written.
 //!
 //! The layout rules, for an action element that changes:
 //!
@@ -25,16 +26,13 @@
 //! * a string that stays one entry is replaced by the new string; one that
 //!   becomes several entries becomes an array, one entry per line one level
 //!   deeper than its key when the statement spans lines, inline otherwise;
+//! * a key that changes (`Action` becoming `NotAction`) is replaced in place;
 //! * a removed statement goes with one adjacent separator, so that the
 //!   statements around it keep their bytes; an array left empty, or a lone
 //!   statement object removed, becomes `[]`.
-//!
-//! A document written as a string inside a wrapper (URL-encoded, as the raw
-//! API returns it, or plain JSON) has no layout to keep: the string is
-//! replaced by the refined document, compact, encoded the same way.
 
 use crate::error::JsonPath;
-use crate::input::policy::{self, Edit, Encoding, Policy, Statement};
+use crate::input::policy::{Edit, Policy, Statement};
 use crate::json::{self, Kind, Member, Value};
 use std::fmt;
 
@@ -49,7 +47,7 @@ pub struct RewriteError {
 
 impl RewriteError {
     /// An error with this message.
-    fn new(message: impl Into<String>) -> RewriteError {
+    pub(crate) fn new(message: impl Into<String>) -> RewriteError {
         RewriteError {
             message: message.into(),
         }
@@ -64,62 +62,17 @@ impl fmt::Display for RewriteError {
 
 impl std::error::Error for RewriteError {}
 
-/// Rewrites the policy's file text so that it holds the refined policy,
-/// changing only the Action/NotAction values that change and removing the
-/// statements that go.
-///
-/// `policy` must be [`policy::parse`] of `text`, and `edits` the
-/// refinement's edits, one per statement (`None` = unchanged). With no edit
-/// at all the text comes back byte for byte. The result is checked before it
-/// is returned: it must read as a policy whose document equals
-/// `policy.apply(edits)`, else this is an error naming the first
-/// difference.
-pub fn rewrite(
-    text: &str,
-    policy: &Policy,
-    edits: &[Option<Edit>],
-) -> Result<String, RewriteError> {
-    if edits.iter().all(Option::is_none) {
-        return Ok(text.to_string());
-    }
-    if edits.len() != policy.statements.len() {
-        return Err(RewriteError::new(format!(
-            "{} edits for {} statements",
-            edits.len(),
-            policy.statements.len()
-        )));
-    }
-    let refined = policy.apply(edits);
-    let tree = &policy.tree;
-    if !spans_fit(text, tree) {
-        return Err(RewriteError::new("the policy was not read from this text"));
-    }
-    let source = &policy.source;
-    let document = tree.at(&source.path).ok_or_else(|| {
-        RewriteError::new(format!("no policy document at {} in the text", source.path))
-    })?;
-    let splices = match source.encoding {
-        Encoding::Json => statement_splices(text, document, policy, edits)?,
-        Encoding::UrlEncoded | Encoding::JsonString => {
-            vec![document_splice(document, &refined, source.encoding)?]
-        }
-    };
-    let result = apply_splices(text, splices)?;
-    self_check(&result, &refined)?;
-    Ok(result)
-}
-
 /// A replacement of the bytes `start..end` of the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Splice {
-    start: usize,
-    end: usize,
-    text: String,
+pub(crate) struct Splice {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) text: String,
 }
 
 impl Splice {
     /// Replaces the whole of `node` by `text`.
-    fn node(node: &Value, text: impl Into<String>) -> Splice {
+    pub(crate) fn node(node: &Value, text: impl Into<String>) -> Splice {
         Splice {
             start: node.span.start,
             end: node.span.end,
@@ -139,7 +92,7 @@ impl Splice {
 
 /// The splices for a document written as JSON: removed statements, and
 /// changed action elements of the statements that stay.
-fn statement_splices(
+pub(crate) fn statement_splices(
     text: &str,
     document: &Value,
     policy: &Policy,
@@ -354,28 +307,8 @@ fn render_lines(quoted: &[String], newline: &str, indent: &str, unit: &str) -> S
     format!("[{}{newline}{indent}]", lines.join(","))
 }
 
-/// The splice that replaces a document written as a string with the refined
-/// document, compact and encoded as before.
-fn document_splice(
-    node: &Value,
-    refined: &Value,
-    encoding: Encoding,
-) -> Result<Splice, RewriteError> {
-    if !matches!(node.kind, Kind::String(_)) {
-        return Err(RewriteError::new(
-            "the policy document is a string in the policy but not in the text",
-        ));
-    }
-    let compact = json::write::compact(refined);
-    let payload = match encoding {
-        Encoding::UrlEncoded => policy::percent_encode(&compact),
-        Encoding::Json | Encoding::JsonString => compact,
-    };
-    Ok(Splice::node(node, quote(&payload)))
-}
-
 /// Applies `splices` (on `text`, non-overlapping).
-fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String, RewriteError> {
+pub(crate) fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String, RewriteError> {
     splices.sort_by_key(|s| (s.start, s.end));
     let mut previous_end = 0;
     for splice in &splices {
@@ -404,11 +337,9 @@ fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String, Rewrite
     Ok(result)
 }
 
-/// Checks that `result` reads as a policy whose document is `refined`.
-fn self_check(result: &str, refined: &Value) -> Result<(), RewriteError> {
-    let reread = policy::parse(result)
-        .map_err(|err| RewriteError::new(format!("the rewritten text is not a policy: {err}")))?;
-    match first_difference(refined, reread.document()) {
+/// Checks that a rewrite read back (`found`) says exactly `expected`.
+pub(crate) fn same_document(expected: &Value, found: &Value) -> Result<(), RewriteError> {
+    match first_difference(expected, found) {
         None => Ok(()),
         Some((path, expected, found)) => Err(RewriteError::new(format!(
             "the rewritten text differs from the refined policy at {path}: expected {}, found {}",
@@ -458,14 +389,14 @@ fn brief(value: &Value) -> String {
 }
 
 /// `text` as a JSON string.
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     json::write::quoted(text)
 }
 
 /// Whether every span of `tree` lies in `text` on character boundaries,
 /// with only a byte-order mark and whitespace around the root: the check
 /// that `tree` was read from `text`, before any span is sliced.
-fn spans_fit(text: &str, tree: &Value) -> bool {
+pub(crate) fn spans_fit(text: &str, tree: &Value) -> bool {
     let fits = |span: json::Span| {
         span.start <= span.end
             && span.end <= text.len()
@@ -536,10 +467,11 @@ fn indent_of(text: &str, pos: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hosts::json_file::JsonFile;
 
     /// Rewrites `text` with `edits` given as `None`, `Remove`, or entries.
     fn run(text: &str, edits: &[Option<&[&str]>]) -> String {
-        let policy = policy::parse(text).expect("a policy");
+        let file = JsonFile::read(text).expect("a policy");
         let edits: Vec<Option<Edit>> = edits
             .iter()
             .map(|edit| match edit {
@@ -550,7 +482,7 @@ mod tests {
                 )),
             })
             .collect();
-        rewrite(text, &policy, &edits).expect("a rewrite")
+        file.rewrite_edits(&edits).expect("a rewrite")
     }
 
     const KEEP: Option<&[&str]> = None;
@@ -653,20 +585,19 @@ mod tests {
     #[test]
     fn the_self_check_refuses_a_text_that_says_something_else() {
         let text = document(r#"["s3:A", "s3:B"]"#);
-        let other = policy::parse(&text.replace("\"*\"", "\"arn:x\"")).unwrap();
+        let other_text = text.replace("\"*\"", "\"arn:x\"");
+        let other = JsonFile::read(&other_text).unwrap();
         let edits = [Some(Edit::Entries(vec!["s3:A".to_string()]))];
-        let err = rewrite(&text, &other, &edits).unwrap_err();
-        assert_eq!(err.message, "the policy was not read from this text");
-        let refined = other.apply(&edits);
-        let err = self_check(&document(r#"["s3:A"]"#), &refined).unwrap_err();
+        let refined = other.policy().apply(&edits);
+        let written = document(r#"["s3:A"]"#);
+        let reread = JsonFile::read(&written).unwrap();
+        let err = same_document(&refined, reread.policy().document()).unwrap_err();
         assert_eq!(
             err.message,
             r#"the rewritten text differs from the refined policy at Statement[0].Resource: expected "arn:x", found "*""#
         );
-        let short = policy::parse(&document("\"s3:A\"")).unwrap();
         let two = [None, Some(Edit::Remove)];
-        assert!(rewrite(&text, &short, &two).is_err());
-        assert!(rewrite("{", &short, &edits).is_err());
+        assert!(JsonFile::read(&text).unwrap().rewrite_edits(&two).is_err());
     }
 
     #[test]

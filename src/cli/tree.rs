@@ -1,0 +1,166 @@
+//! The main job over a directory: every policy file under it.
+//!
+//! Files are visited in sorted order. A file is read once and recognised
+//! by its content ([`hosts::detect`]): a policy is refined, other JSON and
+//! files that are not JSON are skipped with a note, and a policy with an
+//! error is reported. A file that fails is reported and the rest are still
+//! processed; the run exits 2 at the end. Symbolic links are followed only
+//! with `--follow`, and a file reached by several links is refined once.
+
+use super::diag;
+use super::io::{self, describe, emit, print_error, read_input, write_atomic};
+use super::plan::{Plan, Stdout};
+use super::refine::{diff_of, exit_code, newer_note, patch_path, refine_host, render};
+use anyhow::Result;
+use iam_refine::hosts::{self, Detected};
+use iam_refine::input::findings::Resolved;
+use iam_refine::output::report::FileReport;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// What a walk has found so far.
+#[derive(Default)]
+struct Walk {
+    diffs: String,
+    reports: Vec<FileReport>,
+    failed: usize,
+    narrowed: bool,
+}
+
+pub(super) fn run(dir: &Path, plan: &Plan, resolved: &Resolved) -> Result<ExitCode> {
+    let mut walk = Walk::default();
+    each_policy_file(dir, plan.follow, &mut walk, |file, walk| {
+        refine_one(file, plan, resolved, walk)
+    });
+    newer_note(resolved, walk.narrowed);
+    let output = match plan.stdout {
+        Stdout::Report(format) => render(format, plan, &walk.reports, resolved),
+        Stdout::Diff => walk.diffs,
+        Stdout::Policy | Stdout::Nothing => String::new(),
+    };
+    if plan.output.is_some() || !output.is_empty() {
+        emit(plan.output.as_deref(), &output)?;
+    }
+    if walk.failed > 0 {
+        diag::error(&format!(
+            "{} file{} failed",
+            walk.failed,
+            if walk.failed == 1 { "" } else { "s" }
+        ));
+        return Ok(ExitCode::from(2));
+    }
+    Ok(exit_code(plan.gate.as_ref(), &walk.reports))
+}
+
+/// Reads, refines and writes back one file of the walk; a failure is
+/// printed and counted.
+fn refine_one(file: &Path, plan: &Plan, resolved: &Resolved, walk: &mut Walk) {
+    let input = match read_input(file, io::POLICY) {
+        Ok(input) => input,
+        Err(err) => {
+            print_error(&err);
+            walk.failed += 1;
+            return;
+        }
+    };
+    let host = match hosts::detect(&input.text) {
+        Detected::Policy(host) => host,
+        Detected::Broken(err) => {
+            diag::error(&describe(&input, &err));
+            walk.failed += 1;
+            return;
+        }
+        Detected::NotJson => {
+            diag::note(&format!("{}: not JSON: skipped", input.name));
+            return;
+        }
+        Detected::NotAPolicy => {
+            diag::note(&format!("{}: not a policy document: skipped", input.name));
+            return;
+        }
+    };
+    let done = match refine_host(&input, &host, resolved, plan) {
+        Ok(done) => done,
+        Err(err) => {
+            print_error(&err);
+            walk.failed += 1;
+            return;
+        }
+    };
+    walk.narrowed |= done.narrowed;
+    if plan.stdout == Stdout::Diff {
+        walk.diffs.push_str(&diff_of(&done));
+    }
+    if let (true, Some(rewritten)) = (plan.in_place && done.rewrites(), &done.rewritten) {
+        if let Err(err) = write_atomic(file, rewritten.text().as_bytes()) {
+            print_error(&err);
+            walk.failed += 1;
+        }
+    }
+    walk.reports.push(done.report);
+}
+
+/// Calls `each` on the `*.json` files under `dir`, in sorted order, each
+/// once; walk errors are printed and counted as they come. A file reached
+/// through a link is named by where it is, so that a patch applies to it.
+fn each_policy_file(
+    dir: &Path,
+    follow: bool,
+    walk: &mut Walk,
+    mut each: impl FnMut(&Path, &mut Walk),
+) {
+    let mut seen = std::collections::HashSet::new();
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(follow)
+        .sort_by_file_name();
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let place = err.path().unwrap_or(dir).display().to_string();
+                diag::error(&format!("{place}: {}", walk_error(&err)));
+                walk.failed += 1;
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.path_is_symlink() && !follow {
+            diag::note(&format!(
+                "{}: a symbolic link: skipped (use --follow)",
+                path.display()
+            ));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "json") || !entry.file_type().is_file() {
+            continue;
+        }
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !seen.insert(canonical.clone()) {
+            continue;
+        }
+        let file = if entry.path_is_symlink() {
+            PathBuf::from(patch_path(&canonical.to_string_lossy()))
+        } else {
+            path.to_path_buf()
+        };
+        if std::fs::metadata(&file).is_ok_and(|m| m.len() > io::POLICY_BYTES) {
+            diag::note(&format!(
+                "{}: too large to be a policy: skipped",
+                file.display()
+            ));
+            continue;
+        }
+        each(&file, walk);
+    }
+}
+
+/// A walk error in one line.
+fn walk_error(err: &walkdir::Error) -> String {
+    if let Some(ancestor) = err.loop_ancestor() {
+        return format!("a symbolic link loop back to {}", ancestor.display());
+    }
+    match err.io_error() {
+        Some(io) => format!("cannot read: {io}"),
+        None => err.to_string(),
+    }
+}

@@ -1,0 +1,127 @@
+//! The one checked pipeline: refine, then prove, and only then hand out.
+//!
+//! [`checked`] refines a policy and verifies the result against the
+//! original with the unused set ([`crate::engine::verify`]): no new access,
+//! nothing used dropped, nothing unused left. Only when that passes does it
+//! make a [`Checked`], and a [`Checked`] is the only thing the writers take:
+//! the printed policy ([`Checked::pretty`]), a host's rewrite
+//! ([`crate::hosts::Host::rewrite`]), the CI reports
+//! ([`crate::output::report::FileReport::new`]) and the account report.
+//! Its fields are private and it has no other constructor, so "nothing
+//! unverified is ever written" is a fact of the types:
+//!
+//! ```compile_fail
+//! use iam_refine::engine::checked::Checked;
+//! use iam_refine::engine::refine::{refine, Refined};
+//! // A refinement made (or broadened) by hand cannot pass for a checked one.
+//! fn forge(refined: Refined) -> Checked {
+//!     Checked { refined }
+//! }
+//! ```
+
+use crate::engine::refine::{refine_with, EntryChange, Options, Refined};
+use crate::engine::verify;
+use crate::error::InputError;
+use crate::input::findings::Usage;
+use crate::input::policy::{self, Edit, Policy};
+use crate::json::Value;
+use std::fmt;
+
+/// A refinement that passed the self-check. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    refined: Refined,
+}
+
+/// The self-check failed: refine made a result it cannot prove. This is a
+/// bug in refine, never in the input; nothing may be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfCheckFailed {
+    /// The first reason, as `verify` describes it.
+    pub reason: String,
+}
+
+impl fmt::Display for SelfCheckFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "internal check failed: {}", self.reason)
+    }
+}
+
+impl std::error::Error for SelfCheckFailed {}
+
+impl SelfCheckFailed {
+    /// What to tell the user.
+    pub const HINT: &'static str =
+        "this is a bug in refine: nothing was written; please report it with the policy and findings";
+}
+
+/// Refines `policy` against `usage` and proves the result; the only way to
+/// a [`Checked`].
+pub fn checked(
+    policy: &Policy,
+    usage: &Usage,
+    options: Options,
+) -> Result<Checked, SelfCheckFailed> {
+    let refined = refine_with(policy, usage, options);
+    prove(policy, &refined, usage)?;
+    Ok(Checked { refined })
+}
+
+/// Verifies `refined` against `policy` with `usage`: it must read back as a
+/// policy and pass [`verify::verify`] with the unused set.
+pub fn prove(policy: &Policy, refined: &Refined, usage: &Usage) -> Result<(), SelfCheckFailed> {
+    let reread = policy::from_value(refined.document.clone()).map_err(|err: InputError| {
+        SelfCheckFailed {
+            reason: format!("the refined document does not read back: {err}"),
+        }
+    })?;
+    match verify::verify(policy, &reread, Some(usage)).first() {
+        Some(reason) => Err(SelfCheckFailed {
+            reason: reason.describe(),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl Checked {
+    /// The refinement, to read.
+    pub fn refined(&self) -> &Refined {
+        &self.refined
+    }
+
+    /// The refined document.
+    pub fn document(&self) -> &Value {
+        &self.refined.document
+    }
+
+    /// Per statement of the original: `None` if unchanged, else the edit.
+    pub fn edits(&self) -> &[Option<Edit>] {
+        &self.refined.edits
+    }
+
+    /// Every entry that grants unused actions, and what became of it.
+    pub fn changes(&self) -> &[EntryChange] {
+        &self.refined.changes
+    }
+
+    /// Whether refinement changed anything.
+    pub fn changed(&self) -> bool {
+        self.refined.changed()
+    }
+
+    /// Whether the refined policy allows nothing the original allowed.
+    pub fn grants_nothing(&self) -> bool {
+        self.refined.grants_nothing
+    }
+
+    /// The refined policy as refine prints it: pretty JSON, numbers as
+    /// the input spelled them.
+    pub fn pretty(&self) -> String {
+        policy::to_pretty(&self.refined.document)
+    }
+
+    /// The refined policy, compact (for a document inside a report).
+    pub fn compact(&self) -> String {
+        crate::json::write::compact(&self.refined.document)
+    }
+}

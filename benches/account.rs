@@ -6,6 +6,8 @@
 //! role has two inline policies and three of 3,000 customer-managed policies
 //! (each shared by one to three roles), and an unused-access finding.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::Rng;

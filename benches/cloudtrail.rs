@@ -21,6 +21,8 @@
 //! the first 10 files and of all 100: flat means the two peaks agree,
 //! whatever the input size.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::Rng;

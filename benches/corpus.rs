@@ -41,6 +41,8 @@
 //! left under `target/bench-corpus` if there is one, else one generated
 //! from `fixtures/`, measured in process.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::Rng;

@@ -6,6 +6,8 @@
 //! whole run, for the seed and for a policy of `"*"`. A plain harness (no extra dependency): each measurement is the
 //! median of many runs, printed with its target.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use iam_refine::engine::verify::verify;
 use iam_refine::model::catalog::Catalog;
 use iam_refine::{engine::refine, input::findings, input::policy};

@@ -1,5 +1,7 @@
 //! The acceptance example: AWS's own published recommendation, reproduced.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

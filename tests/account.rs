@@ -1,6 +1,8 @@
 //! `refine account`: an account file with shared, group, AWS-managed and
 //! unused-role policies, against findings for several principals.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{fixture, outcome, refine};

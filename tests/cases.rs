@@ -14,6 +14,8 @@
 //! `REFINE_BLESS=1 cargo test --test cases` rewrites the expected files from
 //! the actual output; review every change it makes before committing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {

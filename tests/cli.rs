@@ -1,6 +1,8 @@
 //! Command-line behaviour that needs files of its own: writing output,
 //! and writing nothing on error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,8 @@
 //! `role/service/app` (assumed as `assumed-role/app/...`), the user `alice`
 //! and the role `other`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use iam_refine::error::Location;
 use iam_refine::input::cloudtrail::{read, Error, Trail};
 use iam_refine::model::catalog::{import::import_dir, Catalog};

@@ -7,6 +7,8 @@
 //! SOURCE starting with `u` is a `--used` list, with `l` last-accessed
 //! output, else findings.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use iam_refine::engine::checked::checked;
 use iam_refine::engine::refine::Options;
 use iam_refine::hosts::json_file::JsonFile;

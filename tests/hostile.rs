@@ -3,6 +3,8 @@
 //! useful, an indented second line saying what to do), nothing on stdout,
 //! and no file created or changed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 use std::process::Stdio;

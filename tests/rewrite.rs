@@ -11,6 +11,8 @@
 //! `REFINE_BLESS=1 cargo test --test rewrite` rewrites the expected files
 //! from the actual output; review every change it makes before committing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use iam_refine::engine::checked::checked;
 use iam_refine::engine::refine::Options;
 use iam_refine::hosts::json_file::JsonFile;

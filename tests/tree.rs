@@ -1,6 +1,8 @@
 //! Refining a repository: a directory of policy files, as one diff or in
 //! place, every unchanged byte kept.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! `refine verify`: passes on refine's output, and fails with the right
 //! witness on each kind of broken result.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

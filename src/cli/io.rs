@@ -6,7 +6,7 @@ use iam_refine::error::{InputError, JsonPath, Location};
 use iam_refine::json;
 use std::cell::OnceCell;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Stdout was closed by the reader (`refine ... | head -1`): not an error,
 /// just the end of the run, quietly.
@@ -200,32 +200,34 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| anyhow!("{}: not a file name", path.display()))?;
-    let temp = dir.join(format!(
-        ".{}.refine-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let name = || path.display().to_string();
     let result = (|| -> io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(bytes)?;
+        // An unpredictable name, created exclusively, in the same directory:
+        // the rename below is atomic, and nobody can plant the file first.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".refine-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        temp.write_all(bytes)?;
         // A file rewritten in place keeps its permissions.
         if let Ok(existing) = std::fs::metadata(path) {
-            file.set_permissions(existing.permissions())?;
+            temp.as_file().set_permissions(existing.permissions())?;
         }
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
+        temp.as_file().sync_all()?;
+        temp.persist(path).map_err(|err| err.error)?;
+        sync_dir(dir)
     })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(err).with_context(|| format!("{}: cannot write", path.display()));
+    result.with_context(|| format!("{}: cannot write", name()))
+}
+
+/// Flushes a directory's entries to disk, so that a rename into it
+/// survives a crash. Where directories cannot be opened for that (not
+/// Unix), the rename is as durable as the platform makes it.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    match std::fs::File::open(dir) {
+        Ok(handle) => handle.sync_all().or(Ok(())),
+        Err(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// Prints an error as the command line does: `refine: ` and its first
@@ -236,11 +238,11 @@ pub(super) fn print_error(err: &anyhow::Error) {
 
 /// Output written to a temporary file first, and moved into place (or
 /// copied to stdout) only once complete: a run that fails half-way writes
-/// nothing anywhere, and a large report never has to sit in memory.
+/// nothing anywhere, and a large report never has to sit in memory. The
+/// temporary file is removed if the output is dropped uncommitted.
 pub(super) struct Staged {
-    file: Option<std::io::BufWriter<std::fs::File>>,
-    temp: std::path::PathBuf,
-    target: Option<std::path::PathBuf>,
+    file: io::BufWriter<tempfile::NamedTempFile>,
+    target: Option<PathBuf>,
 }
 
 impl Staged {
@@ -248,44 +250,54 @@ impl Staged {
     pub(super) fn new(target: Option<&Path>) -> Result<Staged> {
         let dir = match target.and_then(Path::parent) {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            Some(_) => std::path::PathBuf::from("."),
+            Some(_) => PathBuf::from("."),
             None => std::env::temp_dir(),
         };
-        let temp = dir.join(format!(".refine-output-{}.tmp", std::process::id()));
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .with_context(|| format!("{}: cannot write", target.unwrap_or(&temp).display()))?;
+        let named =
+            |path: Option<&Path>| path.map_or("<stdout>".to_string(), |p| p.display().to_string());
+        let temp = tempfile::Builder::new()
+            .prefix(".refine-output-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .with_context(|| format!("{}: cannot write", named(target)))?;
         Ok(Staged {
-            file: Some(std::io::BufWriter::new(file)),
-            temp,
+            file: io::BufWriter::new(temp),
             target: target.map(Path::to_path_buf),
         })
     }
 
     /// Where to write the output.
-    pub(super) fn writer(&mut self) -> &mut std::io::BufWriter<std::fs::File> {
-        self.file.as_mut().expect("not committed yet")
+    pub(super) fn writer(&mut self) -> &mut io::BufWriter<tempfile::NamedTempFile> {
+        &mut self.file
     }
 
     /// Moves the complete output into place, or copies it to stdout.
-    pub(super) fn commit(mut self) -> Result<()> {
-        let file = self.file.take().expect("committed once");
-        let file = file
+    pub(super) fn commit(self) -> Result<()> {
+        let name = self
+            .target
+            .as_ref()
+            .map_or("<stdout>".to_string(), |p| p.display().to_string());
+        let temp = self
+            .file
             .into_inner()
             .map_err(|err| err.into_error())
-            .context("cannot write the output")?;
+            .with_context(|| format!("{name}: cannot write"))?;
         match &self.target {
             Some(target) => {
-                file.sync_all()
-                    .with_context(|| format!("{}: cannot write", target.display()))?;
-                std::fs::rename(&self.temp, target)
-                    .with_context(|| format!("{}: cannot write", target.display()))?;
+                temp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("{name}: cannot write"))?;
+                temp.persist(target)
+                    .map_err(|err| err.error)
+                    .with_context(|| format!("{name}: cannot write"))?;
+                let dir = match target.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir,
+                    _ => Path::new("."),
+                };
+                sync_dir(dir).with_context(|| format!("{name}: cannot write"))?;
             }
             None => {
-                let mut reader =
-                    std::fs::File::open(&self.temp).context("cannot read back the output")?;
+                let mut reader = temp.reopen().context("cannot read back the output")?;
                 let mut stdout = io::stdout().lock();
                 match io::copy(&mut reader, &mut stdout).and_then(|_| stdout.flush()) {
                     Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {
@@ -296,11 +308,5 @@ impl Staged {
             }
         }
         Ok(())
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.temp);
     }
 }

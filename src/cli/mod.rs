@@ -141,7 +141,7 @@ pub(crate) fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
         return Ok(Catalog::bundled());
     };
     if path.is_dir() {
-        return import::import_dir(path);
+        return Ok(import::import_dir(path)?);
     }
     let input = read_input(path, io::DATA)?;
     format::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))

@@ -319,7 +319,7 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
                 format!("an action must be a string, found {}", value.kind_name()),
             ));
         };
-        check_action(text).map_err(|message| InputError::at(&entry_path, message))?;
+        check_action(text).map_err(|bad| bad.at(&entry_path))?;
         entries.push(Glob::new(text));
     }
     Ok(Statement {
@@ -335,33 +335,54 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
     })
 }
 
+/// Why a string is not an action entry, as one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadAction(pub String);
+
+impl std::fmt::Display for BadAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadAction {}
+
+impl BadAction {
+    /// The error about the entry at `path`.
+    pub fn at(self, path: &JsonPath) -> InputError {
+        InputError::at(path, self.0)
+    }
+}
+
 /// Checks the form of an action entry: `*`, or `prefix:name` with exactly
 /// one colon and both sides non-empty (wildcards allowed on either side),
 /// and no control character (U+0000–U+001F, U+007F–U+009F), which IAM
 /// refuses too and which no action name has.
-pub fn check_action(text: &str) -> Result<(), String> {
+pub fn check_action(text: &str) -> Result<(), BadAction> {
     if let Some(c) = text.chars().find(|c| c.is_control()) {
-        return Err(format!(
+        return Err(BadAction(format!(
             "{} contains the control character U+{:04X}: not an action",
             quote(text),
             c as u32
-        ));
+        )));
     }
     if text == "*" {
         return Ok(());
     }
     match text.split_once(':') {
-        _ if text.is_empty() => Err("an empty action: expected \"service:Action\"".to_string()),
-        None => Err(format!(
+        _ if text.is_empty() => Err(BadAction(
+            "an empty action: expected \"service:Action\"".to_string(),
+        )),
+        None => Err(BadAction(format!(
             "{} has no service prefix: expected \"service:Action\" or \"*\"",
             quote(text)
-        )),
-        Some((service, name)) if service.is_empty() || name.is_empty() => Err(format!(
+        ))),
+        Some((service, name)) if service.is_empty() || name.is_empty() => Err(BadAction(format!(
             "{} is not of the form \"service:Action\"",
             quote(text)
-        )),
+        ))),
         Some((_, name)) if name.contains(':') => {
-            Err(format!("{} has more than one ':'", quote(text)))
+            Err(BadAction(format!("{} has more than one ':'", quote(text))))
         }
         Some(_) => Ok(()),
     }

@@ -47,7 +47,7 @@ pub fn parse_used(text: &str) -> Result<UsedList, InputError> {
                         format!("expected an action string, found {}", item.kind_name()),
                     ));
                 };
-                check_action(entry).map_err(|m| InputError::at(&path, m))?;
+                check_action(entry).map_err(|bad| bad.at(&path))?;
                 entries.push(Glob::new(entry));
             }
             Ok(UsedList::Entries(entries))
@@ -231,7 +231,7 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
                 return Err(InputError::at(&action_path, "no ActionName"));
             };
             check_action(&format!("{namespace}:{name}"))
-                .map_err(|message| InputError::at(&action_path.key("ActionName"), message))?;
+                .map_err(|bad| bad.at(&action_path.key("ActionName")))?;
             if timestamp_member(action, "LastAccessedTime", &action_path)?.is_none() {
                 findings.unused.push(Unused::Action {
                     service: namespace.clone(),

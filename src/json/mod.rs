@@ -100,7 +100,9 @@ impl LineIndex {
                 starts.push(i + 1);
                 ascii.push(true);
             } else if !byte.is_ascii() {
-                *ascii.last_mut().expect("one line at least") = false;
+                if let Some(last) = ascii.last_mut() {
+                    *last = false;
+                }
             }
         }
         LineIndex { starts, ascii }

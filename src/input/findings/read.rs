@@ -78,7 +78,7 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
                 let path = root.index(i);
                 match &item.kind {
                     Kind::String(entry) => {
-                        check_action(entry).map_err(|m| InputError::at(&path, m))?;
+                        check_action(entry).map_err(|bad| bad.at(&path))?;
                         let findings = groups.of(None, &path);
                         findings.unused.push(action_or_pattern(entry));
                         findings.analyzed.add(None);
@@ -368,7 +368,7 @@ fn service_details(
             ));
         }
         let full = format!("{service}:{bare}");
-        check_action(&full).map_err(|message| InputError::at(&action_path, message))?;
+        check_action(&full).map_err(|bad| bad.at(&action_path))?;
         let mut unused = action_or_pattern(&full);
         let at = timestamp_member(action, "lastAccessed", &action_path)?;
         match &mut unused {

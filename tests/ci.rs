@@ -380,8 +380,10 @@ fn others(level: &str) -> String {
         .join(",")
 }
 
+/// `--color always` wins over NO_COLOR (a flag overrides the environment,
+/// as no-color.org says); `auto` follows NO_COLOR, and is plain into a pipe.
 #[test]
-fn text_is_coloured_only_when_asked_and_never_under_no_color() {
+fn text_is_coloured_when_asked_even_under_no_color() {
     let seed = fixtures().join("seed-example");
     let args = ["--format", "text", "policy.json", "findings.json"];
     let (_, plain, _) = run(&seed, &args, &[]);
@@ -399,7 +401,13 @@ fn text_is_coloured_only_when_asked_and_never_under_no_color() {
         &[&args[..], &["--color", "always"]].concat(),
         &[("NO_COLOR", "1")],
     );
-    assert_eq!(no_color, plain);
+    assert_eq!(no_color, always);
+    let (_, auto, _) = run(
+        &seed,
+        &[&args[..], &["--color", "auto"]].concat(),
+        &[("NO_COLOR", "1")],
+    );
+    assert_eq!(auto, plain);
     let (_, never, _) = run(&seed, &[&args[..], &["--color", "never"]].concat(), &[]);
     assert_eq!(never, plain);
 }

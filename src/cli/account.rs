@@ -16,7 +16,7 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub(super) struct AccountArgs {
     /// `aws iam get-account-authorization-details` output; `-` reads stdin.
-    details: String,
+    details: PathBuf,
     /// Findings: get-finding-v2 outputs, one per file or as arrays; files,
     /// or directories whose *.json files are all read.
     #[arg(required = true)]

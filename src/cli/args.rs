@@ -103,7 +103,7 @@ pub(super) struct RunArgs {
     #[arg(long, value_name = "LEVELS")]
     pub(super) fail_on: Option<String>,
     /// Colour in --format text: auto (when stdout is a terminal), always,
-    /// never. NO_COLOR, when set, wins over all three.
+    /// never; a flag wins over NO_COLOR, which `auto` follows.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub(super) color: Color,
     /// Exit 1 when the policy grants unused actions, listing them on stderr;
@@ -127,11 +127,11 @@ pub(super) enum Command {
     /// left. Prints PASS (exit 0), or FAIL and the reasons (exit 1).
     Verify {
         /// The policy before refinement.
-        original: String,
+        original: PathBuf,
         /// The policy after refinement.
-        refined: String,
+        refined: PathBuf,
         /// The unused-access findings the refinement was for (optional).
-        findings: Option<String>,
+        findings: Option<PathBuf>,
         /// Output format: `text`, or `json` ({result, reasons: [{statement, entry, witness, kind, side, message}]}).
         #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
         format: VerifyFormat,

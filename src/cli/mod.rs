@@ -148,9 +148,9 @@ pub(crate) fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
 }
 
 fn run_verify(
-    original: &str,
-    refined: &str,
-    findings_arg: Option<&str>,
+    original: &Path,
+    refined: &Path,
+    findings_arg: Option<&Path>,
     format: VerifyFormat,
     catalog_current: bool,
     catalog_path: Option<&Path>,
@@ -160,7 +160,7 @@ fn run_verify(
     }
     if [Some(original), Some(refined), findings_arg]
         .iter()
-        .filter(|a| **a == Some("-"))
+        .filter(|a| **a == Some(Path::new("-")))
         .count()
         > 1
     {
@@ -266,14 +266,11 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
                 }
             }
             if let Some(date) = &date {
-                let digits = |r: std::ops::Range<usize>| {
-                    date.get(r)
-                        .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
-                };
-                let shaped =
-                    date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
-                if !(shaped && digits(0..4) && digits(5..7) && digits(8..10)) {
-                    bail!("--date: expected YYYY-MM-DD, found `{date}`");
+                if iam_refine::input::time::parse_date(date).is_none() {
+                    bail!(
+                        "--date: expected a calendar date YYYY-MM-DD, found `{}`",
+                        iam_refine::error::escape(date)
+                    );
                 }
             }
             let mut catalog = import::import_dir(&dir)?;

@@ -18,7 +18,6 @@ use iam_refine::hosts::{Host, Rewritten};
 use iam_refine::input::findings::{self, Resolved};
 use iam_refine::output::report::{self, FileReport, Gate};
 use iam_refine::output::{diff, size};
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -223,14 +222,18 @@ pub(super) fn render(
         Format::Sarif => report::pretty(&report::sarif::render(reports)),
         Format::Github => report::formats::github(reports),
         Format::Text => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            // NO_COLOR wins over everything, --color always included.
-            let color = !no_color
-                && match plan.color {
-                    Color::Always => true,
-                    Color::Never => false,
-                    Color::Auto => std::io::stdout().is_terminal() && plan.output.is_none(),
-                };
+            // A flag overrides the environment (no-color.org): `always` and
+            // `never` are followed; `auto` is colour on a terminal unless
+            // NO_COLOR (or CLICOLOR=0) says otherwise, and never into a file.
+            let color = match plan.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    plan.output.is_none()
+                        && anstream::AutoStream::choice(&std::io::stdout())
+                            != anstream::ColorChoice::Never
+                }
+            };
             report::formats::text(reports, color)
         }
     }

@@ -110,15 +110,20 @@ fn each_policy_file(
     mut each: impl FnMut(&Path, &mut Walk),
 ) {
     let mut seen = std::collections::HashSet::new();
-    let entries = walkdir::WalkDir::new(dir)
+    // Every file, hidden or ignored by git alike (as refine always did);
+    // sorted by name, so runs and patches are the same every time.
+    let entries = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
         .follow_links(follow)
-        .sort_by_file_name();
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                let place = err.path().unwrap_or(dir).display().to_string();
-                diag::error(&format!("{place}: {}", walk_error(&err)));
+                let (place, message) = walk_error(&err);
+                let place = place.as_deref().unwrap_or(dir).display().to_string();
+                diag::error(&format!("{place}: {message}"));
                 walk.failed += 1;
                 continue;
             }
@@ -131,7 +136,8 @@ fn each_policy_file(
             ));
             continue;
         }
-        if path.extension().is_none_or(|e| e != "json") || !entry.file_type().is_file() {
+        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+        if path.extension().is_none_or(|e| e != "json") || !is_file {
             continue;
         }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -154,13 +160,33 @@ fn each_policy_file(
     }
 }
 
-/// A walk error in one line.
-fn walk_error(err: &walkdir::Error) -> String {
-    if let Some(ancestor) = err.loop_ancestor() {
-        return format!("a symbolic link loop back to {}", ancestor.display());
-    }
-    match err.io_error() {
-        Some(io) => format!("cannot read: {io}"),
-        None => err.to_string(),
+/// A walk error in one line, and the path it is about when it says.
+fn walk_error(err: &ignore::Error) -> (Option<PathBuf>, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (inner, message) = walk_error(err);
+            (inner.or_else(|| Some(path.clone())), message)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err)
+        }
+        ignore::Error::Loop { ancestor, child } => (
+            Some(child.clone()),
+            format!("a symbolic link loop back to {}", ancestor.display()),
+        ),
+        ignore::Error::Io(io) => {
+            // The walker's own error names the path again; the OS's says
+            // only what went wrong.
+            let os = io.raw_os_error().or_else(|| {
+                let inner = io.get_ref()?.downcast_ref::<walkdir::Error>()?;
+                inner.io_error()?.raw_os_error()
+            });
+            let cause = match os {
+                Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+                None => io.kind().to_string(),
+            };
+            (None, format!("cannot read: {cause}"))
+        }
+        other => (None, other.to_string()),
     }
 }

@@ -6,6 +6,7 @@ use crate::error::{escape, quote};
 use crate::input::findings::abbreviate;
 use crate::input::policy::ActionKey;
 use crate::model::catalog::AccessLevel;
+use anstyle::{AnsiColor, Style};
 
 /// GitHub Actions workflow commands, one per entry:
 /// `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=...::message`
@@ -91,13 +92,13 @@ fn level_counts(unused: &[(String, AccessLevel)]) -> String {
 /// access level; colour (bold names, red for write and permissions
 /// management, yellow for the rest) when `color` is set.
 pub fn text(reports: &[FileReport], color: bool) -> String {
-    let paint = |code: &str, text: &str| {
-        if color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+    let paint = |style: Style, text: &str| match color {
+        true => format!("{style}{text}{style:#}"),
+        false => text.to_string(),
     };
+    let bold = Style::new().bold();
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into()));
+    let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
     let mut out = String::new();
     let mut with_unused = 0;
     for report in reports
@@ -109,7 +110,7 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
         let actions: usize = report.entries.iter().map(|e| e.unused.len()).sum();
         out.push_str(&format!(
             "{}: {actions} unused action{} in {} entr{}\n",
-            paint("1", &escape(&report.path)),
+            paint(bold, &escape(&report.path)),
             if actions == 1 { "" } else { "s" },
             report.entries.len(),
             if report.entries.len() == 1 {
@@ -131,12 +132,12 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
             let parts: Vec<String> = levels
                 .iter()
                 .map(|(level, n)| {
-                    let code = if severity(*level) == "error" {
-                        "31"
+                    let style = if severity(*level) == "error" {
+                        red
                     } else {
-                        "33"
+                        yellow
                     };
-                    paint(code, &format!("{} {n}", level.name()))
+                    paint(style, &format!("{} {n}", level.name()))
                 })
                 .collect();
             out.push_str(&format!("  {service:<width$}  {}\n", parts.join(", ")));
@@ -156,7 +157,7 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
         if report.grants_nothing {
             out.push_str(&format!(
                 "  {}\n",
-                paint("31", "grants nothing used: detach it")
+                paint(red, "grants nothing used: detach it")
             ));
         }
     }

@@ -24,7 +24,7 @@ pub enum Segment {
 /// Displayed the way people write it in jq and in AWS's own messages:
 /// `Statement[1].Action[0]`; the root is displayed as `(document)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JsonPath(pub Vec<Segment>);
+pub struct JsonPath(pub(crate) Vec<Segment>);
 
 impl JsonPath {
     /// The empty path, which names the whole document.
@@ -37,6 +37,11 @@ impl JsonPath {
         let mut path = self.clone();
         path.0.push(Segment::Key(key.to_string()));
         path
+    }
+
+    /// The steps from the root.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
     }
 
     /// This path extended by an array index.

@@ -114,7 +114,7 @@ fn sane(resolved: &Resolved) {
     assert!(resolved
         .unused
         .iter()
-        .all(|id| (id.0 as usize) < resolved.catalog.len()));
+        .all(|id| id.index() < resolved.catalog.len()));
 }
 
 /// `Catalog::matching` against the obvious definition.

@@ -3,10 +3,10 @@
 //! with the catalog taken as current, `--catalog-current`), and
 //! require what every run of `refine` requires before it prints or writes
 //! anything:
-//! * `verify::self_check` passes: the refined policy reads back, grants
+//! * `checked` (refine and its self-check) passes: the refined policy reads back, grants
 //!   nothing the original did not, keeps every used action, and leaves no
 //!   unused one; a failure, "undecided" included, is a bug in refine;
-//! * `rewrite::rewrite` of the original text with the edits succeeds (it
+//! * the JSON host's rewrite of the original text succeeds (it
 //!   checks that the rewritten file reads as the refined document);
 //! * the CI reports (JSON, SARIF, GitHub, text) and the diff render.
 //!
@@ -18,11 +18,13 @@
 #![no_main]
 
 use iam_refine::model::catalog::Catalog;
+use iam_refine::engine::checked::checked;
+use iam_refine::engine::refine::Options;
+use iam_refine::hosts::json_file::JsonFile;
+use iam_refine::hosts::Host;
 use iam_refine::input::findings::{self, Resolved};
-use iam_refine::input::policy::{self, Policy};
-use iam_refine::engine::refine::{refine, refine_with, Options, Refined};
 use iam_refine::output::report::{self, FileReport};
-use iam_refine::{output::diff, hosts::rewrite, input::usage, engine::verify};
+use iam_refine::{input::usage, output::diff};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -37,20 +39,17 @@ fuzz_target!(|data: &[u8]| {
         None => (data, &[][..]),
     };
     let text = String::from_utf8_lossy(policy_bytes);
-    let Ok(policy) = policy::parse(&text) else {
+    let Ok(file) = JsonFile::read(&text) else {
         return;
     };
     let Some(resolved) = resolve(&String::from_utf8_lossy(source_bytes)) else {
         return;
     };
-    let refined = refine(&policy, &resolved.usage());
-    check(&text, &policy, &refined, &resolved, "refine");
-    let exact = refine_with(&policy, &resolved.usage(), Options { exact: true });
-    check(&text, &policy, &exact, &resolved, "refine --exact");
+    check(&file, &resolved, Options::default(), "refine");
+    check(&file, &resolved, Options { exact: true }, "refine --exact");
     let mut current = resolved;
     current.beyond.catalog_current = true;
-    let refined = refine(&policy, &current.usage());
-    check(&text, &policy, &refined, &current, "refine --catalog-current");
+    check(&file, &current, Options::default(), "refine --catalog-current");
 });
 
 /// The unused set, from whichever source the text is.
@@ -68,28 +67,31 @@ fn resolve(source: &str) -> Option<Resolved> {
     }
 }
 
-fn check(text: &str, policy: &Policy, refined: &Refined, resolved: &Resolved, what: &str) {
-    if let Err(reason) = verify::self_check(policy, refined, &resolved.usage()) {
-        panic!("{what}: the self-check fails: {reason}");
-    }
+fn check(file: &JsonFile, resolved: &Resolved, options: Options, what: &str) {
+    let policy = file.policy();
+    let text = file.text();
+    let refined = checked(policy, &resolved.usage(), options)
+        .unwrap_or_else(|failed| panic!("{what}: the self-check fails: {failed}"));
     assert_eq!(
-        refined.edits.len(),
+        refined.edits().len(),
         policy.statements.len(),
         "{what}: one edit per statement"
     );
-    let rewritten = rewrite::rewrite(text, policy, &refined.edits)
+    let rewritten = file
+        .rewrite(&[Some(&refined)])
         .unwrap_or_else(|err| panic!("{what}: {err}"));
+    let rewritten = rewritten.text();
     if !refined.changed() {
         assert_eq!(rewritten, text, "{what}: nothing changed but the text did");
     }
-    let patch = diff::unified("policy.json", text, &rewritten);
+    let patch = diff::unified("policy.json", text, rewritten);
     assert_eq!(
         patch.is_empty(),
         rewritten == text,
         "{what}: diff of equal texts"
     );
-    let file = FileReport::new("policy.json", text, policy, refined, &resolved.catalog);
-    let reports = [file];
+    let report = FileReport::new("policy.json", file, policy, &refined, &resolved.catalog);
+    let reports = [report];
     let _ = report::json::render(&reports, resolved.catalog.info());
     let _ = report::sarif::render(&reports);
     let _ = report::formats::github(&reports);

@@ -11,14 +11,15 @@
 //! * a parsed policy prints back (`to_pretty`) and reads back
 //!   (`from_value`, as the self-check reads refined output) to the same
 //!   document;
-//! * `rewrite::rewrite` accepts any per-statement edits (here: remove every
+//! * the JSON host's `rewrite_edits` accepts any per-statement edits (here: remove every
 //!   other statement, reverse the entries of the rest), and with no edits
 //!   gives the text back byte for byte.
 #![no_main]
 
 use iam_refine::error::Location;
 use iam_refine::input::policy::{self, Edit};
-use iam_refine::{json, hosts::rewrite};
+use iam_refine::hosts::json_file::JsonFile;
+use iam_refine::json;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -71,7 +72,8 @@ fn check(text: &str) {
     assert_eq!(again.statements.len(), policy.statements.len());
 
     // Rewriting: no edits give the text back; any edits apply.
-    let unchanged = rewrite::rewrite(text, &policy, &none).expect("rewrite with no edits");
+    let file = JsonFile::read(text).expect("the policy reads as its host");
+    let unchanged = file.rewrite_edits(&none).expect("rewrite with no edits");
     assert_eq!(unchanged, text);
     let edits: Vec<Option<Edit>> = policy
         .statements
@@ -85,7 +87,7 @@ fn check(text: &str) {
             }
         })
         .collect();
-    if let Err(err) = rewrite::rewrite(text, &policy, &edits) {
+    if let Err(err) = file.rewrite_edits(&edits) {
         panic!("rewrite failed on a parsed policy with valid edits: {err}");
     }
 }

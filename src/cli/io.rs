@@ -155,7 +155,7 @@ pub(super) fn describe(input: &Input, err: &InputError) -> String {
         },
     };
     let path = match &err.location {
-        Location::Path(path) if !path.0.is_empty() => format!("{path}: "),
+        Location::Path(path) if !path.segments().is_empty() => format!("{path}: "),
         _ => String::new(),
     };
     let mut text = format!("{}{place}: {path}{}", input.name, err.message);

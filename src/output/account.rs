@@ -25,8 +25,8 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
-/// The report format's version; field names never change without a bump.
-pub const VERSION: u32 = 1;
+use crate::output::report::schema::CatalogOut;
+pub use crate::output::report::schema::VERSION;
 
 /// Writes the report as records arrive: [`Writer::record`] for each, then
 /// [`Writer::finish`] with the notes and warnings.
@@ -38,7 +38,7 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Starts a report on `out`.
     pub fn new(mut out: W, catalog: &CatalogInfo) -> io::Result<Writer<W>> {
-        let head = json!({"source": catalog.source, "date": catalog.date});
+        let head = serde_json::to_string(&CatalogOut::from(catalog))?;
         write!(
             out,
             "{{\"version\": {VERSION},\n\"catalog\": {head},\n\"policies\": ["

@@ -150,7 +150,7 @@ proptest! {
         let catalog = bundled();
         let actions: Vec<String> = unused
             .iter()
-            .map(|&i| catalog.full_name(iam_refine::model::catalog::ActionId(i % catalog.len() as u32)))
+            .map(|&i| catalog.full_name(catalog.ids().nth(i as usize % catalog.len()).expect("in the catalog")))
             .collect();
         let catalog_date = catalog.info().date.as_deref().and_then(time::parse_date).unwrap_or_default();
         let details: Vec<String> = actions

@@ -237,7 +237,10 @@ fn picked(catalog: &Catalog, base: u32, pick: Pick) -> ActionId {
         Pick::Random(i) => i64::from(i) % n,
         Pick::Near(delta) => (i64::from(base) + i64::from(delta)).rem_euclid(n),
     };
-    ActionId(index as u32)
+    catalog
+        .ids()
+        .nth(index as usize)
+        .expect("an index below the catalog's size")
 }
 
 /// Flips the case of the letters whose bit (cycling over 64) is set.
@@ -415,7 +418,10 @@ pub(crate) fn build(spec: &CaseSpec) -> Case {
 
     let mut unused = catalog.empty_set();
     for (s, parsed) in spec.statements.iter().zip(&policy.statements) {
-        let base = ActionId(s.base % catalog.len() as u32);
+        let base = catalog
+            .ids()
+            .nth(s.base as usize % catalog.len())
+            .expect("in the catalog");
         let pool = match parsed.key {
             ActionKey::Action => parsed.allowed_actions(catalog),
             // A NotAction statement allows nearly everything: draw from the
@@ -426,7 +432,7 @@ pub(crate) fn build(spec: &CaseSpec) -> Case {
         };
         let u = &s.unused;
         for id in pool.iter() {
-            if u.density >= 100 || mix(u.seed ^ u64::from(id.0)) % 100 < u64::from(u.density) {
+            if u.density >= 100 || mix(u.seed ^ id.index() as u64) % 100 < u64::from(u.density) {
                 unused.insert(id);
             }
         }
@@ -438,7 +444,12 @@ pub(crate) fn build(spec: &CaseSpec) -> Case {
         }
     }
     for &extra in &spec.extras {
-        unused.insert(ActionId(extra % catalog.len() as u32));
+        unused.insert(
+            catalog
+                .ids()
+                .nth(extra as usize % catalog.len())
+                .expect("in the catalog"),
+        );
     }
     if spec.invert {
         unused = minus(&ActionSet::full(catalog.len()), &unused);
@@ -468,7 +479,10 @@ pub(crate) fn build(spec: &CaseSpec) -> Case {
         if spec.route == Route::FindingsWithFuture {
             // An action a prefix entry may match, and the unknown entries
             // themselves: the catalog learns them from the findings.
-            let base = ActionId(spec.statements[0].base % catalog.len() as u32);
+            let base = catalog
+                .ids()
+                .nth(spec.statements[0].base as usize % catalog.len())
+                .expect("in the catalog");
             list.push(format!("{}FromTheFuture", catalog.full_name(base)));
             for s in &spec.statements {
                 for e in s.entries.iter().filter(|e| e.form == Form::Unknown) {

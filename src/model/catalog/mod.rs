@@ -32,7 +32,15 @@ const BUNDLED: &str = include_str!("actions.catalog");
 
 /// An action's index in its [`Catalog`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ActionId(pub u32);
+pub struct ActionId(pub(crate) u32);
+
+impl ActionId {
+    /// The action's index in its catalog (ids run from 0 to the catalog's
+    /// length, in catalog order).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// AWS's access level of an action, as its service authorization reference
 /// gives it. An action that is both Write and Tagging (or Permissions

@@ -22,48 +22,107 @@
 //! also allow actions AWS adds later under their prefix (`--exact` writes
 //! none). Field names never change without a `version` bump.
 
-use super::{totals, FileReport};
+use super::schema::{CatalogOut, VERSION};
+use super::{totals, EntryReport, FileReport};
 use crate::model::catalog::CatalogInfo;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// The report format's version.
-pub const VERSION: u32 = 1;
+/// The whole document.
+#[derive(Serialize)]
+struct ReportOut<'a> {
+    version: u32,
+    catalog: CatalogOut<'a>,
+    files: Vec<FileOut<'a>>,
+    results: Vec<ResultOut<'a>>,
+    totals: TotalsOut,
+}
+
+/// One file.
+#[derive(Serialize)]
+struct FileOut<'a> {
+    file: &'a str,
+    changed: bool,
+    grants_nothing: bool,
+}
+
+/// One entry that grants unused actions.
+#[derive(Serialize)]
+struct ResultOut<'a> {
+    file: &'a str,
+    statement: usize,
+    sid: Option<&'a str>,
+    entry: &'a str,
+    line: usize,
+    column: usize,
+    unused: Vec<UnusedOut<'a>>,
+    beyond_catalog: bool,
+    removed: Vec<&'a str>,
+    replacement: &'a [String],
+    replaced_by: &'static str,
+    wildcards: &'a [String],
+}
+
+/// An unused action and its access level.
+#[derive(Serialize)]
+struct UnusedOut<'a> {
+    action: &'a str,
+    level: &'static str,
+}
+
+/// The counts.
+#[derive(Serialize)]
+struct TotalsOut {
+    entries: usize,
+    unused_actions: usize,
+    by_service: Map<String, Value>,
+    by_level: Map<String, Value>,
+}
+
+impl<'a> ResultOut<'a> {
+    fn new(file: &'a str, entry: &'a EntryReport) -> ResultOut<'a> {
+        let removed = match entry.entry.as_str() {
+            "NotAction" => vec![],
+            written => vec![written],
+        };
+        ResultOut {
+            file,
+            statement: entry.statement,
+            sid: entry.sid.as_deref(),
+            entry: &entry.entry,
+            line: entry.region.start_line,
+            column: entry.region.start_column,
+            unused: entry
+                .unused
+                .iter()
+                .map(|(action, level)| UnusedOut {
+                    action,
+                    level: level.name(),
+                })
+                .collect(),
+            beyond_catalog: entry.beyond_catalog,
+            removed,
+            replacement: &entry.replacement,
+            replaced_by: entry.replaced_by().as_str(),
+            wildcards: &entry.wildcards,
+        }
+    }
+}
 
 /// The whole document.
 pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
-    let files: Vec<Value> = reports
+    let files = reports
         .iter()
-        .map(|r| json!({"file": r.path, "changed": !r.entries.is_empty(), "grants_nothing": r.grants_nothing}))
+        .map(|r| FileOut {
+            file: &r.path,
+            changed: !r.entries.is_empty(),
+            grants_nothing: r.grants_nothing,
+        })
         .collect();
-    let mut results = Vec::new();
-    for report in reports {
-        for entry in &report.entries {
-            let unused: Vec<Value> = entry
-                .unused
-                .iter()
-                .map(|(action, level)| json!({"action": action, "level": level.name()}))
-                .collect();
-            let removed: Vec<&str> = if entry.entry == "NotAction" {
-                vec![]
-            } else {
-                vec![entry.entry.as_str()]
-            };
-            results.push(json!({
-                "file": report.path,
-                "statement": entry.statement,
-                "sid": entry.sid,
-                "entry": entry.entry,
-                "line": entry.region.start_line,
-                "column": entry.region.start_column,
-                "unused": unused,
-                "beyond_catalog": entry.beyond_catalog,
-                "removed": removed,
-                "replacement": entry.replacement,
-                "replaced_by": entry.replaced_by().as_str(),
-                "wildcards": entry.wildcards,
-            }));
-        }
-    }
+    let results: Vec<ResultOut> = reports
+        .iter()
+        .flat_map(|r| r.entries.iter().map(|e| ResultOut::new(&r.path, e)))
+        .collect();
     let mut by_service = Map::new();
     let mut by_level: Map<String, Value> = Map::new();
     let mut unused_actions = 0;
@@ -80,16 +139,17 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
         }
         by_service.insert(service, Value::Object(counts));
     }
-    json!({
-        "version": VERSION,
-        "catalog": {"source": catalog.source, "date": catalog.date},
-        "files": files,
-        "results": results,
-        "totals": {
-            "entries": results.len(),
-            "unused_actions": unused_actions,
-            "by_service": by_service,
-            "by_level": by_level,
+    let report = ReportOut {
+        version: VERSION,
+        catalog: catalog.into(),
+        files,
+        totals: TotalsOut {
+            entries: results.len(),
+            unused_actions,
+            by_service,
+            by_level,
         },
-    })
+        results,
+    };
+    serde_json::to_value(report).unwrap_or(Value::Null)
 }

@@ -11,6 +11,7 @@
 pub mod formats;
 pub mod json;
 pub mod sarif;
+pub mod schema;
 
 use crate::engine::checked::Checked;
 use crate::error::quote;

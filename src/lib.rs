@@ -1,17 +1,29 @@
 //! `iam-refine`: remove unused permissions from AWS IAM policies, offline.
 //!
-//! Data flows one way through the modules:
+//! Data flows one way, and the folders are the layers:
 //!
-//! * inputs: [`policy`] reads policy documents, [`findings`] reads
-//!   unused-access findings, [`catalog`] knows every IAM action;
-//! * model: [`pattern`] (action globs, exact containment) and [`words`];
-//! * refinement: [`refine`] decides each statement, using [`cover`] to write
-//!   the shortest safe word prefixes;
-//! * output: [`diff`] for unified diffs, [`json`] and [`error`] to say
-//!   exactly where in a file something is wrong.
+//! * [`json`] reads every JSON input once, into a tree that keeps where
+//!   each value is and how its numbers are spelled, and writes trees back;
+//! * [`hosts`] are where a policy lives (a JSON file, the API's wrappers, a
+//!   string inside another document, an account's authorization details):
+//!   each yields its embedded policies and takes back checked refinements
+//!   as splices that keep every other byte;
+//! * [`input`] reads the rest: the policy model ([`input::policy`]),
+//!   findings and what they say beyond the catalog ([`input::findings`]),
+//!   used lists, last-accessed data, CloudTrail logs, account details;
+//! * [`model`] is what refinement reasons over: the catalog of every IAM
+//!   action, action globs decided exactly as languages, principals;
+//! * [`engine`] refines and proves: [`engine::checked::checked`] is the
+//!   only way to the [`engine::checked::Checked`] value every writer takes,
+//!   so nothing unverified is printed or written;
+//! * [`output`] renders: diffs, IAM's size rules, the CI reports and the
+//!   account report.
 //!
-//! The binary `refine` (src/main.rs and its `cli` module) only reads arguments and
-//! files, calls these, and prints.
+//! Errors are typed ([`error::InputError`] says what is wrong with an input
+//! and where; internal failures have their own types). The binary `refine`
+//! (`src/main.rs` and its `cli` module) turns arguments into a validated
+//! plan, reads files, calls these, and prints; it decides nothing about
+//! policies.
 
 pub mod engine;
 pub mod error;

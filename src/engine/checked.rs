@@ -125,3 +125,43 @@ impl Checked {
         crate::json::write::compact(&self.refined.document)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::findings;
+    use crate::model::catalog::Catalog;
+
+    /// The proof refuses a refinement that grants something new, and one
+    /// that keeps something unused; `checked` passes refine's own.
+    #[test]
+    fn a_broadened_or_lazy_result_is_refused() {
+        let catalog = Catalog::bundled();
+        let original = policy::parse(r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}"#).unwrap();
+        let resolved = findings::parse(r#"["s3:PutObject"]"#)
+            .unwrap()
+            .resolve(&catalog);
+        let usage = resolved.usage();
+        let good = checked(&original, &usage, Options::default()).unwrap();
+        assert!(good.pretty().contains("\"s3:GetObject\""));
+        let mut refined = refine_with(&original, &usage, Options::default());
+        let with_actions = |actions: serde_json::Value| {
+            let mut document = serde_json::Value::from(original.document());
+            document["Statement"][0]["Action"] = actions;
+            Value::from(&document)
+        };
+        refined.document = with_actions(serde_json::json!(["s3:Get*"]));
+        let err = prove(&original, &refined, &usage).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "internal check failed: refined statement 0: \"s3:Get*\" allows s3:Get, which the original does not [new-access]"
+        );
+        refined.document = with_actions(serde_json::json!(["s3:GetObject", "s3:PutObject"]));
+        let err = prove(&original, &refined, &usage).unwrap_err();
+        assert!(
+            err.reason
+                .contains("still allows s3:PutObject, which is unused [unused-allowed]"),
+            "{err}"
+        );
+    }
+}

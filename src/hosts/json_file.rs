@@ -14,7 +14,7 @@
 //! percent-encoding, as the raw API returns it), or plain JSON. Such a
 //! document has no layout to keep, so a rewrite replaces the string by the
 //! refined document, compact and encoded the same way; a document written
-//! as JSON is rewritten in its own layout ([`super::json_splice`]).
+//! as JSON is rewritten in its own layout (`json_splice.rs`).
 
 use super::json_splice::{self, apply_splices, same_document, spans_fit, RewriteError, Splice};
 use super::{Embedded, Host, Principal, Rewritten};

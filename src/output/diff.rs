@@ -1,6 +1,6 @@
 //! Unified diffs of a policy file before and after refinement.
 //!
-//! The "after" side is the file as [`crate::hosts::rewrite`] rewrites it, every
+//! The "after" side is the file as [`crate::hosts::Host::rewrite`] rewrites it, every
 //! unchanged byte kept, so the diff shows only the action lines that changed
 //! and the statements that went, and `git apply` applies it.
 //!

@@ -32,7 +32,7 @@ use crate::engine::refine::Options;
 use crate::error::escape;
 use crate::error::InputError;
 use crate::hosts::auth_details;
-use crate::input::account::{self as details, Details, Inline};
+use crate::input::account::{self as details, Details, Inline, ManagedPolicy};
 use crate::input::findings::{self, Beyond, Usage};
 use crate::input::policy::{Edit, Owner, Policy};
 use crate::model::catalog::{ActionSet, Catalog};
@@ -356,77 +356,104 @@ impl Context<'_> {
                 .get(policy.arn.as_str())
                 .map_or(&[], Vec::as_slice);
             if policy.is_aws_managed() {
-                for target in targets {
-                    if target.principals.is_empty() {
-                        out.summary.notes.push(format!(
-                            "{}: attached to {}, a group without members: left as it is",
-                            policy.arn, target.arn
-                        ));
-                        continue;
-                    }
-                    let job = Job {
-                        kind: Kind::AwsManaged,
-                        name: &policy.policy_name,
-                        arn: Some(&policy.arn),
-                        owner: Some(target.arn),
-                        attached_to: Vec::new(),
-                        principals: target.principals.clone(),
-                        updated_at: policy.update_date.as_deref(),
-                        document,
-                    };
-                    let unused = target.unused.to_set(self.catalog);
-                    out.record(self.refine_job(&job, &unused, &target.beyond, Limit::Managed)?)?;
-                }
+                self.aws_managed(policy, document, targets, out)?;
+            } else {
+                self.customer_managed(policy, document, targets, &by_arn, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An AWS-managed policy, refined for each principal or group it is
+    /// attached to (it cannot be edited; each gets a replacement).
+    fn aws_managed(
+        &self,
+        policy: &ManagedPolicy,
+        document: &RawValue,
+        targets: &[&Holder],
+        out: &mut Out,
+    ) -> Result<(), AccountError> {
+        for target in targets {
+            if target.principals.is_empty() {
+                out.summary.notes.push(format!(
+                    "{}: attached to {}, a group without members: left as it is",
+                    policy.arn, target.arn
+                ));
                 continue;
             }
-            let mut principals: Vec<&str> = targets
-                .iter()
-                .flat_map(|t| t.principals.iter().copied())
-                .collect();
-            principals.sort_unstable();
-            principals.dedup();
-            let boundary = policy.permissions_boundary_usage_count.unwrap_or(0);
-            let attachments = policy.attachment_count.unwrap_or(0);
-            let (unused, beyond) = if boundary > 0 {
-                out.summary.notes.push(format!(
-                    "{}: the permissions boundary of {boundary} principal{}, whose use findings do not show: left as it is",
-                    policy.arn,
-                    if boundary == 1 { "" } else { "s" }
-                ));
-                (self.catalog.empty_set(), Beyond::default())
-            } else if attachments > targets.len() as u64 {
-                out.summary.notes.push(format!(
-                    "{}: attached to {attachments} principals and groups, of which the input lists {}: left as it is",
-                    policy.arn,
-                    targets.len()
-                ));
-                (self.catalog.empty_set(), Beyond::default())
-            } else if principals.is_empty() {
-                out.summary.notes.push(format!(
-                    "{}: attached to no principal: left as it is",
-                    escape(&policy.arn)
-                ));
-                (self.catalog.empty_set(), Beyond::default())
-            } else {
-                let reached: Vec<&Holder> = principals
-                    .iter()
-                    .filter_map(|arn| by_arn.get(arn).copied())
-                    .collect();
-                intersection(self.catalog, &reached)
-            };
             let job = Job {
-                kind: Kind::CustomerManaged,
+                kind: Kind::AwsManaged,
                 name: &policy.policy_name,
                 arn: Some(&policy.arn),
-                owner: None,
-                attached_to: targets.iter().map(|t| t.arn).collect(),
-                principals,
+                owner: Some(target.arn),
+                attached_to: Vec::new(),
+                principals: target.principals.clone(),
                 updated_at: policy.update_date.as_deref(),
                 document,
             };
-            out.record(self.refine_job(&job, &unused, &beyond, Limit::Managed)?)?;
+            let unused = target.unused.to_set(self.catalog);
+            out.record(self.refine_job(&job, &unused, &target.beyond, Limit::Managed)?)?;
         }
         Ok(())
+    }
+
+    /// A customer-managed policy, refined against everyone it reaches
+    /// (`by_arn`: the roles and users by ARN), unless what bounds it is not
+    /// known.
+    fn customer_managed(
+        &self,
+        policy: &ManagedPolicy,
+        document: &RawValue,
+        targets: &[&Holder],
+        by_arn: &HashMap<&str, &Holder>,
+        out: &mut Out,
+    ) -> Result<(), AccountError> {
+        let mut principals: Vec<&str> = targets
+            .iter()
+            .flat_map(|t| t.principals.iter().copied())
+            .collect();
+        principals.sort_unstable();
+        principals.dedup();
+        let boundary = policy.permissions_boundary_usage_count.unwrap_or(0);
+        let attachments = policy.attachment_count.unwrap_or(0);
+        let (unused, beyond) = if boundary > 0 {
+            out.summary.notes.push(format!(
+                "{}: the permissions boundary of {boundary} principal{}, whose use findings do not show: left as it is",
+                policy.arn,
+                if boundary == 1 { "" } else { "s" }
+            ));
+            (self.catalog.empty_set(), Beyond::default())
+        } else if attachments > targets.len() as u64 {
+            out.summary.notes.push(format!(
+                "{}: attached to {attachments} principals and groups, of which the input lists {}: left as it is",
+                policy.arn,
+                targets.len()
+            ));
+            (self.catalog.empty_set(), Beyond::default())
+        } else if principals.is_empty() {
+            out.summary.notes.push(format!(
+                "{}: attached to no principal: left as it is",
+                escape(&policy.arn)
+            ));
+            (self.catalog.empty_set(), Beyond::default())
+        } else {
+            let reached: Vec<&Holder> = principals
+                .iter()
+                .filter_map(|arn| by_arn.get(arn).copied())
+                .collect();
+            intersection(self.catalog, &reached)
+        };
+        let job = Job {
+            kind: Kind::CustomerManaged,
+            name: &policy.policy_name,
+            arn: Some(&policy.arn),
+            owner: None,
+            attached_to: targets.iter().map(|t| t.arn).collect(),
+            principals,
+            updated_at: policy.update_date.as_deref(),
+            document,
+        };
+        out.record(self.refine_job(&job, &unused, &beyond, Limit::Managed)?)
     }
 
     /// Refines each managed policy attached directly to `holder` against

@@ -191,6 +191,26 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             value["analyzedAt"].as_str().unwrap_or_default().to_string(),
         )
     }));
+    let role_last_accessed = details(value, path, wanted, &label, findings)?;
+    if wanted == ROLE_DETAILS {
+        findings.unused.push(Unused::Everything {
+            last_accessed: role_last_accessed,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a finding's `findingDetails`, each of the kind `wanted` (skipped
+/// with a note when of a kind that says nothing about permissions, refused
+/// when of the other finding type's kind); returns the latest
+/// `lastAccessed` of the role details.
+fn details(
+    value: &Value,
+    path: &JsonPath,
+    wanted: &str,
+    label: &str,
+    findings: &mut Findings,
+) -> Result<Option<i64>, InputError> {
     let details_path = path.key("findingDetails");
     let details = match &value["findingDetails"].kind {
         Kind::Array(details) => details.as_slice(),
@@ -205,16 +225,15 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             ))
         }
     };
+    let other = if wanted == PERMISSION_DETAILS {
+        ROLE_DETAILS
+    } else {
+        PERMISSION_DETAILS
+    };
     let mut role_last_accessed = None;
     for (i, detail) in details.iter().enumerate() {
         let detail_path = details_path.index(i);
-        let carries = |key: &str| detail.get(key).is_some();
-        let other = if wanted == PERMISSION_DETAILS {
-            ROLE_DETAILS
-        } else {
-            PERMISSION_DETAILS
-        };
-        if carries(other) {
+        if detail.get(other).is_some() {
             return Err(InputError::at(
                 &detail_path.key(other),
                 format!(
@@ -243,12 +262,7 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             }
         }
     }
-    if wanted == ROLE_DETAILS {
-        findings.unused.push(Unused::Everything {
-            last_accessed: role_last_accessed,
-        });
-    }
-    Ok(())
+    Ok(role_last_accessed)
 }
 
 /// The finding type whose details are of kind `details`.
@@ -295,25 +309,7 @@ fn service_details(
     findings: &mut Findings,
 ) -> Result<(), InputError> {
     let key = "actions";
-    let namespace = &value["serviceNamespace"];
-    let service = match namespace.as_str() {
-        Some(s)
-            if !s.is_empty()
-                && !s.contains([':', '*', '?'])
-                && !s.chars().any(char::is_control) =>
-        {
-            s.to_ascii_lowercase()
-        }
-        _ => {
-            return Err(InputError::at(
-                &path.key("serviceNamespace"),
-                format!(
-                    "serviceNamespace must be a service prefix, found {}",
-                    escape(&crate::json::write::compact(namespace))
-                ),
-            ))
-        }
-    };
+    let service = namespace(value, path)?;
     let actions = match &value[key].kind {
         Kind::Null => {
             let last_accessed = timestamp_member(value, "lastAccessed", path)?;
@@ -332,63 +328,85 @@ fn service_details(
         }
     };
     for (i, action) in actions.iter().enumerate() {
-        let action_path = path.key(key).index(i);
-        let name = match &action.kind {
-            Kind::String(name) => name,
-            Kind::Object(_) => match action.get("action").and_then(Value::as_str) {
-                Some(name) => name,
-                None => {
-                    return Err(InputError::at(
-                        &action_path,
-                        "expected {\"action\": \"Name\", ...}",
-                    ))
-                }
-            },
-            _ => {
-                return Err(InputError::at(
-                    &action_path,
-                    format!("an action must be a string, found {}", action.kind_name()),
-                ))
-            }
-        };
-        let bare = match name.split_once(':') {
-            Some((prefix, bare)) if prefix.eq_ignore_ascii_case(&service) => bare,
-            Some(_) => {
-                return Err(InputError::at(
-                    &action_path,
-                    format!("{} is not an action of service {service}", quote(name)),
-                ))
-            }
-            None => name,
-        };
-        if bare.is_empty() || bare.contains(':') {
-            return Err(InputError::at(
-                &action_path,
-                format!("{} is not an action name", quote(name)),
-            ));
-        }
-        let full = format!("{service}:{bare}");
-        check_action(&full).map_err(|bad| bad.at(&action_path))?;
-        let mut unused = action_or_pattern(&full);
-        let at = timestamp_member(action, "lastAccessed", &action_path)?;
-        match &mut unused {
-            Unused::Action { last_accessed, .. } => *last_accessed = at,
-            // A pattern stays unused whatever `--unused-for` says, so a
-            // date on it would be silently ignored: refused instead.
-            _ if at.is_some() => {
-                return Err(InputError::at(
-                    &action_path.key("lastAccessed"),
-                    format!(
-                        "{} is a pattern: lastAccessed belongs to single actions",
-                        quote(bare)
-                    ),
-                ))
-            }
-            _ => {}
-        }
+        let unused = unused_action(action, &path.key(key).index(i), &service)?;
         findings.unused.push(unused);
     }
     Ok(())
+}
+
+/// A detail's `serviceNamespace`, lowercase.
+fn namespace(value: &Value, path: &JsonPath) -> Result<String, InputError> {
+    let namespace = &value["serviceNamespace"];
+    match namespace.as_str() {
+        Some(s)
+            if !s.is_empty()
+                && !s.contains([':', '*', '?'])
+                && !s.chars().any(char::is_control) =>
+        {
+            Ok(s.to_ascii_lowercase())
+        }
+        _ => Err(InputError::at(
+            &path.key("serviceNamespace"),
+            format!(
+                "serviceNamespace must be a service prefix, found {}",
+                escape(&crate::json::write::compact(namespace))
+            ),
+        )),
+    }
+}
+
+/// One entry of a detail's `actions` (a name, or `{"action": ...}` with
+/// an optional `lastAccessed`), of `service`.
+fn unused_action(action: &Value, path: &JsonPath, service: &str) -> Result<Unused, InputError> {
+    let name = match &action.kind {
+        Kind::String(name) => name,
+        Kind::Object(_) => match action.get("action").and_then(Value::as_str) {
+            Some(name) => name,
+            None => return Err(InputError::at(path, "expected {\"action\": \"Name\", ...}")),
+        },
+        _ => {
+            return Err(InputError::at(
+                path,
+                format!("an action must be a string, found {}", action.kind_name()),
+            ))
+        }
+    };
+    let bare = match name.split_once(':') {
+        Some((prefix, bare)) if prefix.eq_ignore_ascii_case(service) => bare,
+        Some(_) => {
+            return Err(InputError::at(
+                path,
+                format!("{} is not an action of service {service}", quote(name)),
+            ))
+        }
+        None => name,
+    };
+    if bare.is_empty() || bare.contains(':') {
+        return Err(InputError::at(
+            path,
+            format!("{} is not an action name", quote(name)),
+        ));
+    }
+    let full = format!("{service}:{bare}");
+    check_action(&full).map_err(|bad| bad.at(path))?;
+    let mut unused = action_or_pattern(&full);
+    let at = timestamp_member(action, "lastAccessed", path)?;
+    match &mut unused {
+        Unused::Action { last_accessed, .. } => *last_accessed = at,
+        // A pattern stays unused whatever `--unused-for` says, so a date on
+        // it would be silently ignored: refused instead.
+        _ if at.is_some() => {
+            return Err(InputError::at(
+                &path.key("lastAccessed"),
+                format!(
+                    "{} is a pattern: lastAccessed belongs to single actions",
+                    quote(bare)
+                ),
+            ))
+        }
+        _ => {}
+    }
+    Ok(unused)
 }
 
 /// `service:Name` as an action, or as a pattern when it has wildcards.

@@ -767,7 +767,9 @@ fn check_refine(dir: &Path, cases: &[Value], catalog: &Catalog) -> Value {
                 // A NotAction output of an Action that granted every action
                 // is inside it, whatever it excludes.
                 if now.key == ActionKey::NotAction
-                    && before.iter().any(iam_refine::engine::refine::grants_every_action)
+                    && before
+                        .iter()
+                        .any(iam_refine::engine::refine::grants_every_action)
                 {
                     return None;
                 }

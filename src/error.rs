@@ -166,6 +166,24 @@ pub fn quote(text: &str) -> String {
     out
 }
 
+/// JSON text (already escaped as JSON escapes it) for a message: the
+/// characters JSON leaves raw that must not reach a terminal (DEL, C1
+/// controls, the Unicode line separators) escaped too, backslashes left
+/// alone.
+pub fn printable_json(json: &str) -> String {
+    if !json.chars().any(|c| c != '\\' && needs_escape(c)) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        match c {
+            '\\' => out.push(c),
+            c => push_escaped(&mut out, c),
+        }
+    }
+    out
+}
+
 /// Whether a character must not appear raw in a message.
 fn needs_escape(c: char) -> bool {
     c.is_control() || c == '\\' || c == '\u{2028}' || c == '\u{2029}'

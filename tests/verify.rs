@@ -536,7 +536,10 @@ fn services_newer_than_the_catalog_stay_granted_unless_the_catalog_is_current() 
     let (code, stdout) = verify(&original, &per_service, Some(&findings));
     assert_eq!(code, 1);
     assert!(
-        stdout.contains("\"*\" granted every service, and the refined policy drops those newer than the catalog (newservice:NewAction, say), which may be used [new-services-dropped]"),
+        stdout.contains("\"*\" grants services newer than the catalog (")
+            && stdout.contains(
+                ", say), which may be used, and the refined policy does not [new-services-dropped]"
+            ),
         "{stdout}"
     );
     let refined_file = dir.path().join("per-service.json");
@@ -559,5 +562,97 @@ fn services_newer_than_the_catalog_stay_granted_unless_the_catalog_is_current() 
     assert_eq!(
         verify(&original, &not_action, Some(&findings)),
         (0, "PASS\n".to_string())
+    );
+}
+
+/// The check that services newer than the catalog stay granted cannot be
+/// fooled by naming one service: a per-service rewrite of `"*"` with
+/// `newservice:*` or `*:NewAction` added still drops every other new one.
+#[test]
+fn naming_one_new_service_does_not_pass_for_keeping_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    );
+    let findings = dir.path().join("findings.json");
+    std::fs::write(&findings, r#"["s3:PutBucketAcl"]"#).unwrap();
+    let (_, per_service, _) = run(&[&original, &findings, Path::new("--catalog-current")]);
+    let mut forged: Value = serde_json::from_str(&per_service).unwrap();
+    let actions = forged["Statement"][0]["Action"].as_array_mut().unwrap();
+    actions.push(json!("newservice:*"));
+    actions.push(json!("*:NewAction"));
+    let (code, stdout) = verify(&original, &forged, Some(&findings));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("[new-services-dropped]"), "{stdout}");
+}
+
+/// An entry with a wildcard service part (`*:List*`) is kept while newer
+/// services must stay granted, and verify holds refine to that.
+#[test]
+fn a_wildcard_service_part_is_kept_unless_the_catalog_is_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*:List*"], "Resource": "*"}]}),
+    );
+    let findings = dir.path().join("findings.json");
+    std::fs::write(&findings, r#"["s3:ListBucket"]"#).unwrap();
+    let (_, kept, _) = run(&[&original, &findings]);
+    let kept: Value = serde_json::from_str(&kept).unwrap();
+    assert_eq!(kept["Statement"][0]["Action"], json!(["*:List*"]));
+    assert_eq!(
+        verify(&original, &kept, Some(&findings)),
+        (0, "PASS\n".to_string())
+    );
+    let (_, narrowed, _) = run(&[&original, &findings, Path::new("--catalog-current")]);
+    let narrowed: Value = serde_json::from_str(&narrowed).unwrap();
+    let (code, stdout) = verify(&original, &narrowed, Some(&findings));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout
+            .contains("\"*:List*\" grants services newer than the catalog (newservice:List, say)"),
+        "{stdout}"
+    );
+}
+
+/// verify takes the same `--unused-for` window as the refinement, and then
+/// passes refine's output, which keeps what was used within it.
+#[test]
+fn verify_reads_the_same_window_as_the_refinement() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = write_policy(
+        dir.path(),
+        "original.json",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}),
+    );
+    let findings = dir.path().join("findings.json");
+    std::fs::write(
+        &findings,
+        r#"{"findingType": "UnusedPermission", "status": "ACTIVE", "findingDetails": [{"unusedPermissionDetails": {"serviceNamespace": "s3", "actions": [{"action": "s3:PutObject", "lastAccessed": "2026-09-01T00:00:00Z"}]}}]}"#,
+    )
+    .unwrap();
+    let window = ["--unused-for", "90d", "--as-of", "2026-10-02"].map(Path::new);
+    let (code, refined, _) = run(&[&[original.as_path(), &findings], &window[..]].concat());
+    assert_eq!(code, 0);
+    let refined: Value = serde_json::from_str(&refined).unwrap();
+    assert_eq!(
+        refined["Statement"][0]["Action"],
+        json!(["s3:GetObject", "s3:PutObject"])
+    );
+    let file = dir.path().join("refined.json");
+    std::fs::write(&file, refined.to_string()).unwrap();
+    let (code, stdout, _) = run(&[
+        &[Path::new("verify"), &original, &file, &findings],
+        &window[..],
+    ]
+    .concat());
+    assert_eq!((code, stdout.as_str()), (0, "PASS\n"));
+    let (code, stdout, _) = run(&[Path::new("verify"), &original, &file, &findings]);
+    assert_eq!(
+        code, 1,
+        "without the window, s3:PutObject is unused: {stdout}"
     );
 }

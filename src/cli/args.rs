@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version,
     subcommand_negates_reqs = true,
     subcommand_precedence_over_arg = true,
-    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine verify [--format text|json] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine verify [--format text|json] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] [-o FILE] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
 )]
 pub(super) struct Cli {
     #[command(subcommand)]
@@ -125,21 +125,7 @@ pub(super) enum Command {
     /// Decided on glob languages, so also for actions AWS adds later; with
     /// findings, also that nothing used was dropped and nothing unused is
     /// left. Prints PASS (exit 0), or FAIL and the reasons (exit 1).
-    Verify {
-        /// The policy before refinement.
-        original: PathBuf,
-        /// The policy after refinement.
-        refined: PathBuf,
-        /// The unused-access findings the refinement was for (optional).
-        findings: Option<PathBuf>,
-        /// Output format: `text`, or `json` ({result, reasons: [{statement, entry, witness, kind, side, message}]}).
-        #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
-        format: VerifyFormat,
-        /// With FINDINGS: the catalog is current for this account (as for
-        /// the main job's --catalog-current).
-        #[arg(long)]
-        catalog_current: bool,
-    },
+    Verify(VerifyArgs),
     /// Refine every policy of an account.
     ///
     /// Reads `aws iam get-account-authorization-details` output and the
@@ -147,6 +133,30 @@ pub(super) enum Command {
     /// matched by `resource`), and prints a JSON report: one record per
     /// policy, with the refined document and the steps to apply it.
     Account(AccountArgs),
+}
+
+/// Arguments of `refine verify`.
+#[derive(Args, Debug)]
+pub(super) struct VerifyArgs {
+    /// The policy before refinement.
+    pub(super) original: PathBuf,
+    /// The policy after refinement.
+    pub(super) refined: PathBuf,
+    /// The unused-access findings the refinement was for (optional).
+    pub(super) findings: Option<PathBuf>,
+    /// Output format: `text`, or `json` ({result, reasons: [{statement, entry, witness, kind, side, message}]}).
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub(super) format: VerifyFormat,
+    /// With FINDINGS: the catalog is current for this account (as for
+    /// the main job's --catalog-current).
+    #[arg(long)]
+    pub(super) catalog_current: bool,
+    /// With FINDINGS: the --unused-for window the refinement used.
+    #[arg(long, value_name = "DURATION")]
+    pub(super) unused_for: Option<String>,
+    /// The end of that window (default: now).
+    #[arg(long, value_name = "DATE")]
+    pub(super) as_of: Option<String>,
 }
 
 /// Output formats of the main job.

@@ -21,23 +21,25 @@ pub(super) enum Level {
     Note,
 }
 
-/// Prints `message` at `level`: `refine: [warning: |note: ]FIRST LINE`,
-/// then each further line indented by two spaces.
+/// Prints `message` at `level`: `refine: [warning: |note: ]MESSAGE`, and
+/// when the message ends in `\nhint: HINT`, the hint on a second line,
+/// indented. No other line break survives: one in the message is input
+/// that escaped quoting, and is written as `\n` like any other control
+/// character.
 pub(super) fn emit(level: Level, message: &str) {
     let label = match level {
         Level::Error => "",
         Level::Warning => "warning: ",
         Level::Note => "note: ",
     };
-    let mut text = String::new();
-    for (i, line) in message.lines().enumerate() {
-        match i {
-            0 => text.push_str(&format!("refine: {label}{}\n", sanitize(line))),
-            _ => text.push_str(&format!("  {}\n", sanitize(line))),
-        }
-    }
-    if text.is_empty() {
-        text = format!("refine: {label}\n");
+    // The last one: a hint is always appended after the message.
+    let (body, hint) = match message.rsplit_once("\nhint: ") {
+        Some((body, hint)) => (body, Some(hint)),
+        None => (message, None),
+    };
+    let mut text = format!("refine: {label}{}\n", sanitize(body));
+    if let Some(hint) = hint {
+        text.push_str(&format!("  hint: {}\n", sanitize(hint)));
     }
     // One write per message, so that lines from parallel work never mix;
     // a closed stderr leaves nothing to tell.
@@ -59,17 +61,19 @@ pub(super) fn error(message: &str) {
     emit(Level::Error, message);
 }
 
-/// `line` with every control character written as a JSON escape; `\` is
-/// left alone, since text the library escaped already doubled it.
-fn sanitize(line: &str) -> String {
+/// `text` with every control character, line breaks included, written as
+/// a JSON escape; `\` is left alone, since text the library escaped already
+/// doubled it.
+fn sanitize(text: &str) -> String {
     let unsafe_char = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
-    if !line.chars().any(unsafe_char) {
-        return line.to_string();
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
     }
-    line.chars()
+    text.chars()
         .map(|c| match c {
             '\t' => "\\t".to_string(),
             '\r' => "\\r".to_string(),
+            '\n' => "\\n".to_string(),
             c if unsafe_char(c) => format!("\\u{:04x}", c as u32),
             c => c.to_string(),
         })
@@ -88,5 +92,6 @@ mod tests {
         );
         assert_eq!(sanitize("tab\there\r"), "tab\\there\\r");
         assert_eq!(sanitize("s3:Get\\nX é"), "s3:Get\\nX é");
+        assert_eq!(sanitize("forged\nrefine: ok"), "forged\\nrefine: ok");
     }
 }

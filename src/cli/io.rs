@@ -117,7 +117,7 @@ pub(super) fn read_input(arg: impl AsRef<Path>, limit: Limit) -> Result<Input> {
         bail!("{arg}: is a directory: expected a JSON file");
     }
     if !metadata.is_file() {
-        bail!("{arg}: not a regular file (a FIFO or a device?): expected a JSON file\nto read a stream, pass it on stdin as `-`");
+        bail!("{arg}: not a regular file (a FIFO or a device?): expected a JSON file\nhint: to read a stream, pass it on stdin as `-`");
     }
     if metadata.len() > limit.bytes {
         return Err(too_large(arg));

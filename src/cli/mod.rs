@@ -9,10 +9,8 @@
 //! unreadable file, bad usage, a failed self-check).
 
 use anyhow::{anyhow, bail, Result};
-use args::{CatalogCommand, Cli, Command, VerifyFormat};
-use iam_refine::engine::verify::verify;
-use iam_refine::input::findings;
-use iam_refine::input::policy::{self, check_action};
+use args::{CatalogCommand, Cli, Command};
+use iam_refine::input::policy::check_action;
 use iam_refine::model::catalog::{format, import, Catalog};
 use iam_refine::model::pattern::Glob;
 use io::{describe, emit, read_input, ClosedStdout};
@@ -28,6 +26,7 @@ mod plan;
 mod refine;
 mod sources;
 mod tree;
+mod verify;
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
@@ -107,7 +106,7 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         .collect();
     let message = message.join(" ");
     diag::error(&format!(
-        "{}\nsee `refine --help`",
+        "{}\nhint: see `refine --help`",
         message.strip_prefix("error: ").unwrap_or(&message)
     ));
     ExitCode::from(2)
@@ -116,20 +115,7 @@ fn usage_error(err: &clap::Error) -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Catalog(command)) => run_catalog(command, cli.catalog.as_deref()),
-        Some(Command::Verify {
-            original,
-            refined,
-            findings,
-            format,
-            catalog_current,
-        }) => run_verify(
-            &original,
-            &refined,
-            findings.as_deref(),
-            format,
-            catalog_current,
-            cli.catalog.as_deref(),
-        ),
+        Some(Command::Verify(args)) => verify::run(args, cli.catalog.as_deref()),
         Some(Command::Account(args)) => account::run(args, cli.catalog.as_deref()),
         None => refine::run(Plan::new(cli.run)?, cli.catalog.as_deref()),
     }
@@ -145,72 +131,6 @@ pub(crate) fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
     }
     let input = read_input(path, io::DATA)?;
     format::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))
-}
-
-fn run_verify(
-    original: &Path,
-    refined: &Path,
-    findings_arg: Option<&Path>,
-    format: VerifyFormat,
-    catalog_current: bool,
-    catalog_path: Option<&Path>,
-) -> Result<ExitCode> {
-    if catalog_current && findings_arg.is_none() {
-        bail!("--catalog-current is about what the findings may use: it needs FINDINGS");
-    }
-    if [Some(original), Some(refined), findings_arg]
-        .iter()
-        .filter(|a| **a == Some(Path::new("-")))
-        .count()
-        > 1
-    {
-        bail!("only one input can be `-` (stdin)");
-    }
-    let original_input = read_input(original, io::POLICY)?;
-    let refined_input = read_input(refined, io::POLICY)?;
-    let original = policy::parse(&original_input.text)
-        .map_err(|err| anyhow!(describe(&original_input, &err)))?;
-    let refined = policy::parse(&refined_input.text)
-        .map_err(|err| anyhow!(describe(&refined_input, &err)))?;
-    let resolved = match findings_arg {
-        Some(arg) => {
-            let input = read_input(arg, io::DATA)?;
-            let findings =
-                findings::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-            let mut resolved = findings.resolve(&load_catalog(catalog_path)?);
-            resolved.beyond.catalog_current |= catalog_current;
-            for warning in &resolved.warnings {
-                diag::warning(&format!("{}: {warning}", input.name));
-            }
-            Some(resolved)
-        }
-        None => None,
-    };
-    let usage = resolved.as_ref().map(|r| r.usage());
-    let reasons = verify(&original, &refined, usage.as_ref());
-    let result = if reasons.is_empty() { "PASS" } else { "FAIL" };
-    let text = match format {
-        VerifyFormat::Text => {
-            let mut text = format!("{result}\n");
-            for reason in &reasons {
-                text.push_str(&reason.describe());
-                text.push('\n');
-            }
-            text
-        }
-        VerifyFormat::Json => {
-            let reasons: Vec<serde_json::Value> = reasons.iter().map(|r| r.to_json()).collect();
-            iam_refine::output::report::pretty(
-                &serde_json::json!({ "result": result, "reasons": reasons }),
-            )
-        }
-    };
-    emit(None, &text)?;
-    Ok(if reasons.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<ExitCode> {

@@ -204,7 +204,7 @@ fn stdout(args: &RunArgs) -> Result<Stdout> {
         Stdout::Policy
     };
     if stdout == Stdout::Nothing && args.check && args.output.is_some() {
-        bail!("--check prints nothing, so -o would only empty the file\nadd --diff to write the diff, or leave out -o");
+        bail!("--check prints nothing, so -o would only empty the file\nhint: add --diff to write the diff, or leave out -o");
     }
     Ok(stdout)
 }

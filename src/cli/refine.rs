@@ -129,6 +129,7 @@ pub(super) fn refine_host(
     readable(
         &input.name,
         written.max(printed.as_ref().map_or(0, String::len)),
+        plan.options.exact,
     )?;
     let name = patch_path(&input.name);
     let report = FileReport::new(&name, host, policy, &refined, &resolved.catalog);
@@ -154,12 +155,16 @@ fn internal(name: &str, message: &str) -> anyhow::Error {
 
 /// Refuses output that refine itself would refuse to read: what refine
 /// writes, `refine` and `refine verify` must read back.
-fn readable(name: &str, bytes: usize) -> Result<()> {
+fn readable(name: &str, bytes: usize, exact: bool) -> Result<()> {
     if bytes as u64 <= io::POLICY_BYTES {
         return Ok(());
     }
+    let hint = match exact {
+        true => "IAM's largest policy has 10,240 characters; without --exact, refinement writes prefixes instead of every action name",
+        false => "IAM's largest policy has 10,240 characters; refine the policy's statements in smaller policies",
+    };
     bail!(
-        "{name}: the refined policy would have {bytes} bytes, more than the {} MiB refine reads back: nothing written\nhint: IAM's largest policy has 10,240 characters; without --exact, refinement writes prefixes instead of every action name",
+        "{name}: the refined policy would have {bytes} bytes, more than the {} MiB refine reads back: nothing written\nhint: {hint}",
         io::POLICY_BYTES >> 20
     )
 }

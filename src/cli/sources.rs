@@ -104,7 +104,7 @@ fn from_cloudtrail(
     }
     if trail.counted == 0 {
         bail!(
-            "cloudtrail: no event counted as use{who}: refusing to call every action unused\nfix --principal, or pass the logs that cover the principal's activity"
+            "cloudtrail: no event counted as use{who}: refusing to call every action unused\nhint: fix --principal, or pass the logs that cover the principal's activity"
         );
     }
     let resolved = usage::require_some_use(trail.resolve(catalog, principal)).map_err(|err| {
@@ -130,7 +130,7 @@ fn report(name: &str, notes: &[String], resolved: Resolved) -> Resolved {
 
 /// The start of the `--unused-for` window: `--as-of` (default: now) minus
 /// the duration.
-fn window_start(window: &Window) -> Result<i64> {
+pub(super) fn window_start(window: &Window) -> Result<i64> {
     let length = time::parse_duration(&window.length).ok_or_else(|| {
         anyhow!(
             "--unused-for: expected a duration like 90d, 26w or 36h, found `{}`",
@@ -148,5 +148,7 @@ fn window_start(window: &Window) -> Result<i64> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
     };
-    Ok(end - length)
+    // Saturating: a window reaching before any date counts everything
+    // dated as used, the safe side.
+    Ok(end.saturating_sub(length))
 }

@@ -17,6 +17,10 @@
 //!    so the result never grants an action AWS adds later that the original
 //!    did not.
 //!
+//! A prefix that matches only actions the catalog was extended with for the
+//! run (unused actions the findings name and the catalog lacks) is not safe:
+//! the catalog does not know their neighbours.
+//!
 //! When the safe prefix matches exactly one action, the action's own name is
 //! written instead of `W*`: it allows the same today and nothing added
 //! later. An action with no safe prefix is written as its exact name, which
@@ -131,6 +135,14 @@ fn decide(
         return Decision::Unsafe;
     };
     if range.is_empty() || !safe.contains_range(range.start, range.end) {
+        return Decision::Unsafe;
+    }
+    // The catalog vouches for a prefix only where it knows the actions: a
+    // prefix that matches nothing but actions added for the run (unused
+    // ones the findings name and the catalog lacks) would also match their
+    // unknown neighbours, which may be used.
+    let added = catalog.added();
+    if !added.is_empty() && added.contains_range(range.start, range.end) {
         return Decision::Unsafe;
     }
     if let Some(bound) = bound {

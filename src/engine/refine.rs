@@ -244,6 +244,23 @@ impl Run<'_> {
                 entries.push(glob.as_str().to_string());
                 continue;
             }
+            // A wildcard in the service part reaches services the catalog
+            // does not know, which no narrowing over the catalog can keep:
+            // kept, unless the catalog is current.
+            if glob.literal_service().is_none()
+                && self.usage.beyond.keeps_new_services()
+                && !granted_unused.is_empty()
+            {
+                self.warnings.push(InputError::at(
+                    &statement.entry_path(i),
+                    format!(
+                        "{} also grants services newer than the catalog, which may be in use: kept as written (with a current catalog, --catalog-current, it is refined)",
+                        quote(glob.as_str())
+                    ),
+                ));
+                entries.push(glob.as_str().to_string());
+                continue;
+            }
             if granted_unused.is_empty() {
                 entries.push(glob.as_str().to_string());
                 continue;
@@ -295,7 +312,7 @@ impl Run<'_> {
             })
             .collect();
         let mut excluded = Vec::new();
-        for entry in cover(self.catalog, self.unused, self.unused, None) {
+        for entry in self.exclusions(self.unused, self.unused) {
             let glob = Glob::new(&entry);
             if protected.iter().any(|p| overlaps(p, &glob)) && !glob.is_literal() {
                 let mut names = self.catalog.matching(&glob);
@@ -357,7 +374,11 @@ impl Run<'_> {
         } else {
             let mut safe = self.unused.clone();
             safe.union_with(&excluded);
-            cover(catalog, &targets, &safe, None)
+            let already: Vec<Glob> = statement.entries.clone();
+            self.exclusions(&targets, &safe)
+                .into_iter()
+                .filter(|e| !already.iter().any(|a| pattern::contains(a, &Glob::new(e))))
+                .collect()
         };
         self.narrowed_wildcards = true;
         self.changes.push(EntryChange {
@@ -380,6 +401,26 @@ impl Run<'_> {
             entries.extend(added);
             Edit::Entries(entries)
         })
+    }
+}
+
+impl Run<'_> {
+    /// The NotAction entries that exclude `targets` (entries safe within
+    /// `safe`), and `svc:*` for each service the input calls wholly unused
+    /// and the catalog does not know: the catalog's cover cannot name it,
+    /// but every action of it is unused.
+    fn exclusions(&self, targets: &ActionSet, safe: &ActionSet) -> Vec<String> {
+        let mut excluded = cover(self.catalog, targets, safe, None);
+        let unknown = self
+            .usage
+            .beyond
+            .services
+            .iter()
+            .filter(|service| self.catalog.service(service).is_none());
+        excluded.extend(unknown.map(|service| format!("{service}:*")));
+        excluded
+            .sort_by(|a, b| crate::model::catalog::cmp_ignore_case(a, b).then_with(|| a.cmp(b)));
+        excluded
     }
 }
 

@@ -13,7 +13,7 @@
 //! business: a policy knows only its document and the path of that document
 //! in its host, which every message about it starts from.
 
-use crate::error::{escape, quote, InputError, JsonPath};
+use crate::error::{escape, printable_json, quote, InputError, JsonPath};
 use crate::json::canon::Canonical;
 use crate::json::{self, Kind, Value};
 use crate::model::catalog::{ActionSet, Catalog};
@@ -214,7 +214,7 @@ pub fn from_document(document: Value, path: JsonPath) -> Result<Policy, InputErr
                 &path.key("Version"),
                 format!(
                     "unknown policy Version {}: expected \"2012-10-17\" or \"2008-10-17\"",
-                    escape(&json::write::compact(version))
+                    printable_json(&json::write::compact(version))
                 ),
             ));
         }
@@ -267,7 +267,7 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
                 &path.key("Effect"),
                 format!(
                     "Effect must be \"Allow\" or \"Deny\" (case-sensitive), found {}",
-                    escape(&json::write::compact(other))
+                    printable_json(&json::write::compact(other))
                 ),
             ))
         }

@@ -91,10 +91,35 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
             if zone.len() != 4 {
                 return None;
             }
-            sign * (number(&zone, 0..2)? * 3600 + number(&zone, 2..4)? * 60)
+            let (hours, minutes) = (number(&zone, 0..2)?, number(&zone, 2..4)?);
+            // Real offsets run from -12:00 to +14:00.
+            if hours > 14 || minutes > 59 {
+                return None;
+            }
+            sign * (hours * 3600 + minutes * 60)
         }
     };
     Some(date + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// The UTC date (`YYYY-MM-DD`) of `secs` since the epoch.
+pub fn format_date(secs: i64) -> String {
+    let days = secs.div_euclid(DAY);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// A duration like `90d`, `12w` or `36h`, in seconds.
@@ -115,6 +140,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_format_back() {
+        for text in [
+            "1970-01-01",
+            "2000-02-29",
+            "2024-02-29",
+            "2026-09-26",
+            "2026-12-31",
+        ] {
+            assert_eq!(format_date(parse_date(text).unwrap()), text);
+        }
+        assert_eq!(
+            format_date(parse_timestamp("2026-09-26T23:00:00-05:00").unwrap()),
+            "2026-09-27"
+        );
+    }
+
+    #[test]
     fn dates_and_timestamps() {
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(parse_date("2000-03-01"), Some(11_017 * DAY));
@@ -133,6 +175,8 @@ mod tests {
         assert_eq!(parse_timestamp("2026-11-26"), Some(midnight));
         assert_eq!(parse_timestamp("2026-11-26T25:00:00Z"), None);
         assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(parse_timestamp("2026-11-26T00:00:00+99:99"), None);
+        assert_eq!(parse_timestamp("2026-11-26T00:00:00+14:60"), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!   tracking, per action ([`parse_last_accessed`]); it becomes a findings
 //!   list and goes the same way as findings.
 
-use crate::error::{escape, InputError, JsonPath};
+use crate::error::{printable_json, InputError, JsonPath};
 use crate::input::findings::{self, timestamp_member, Findings, Resolved, Unused};
 use crate::input::policy::{check_action, ActionKey, Effect, Policy};
 use crate::json;
@@ -204,7 +204,9 @@ pub fn parse_last_accessed(text: &str) -> Result<Findings, InputError> {
             _ => {
                 let found = service
                     .get("ServiceNamespace")
-                    .map_or("nothing".to_string(), |v| escape(&json::write::compact(v)));
+                    .map_or("nothing".to_string(), |v| {
+                        printable_json(&json::write::compact(v))
+                    });
                 return Err(InputError::at(
                     &path.key("ServiceNamespace"),
                     format!("expected a service prefix, found {found}"),

@@ -50,7 +50,11 @@ pub fn unified(name: &str, old: &str, new: &str) -> String {
         .deadline(std::time::Instant::now())
         .diff_lines(old, new);
     let ops = line_ops(lines.old_slices(), lines.new_slices());
-    let mut out = format!("--- a/{name}\n+++ b/{name}\n");
+    let mut out = format!(
+        "--- {}\n+++ {}\n",
+        patch_name("a/", name),
+        patch_name("b/", name)
+    );
     let mut hunks = 0;
     for group in similar::group_diff_ops(ops, 3) {
         out.push_str(&UnifiedDiffHunk::new(group, &lines, true).to_string());
@@ -257,9 +261,54 @@ fn longest_increasing(pairs: &[(usize, usize)]) -> Vec<(usize, usize)> {
     chain
 }
 
+/// `prefix` + `name` as a patch header names a file: as it is, or, when the
+/// name holds a control character, `"` or `\`, in double quotes with C
+/// escapes, as git writes and `git apply` reads such names. A file name can
+/// then never break the patch (or forge a line of it).
+fn patch_name(prefix: &str, name: &str) -> String {
+    let plain = !name
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\');
+    if plain {
+        return format!("{prefix}{name}");
+    }
+    let mut out = String::from("\"");
+    out.push_str(prefix);
+    for c in name.chars() {
+        match c {
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let mut buf = [0; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{byte:03o}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_could_break_a_patch_are_quoted_as_git_quotes_them() {
+        assert_eq!(patch_name("a/", "p/x.json"), "a/p/x.json");
+        assert_eq!(patch_name("a/", "nl/all\nF.json"), "\"a/nl/all\\nF.json\"");
+        assert_eq!(patch_name("b/", "q\"\\\u{1b}"), "\"b/q\\\"\\\\\\033\"");
+        assert_eq!(patch_name("a/", "été.json"), "a/été.json");
+    }
 
     #[test]
     fn shows_only_changed_lines_with_headers() {

@@ -230,7 +230,14 @@ pub(crate) fn check_no_unused_allowed(
             let mut granted = catalog.empty_set();
             for glob in &statement.entries {
                 let matched = catalog.matching(glob);
-                if !matched.is_subset(catalog.added()) || usage.wholly_unused(glob, &matched) {
+                // So is an entry whose service part is a wildcard while
+                // services newer than the catalog must stay granted.
+                let reaches_new_services = glob.literal_service().is_none()
+                    && usage.beyond.keeps_new_services()
+                    && !grants_every_action(glob);
+                let kept = (matched.is_subset(catalog.added()) || reaches_new_services)
+                    && !usage.wholly_unused(glob, &matched);
+                if !kept {
                     granted.union_with(&matched);
                 }
             }
@@ -444,7 +451,13 @@ pub(crate) fn check_least(
                             "statement {i}: added NotAction entry \"{entry}\" is covered by original NotAction entry \"{outer}\" (already excluded)"
                         ));
                     }
-                    if !catalog.matching(entry).intersects(&before) {
+                    // `svc:*` of a service the catalog does not know, which
+                    // the findings call wholly unused, excludes nothing the
+                    // catalog knows and is right all the same.
+                    let unknown_service = entry
+                        .literal_service()
+                        .is_some_and(|s| catalog.service(&s.to_ascii_lowercase()).is_none());
+                    if !unknown_service && !catalog.matching(entry).intersects(&before) {
                         return Err(format!(
                             "statement {i}: added NotAction entry \"{entry}\" excludes nothing the statement allowed"
                         ));

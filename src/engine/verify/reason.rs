@@ -25,9 +25,9 @@ pub enum Kind {
     /// An entry the catalog does not know was dropped: it may grant
     /// something used that nobody has heard of.
     UnknownDropped,
-    /// A statement that granted every service, services newer than the
-    /// catalog included, no longer grants them, although the input may be
-    /// newer than the catalog: one of them may be in use.
+    /// A statement that granted services newer than the catalog (`*`,
+    /// NotAction, a wildcard service part) no longer grants them, although
+    /// the input may be newer than the catalog: one of them may be in use.
     NewServicesDropped,
     /// The globs are too complex to decide; treated as a failure.
     Undecided,
@@ -136,7 +136,7 @@ impl Reason {
                 self.witness
             ),
             Kind::NewServicesDropped => format!(
-                "granted every service, and the refined policy drops those newer than the catalog ({}, say), which may be used",
+                "grants services newer than the catalog ({}, say), which may be used, and the refined policy does not",
                 self.witness
             ),
             Kind::Undecided => format!("is too complex to compare exactly ({})", self.witness),

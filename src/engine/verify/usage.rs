@@ -4,7 +4,6 @@
 
 use super::index::{signature, ContextKey, Contexts};
 use super::{action_witness, some_member_of, Kind, Reason, Side};
-use crate::engine::refine::grants_every_action;
 use crate::input::findings::Usage;
 use crate::input::policy::{ActionKey, Effect, Statement};
 use crate::model::catalog::{ActionSet, Catalog};
@@ -25,22 +24,32 @@ fn allowed_and_refinable(
     written: &HashSet<&str>,
 ) -> (ActionSet, ActionSet) {
     let catalog = usage.catalog;
-    if statement.key == ActionKey::NotAction || catalog.added().is_empty() {
+    let may_keep = !catalog.added().is_empty() || usage.beyond.keeps_new_services();
+    if statement.key == ActionKey::NotAction || !may_keep {
         let all = statement.allowed_actions(catalog);
         return (all.clone(), all);
     }
     let (mut all, mut refinable) = (catalog.empty_set(), catalog.empty_set());
     for glob in &statement.entries {
         let matched = catalog.matching(glob);
-        let kept_as_written = matched.is_subset(catalog.added())
-            && written.contains(glob.as_str())
-            && !usage.wholly_unused(glob, &matched);
+        let kept_as_written = written.contains(glob.as_str())
+            && !usage.wholly_unused(glob, &matched)
+            && (matched.is_subset(catalog.added()) || reaches_new_services(usage, glob));
         if !kept_as_written {
             refinable.union_with(&matched);
         }
         all.union_with(&matched);
     }
     (all, refinable)
+}
+
+/// Whether refinement keeps `glob` as written because its service part is
+/// a wildcard that reaches services newer than the catalog (see
+/// [`crate::engine::refine`]).
+pub(super) fn reaches_new_services(usage: &Usage, glob: &Glob) -> bool {
+    usage.beyond.keeps_new_services()
+        && glob.literal_service().is_none()
+        && !crate::engine::refine::grants_every_action(glob)
 }
 
 /// A refined Allow statement with what it allows over the catalog.
@@ -67,7 +76,7 @@ pub(super) fn check_usage(
     let mut by_key: HashMap<&ContextKey, Vec<usize>> = HashMap::new();
     let nothing = HashSet::new();
     for (statement, key) in refined.allows() {
-        let written = if catalog.added().is_empty() {
+        let written = if catalog.added().is_empty() && !usage.beyond.keeps_new_services() {
             &nothing
         } else {
             written.entry(key).or_insert_with(|| {
@@ -94,7 +103,12 @@ pub(super) fn check_usage(
             .or_insert_with(|| catalog.empty_set())
             .union_with(&allowed.all);
     }
-    let probe = NewServiceProbe::new(catalog);
+    let all: Vec<&Statement> = original
+        .iter()
+        .chain(refined.iter())
+        .map(|(s, _)| s)
+        .collect();
+    let new_services = NewServices::new(catalog, &all);
     for (statement, key) in original.allows() {
         // A statement that is still there, unchanged, keeps what it allowed.
         if refined.has(&signature(statement, key)) {
@@ -106,7 +120,7 @@ pub(super) fn check_usage(
         };
         reasons.extend(unknown_dropped(usage, statement, same_context));
         if usage.beyond.keeps_new_services() {
-            reasons.extend(probe.dropped(statement, same_context()));
+            reasons.extend(new_services.dropped(statement, &same_context()));
         }
         let mut used = statement.allowed_actions(catalog);
         used.difference_with(usage.unused);
@@ -137,65 +151,107 @@ pub(super) fn check_usage(
     }
 }
 
-/// An action of a service the catalog does not know, standing for every
-/// such service: a statement that grants every service must keep granting
-/// it, unless nothing is used or the catalog is current (see
-/// [`crate::input::findings::Beyond::keeps_new_services`]).
-struct NewServiceProbe {
-    action: String,
+/// Services the catalog does not know, which statements that reach them
+/// must keep granting unless nothing is used or the catalog is current
+/// (see [`crate::input::findings::Beyond::keeps_new_services`]).
+///
+/// A statement that grants every service stands for all of them, so it is
+/// tested with one probe action that no entry can single out: a service and
+/// an action name made of one character that no entry of either policy
+/// mentions, each longer than any entry. A glob can match such a string
+/// only through `*` and `?`, so one that matches it matches nearly every
+/// action name of every service; adding `newservice:*` to a per-service
+/// rewrite of `*` does not pass for keeping them. An entry whose service
+/// part is a wildcard (`*:List*`, `s3*:Get*`) reaches services the catalog
+/// does not know too, and cannot be narrowed to them: it must stay granted
+/// as a language.
+pub(super) struct NewServices {
+    probe: String,
 }
 
-impl NewServiceProbe {
-    /// A probe whose service the catalog does not have.
-    fn new(catalog: &Catalog) -> NewServiceProbe {
-        let mut service = "newservice".to_string();
-        while catalog.service(&service).is_some() {
-            service.push('x');
+impl NewServices {
+    /// The probe for these two policies' statements.
+    pub(super) fn new(catalog: &Catalog, statements: &[&Statement]) -> NewServices {
+        let entries = || statements.iter().flat_map(|s| s.entries.iter());
+        let longest = entries()
+            .map(|g| g.as_str().chars().count())
+            .max()
+            .unwrap_or(0);
+        let mentioned = |c: char| {
+            entries().any(|g| {
+                g.as_str()
+                    .chars()
+                    .any(|m| m.eq_ignore_ascii_case(&c))
+            })
+        };
+        let letter = ('a'..='z')
+            .chain('0'..='9')
+            .find(|c| !mentioned(*c))
+            .unwrap_or('\u{1c2}');
+        let mut part: String = std::iter::repeat_n(letter, longest + 1).collect();
+        while catalog.service(&part).is_some() {
+            part.push(letter);
         }
-        NewServiceProbe {
-            action: format!("{service}:NewAction"),
+        NewServices {
+            probe: format!("{part}:{part}"),
         }
     }
 
-    /// Whether `statement` grants every service beyond the catalog: an
-    /// Action entry that matches every action, or a NotAction that does not
-    /// exclude the probe.
-    fn granted_by(&self, statement: &Statement) -> bool {
-        match statement.key {
-            ActionKey::Action => statement.entries.iter().any(grants_every_action),
-            ActionKey::NotAction => !statement.entries.iter().any(|g| g.matches(&self.action)),
-        }
+    /// Whether the entries of a statement with key `key` allow the probe.
+    fn allows(&self, key: ActionKey, entries: &[Glob]) -> bool {
+        let matched = entries.iter().any(|g| g.matches(&self.probe));
+        matched == (key == ActionKey::Action)
     }
 
-    /// A reason when the original `statement` granted every service and
-    /// none of `refined` (its context's refined Allow statements) still
-    /// allows the probe.
-    fn dropped(&self, statement: &Statement, refined: Vec<&Statement>) -> Option<Reason> {
-        if !self.granted_by(statement) {
+    /// A reason when the original `statement` reached services the catalog
+    /// does not know and `refined` (its context's refined Allow
+    /// statements) no longer does.
+    pub(super) fn dropped(&self, statement: &Statement, refined: &[&Statement]) -> Option<Reason> {
+        let reason = |entry: &str, witness: String| {
+            Some(Reason::new(
+                Kind::NewServicesDropped,
+                Side::Original,
+                statement,
+                entry,
+                witness,
+            ))
+        };
+        if self.allows(statement.key, &statement.entries) {
+            if refined.iter().any(|r| self.allows(r.key, &r.entries)) {
+                return None;
+            }
+            let entry = match statement.key {
+                ActionKey::Action => statement
+                    .entries
+                    .iter()
+                    .find(|g| g.matches(&self.probe))
+                    .map_or("*", |g| g.as_str()),
+                ActionKey::NotAction => "NotAction",
+            };
+            return reason(entry, self.probe.clone());
+        }
+        if statement.key != ActionKey::Action {
             return None;
         }
-        let allows = |r: &&Statement| match r.key {
-            ActionKey::Action => r.entries.iter().any(|g| g.matches(&self.action)),
-            ActionKey::NotAction => !r.entries.iter().any(|g| g.matches(&self.action)),
+        let kept = |entry: &Glob| {
+            refined.iter().any(|r| {
+                r.key == ActionKey::Action
+                    && r.entries
+                        .iter()
+                        .any(|outer| pattern::contains(outer, entry))
+            })
         };
-        if refined.iter().any(allows) {
-            return None;
-        }
-        let entry = match statement.key {
-            ActionKey::Action => statement
-                .entries
-                .iter()
-                .find(|g| grants_every_action(g))
-                .map_or("*", |g| g.as_str()),
-            ActionKey::NotAction => "NotAction",
-        };
-        Some(Reason::new(
-            Kind::NewServicesDropped,
-            Side::Original,
-            statement,
-            entry,
-            self.action.clone(),
-        ))
+        let lost = statement
+            .entries
+            .iter()
+            .filter(|g| g.literal_service().is_none())
+            .find(|g| !kept(g))?;
+        let witness = lost
+            .as_str()
+            .split_once(':')
+            .map(|(_, name)| format!("newservice:{}", name.replace(['*', '?'], "")))
+            .unwrap_or_default();
+        reason(lost.as_str(), witness)
     }
 }
 

@@ -412,10 +412,12 @@ pub fn missing_warning(missing: &[(String, String)]) -> String {
 /// refinement narrows or drops is computed over the catalog, so an action
 /// AWS added since, which the principal may use, can go with it.
 pub fn newer_note(findings_date: &str, catalog: &Catalog) -> String {
-    let day = findings_date.get(..10).unwrap_or(findings_date);
+    // The UTC day, as the catalog's date is: an offset can move it.
+    let day = time::parse_timestamp(findings_date)
+        .map_or_else(|| findings_date.to_string(), time::format_date);
     format!(
         "the findings ({}) are newer than the catalog ({}): an action AWS added in between, if this principal uses it, is dropped where a wildcard was narrowed\nhint: refresh the catalog: `refine catalog import` of AWS's service reference, then `--catalog FILE`",
-        crate::error::escape(day),
+        crate::error::escape(&day),
         catalog.info().date.as_deref().unwrap_or("undated")
     )
 }

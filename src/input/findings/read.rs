@@ -327,6 +327,10 @@ fn service_details(
             ))
         }
     };
+    // Beside `actions`, the service's `lastAccessed` says when some action
+    // of it was last used; the listed actions carry their own dates, which
+    // decide. It is checked all the same: a date is never taken unread.
+    timestamp_member(value, "lastAccessed", path)?;
     for (i, action) in actions.iter().enumerate() {
         let unused = unused_action(action, &path.key(key).index(i), &service)?;
         findings.unused.push(unused);
@@ -349,7 +353,7 @@ fn namespace(value: &Value, path: &JsonPath) -> Result<String, InputError> {
             &path.key("serviceNamespace"),
             format!(
                 "serviceNamespace must be a service prefix, found {}",
-                escape(&crate::json::write::compact(namespace))
+                crate::error::printable_json(&crate::json::write::compact(namespace))
             ),
         )),
     }

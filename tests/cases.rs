@@ -105,6 +105,7 @@ cases! {
     cloudtrail_broken_log,
     cloudtrail_no_use_for_principal,
     cloudtrail_principal_and_errors,
+    comma_first_array_rewritten_in_its_indentation,
     control_characters_in_messages_are_escaped,
     control_characters_in_owner_names_are_escaped,
     deny_and_principal_untouched,

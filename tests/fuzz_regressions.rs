@@ -14,6 +14,7 @@ use iam_refine::engine::refine::Options;
 use iam_refine::hosts::json_file::JsonFile;
 use iam_refine::hosts::Host;
 use iam_refine::input::findings::{self, Resolved};
+use iam_refine::input::policy::Edit;
 use iam_refine::input::usage;
 use iam_refine::model::catalog::Catalog;
 use iam_refine::output::diff;
@@ -152,4 +153,37 @@ fn self_check_decides_a_not_action_that_only_grew() {
             );
         }
     }
+}
+
+/// A policy (read lossily, as the policy target does) whose Action array
+/// puts each separator first on its line (`"a"\n    ,    "b"`), so no
+/// element begins a line. Rewriting its entries took the whole last line
+/// (separator and element included) for indentation and wrote text that
+/// was not JSON; the host's re-read refused it, as "a bug in refine".
+/// Now the new lines take that line's indentation only.
+#[test]
+fn comma_first_array_rewrites_to_json() {
+    let data = input("policy-comma-first-array");
+    let text = String::from_utf8_lossy(&data);
+    let file = JsonFile::read(&text).expect("the policy parses");
+    let edits: Vec<Option<Edit>> = file
+        .policy()
+        .statements
+        .iter()
+        .map(|s| {
+            let reversed = s.entries.iter().rev().map(|g| g.as_str().to_string());
+            Some(Edit::Entries(reversed.collect()))
+        })
+        .collect();
+    let rewritten = file
+        .rewrite_edits(&edits)
+        .unwrap_or_else(|err| panic!("{err}"));
+    let again = JsonFile::read(&rewritten).expect("the rewrite is a policy");
+    let entries: Vec<&str> = again.policy().statements[0]
+        .entries
+        .iter()
+        .map(|g| g.as_str())
+        .collect();
+    assert_eq!(entries.len(), 3, "{rewritten}");
+    assert!(entries[2].starts_with("s3:G"), "{rewritten}");
 }

@@ -258,7 +258,9 @@ fn render_like(text: &str, node: &Value, items: &[Value], entries: &[String]) ->
         return format!("[{open_gap}{}{close_gap}]", quoted.join(separator));
     }
     let newline = line_end(own);
-    let close_indent = line_prefix(text, inside.end);
+    // The indentation of the line of `]` (which may hold elements too, and
+    // separators first: `    , "b"]`).
+    let close_indent = indent_of(text, inside.end);
     // The first element that begins its own line sets the indentation (the
     // first element itself, unless it shares the line of `[`).
     let indent = items
@@ -540,6 +542,18 @@ mod tests {
         assert_eq!(
             run(hugging, &[Some(&["x:A", "x:B", "x:C"])]),
             "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"x:A\",\n                                            \"x:B\",\n                                            \"x:C\"]}]}"
+        );
+    }
+
+    #[test]
+    fn comma_first_arrays_take_only_the_indentation_of_their_last_line() {
+        // No element begins its own line: the closing line's indentation
+        // (not its separator and elements) sets the new lines'.
+        let comma_first =
+            "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:A\"\n    ,    \"s3:B\"]}]}";
+        assert_eq!(
+            run(comma_first, &[Some(&["x:B", "x:A"])]),
+            "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"x:B\",\n      \"x:A\"]}]}"
         );
     }
 

@@ -177,13 +177,8 @@ impl NewServices {
             .map(|g| g.as_str().chars().count())
             .max()
             .unwrap_or(0);
-        let mentioned = |c: char| {
-            entries().any(|g| {
-                g.as_str()
-                    .chars()
-                    .any(|m| m.eq_ignore_ascii_case(&c))
-            })
-        };
+        let mentioned =
+            |c: char| entries().any(|g| g.as_str().chars().any(|m| m.eq_ignore_ascii_case(&c)));
         let letter = ('a'..='z')
             .chain('0'..='9')
             .find(|c| !mentioned(*c))

@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 F=../fixtures
 C=corpus
 rm -f $C/*/seed-*
-mkdir -p $C/policy $C/findings $C/globs $C/pipeline $C/json
+mkdir -p $C/policy $C/findings $C/globs $C/pipeline $C/json $C/owners
 
 # policy: fixture policies in every accepted form, and a few bad ones.
 for name in seed-example/policy.json rewrite/bom.json rewrite/crlf.json \
@@ -73,4 +73,8 @@ cp $C/policy/seed-* $C/findings/seed-* $C/json/
 printf '{"a": "\\ud83d\\ude00 \\/ \\u0041", "n": [1E+2, -0.5e-3, 0]}' > $C/json/seed-escapes-numbers
 printf '{"a": 1, "a": 2}' > $C/json/seed-duplicate
 printf '[1, 2,]' > $C/json/seed-trailing-comma
+# owners: the repository fixture's manifest, and the shapes it refuses.
+cp $F/repo/owners.json $C/owners/seed-repo-owners.json
+printf '{"**/*.json": ["arn:aws:iam::1:user/a"], "{a,b}/[c-d]?.json": [{"group": "arn:aws:iam::1:group/g"}]}' > $C/owners/seed-globs
+printf '{"a.json": ["role/app"], "b.json": "x", "[": []}' > $C/owners/seed-bad
 du -sh $C/*

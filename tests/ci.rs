@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{outcome, refine};
+use common::{assert_valid_sarif, outcome, refine, sarif_validator};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -22,23 +22,6 @@ fn run(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String)
         command.env(key, value);
     }
     outcome(&mut command)
-}
-
-fn sarif_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join("sarif/sarif-2.1.0.json")).unwrap(),
-    )
-    .unwrap();
-    jsonschema::validator_for(&schema).unwrap()
-}
-
-fn assert_valid_sarif(log: &Value) {
-    let validator = sarif_validator();
-    let errors: Vec<String> = validator
-        .iter_errors(log)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]
@@ -100,7 +83,8 @@ fn sarif_for_the_seed_validates_and_points_at_each_entry() {
             "unused-write",
             "unused-tagging",
             "unused-read",
-            "unused-list"
+            "unused-list",
+            "not-checked"
         ]
     );
 }
@@ -275,7 +259,7 @@ fn the_json_report_has_results_and_totals() {
     assert_eq!(report["version"], 1);
     assert_eq!(
         report["files"],
-        json!([{"file": "policy.json", "changed": true, "grants_nothing": false}])
+        json!([{"file": "policy.json", "changed": true, "grants_nothing": false, "owners": [], "not_checked": null}])
     );
     let s3 = &report["results"][8];
     assert_eq!(s3["entry"], "s3:Get*");

@@ -97,12 +97,29 @@ fn a_directory_where_a_file_is_expected_is_named() {
     let dir = tempfile::tempdir().unwrap();
     refine()
         .arg(seed("policy.json"))
+        .arg("--used")
         .arg(dir.path())
         .assert()
         .code(2)
         .stdout("")
         .stderr(format!(
             "refine: {}: is a directory: expected a JSON file\n",
+            dir.path().display()
+        ));
+}
+
+#[test]
+fn an_empty_findings_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not findings").unwrap();
+    refine()
+        .arg(seed("policy.json"))
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "refine: {}: no findings files here (*.json, *.json.gz)\n",
             dir.path().display()
         ));
 }

@@ -334,10 +334,16 @@ fn unwritable_outputs_write_nothing() {
 fn directories_and_files_in_each_others_places() {
     let scratch = Scratch::new();
     std::fs::create_dir(scratch.path("dir")).unwrap();
-    let stderr = scratch.refuses(&["policy.json", "dir"]);
+    let stderr = scratch.refuses(&["policy.json", "--used", "dir"]);
     assert_eq!(
         stderr,
         "refine: dir: is a directory: expected a JSON file\n"
+    );
+    // FINDINGS may be a directory, of findings files.
+    let stderr = scratch.refuses(&["policy.json", "dir"]);
+    assert_eq!(
+        stderr,
+        "refine: dir: no findings files here (*.json, *.json.gz)\n"
     );
     let stderr = scratch.refuses(&["catalog", "import", "policy.json"]);
     assert_eq!(stderr, "refine: policy.json: not a directory\n");

@@ -79,14 +79,15 @@ fn the_tree_diff_applies_with_git_and_equals_the_in_place_rewrite() {
     );
     let (_copy, other) = tree_copy();
     assert!(git(&["apply", patch.to_str().unwrap()]).status.success());
+    // With bad.json there, --in-place rewrites nothing; without, the rest.
+    std::fs::remove_file(other.join("policies/nested/bad.json")).unwrap();
     let (code, stdout, _) = refine(&other, &["policies", "findings.json", "--in-place"]);
-    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!((code, stdout.as_str()), (0, ""));
     for file in [
         "seed.json",
         "nested/minified.json",
         "nested/tabs.json",
         "nested/untouched.json",
-        "nested/bad.json",
     ] {
         let name = format!("policies/{file}");
         assert_eq!(read(&root.join(&name)), read(&other.join(&name)), "{name}");
@@ -121,9 +122,21 @@ fn in_place_keeps_style_and_leaves_unchanged_files_alone() {
     let untouched = root.join("policies/nested/untouched.json");
     let before = std::fs::metadata(&untouched).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    // nested/bad.json fails (exit 2); the others are still rewritten.
-    let (code, _, _) = refine(&root, &["policies", "findings.json", "--in-place"]);
+    // nested/bad.json fails (exit 2): every rewrite is decided before the
+    // first is written, so none is.
+    let seed_before = read(&root.join("policies/seed.json"));
+    let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--in-place"]);
     assert_eq!(code, 2);
+    assert!(
+        stderr.ends_with("refine: 1 file failed: no file rewritten\n"),
+        "{stderr}"
+    );
+    assert_eq!(read(&root.join("policies/seed.json")), seed_before);
+    // Without it, the others are rewritten and the unchanged one is not.
+    std::fs::remove_file(root.join("policies/nested/bad.json")).unwrap();
+    let (code, _, _) = refine(&root, &["policies", "findings.json", "--in-place"]);
+    assert_eq!(code, 0);
+    assert_ne!(read(&root.join("policies/seed.json")), seed_before);
     assert_eq!(
         std::fs::metadata(&untouched).unwrap().modified().unwrap(),
         before

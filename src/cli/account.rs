@@ -1,8 +1,8 @@
 //! `refine account`: an account's worth of policies in one report.
 
-use super::io::{self, describe, read_input, Staged};
-use super::{diag, load_catalog};
-use anyhow::{anyhow, bail, Context, Result};
+use super::io::{self, describe, read_input, read_maybe_gzip, Staged};
+use super::{diag, load_catalog, sources};
+use anyhow::{anyhow, bail, Result};
 use iam_refine::engine::account::{self, AccountError};
 use iam_refine::engine::checked::SelfCheckFailed;
 use iam_refine::input::findings;
@@ -56,8 +56,8 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     // Findings first: their JSON trees are gone before the account is read.
     let mut groups = Vec::new();
     for path in &args.findings {
-        for file in findings_files(path)? {
-            let input = read_input(&file, io::DATA)?;
+        for file in sources::findings_files(path)? {
+            let input = read_maybe_gzip(&file, io::DATA)?;
             let more = findings::parse_groups(&input.text)
                 .map_err(|err| anyhow!(describe(&input, &err)))?;
             if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
@@ -123,24 +123,4 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     }
     staged.commit()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The findings files at `path`: the file itself, or every *.json under a
-/// directory, in sorted order.
-fn findings_files(path: &Path) -> Result<Vec<PathBuf>> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
-        let entry =
-            entry.with_context(|| format!("{}: cannot read the directory", path.display()))?;
-        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "json") {
-            files.push(entry.into_path());
-        }
-    }
-    if files.is_empty() {
-        bail!("{}: no *.json findings files", path.display());
-    }
-    Ok(files)
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version,
     subcommand_negates_reqs = true,
     subcommand_precedence_over_arg = true,
-    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine verify [--format text|json] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] [-o FILE] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] DIRECTORY FINDINGS-DIRECTORY [--owners FILE] [--details FILE] (--diff | --in-place | --check | --format FORMAT)\n       refine verify [--format text|json] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] [-o FILE] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
 )]
 pub(super) struct Cli {
     #[command(subcommand)]
@@ -41,10 +41,22 @@ pub(super) struct RunArgs {
     pub(super) policy: Option<PathBuf>,
     /// The unused-access findings: `aws accessanalyzer get-finding-v2`
     /// output (or an array of them), `[{"serviceNamespace", "actions"}]`, or
-    /// an array of "service:Action" strings; `-` reads stdin. Or, instead,
-    /// one of --used, --cloudtrail, --last-accessed.
+    /// an array of "service:Action" strings; `-` reads stdin; or a
+    /// directory of get-finding-v2 outputs (*.json, *.json.gz) for any
+    /// number of roles and users, each policy refined against its owners'.
+    /// Or, instead, one of --used, --cloudtrail, --last-accessed.
     #[arg(value_name = "FINDINGS")]
     pub(super) findings: Option<PathBuf>,
+    /// Who owns each policy file: a JSON object of paths (relative to
+    /// FILE's directory, globs allowed) to lists of role, user or group
+    /// ARNs (a group as {"group": ARN, "members": [ARN...]}).
+    #[arg(long, value_name = "FILE")]
+    pub(super) owners: Option<PathBuf>,
+    /// Who owns each policy file, from `aws iam
+    /// get-account-authorization-details` output: a file is the deployed
+    /// policy whose document it equals; one equal to none is left alone.
+    #[arg(long, value_name = "FILE")]
+    pub(super) details: Option<PathBuf>,
     /// Instead of findings: the actions that were used, as a JSON array of
     /// "service:Action" strings (wildcards allowed) or a policy document.
     #[arg(long, value_name = "FILE")]
@@ -99,7 +111,8 @@ pub(super) struct RunArgs {
     pub(super) format: Format,
     /// With --check, exit 1 only when an unused grant has one of these access
     /// levels: a comma list of list, read, write, permissions-management,
-    /// tagging (default: all).
+    /// tagging (default: all); add not-checked to fail on policies whose
+    /// owners or findings are unknown.
     #[arg(long, value_name = "LEVELS")]
     pub(super) fail_on: Option<String>,
     /// Colour in --format text: auto (when stdout is a terminal), always,

@@ -88,7 +88,39 @@ pub(super) const ACCOUNT: Limit = Limit {
 /// Only regular files are read (and stdin): a FIFO or a device given as a
 /// file would block or never end.
 pub(super) fn read_input(arg: impl AsRef<Path>, limit: Limit) -> Result<Input> {
-    let path = arg.as_ref();
+    let (name, bytes) = read_bytes(arg.as_ref(), limit)?;
+    let text = into_text(&name, bytes)?;
+    Ok(Input::new(name, text))
+}
+
+/// [`read_input`], decompressing gzip (told by its magic bytes, not the
+/// name; any number of members). At most `limit` bytes are read and, for
+/// gzip, at most `limit` bytes decompressed: a small file cannot expand
+/// without bound.
+pub(super) fn read_maybe_gzip(arg: impl AsRef<Path>, limit: Limit) -> Result<Input> {
+    let (name, bytes) = read_bytes(arg.as_ref(), limit)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        let text = into_text(&name, bytes)?;
+        return Ok(Input::new(name, text));
+    }
+    let mut plain = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .take(limit.bytes + 1)
+        .read_to_end(&mut plain)
+        .map_err(|err| anyhow!("{name}: cannot decompress (gzip): {err}"))?;
+    if plain.len() as u64 > limit.bytes {
+        bail!(
+            "{name}: decompresses to more than {} MiB, too large for {}",
+            limit.bytes >> 20,
+            limit.what
+        );
+    }
+    let text = into_text(&name, plain)?;
+    Ok(Input::new(name, text))
+}
+
+/// The name of `path` for messages and its bytes, at most `limit` of them.
+fn read_bytes(path: &Path, limit: Limit) -> Result<(String, Vec<u8>)> {
     // Messages name the file as given, lossily when it is not UTF-8; it is
     // opened by its real path.
     let name = path.to_string_lossy();
@@ -109,8 +141,7 @@ pub(super) fn read_input(arg: impl AsRef<Path>, limit: Limit) -> Result<Input> {
         if bytes.len() as u64 > limit.bytes {
             return Err(too_large("<stdin>"));
         }
-        let text = into_text("<stdin>", bytes)?;
-        return Ok(Input::new("<stdin>".to_string(), text));
+        return Ok(("<stdin>".to_string(), bytes));
     }
     let metadata = std::fs::metadata(path).with_context(|| format!("{arg}: cannot read"))?;
     if metadata.is_dir() {
@@ -129,8 +160,7 @@ pub(super) fn read_input(arg: impl AsRef<Path>, limit: Limit) -> Result<Input> {
     if bytes.len() as u64 > limit.bytes {
         return Err(too_large(arg));
     }
-    let text = into_text(arg, bytes)?;
-    Ok(Input::new(arg.to_string(), text))
+    Ok((arg.to_string(), bytes))
 }
 
 /// The bytes as UTF-8 text, or an error naming the first bad byte.

@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 mod account;
 mod args;
+mod basis;
 mod diag;
 mod io;
 mod plan;

@@ -26,12 +26,15 @@ pub(super) enum Target {
 /// Where "unused" comes from: exactly one source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Source {
-    /// Findings (`FINDINGS`), maybe with an `--unused-for` window.
+    /// Findings (`FINDINGS`), maybe with an `--unused-for` window, and
+    /// what says who owns each policy.
     Findings {
-        /// The findings file, or `-`.
+        /// The findings file or directory, or `-`.
         path: PathBuf,
         /// `--unused-for` and `--as-of`.
         window: Option<Window>,
+        /// `--owners` and `--details`.
+        owners: OwnerFiles,
     },
     /// `--used FILE`.
     Used(PathBuf),
@@ -44,6 +47,23 @@ pub(super) enum Source {
     },
     /// `--last-accessed FILE`.
     LastAccessed(PathBuf),
+}
+
+/// What says who owns each policy, besides the policy files themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct OwnerFiles {
+    /// `--owners FILE`: the manifest.
+    pub(super) manifest: Option<PathBuf>,
+    /// `--details FILE`: the deployed policies.
+    pub(super) details: Option<PathBuf>,
+}
+
+impl OwnerFiles {
+    /// Whether either is given: then every policy is refined against its
+    /// own owners' findings.
+    pub(super) fn any(&self) -> bool {
+        self.manifest.is_some() || self.details.is_some()
+    }
 }
 
 /// `--unused-for DURATION [--as-of DATE]`.
@@ -95,6 +115,8 @@ impl Plan {
             args.findings.as_deref(),
             args.used.as_deref(),
             args.last_accessed.as_deref(),
+            args.owners.as_deref(),
+            args.details.as_deref(),
         ];
         if stdin.iter().filter(|a| **a == Some(Path::new("-"))).count() > 1 {
             bail!("only one input can be `-` (stdin)");
@@ -169,6 +191,14 @@ fn source(args: &RunArgs) -> Result<Source> {
     if args.as_of.is_some() && args.unused_for.is_none() {
         bail!("--as-of ends the --unused-for window: it needs --unused-for");
     }
+    for (given, flag) in [(&args.owners, "--owners"), (&args.details, "--details")] {
+        if given.is_some() && args.findings.is_none() {
+            bail!("{flag} says whose findings refine each policy: it needs FINDINGS");
+        }
+    }
+    if args.owners.is_some() && args.policy.as_deref() == Some(Path::new("-")) {
+        bail!("--owners names policies by their paths: it cannot name stdin");
+    }
     Ok(if let Some(path) = &args.findings {
         Source::Findings {
             path: path.clone(),
@@ -176,6 +206,10 @@ fn source(args: &RunArgs) -> Result<Source> {
                 length,
                 as_of: args.as_of.clone(),
             }),
+            owners: OwnerFiles {
+                manifest: args.owners.clone(),
+                details: args.details.clone(),
+            },
         }
     } else if let Some(path) = &args.used {
         Source::Used(path.clone())

@@ -7,6 +7,7 @@
 //! Everything a file yields is made before anything is written.
 
 use super::args::{Color, Format};
+use super::basis::{Basis, Decision};
 use super::io::{self, describe, emit, read_input, write_atomic, Input};
 use super::plan::{Plan, Stdout, Target};
 use super::{diag, load_catalog, sources, tree};
@@ -15,7 +16,9 @@ use iam_refine::engine::checked::{checked, Checked, SelfCheckFailed};
 use iam_refine::error::escape;
 use iam_refine::hosts::json_file::JsonFile;
 use iam_refine::hosts::{Host, Rewritten};
-use iam_refine::input::findings::{self, Resolved};
+use iam_refine::input::findings::{self, Usage};
+use iam_refine::input::policy;
+use iam_refine::model::catalog::Catalog;
 use iam_refine::output::report::{self, FileReport, Gate};
 use iam_refine::output::{diff, size};
 use std::path::Path;
@@ -49,17 +52,33 @@ impl Done {
 
 pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     let catalog = load_catalog(catalog_path)?;
-    let resolved = sources::resolve(&plan.source, &catalog, plan.catalog_current)?;
+    let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current)?;
     let path = match &plan.target {
-        Target::Directory(dir) => return tree::run(dir, &plan, &resolved),
+        Target::Directory(dir) => return tree::run(dir, &plan, &mut basis),
         Target::Stdin => Path::new("-"),
         Target::File(path) => path.as_path(),
     };
-    let done = refine_file(&read_input(path, io::POLICY)?, &resolved, &plan)?;
-    newer_note(&resolved, done.narrowed);
+    let input = read_input(path, io::POLICY)?;
+    let host = JsonFile::read(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
+    let done = refine_decided(&input, &host, &mut basis, &plan)?;
+    if let (Basis::Owners(_), Some(why)) = (&basis, &done.report.not_checked) {
+        if !plan.in_place && plan.stdout == Stdout::Policy {
+            // One policy, printed: leaving it as written is an answer the
+            // user did not ask for; say why instead.
+            bail!(
+                "{}: not checked: {}{}\nhint: give --owners or --details to say who owns it, or only its owner's findings",
+                input.name,
+                why.describe(),
+                basis.context()
+            );
+        }
+    }
+    not_checked_note(&done);
+    basis.complete()?;
+    newer_note(&basis, done.narrowed);
     let reports = std::slice::from_ref(&done.report);
     let output = match plan.stdout {
-        Stdout::Report(format) => render(format, &plan, reports, &resolved),
+        Stdout::Report(format) => render(format, &plan, reports, basis.catalog()),
         Stdout::Diff => diff_of(&done),
         Stdout::Policy => done.printed.clone().unwrap_or_default(),
         Stdout::Nothing => String::new(),
@@ -70,17 +89,13 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     if plan.output.is_some() || !output.is_empty() {
         emit(plan.output.as_deref(), &output)?;
     }
+    basis.summary(reports, plan.in_place);
     Ok(exit_code(plan.gate.as_ref(), reports))
 }
 
 /// 1 when `--check` finds an entry of a level its gate names, else 0.
 pub(super) fn exit_code(gate: Option<&Gate>, reports: &[FileReport]) -> ExitCode {
-    let fails = gate.is_some_and(|gate| {
-        reports
-            .iter()
-            .flat_map(|r| &r.entries)
-            .any(|entry| gate.fails(entry))
-    });
+    let fails = gate.is_some_and(|gate| reports.iter().any(|r| gate.fails_file(r)));
     ExitCode::from(u8::from(fails))
 }
 
@@ -94,28 +109,69 @@ pub(super) fn diff_of(done: &Done) -> String {
     }
 }
 
-/// Reads, refines and proves one policy file, prints its warnings (and
-/// with `--check`, its failing entries), and makes what the plan writes:
-/// the rewritten text and the printed policy, each refused when larger
-/// than refine reads back.
-pub(super) fn refine_file(input: &Input, resolved: &Resolved, plan: &Plan) -> Result<Done> {
-    let host = JsonFile::read(&input.text).map_err(|err| anyhow!(describe(input, &err)))?;
-    refine_host(input, &host, resolved, plan)
-}
-
-/// [`refine_file`] for a file already read as its host.
-pub(super) fn refine_host(
+/// Decides what one policy file (read as its host) is refined against,
+/// and refines it ([`refine_host`]), or leaves it as written, its report
+/// saying why ([`not_checked_note`] prints it).
+pub(super) fn refine_decided(
     input: &Input,
     host: &JsonFile,
-    resolved: &Resolved,
+    basis: &mut Basis,
     plan: &Plan,
 ) -> Result<Done> {
     let embedded = &host.policies()[0];
-    resolved
-        .refuse_other_owner(embedded.owner.as_ref())
-        .map_err(|err| anyhow!(describe(input, &err)))?;
+    let name = patch_path(&input.name);
+    match basis.decide(input, embedded)? {
+        Decision::Refine {
+            unused,
+            beyond,
+            owners,
+        } => {
+            let usage = Usage {
+                catalog: basis.catalog(),
+                unused: &unused,
+                beyond: &beyond,
+            };
+            let mut done = refine_host(input, host, usage, plan)?;
+            if let Some(owners) = owners {
+                done.report = done.report.owned_by(owners);
+            }
+            Ok(done)
+        }
+        Decision::Leave { why, owners } => {
+            let printed = (plan.stdout == Stdout::Policy)
+                .then(|| policy::to_pretty(embedded.policy.document()));
+            Ok(Done {
+                name: input.name.clone(),
+                text: input.text.clone(),
+                report: FileReport::not_checked(&name, why, owners),
+                rewritten: None,
+                printed,
+                narrowed: false,
+            })
+        }
+    }
+}
+
+/// The note for a file left as written, if it was.
+pub(super) fn not_checked_note(done: &Done) {
+    if let Some(why) = &done.report.not_checked {
+        diag::note(&format!("{}: not checked: {}", done.name, why.describe()));
+    }
+}
+
+/// Refines and proves the policy of `host` (the file `input`) against
+/// `usage`, prints its warnings (and with `--check`, its failing entries),
+/// and makes what the plan writes: the rewritten text and the printed
+/// policy, each refused when larger than refine reads back.
+pub(super) fn refine_host(
+    input: &Input,
+    host: &JsonFile,
+    usage: Usage<'_>,
+    plan: &Plan,
+) -> Result<Done> {
+    let embedded = &host.policies()[0];
     let policy = &embedded.policy;
-    let refined = checked(policy, &resolved.usage(), plan.options)
+    let refined = checked(policy, &usage, plan.options)
         .map_err(|failed| internal(&input.name, &failed.to_string()))?;
     let rewritten = match plan.in_place || plan.stdout == Stdout::Diff {
         true => Some(
@@ -132,7 +188,7 @@ pub(super) fn refine_host(
         plan.options.exact,
     )?;
     let name = patch_path(&input.name);
-    let report = FileReport::new(&name, host, policy, &refined, &resolved.catalog);
+    let report = FileReport::new(&name, host, policy, &refined, usage.catalog);
     warn(input, embedded, &refined);
     if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) = (&plan.gate, plan.stdout)
     {
@@ -171,9 +227,9 @@ fn readable(name: &str, bytes: usize, exact: bool) -> Result<()> {
 
 /// Once per run: the note that findings made after the catalog may use
 /// actions a narrowed wildcard no longer grants, when a wildcard was.
-pub(super) fn newer_note(resolved: &Resolved, narrowed: bool) {
-    if let (true, Some(date)) = (narrowed, &resolved.newer_than_catalog) {
-        diag::note(&findings::newer_note(date, &resolved.catalog));
+pub(super) fn newer_note(basis: &Basis, narrowed: bool) {
+    if let (true, Some(date)) = (narrowed, basis.newer_than_catalog()) {
+        diag::note(&findings::newer_note(date, basis.catalog()));
     }
 }
 
@@ -219,11 +275,11 @@ pub(super) fn render(
     format: Format,
     plan: &Plan,
     reports: &[FileReport],
-    resolved: &Resolved,
+    catalog: &Catalog,
 ) -> String {
     match format {
         Format::Policy => String::new(),
-        Format::Json => report::pretty(&report::json::render(reports, resolved.catalog.info())),
+        Format::Json => report::pretty(&report::json::render(reports, catalog.info())),
         Format::Sarif => report::pretty(&report::sarif::render(reports)),
         Format::Github => report::formats::github(reports),
         Format::Text => {

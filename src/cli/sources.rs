@@ -1,14 +1,99 @@
 //! Where "unused" comes from: the one source the plan names, read and
 //! resolved over the catalog, with its notes and warnings printed.
 
+use super::basis::{self, Basis};
 use super::diag;
-use super::io::{self, describe, read_input};
+use super::io::{self, describe, read_input, read_maybe_gzip};
 use super::plan::{Source, Window};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use iam_refine::error::escape;
-use iam_refine::input::findings::{self, abbreviate, Resolved};
+use iam_refine::input::findings::{self, abbreviate, ByPrincipal, Resolved};
 use iam_refine::input::{cloudtrail, time, usage};
 use iam_refine::model::catalog::Catalog;
+use std::path::{Path, PathBuf};
+
+/// What each policy is refined against: findings of several principals, or
+/// any findings with `--owners` or `--details`, refine each policy against
+/// its own owners' ([`basis::OwnerRun`]); every other source is one use
+/// for every policy.
+pub(super) fn basis(source: &Source, catalog: &Catalog, catalog_current: bool) -> Result<Basis> {
+    let Source::Findings {
+        path,
+        window,
+        owners,
+    } = source
+    else {
+        return Ok(Basis::One(resolve(source, catalog, catalog_current)?));
+    };
+    let all = read_findings(path, window.as_ref())?;
+    if all.len() > 1 || owners.any() {
+        return basis::OwnerRun::new(all, owners, catalog, catalog_current).map(Basis::Owners);
+    }
+    let mut resolved = single(path, all, catalog)?;
+    resolved.beyond.catalog_current |= catalog_current;
+    Ok(Basis::One(resolved))
+}
+
+/// Reads the findings at `path` (a file, `-`, or a directory of them),
+/// by principal, with `--unused-for`'s window applied; prints their notes.
+fn read_findings(path: &Path, window: Option<&Window>) -> Result<ByPrincipal> {
+    let mut all = ByPrincipal::default();
+    for file in findings_files(path)? {
+        let input = read_maybe_gzip(&file, io::DATA)?;
+        let groups =
+            findings::parse_groups(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
+        for group in &groups {
+            for note in &group.findings.notes {
+                diag::note(&format!("{}: {note}", input.name));
+            }
+        }
+        all.add(&input.name, groups)
+            .map_err(|conflict| anyhow!(conflict.message))?;
+    }
+    if let Some(window) = window {
+        let since = window_start(window)?;
+        let kept: usize = all.iter_mut().map(|f| f.used_since(since)).sum();
+        if kept > 0 {
+            diag::note(&format!(
+                "{}: {kept} unused entr{} last used within {}: counted as used",
+                path.display(),
+                if kept == 1 { "y" } else { "ies" },
+                window.length
+            ));
+        }
+    }
+    Ok(all)
+}
+
+/// Whether a file met in a findings directory is read: `*.json` and
+/// `*.json.gz`, ignoring ASCII case.
+fn is_findings_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy().to_ascii_lowercase();
+    name.ends_with(".json") || name.ends_with(".json.gz")
+}
+
+/// The findings files at `path`: the file itself (or `-`), or every
+/// `*.json` and `*.json.gz` under a directory, hidden ones too, in sorted
+/// order, without following symbolic links.
+pub(super) fn findings_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("{}: cannot read", path.display()))?;
+        if entry.file_type().is_file() && is_findings_name(entry.file_name()) {
+            files.push(entry.into_path());
+        }
+    }
+    if files.is_empty() {
+        bail!(
+            "{}: no findings files here (*.json, *.json.gz)",
+            path.display()
+        );
+    }
+    Ok(files)
+}
 
 /// The unused set over `catalog` from `source`, with notes and warnings
 /// already printed to stderr; `catalog_current` is the user's word that
@@ -19,7 +104,7 @@ pub(super) fn resolve(
     catalog_current: bool,
 ) -> Result<Resolved> {
     let mut resolved = match source {
-        Source::Findings { path, window } => from_findings(path, window.as_ref(), catalog)?,
+        Source::Findings { path, window, .. } => from_findings(path, window.as_ref(), catalog)?,
         Source::LastAccessed(path) => {
             let input = read_input(path, io::DATA)?;
             let findings = usage::parse_last_accessed(&input.text)
@@ -43,32 +128,24 @@ pub(super) fn resolve(
     Ok(resolved)
 }
 
-/// Findings, with `--unused-for`'s window applied.
-fn from_findings(
-    path: &std::path::Path,
-    window: Option<&Window>,
-    catalog: &Catalog,
-) -> Result<Resolved> {
-    let input = read_input(path, io::DATA)?;
-    let mut findings =
-        findings::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-    if let Some(window) = window {
-        let since = window_start(window)?;
-        let kept = findings.used_since(since);
-        if kept > 0 {
-            diag::note(&format!(
-                "{}: {kept} unused entr{} last used within {}: counted as used",
-                input.name,
-                if kept == 1 { "y" } else { "ies" },
-                window.length
-            ));
-        }
-    }
-    Ok(report(
-        &input.name,
-        &findings.notes,
-        findings.resolve(catalog),
-    ))
+/// One principal's findings, with `--unused-for`'s window applied.
+fn from_findings(path: &Path, window: Option<&Window>, catalog: &Catalog) -> Result<Resolved> {
+    let all = read_findings(path, window)?;
+    single(path, all, catalog)
+}
+
+/// The findings of at most one principal, resolved over `catalog`.
+fn single(path: &Path, all: ByPrincipal, catalog: &Catalog) -> Result<Resolved> {
+    let name = path.display().to_string();
+    let named: Vec<String> = all.iter().map(|(arn, _)| escape(arn)).collect();
+    let Some(findings) = all.single() else {
+        bail!(
+            "{name}: findings for {} principals ({}): what one principal does not use, another may\nhint: refine each policy against its own principal's findings: give --owners or --details, or use `refine account`",
+            named.len(),
+            abbreviate(&named)
+        );
+    };
+    Ok(report(&name, &[], findings.resolve(catalog)))
 }
 
 /// CloudTrail logs: what succeeded was used.

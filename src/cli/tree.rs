@@ -4,16 +4,21 @@
 //! by its content ([`hosts::detect`]): a policy is refined, other JSON and
 //! files that are not JSON are skipped with a note, and a policy with an
 //! error is reported. A file that fails is reported and the rest are still
-//! processed; the run exits 2 at the end. Symbolic links are followed only
-//! with `--follow`, and a file reached by several links is refined once.
+//! processed and reported (a diff or report of the others, for code
+//! scanning), and the run exits 2 at the end. With `--in-place` every
+//! rewrite is decided before the first is written, and none is when a file
+//! failed. Symbolic links are followed only with `--follow`, and a file
+//! reached by several links is refined once.
 
+use super::basis::Basis;
 use super::diag;
 use super::io::{self, describe, emit, print_error, read_input, write_atomic};
 use super::plan::{Plan, Stdout};
-use super::refine::{diff_of, exit_code, newer_note, patch_path, refine_host, render};
+use super::refine::{
+    diff_of, exit_code, newer_note, not_checked_note, patch_path, refine_decided, render,
+};
 use anyhow::Result;
 use iam_refine::hosts::{self, Detected};
-use iam_refine::input::findings::Resolved;
 use iam_refine::output::report::FileReport;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,38 +28,52 @@ use std::process::ExitCode;
 struct Walk {
     diffs: String,
     reports: Vec<FileReport>,
+    /// With `--in-place`: each file to rewrite and its new text, written
+    /// only when the whole run succeeds.
+    writes: Vec<(PathBuf, String)>,
     failed: usize,
     narrowed: bool,
 }
 
-pub(super) fn run(dir: &Path, plan: &Plan, resolved: &Resolved) -> Result<ExitCode> {
+pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode> {
     let mut walk = Walk::default();
     each_policy_file(dir, plan.follow, &mut walk, |file, walk| {
-        refine_one(file, plan, resolved, walk)
+        refine_one(file, plan, basis, walk)
     });
-    newer_note(resolved, walk.narrowed);
+    basis.complete()?;
+    newer_note(basis, walk.narrowed);
     let output = match plan.stdout {
-        Stdout::Report(format) => render(format, plan, &walk.reports, resolved),
+        Stdout::Report(format) => render(format, plan, &walk.reports, basis.catalog()),
         Stdout::Diff => walk.diffs,
         Stdout::Policy | Stdout::Nothing => String::new(),
     };
+    if walk.failed == 0 {
+        for (file, text) in &walk.writes {
+            write_atomic(file, text.as_bytes())?;
+        }
+    }
     if plan.output.is_some() || !output.is_empty() {
         emit(plan.output.as_deref(), &output)?;
     }
     if walk.failed > 0 {
+        let nothing = match plan.in_place {
+            true => ": no file rewritten",
+            false => "",
+        };
         diag::error(&format!(
-            "{} file{} failed",
+            "{} file{} failed{nothing}",
             walk.failed,
             if walk.failed == 1 { "" } else { "s" }
         ));
         return Ok(ExitCode::from(2));
     }
+    basis.summary(&walk.reports, plan.in_place);
     Ok(exit_code(plan.gate.as_ref(), &walk.reports))
 }
 
-/// Reads, refines and writes back one file of the walk; a failure is
-/// printed and counted.
-fn refine_one(file: &Path, plan: &Plan, resolved: &Resolved, walk: &mut Walk) {
+/// Reads and refines one file of the walk, keeping what it yields; a
+/// failure is printed and counted.
+fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
     let input = match read_input(file, io::POLICY) {
         Ok(input) => input,
         Err(err) => {
@@ -79,7 +98,7 @@ fn refine_one(file: &Path, plan: &Plan, resolved: &Resolved, walk: &mut Walk) {
             return;
         }
     };
-    let done = match refine_host(&input, &host, resolved, plan) {
+    let done = match refine_decided(&input, &host, basis, plan) {
         Ok(done) => done,
         Err(err) => {
             print_error(&err);
@@ -87,15 +106,14 @@ fn refine_one(file: &Path, plan: &Plan, resolved: &Resolved, walk: &mut Walk) {
             return;
         }
     };
+    not_checked_note(&done);
     walk.narrowed |= done.narrowed;
     if plan.stdout == Stdout::Diff {
         walk.diffs.push_str(&diff_of(&done));
     }
     if let (true, Some(rewritten)) = (plan.in_place && done.rewrites(), &done.rewritten) {
-        if let Err(err) = write_atomic(file, rewritten.text().as_bytes()) {
-            print_error(&err);
-            walk.failed += 1;
-        }
+        walk.writes
+            .push((file.to_path_buf(), rewritten.text().to_string()));
     }
     walk.reports.push(done.report);
 }

@@ -45,6 +45,7 @@ pub(super) fn run(args: VerifyArgs, catalog_path: Option<&Path>) -> Result<ExitC
                     length,
                     as_of: args.as_of,
                 }),
+                owners: Default::default(),
             };
             let catalog = load_catalog(catalog_path)?;
             Some(sources::resolve(&source, &catalog, args.catalog_current)?)

@@ -1,10 +1,14 @@
 //! The engine: refinement ([`refine`], writing covers with [`cover`]), its
 //! proof ([`verify`]), and the one pipeline that joins them
 //! ([`checked`]): nothing refine writes comes from anywhere else.
-//! [`account`] runs that pipeline over a whole account.
+//! [`account`] runs that pipeline over a whole account; [`owners`] says
+//! what a policy's owners leave unused together, and [`deployed`] which
+//! deployed policy a repository file is.
 
 pub mod account;
 pub mod checked;
 pub mod cover;
+pub mod deployed;
+pub mod owners;
 pub mod refine;
 pub mod verify;

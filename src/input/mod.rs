@@ -15,6 +15,7 @@
 pub mod account;
 pub mod cloudtrail;
 pub mod findings;
+pub mod owners;
 pub mod policy;
 pub mod time;
 pub mod usage;

@@ -29,3 +29,21 @@ pub fn outcome(command: &mut Command) -> (i32, String, String) {
 pub fn refine() -> Command {
     Command::cargo_bin("refine").unwrap()
 }
+
+/// A validator for SARIF 2.1.0 (the schema in fixtures/sarif).
+pub fn sarif_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("sarif/sarif-2.1.0.json")).unwrap())
+            .unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+/// Fails unless `log` is valid SARIF 2.1.0.
+pub fn assert_valid_sarif(log: &serde_json::Value) {
+    let validator = sarif_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(log)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -31,7 +31,9 @@
 //! Principal in another key order or number spelling (verify must pass);
 //! `beyond.rs` what the catalog does not know: an unused role's date under
 //! `--unused-for`, entries the catalog lacks in a wholly unused service,
-//! and `"*"` with findings dated before and after the catalog.
+//! and `"*"` with findings dated before and after the catalog; `owners.rs`
+//! a policy shared by two principals, refined against the intersection of
+//! their findings as a repository run does.
 //!
 //! The checks are plain functions returning `Result<(), String>`, so the
 //! example tests at the end can feed them deliberately bad refinements and
@@ -48,6 +50,7 @@ mod beyond;
 mod checks;
 mod generators;
 mod input;
+mod owners;
 
 use checks::*;
 use generators::*;

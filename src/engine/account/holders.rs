@@ -134,17 +134,8 @@ pub(super) fn build<'a>(
 /// leave unused beyond the catalog (everything when the list is empty;
 /// callers leave such policies alone).
 pub(super) fn intersection(catalog: &Catalog, holders: &[&Holder]) -> (ActionSet, Beyond) {
-    let mut set = ActionSet::full(catalog.len());
-    for holder in holders {
-        if let Unused::Ids(_) = holder.unused {
-            set.intersect_with(&holder.unused.to_set(catalog));
-        }
-    }
-    let beyond = match holders {
-        [] => Beyond::default(),
-        _ => Beyond::intersection(holders.iter().map(|h| &h.beyond)),
-    };
-    (set, beyond)
+    let sets: Vec<ActionSet> = holders.iter().map(|h| h.unused.to_set(catalog)).collect();
+    crate::engine::owners::intersect(catalog, sets.iter().zip(holders.iter().map(|h| &h.beyond)))
 }
 
 /// The findings of each principal the details list, merged by ARN.

@@ -17,8 +17,10 @@
 //! one principal (`resource`) are refused by [`parse`], since what one
 //! principal does not use another may.
 
+mod many;
 mod read;
 
+pub use many::{ByPrincipal, Conflict};
 pub(crate) use read::timestamp_member;
 pub use read::{no_resource, parse, parse_groups, Group};
 
@@ -131,6 +133,10 @@ pub struct Findings {
     pub resource: Option<String>,
     /// When they were made.
     pub analyzed: Analyzed,
+    /// The active findings read, as `(findingType, id)`: pages of one
+    /// finding share an id; two findings of one type for one principal
+    /// contradict each other.
+    pub seen: Vec<(&'static str, Option<String>)>,
 }
 
 /// What the input says about actions the catalog does not know, and
@@ -275,6 +281,11 @@ impl Findings {
         self.unused.extend(other.unused);
         self.notes.extend(other.notes);
         self.analyzed.merge(other.analyzed);
+        for seen in other.seen {
+            if !self.seen.contains(&seen) {
+                self.seen.push(seen);
+            }
+        }
     }
 
     /// Treats as used every action, service and role last used at or after

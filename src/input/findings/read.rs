@@ -184,6 +184,11 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             return Ok(());
         }
     };
+    let kind = finding_type(wanted);
+    let id = value["id"].as_str().map(str::to_string);
+    if !findings.seen.contains(&(kind, id.clone())) {
+        findings.seen.push((kind, id));
+    }
     let analyzed = timestamp_member(value, "analyzedAt", path)?;
     findings.analyzed.add(analyzed.map(|at| {
         (

@@ -11,10 +11,19 @@ use anstyle::{AnsiColor, Style};
 /// GitHub Actions workflow commands, one per entry:
 /// `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=...::message`
 /// (`::warning` for the levels SARIF calls warnings), which GitHub shows as
-/// annotations on the pull request.
+/// annotations on the pull request; a `::notice` for each policy not
+/// checked.
 pub fn github(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for report in reports {
+        if let Some(why) = &report.not_checked {
+            out.push_str(&format!(
+                "::notice file={},title={}::{}\n",
+                property(&escape(&report.path)),
+                property("refine: not-checked"),
+                data(&format!("not checked: {}", why.describe()))
+            ));
+        }
         for entry in &report.entries {
             let level = worst(entry);
             let names: Vec<String> = entry.unused.iter().map(|(a, _)| a.clone()).collect();
@@ -161,11 +170,28 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
             ));
         }
     }
-    if reports.len() > 1 || with_unused == 0 {
+    let unchecked: Vec<&FileReport> = reports.iter().filter(|r| r.not_checked.is_some()).collect();
+    for report in &unchecked {
+        let why = report
+            .not_checked
+            .as_ref()
+            .map(|w| w.describe())
+            .unwrap_or_default();
         out.push_str(&format!(
-            "{} polic{} checked, {with_unused} grant{} unused actions\n",
-            reports.len(),
-            if reports.len() == 1 { "y" } else { "ies" },
+            "{}: not checked: {}\n",
+            paint(bold, &escape(&report.path)),
+            escape(&why)
+        ));
+    }
+    let checked = reports.len() - unchecked.len();
+    if reports.len() > 1 || with_unused == 0 {
+        let not_checked = match unchecked.len() {
+            0 => String::new(),
+            n => format!(", {n} not checked"),
+        };
+        out.push_str(&format!(
+            "{checked} polic{} checked, {with_unused} grant{} unused actions{not_checked}\n",
+            if checked == 1 { "y" } else { "ies" },
             if with_unused == 1 { "s" } else { "" }
         ));
     }

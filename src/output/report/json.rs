@@ -3,13 +3,24 @@
 //! ```text
 //! {"version": 1,
 //!  "catalog": {"source", "date"},
-//!  "files": [{"file", "changed", "grants_nothing"}],
+//!  "files": [{"file", "changed", "grants_nothing",
+//!             "owners": [{"arn", "source"}], "not_checked": null | {"reason", "message"}}],
 //!  "results": [{"file", "statement", "sid", "entry", "line", "column",
 //!               "unused": [{"action", "level"}], "beyond_catalog", "removed",
-//!               "replacement", "replaced_by", "wildcards"}],
-//!  "totals": {"entries", "unused_actions",
+//!               "replacement", "replaced_by", "wildcards", "unused_by"}],
+//!  "totals": {"entries", "unused_actions", "not_checked",
 //!             "by_service": {"s3": {"Read": 20, ...}}, "by_level": {"Read": 20, ...}}}
 //! ```
+//!
+//! `owners` are the roles and users the file's policy was refined for
+//! (empty when one source of use stood for every policy), each with the
+//! `source` that named it: `file` (the file itself, get-role-policy
+//! output), `manifest` (`--owners`) or `details` (`--details`).
+//! `not_checked` says why a file was left as written: `reason` is `owner
+//! unknown`, `not deployed as is` or `no findings`, `message` the whole
+//! sentence. `unused_by` lists the owners whose findings made the entry's
+//! actions unused: all of the file's owners, since a shared policy loses
+//! only what every owner leaves unused.
 //!
 //! One result per entry that grants unused actions. `beyond_catalog` says
 //! the entry grants only unused actions the catalog does not know (`unused`
@@ -44,6 +55,22 @@ struct FileOut<'a> {
     file: &'a str,
     changed: bool,
     grants_nothing: bool,
+    owners: Vec<OwnerOut<'a>>,
+    not_checked: Option<NotCheckedOut>,
+}
+
+/// One owner of a file, and who named it.
+#[derive(Serialize)]
+struct OwnerOut<'a> {
+    arn: &'a str,
+    source: &'static str,
+}
+
+/// Why a file was left as written.
+#[derive(Serialize)]
+struct NotCheckedOut {
+    reason: &'static str,
+    message: String,
 }
 
 /// One entry that grants unused actions.
@@ -61,6 +88,7 @@ struct ResultOut<'a> {
     replacement: &'a [String],
     replaced_by: &'static str,
     wildcards: &'a [String],
+    unused_by: &'a [String],
 }
 
 /// An unused action and its access level.
@@ -75,6 +103,7 @@ struct UnusedOut<'a> {
 struct TotalsOut {
     entries: usize,
     unused_actions: usize,
+    not_checked: usize,
     by_service: Map<String, Value>,
     by_level: Map<String, Value>,
 }
@@ -105,6 +134,7 @@ impl<'a> ResultOut<'a> {
             replacement: &entry.replacement,
             replaced_by: entry.replaced_by().as_str(),
             wildcards: &entry.wildcards,
+            unused_by: &entry.unused_by,
         }
     }
 }
@@ -117,6 +147,20 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
             file: &r.path,
             changed: !r.entries.is_empty(),
             grants_nothing: r.grants_nothing,
+            owners: r.owners.as_ref().map_or_else(Vec::new, |owners| {
+                owners
+                    .arns
+                    .iter()
+                    .map(|arn| OwnerOut {
+                        arn,
+                        source: owners.source.as_str(),
+                    })
+                    .collect()
+            }),
+            not_checked: r.not_checked.as_ref().map(|why| NotCheckedOut {
+                reason: why.kind(),
+                message: why.describe(),
+            }),
         })
         .collect();
     let results: Vec<ResultOut> = reports
@@ -146,6 +190,7 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
         totals: TotalsOut {
             entries: results.len(),
             unused_actions,
+            not_checked: reports.iter().filter(|r| r.not_checked.is_some()).count(),
             by_service,
             by_level,
         },

@@ -14,6 +14,7 @@ pub mod sarif;
 pub mod schema;
 
 use crate::engine::checked::Checked;
+use crate::engine::owners::{NotChecked, Owners};
 use crate::error::quote;
 use crate::hosts::Host;
 use crate::input::policy::{ActionKey, Policy};
@@ -56,6 +57,11 @@ pub struct EntryReport {
     /// the text as JSON (a document written as a string), where no edit of
     /// the text can be suggested.
     pub element: Option<Region>,
+    /// The owners whose findings made the entry's actions unused: every
+    /// owner of the file, since a shared policy loses only what all of them
+    /// leave unused. Empty when the file's owners are not known by ARN (one
+    /// findings file for a policy).
+    pub unused_by: Vec<String>,
 }
 
 /// A span of a file as lines and columns (1-based; the end is exclusive).
@@ -80,6 +86,12 @@ pub struct FileReport {
     pub entries: Vec<EntryReport>,
     /// The refined policy allows nothing: detach it.
     pub grants_nothing: bool,
+    /// The principals that own the policy, and who said so, when known.
+    pub owners: Option<Owners>,
+    /// Why the policy was left as written without being checked: its
+    /// owners or their use are unknown. Such a file has no entries, and
+    /// does not pass: it is counted apart.
+    pub not_checked: Option<NotChecked>,
 }
 
 impl EntryReport {
@@ -189,6 +201,7 @@ impl FileReport {
                             Some(_) => region(&lines, key.start, value.end),
                             None => region(&lines, value.start, value.end),
                         }),
+                    unused_by: Vec::new(),
                 }
             })
             .collect();
@@ -196,6 +209,28 @@ impl FileReport {
             path: path.to_string(),
             entries,
             grants_nothing: refined.grants_nothing,
+            owners: None,
+            not_checked: None,
+        }
+    }
+
+    /// The report, with the owners the policy was refined for.
+    pub fn owned_by(mut self, owners: Owners) -> FileReport {
+        for entry in &mut self.entries {
+            entry.unused_by = owners.arns.clone();
+        }
+        self.owners = Some(owners);
+        self
+    }
+
+    /// The report of a policy left as written, and why.
+    pub fn not_checked(path: &str, why: NotChecked, owners: Option<Owners>) -> FileReport {
+        FileReport {
+            path: path.to_string(),
+            entries: Vec::new(),
+            grants_nothing: false,
+            owners,
+            not_checked: Some(why),
         }
     }
 }
@@ -268,31 +303,45 @@ impl std::fmt::Display for UnknownLevel {
 
 impl std::error::Error for UnknownLevel {}
 
-/// Which access levels make `--check` fail.
+/// The `--fail-on` word for policies left unchecked (owners or their use
+/// unknown).
+pub const NOT_CHECKED: &str = "not-checked";
+
+/// Which access levels make `--check` fail, and whether a policy that was
+/// not checked does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gate {
     levels: Vec<AccessLevel>,
+    not_checked: bool,
 }
 
 impl Default for Gate {
-    /// Every level fails.
+    /// Every level fails; a policy not checked is reported and counted, and
+    /// does not fail (`--fail-on ...,not-checked` makes it).
     fn default() -> Gate {
         Gate {
             levels: LEVELS.iter().map(|(_, level)| *level).collect(),
+            not_checked: false,
         }
     }
 }
 
 impl Gate {
     /// Parses `--fail-on`: a comma list of `list`, `read`, `write`,
-    /// `permissions-management`, `tagging`.
+    /// `permissions-management`, `tagging`, and `not-checked`.
     pub fn parse(text: &str) -> Result<Gate, UnknownLevel> {
         let mut levels = Vec::new();
+        let mut not_checked = false;
         for word in text.split(',').map(str::trim) {
             match LEVELS.iter().find(|(key, _)| *key == word) {
                 Some((_, level)) => levels.push(*level),
+                None if word == NOT_CHECKED => not_checked = true,
                 None => {
-                    let known: Vec<&str> = LEVELS.iter().map(|(key, _)| *key).collect();
+                    let known: Vec<&str> = LEVELS
+                        .iter()
+                        .map(|(key, _)| *key)
+                        .chain([NOT_CHECKED])
+                        .collect();
                     return Err(UnknownLevel(format!(
                         "unknown access level `{}`: expected a comma list of {}",
                         crate::error::escape(word),
@@ -301,7 +350,17 @@ impl Gate {
                 }
             }
         }
-        Ok(Gate { levels })
+        Ok(Gate {
+            levels,
+            not_checked,
+        })
+    }
+
+    /// Whether a file fails: one of its entries does, or it was not checked
+    /// and the gate names `not-checked`.
+    pub fn fails_file(&self, report: &FileReport) -> bool {
+        (self.not_checked && report.not_checked.is_some())
+            || report.entries.iter().any(|entry| self.fails(entry))
     }
 
     /// Whether an entry's unused grants include a level that fails (an
@@ -356,6 +415,7 @@ mod tests {
             statement_after: None,
             renamed_to: None,
             element: None,
+            unused_by: Vec::new(),
         }
     }
 
@@ -375,7 +435,7 @@ mod tests {
         assert!(Gate::default().fails(&entry(&[AccessLevel::List])));
         assert_eq!(
             Gate::parse("read,admin").unwrap_err().0,
-            "unknown access level `admin`: expected a comma list of permissions-management, write, tagging, read, list"
+            "unknown access level `admin`: expected a comma list of permissions-management, write, tagging, read, list, not-checked"
         );
     }
 

@@ -8,9 +8,11 @@
 //! `unicodeCodePoints`); and its `fixes` replace the statement's action
 //! element with the refined entry list, so a reviewer sees the change
 //! (none when the statement goes whole, or the document is a string in the
-//! file: see below).
+//! file: see below). A policy left as written because its owners or their
+//! use are unknown has one result of rule `not-checked`, level `note`, at
+//! the file's first line.
 
-use super::{level_key, worst, FileReport, Region, LEVELS};
+use super::{level_key, worst, FileReport, Region, LEVELS, NOT_CHECKED};
 use crate::input::policy::ActionKey;
 use crate::model::catalog::AccessLevel;
 use serde_json::{json, Value};
@@ -20,12 +22,25 @@ const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The SARIF log for `reports`.
 pub fn render(reports: &[FileReport]) -> Value {
-    let rules: Vec<Value> = LEVELS
+    let mut rules: Vec<Value> = LEVELS
         .iter()
         .map(|(key, level)| rule(key, *level))
         .collect();
+    rules.push(not_checked_rule());
     let mut results = Vec::new();
     for report in reports {
+        if let Some(why) = &report.not_checked {
+            results.push(json!({
+                "ruleId": NOT_CHECKED,
+                "ruleIndex": LEVELS.len(),
+                "level": "note",
+                "message": {"text": format!("not checked: {}", why.describe())},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": report.path},
+                    "region": {"startLine": 1},
+                }}],
+            }));
+        }
         for entry in &report.entries {
             let level = worst(entry);
             let rule_index = LEVELS.iter().position(|(_, l)| *l == level).unwrap_or(1);
@@ -112,6 +127,21 @@ fn rule(key: &str, level: AccessLevel) -> Value {
         )},
         "defaultConfiguration": {"level": severity(level)},
         "properties": {"tags": ["security", "least-privilege", "iam"]},
+    })
+}
+
+/// The rule of policies left as written, unchecked.
+fn not_checked_rule() -> Value {
+    json!({
+        "id": NOT_CHECKED,
+        "name": "NotChecked",
+        "shortDescription": {"text": "The policy was not checked: its owners or their use are unknown"},
+        "fullDescription": {"text":
+            "Nothing said which roles or users the policy is attached to (give --owners or --details), \
+             it differs from every deployed policy, or an owner has no findings: refine left it as written."
+        },
+        "defaultConfiguration": {"level": "note"},
+        "properties": {"tags": ["iam"]},
     })
 }
 

@@ -1,0 +1,319 @@
+//! What each policy of a run is refined against: one source of use for
+//! every policy (a findings file, `--used`, `--cloudtrail`,
+//! `--last-accessed`), or, for a repository of many principals' policies,
+//! each policy's owners' findings.
+//!
+//! Owners come from the policy file itself (get-role-policy output), else
+//! `--owners`, else `--details`; a policy whose owners or their use are
+//! unknown is left as written and reported as not checked. A manifest key
+//! that matches no file is an error found only after every file has been
+//! seen, so nothing is written before the whole run is decided.
+
+use super::diag;
+use super::io::{self, describe, read_input, Input};
+use super::plan::OwnerFiles;
+use anyhow::{anyhow, bail, Result};
+use iam_refine::engine::deployed::Deployed;
+use iam_refine::engine::owners::{NotChecked, OwnerIndex, Owners, Resolution, Resolver};
+use iam_refine::error::escape;
+use iam_refine::hosts::Embedded;
+use iam_refine::input::findings::{abbreviate, Beyond, ByPrincipal, Resolved};
+use iam_refine::input::owners::Manifest;
+use iam_refine::model::catalog::{ActionSet, Catalog};
+use iam_refine::output::report::FileReport;
+use std::path::{Path, PathBuf};
+
+/// What the policies of a run are refined against.
+// One per run, never moved in a loop: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Basis {
+    /// One source of use for every policy.
+    One(Resolved),
+    /// Each policy against its owners' findings.
+    Owners(OwnerRun),
+}
+
+/// What to do with one policy.
+pub(super) enum Decision {
+    /// Refine it: these actions are unused by all its owners.
+    Refine {
+        unused: ActionSet,
+        beyond: Beyond,
+        /// Its owners, when known by ARN.
+        owners: Option<Owners>,
+    },
+    /// Leave it as written, for this reason.
+    Leave {
+        why: NotChecked,
+        owners: Option<Owners>,
+    },
+}
+
+impl Basis {
+    /// The catalog the unused sets are over.
+    pub(super) fn catalog(&self) -> &Catalog {
+        match self {
+            Basis::One(resolved) => &resolved.catalog,
+            Basis::Owners(run) => run.resolver.index.catalog(),
+        }
+    }
+
+    /// The findings' date, when after the catalog's.
+    pub(super) fn newer_than_catalog(&self) -> Option<&str> {
+        match self {
+            Basis::One(resolved) => resolved.newer_than_catalog.as_deref(),
+            Basis::Owners(run) => run.resolver.index.newer_than_catalog.as_deref(),
+        }
+    }
+
+    /// What to do with `embedded`, the policy of `input`.
+    pub(super) fn decide(&mut self, input: &Input, embedded: &Embedded) -> Result<Decision> {
+        match self {
+            Basis::One(resolved) => {
+                resolved
+                    .refuse_other_owner(embedded.owner.as_ref())
+                    .map_err(|err| anyhow!(describe(input, &err)))?;
+                Ok(Decision::Refine {
+                    unused: resolved.unused.clone(),
+                    beyond: resolved.beyond.clone(),
+                    owners: None,
+                })
+            }
+            Basis::Owners(run) => run.decide(input, embedded),
+        }
+    }
+
+    /// Refuses a run the manifest does not describe: a key that matched no
+    /// file. Called after every file is decided, before anything is written.
+    pub(super) fn complete(&self) -> Result<()> {
+        match self {
+            Basis::One(_) => Ok(()),
+            Basis::Owners(run) => run.complete(),
+        }
+    }
+
+    /// For a policy left as written: what the findings are about, when no
+    /// owner source was given (a few principals' findings, one policy).
+    pub(super) fn context(&self) -> String {
+        match self {
+            Basis::Owners(run) if !run.sources => {
+                let names: Vec<String> = run
+                    .resolver
+                    .index
+                    .principals_sorted()
+                    .iter()
+                    .map(|arn| escape(arn))
+                    .collect();
+                format!(
+                    " (the findings are about {} principals: {}; nothing says which owns it)",
+                    names.len(),
+                    abbreviate(&names)
+                )
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// The closing summary, for a run of many principals.
+    pub(super) fn summary(&self, reports: &[FileReport], in_place: bool) {
+        if let Basis::Owners(run) = self {
+            run.summary(reports, in_place);
+        }
+    }
+}
+
+/// A run where each policy is refined against its owners' findings.
+pub(super) struct OwnerRun {
+    resolver: Resolver,
+    /// The manifest's name, and its directory (canonical), which its keys
+    /// are relative to.
+    manifest: Option<(String, PathBuf)>,
+    /// Whether `--owners` or `--details` was given: without them only
+    /// files that name their own owner can be refined.
+    sources: bool,
+}
+
+impl OwnerRun {
+    /// Reads the owner sources and resolves every principal's findings.
+    pub(super) fn new(
+        all: ByPrincipal,
+        files: &OwnerFiles,
+        catalog: &Catalog,
+        catalog_current: bool,
+    ) -> Result<OwnerRun> {
+        if let Some(file) = all.anonymous_file() {
+            bail!(
+                "{}: findings without a `resource`: refining each policy against its owners' findings needs findings that name their principal\nhint: use `aws accessanalyzer get-finding-v2` output",
+                escape(file)
+            );
+        }
+        let manifest = files.manifest.as_deref().map(read_manifest).transpose()?;
+        let deployed = files.details.as_deref().map(read_details).transpose()?;
+        let index = OwnerIndex::new(&all, catalog, catalog_current);
+        for warning in &index.warnings {
+            diag::warning(&format!("findings: {warning}"));
+        }
+        let (manifest, place) = match manifest {
+            Some((manifest, name, dir)) => (Some(manifest), Some((name, dir))),
+            None => (None, None),
+        };
+        Ok(OwnerRun {
+            resolver: Resolver::new(index, manifest, deployed),
+            manifest: place,
+            sources: files.any(),
+        })
+    }
+
+    fn decide(&mut self, input: &Input, embedded: &Embedded) -> Result<Decision> {
+        let relative = self.relative(&input.name);
+        let stem = Path::new(&input.name)
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let resolution = self
+            .resolver
+            .resolve(embedded, relative.as_deref(), &stem)
+            .map_err(|ambiguous| {
+                let manifest = self.manifest.as_ref().map_or("", |(name, _)| name.as_str());
+                anyhow!(
+                    "{manifest}: keys {} and {} both match {}, with different owners\nhint: make the keys name each file once, or give them the same owners",
+                    iam_refine::error::quote(&ambiguous.keys.0),
+                    iam_refine::error::quote(&ambiguous.keys.1),
+                    input.name
+                )
+            })?;
+        Ok(match resolution {
+            Resolution::Checked {
+                owners,
+                unused,
+                beyond,
+            } => Decision::Refine {
+                unused,
+                beyond,
+                owners: Some(owners),
+            },
+            Resolution::NotChecked { why, owners } => Decision::Leave { why, owners },
+        })
+    }
+
+    /// The path of the file named `name` relative to the manifest's
+    /// directory, `/`-separated; `None` when it is not under it.
+    fn relative(&self, name: &str) -> Option<String> {
+        let (_, dir) = self.manifest.as_ref()?;
+        let path = std::fs::canonicalize(name).ok()?;
+        let rest = path.strip_prefix(dir).ok()?;
+        let parts: Vec<String> = rest
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(parts.join("/"))
+    }
+
+    fn complete(&self) -> Result<()> {
+        if self.resolver.unmatched_keys(&[]).is_empty() {
+            return Ok(());
+        }
+        // Keys for files outside this run (a subdirectory, one file) are
+        // fine: only a key that matches no file at all is a mistake.
+        let everything = match &self.manifest {
+            Some((_, dir)) => files_under(dir),
+            None => Vec::new(),
+        };
+        let unmatched = self.resolver.unmatched_keys(&everything);
+        let Some(first) = unmatched.first() else {
+            return Ok(());
+        };
+        let manifest = self.manifest.as_ref().map_or("", |(name, _)| name.as_str());
+        let more = match unmatched.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        bail!(
+            "{manifest}: key {} matches no policy file{more}: nothing written\nhint: keys are paths relative to the manifest's directory; fix or remove the key",
+            iam_refine::error::quote(first)
+        )
+    }
+
+    fn summary(&self, reports: &[FileReport], in_place: bool) {
+        let mut not_checked: Vec<(&str, usize)> = Vec::new();
+        let (mut refined, mut unchanged) = (0, 0);
+        for report in reports {
+            match &report.not_checked {
+                Some(why) => match not_checked.iter_mut().find(|(k, _)| *k == why.kind()) {
+                    Some((_, n)) => *n += 1,
+                    None => not_checked.push((why.kind(), 1)),
+                },
+                None if !report.entries.is_empty() || report.grants_nothing => refined += 1,
+                None => unchanged += 1,
+            }
+        }
+        let skipped: usize = not_checked.iter().map(|(_, n)| n).sum();
+        let kinds: Vec<String> = not_checked
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        let kinds = match kinds.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", kinds.join(", ")),
+        };
+        diag::note(&format!(
+            "{} polic{}: {refined} {}, {unchanged} unchanged, {skipped} not checked{kinds}",
+            reports.len(),
+            if reports.len() == 1 { "y" } else { "ies" },
+            if in_place { "refined" } else { "to refine" },
+        ));
+        if skipped > 0 && !self.sources {
+            diag::note("without --owners or --details, only policy files that name their role or user (get-role-policy output) have known owners\nhint: give --owners FILE or --details FILE");
+        }
+        let idle = self.resolver.idle_principals();
+        if !idle.is_empty() {
+            let names: Vec<String> = idle.iter().map(|arn| escape(arn)).collect();
+            diag::warning(&format!(
+                "findings for {} principal{} that no policy here belongs to: {}",
+                idle.len(),
+                if idle.len() == 1 { "" } else { "s" },
+                abbreviate(&names)
+            ));
+        }
+    }
+}
+
+/// The paths of the files under `dir`, relative to it and `/`-separated,
+/// hidden ones too but not inside `.git`; unreadable entries are passed
+/// over (this only decides whether a manifest key names any file).
+fn files_under(dir: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rest = e.path().strip_prefix(dir).ok()?;
+            let parts: Vec<String> = rest
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            Some(parts.join("/"))
+        })
+        .collect()
+}
+
+/// Reads `--owners`: the manifest, its name and its directory.
+fn read_manifest(path: &Path) -> Result<(Manifest, String, PathBuf)> {
+    let input = read_input(path, io::DATA)?;
+    let manifest = Manifest::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(dir)
+        .map_err(|err| anyhow!("{}: cannot read its directory: {err}", input.name))?;
+    Ok((manifest, input.name, dir))
+}
+
+/// Reads `--details`: the deployed policies and who holds them.
+fn read_details(path: &Path) -> Result<Deployed> {
+    let input = read_input(path, io::ACCOUNT)?;
+    let details = iam_refine::input::account::parse(&input.text)
+        .map_err(|err| anyhow!(describe(&input, &err)))?;
+    Deployed::new(&details).map_err(|err| anyhow!(describe(&input, &err)))
+}

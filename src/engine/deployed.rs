@@ -1,0 +1,205 @@
+//! Which deployed policy a repository file is (`--details`): the policies
+//! of `aws iam get-account-authorization-details` output, indexed by their
+//! documents.
+//!
+//! A file is a deployed policy when its document is equal to the deployed
+//! one as a policy: the same statements, whitespace, key order and the
+//! order of lists aside ([`Canonical`]). Then its owners are that policy's:
+//! the roles and users a managed policy is attached to (a group's members
+//! for a group), or the holder of an inline policy. A document deployed
+//! several times is owned by all their owners together. A file equal to no
+//! deployed policy is "not deployed as is" and is left alone: refine never
+//! guesses which deployed policy an edited file stands for, and names the
+//! nearest one by name instead.
+
+use crate::error::InputError;
+use crate::hosts::auth_details::Record;
+use crate::input::account::Details;
+use crate::input::policy::Policy;
+use crate::json::canon::Canonical;
+use crate::output::size::Limit;
+use std::collections::HashMap;
+
+/// One deployed policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// How to name it: a managed policy's ARN, or `ARN inline policy NAME`.
+    pub label: String,
+    /// Its name (a managed policy's, or the inline policy's).
+    pub name: String,
+    /// The roles and users it reaches.
+    pub owners: Vec<String>,
+}
+
+/// An account's deployed policies by document.
+#[derive(Debug, Default)]
+pub struct Deployed {
+    by_document: HashMap<Canonical, Vec<Deployment>>,
+    /// Every deployment, for "nearest by name".
+    all: Vec<Deployment>,
+    /// Each group's members, by the group's ARN.
+    members: HashMap<String, Vec<String>>,
+}
+
+impl Deployed {
+    /// Indexes the policies of `details`; fails on a document that does not
+    /// read.
+    pub fn new(details: &Details) -> Result<Deployed, InputError> {
+        let mut deployed = Deployed::default();
+        let group_arns: HashMap<&str, &str> = details
+            .group_detail_list
+            .iter()
+            .map(|g| (g.group_name.as_str(), g.arn.as_str()))
+            .collect();
+        for user in &details.user_detail_list {
+            for name in &user.group_list {
+                if let Some(arn) = group_arns.get(name.as_str()) {
+                    deployed
+                        .members
+                        .entry(arn.to_string())
+                        .or_default()
+                        .push(user.arn.clone());
+                }
+            }
+        }
+        let mut attached: HashMap<&str, Vec<String>> = HashMap::new();
+        let holders = details
+            .role_detail_list
+            .iter()
+            .map(|r| {
+                (
+                    &r.arn,
+                    &r.role_policy_list,
+                    &r.attached_managed_policies,
+                    false,
+                )
+            })
+            .chain(details.user_detail_list.iter().map(|u| {
+                (
+                    &u.arn,
+                    &u.user_policy_list,
+                    &u.attached_managed_policies,
+                    false,
+                )
+            }))
+            .chain(details.group_detail_list.iter().map(|g| {
+                (
+                    &g.arn,
+                    &g.group_policy_list,
+                    &g.attached_managed_policies,
+                    true,
+                )
+            }));
+        for (arn, inline, managed, group) in holders {
+            let owners = match group {
+                true => deployed.members_of(arn),
+                false => vec![arn.clone()],
+            };
+            for policy in inline {
+                let label = format!("{arn} inline policy {}", policy.policy_name);
+                deployed.add(
+                    policy.policy_document.get(),
+                    label,
+                    &policy.policy_name,
+                    owners.clone(),
+                )?;
+            }
+            for policy in managed {
+                attached
+                    .entry(policy.policy_arn.as_str())
+                    .or_default()
+                    .extend(owners.iter().cloned());
+            }
+        }
+        for policy in &details.policies {
+            let Some(document) = policy.default_document() else {
+                continue;
+            };
+            let mut owners = attached.remove(policy.arn.as_str()).unwrap_or_default();
+            owners.sort();
+            owners.dedup();
+            deployed.add(
+                document.get(),
+                policy.arn.clone(),
+                &policy.policy_name,
+                owners,
+            )?;
+        }
+        Ok(deployed)
+    }
+
+    /// Adds one deployed document.
+    fn add(
+        &mut self,
+        raw: &str,
+        label: String,
+        name: &str,
+        owners: Vec<String>,
+    ) -> Result<(), InputError> {
+        let record = Record::read(raw, Limit::Managed)
+            .map_err(|err| InputError::whole(format!("{label}: {err}")))?;
+        let deployment = Deployment {
+            label,
+            name: name.to_string(),
+            owners,
+        };
+        self.by_document
+            .entry(Canonical::of(record.policy().document()))
+            .or_default()
+            .push(deployment.clone());
+        self.all.push(deployment);
+        Ok(())
+    }
+
+    /// A group's members, by its ARN (none when the details list none).
+    pub fn members_of(&self, group: &str) -> Vec<String> {
+        self.members.get(group).cloned().unwrap_or_default()
+    }
+
+    /// The members of every group named like `group` (in any account),
+    /// sorted.
+    pub fn members_of_named(&self, group: &crate::model::principal::Principal) -> Vec<String> {
+        let mut members: Vec<String> = self
+            .members
+            .iter()
+            .filter(|(arn, _)| group.is(arn))
+            .flat_map(|(_, members)| members.iter().cloned())
+            .collect();
+        members.sort();
+        members.dedup();
+        members
+    }
+
+    /// The deployments whose document equals `policy`'s.
+    pub fn find(&self, policy: &Policy) -> &[Deployment] {
+        self.by_document
+            .get(&Canonical::of(policy.document()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The deployment whose name is nearest to `stem` (a file's name
+    /// without its extension): the same name ignoring case, else the one
+    /// sharing the longest prefix with it; `None` when none shares any.
+    pub fn nearest(&self, stem: &str) -> Option<&Deployment> {
+        let stem = stem.to_ascii_lowercase();
+        let shared = |d: &Deployment| {
+            d.name
+                .to_ascii_lowercase()
+                .bytes()
+                .zip(stem.bytes())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        self.all
+            .iter()
+            .map(|d| {
+                (
+                    shared(d) + usize::from(d.name.eq_ignore_ascii_case(&stem)) * 1000,
+                    d,
+                )
+            })
+            .filter(|(score, _)| *score > 0)
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, d)| d)
+    }
+}

@@ -13,27 +13,14 @@
 
 mod common;
 
+use common::{actions, policies, repo_copy};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Process;
 
 const APP: &str = "arn:aws:iam::111122223333:role/app";
 const WEB: &str = "arn:aws:iam::111122223333:role/web";
 const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
-
-/// A copy of fixtures/repo in a temporary directory, to rewrite.
-fn repo_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Process::new("cp")
-        .arg("-a")
-        .arg(common::fixture("repo"))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let root = dir.path().join("repo");
-    (dir, root)
-}
 
 /// Runs refine in `cwd`; returns (exit code, stdout, stderr).
 fn refine(cwd: &Path, args: &[&str]) -> (i32, String, String) {
@@ -44,21 +31,6 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-/// Every policy file under `root`/policies and its text.
-fn policies(root: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = walkdir::WalkDir::new(root.join("policies"))
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let name = e.path().strip_prefix(root).unwrap().display().to_string();
-            (name, read(e.path()))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 /// The `"file"` entries of a JSON report by file name.
 fn files_of(report: &Value) -> std::collections::BTreeMap<String, Value> {
     report["files"]
@@ -66,17 +38,6 @@ fn files_of(report: &Value) -> std::collections::BTreeMap<String, Value> {
         .unwrap()
         .iter()
         .map(|f| (f["file"].as_str().unwrap().to_string(), f.clone()))
-        .collect()
-}
-
-/// The entries of the action list of the first statement of `text`.
-fn actions(text: &str) -> Vec<String> {
-    let policy: Value = serde_json::from_str(text).unwrap();
-    policy["Statement"][0]["Action"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
         .collect()
 }
 
@@ -280,11 +241,39 @@ fn details_match_files_to_deployed_policies_and_never_guess() {
         ),
         "{stderr}"
     );
-    // batch's findings matched no policy: said, so a mismatch shows.
+    // batch's findings refine nothing, but the details name batch: no
+    // mistake to warn about.
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn findings_for_a_principal_nobody_names_are_warned() {
+    let (_dir, root) = repo_copy();
+    // A manifest typo: the role is "web", the findings say "webb".
+    let typo = read(&root.join("findings/web.json")).replace("role/web", "role/webb");
+    std::fs::write(root.join("findings/webb.json"), typo).unwrap();
+    let args = ["policies", "findings", "--owners", "owners.json", "--check"];
+    let (_, _, stderr) = refine(&root, &args);
     assert!(
         stderr.ends_with(
-            "refine: warning: findings for 1 principal that no policy here belongs to: arn:aws:iam::111122223333:role/batch\n"
+            "refine: warning: findings for 1 principal that no policy here belongs to: arn:aws:iam::111122223333:role/webb\n"
         ),
+        "{stderr}"
+    );
+    // A run over part of the repository: the other roles are named by
+    // the manifest, so only the typo is warned about.
+    let (_, _, stderr) = refine(
+        &root,
+        &[
+            "policies/legacy",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--check",
+        ],
+    );
+    assert!(
+        stderr.ends_with("that no policy here belongs to: arn:aws:iam::111122223333:role/webb\n"),
         "{stderr}"
     );
 }
@@ -470,16 +459,21 @@ fn a_bad_manifest_is_named_with_its_place_and_nothing_is_written() {
         r#"{{"policies/app/*.json": ["{APP}"], "policies/ap/*.json": ["{APP}"]}}"#
     ));
     assert!(
-        stderr.ends_with("refine: m.json: key \"policies/ap/*.json\" matches no policy file: nothing written\n  hint: keys are paths relative to the manifest's directory; fix or remove the key\n"),
+        stderr.starts_with("refine: m.json: key \"policies/ap/*.json\" matches no file\n  hint: keys are paths relative to the manifest's directory ("),
         "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        2,
+        "checked before any file: {stderr}"
     );
     // Two keys that give one file different owners.
     let stderr = run(&format!(
         r#"{{"policies/app/*.json": ["{APP}"], "policies/app/api.json": ["{WEB}"]}}"#
     ));
-    assert!(
-        stderr.contains("refine: m.json: keys \"policies/app/*.json\" and \"policies/app/api.json\" both match policies/app/api.json, with different owners\n"),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        "refine: m.json: keys \"policies/app/*.json\" and \"policies/app/api.json\" both match \"policies/app/api.json\", with different owners\n  hint: make the keys name each file once, or give them the same owners\n"
     );
 }
 
@@ -510,7 +504,7 @@ fn bad_findings_are_named_and_nothing_is_written() {
     std::fs::write(root.join("findings/app-again.json"), again).unwrap();
     assert_eq!(
         refuses(&root, &args),
-        "refine: two active UnusedPermission findings for arn:aws:iam::111122223333:role/app: finding f-app-2 in findings/app-again.json and finding f-app in findings/app.json: which one is current?\n"
+        "refine: two active findings of one type for arn:aws:iam::111122223333:role/app: UnusedPermission f-app-2 (analyzedAt 2026-09-01T00:00:00Z) in findings/app-again.json and UnusedPermission f-app (analyzedAt 2026-09-01T00:00:00Z) in findings/app.json: which one is current?\n"
     );
 }
 

@@ -40,10 +40,17 @@ fn check(text: &str) {
     let fixed = ["policies/a.json", "a.json", "", "policies/app/x/y.json"];
     for (i, path) in keys.iter().map(String::as_str).chain(fixed).enumerate() {
         let mut matched = vec![false; manifest.len()];
-        let Ok(found) = manifest.owners_of(path, &mut matched) else {
+        manifest.mark(path, &mut matched);
+        let Ok(found) = manifest.owners_of(path) else {
             continue;
         };
-        let literal = !path.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        // A key is normalized (`./`, `//` dropped): only a plain one is
+        // sure to match its own text.
+        let literal = !path.contains(['*', '?', '[', ']', '{', '}', '\\'])
+            && !path.starts_with("./")
+            && !path.contains("//")
+            && !path.contains("/./")
+            && !path.ends_with("/.");
         if i < keys.len() && literal {
             assert!(matched[i], "key {path:?} does not match itself");
             assert!(found.is_some());

@@ -54,7 +54,10 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     }
     let catalog = load_catalog(catalog_path)?;
     // Findings first: their JSON trees are gone before the account is read.
+    // The same rules as a repository run's tell pages from contradictions
+    // (`ByPrincipal`); the account engine takes the groups as read.
     let mut groups = Vec::new();
+    let mut checked = findings::ByPrincipal::default();
     for path in &args.findings {
         for file in sources::findings_files(path)? {
             let input = read_maybe_gzip(&file, io::DATA)?;
@@ -63,6 +66,9 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
                 bail!(describe(&input, &findings::no_resource(&anonymous.path)));
             }
+            checked
+                .check_only(&input.name, &more)
+                .map_err(|conflict| anyhow!(conflict.message))?;
             groups.extend(more);
         }
     }

@@ -3,25 +3,26 @@
 //! `--last-accessed`), or, for a repository of many principals' policies,
 //! each policy's owners' findings.
 //!
-//! Owners come from the policy file itself (get-role-policy output), else
-//! `--owners`, else `--details`; a policy whose owners or their use are
-//! unknown is left as written and reported as not checked. A manifest key
-//! that matches no file is an error found only after every file has been
-//! seen, so nothing is written before the whole run is decided.
+//! Owners come from the policy file itself (get-role-policy output),
+//! `--owners` and `--details`, every one that speaks ([`Resolver`]); a
+//! policy whose owners or their use are unknown is left as written and
+//! reported as not checked. The manifest is checked against the files it
+//! names before the run ([`ManifestFiles`]).
 
 use super::diag;
 use super::io::{self, describe, read_input, Input};
+use super::manifest::ManifestFiles;
 use super::plan::OwnerFiles;
 use anyhow::{anyhow, bail, Result};
 use iam_refine::engine::deployed::Deployed;
-use iam_refine::engine::owners::{NotChecked, OwnerIndex, Owners, Resolution, Resolver};
-use iam_refine::error::escape;
+use iam_refine::engine::owners::OwnerIndex;
+use iam_refine::engine::resolve::{NotChecked, Owners, Resolution, Resolver};
+use iam_refine::error::{escape, quote};
 use iam_refine::hosts::Embedded;
 use iam_refine::input::findings::{abbreviate, Beyond, ByPrincipal, Resolved};
-use iam_refine::input::owners::Manifest;
 use iam_refine::model::catalog::{ActionSet, Catalog};
 use iam_refine::output::report::FileReport;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What the policies of a run are refined against.
 // One per run, never moved in a loop: its size does not matter.
@@ -83,15 +84,6 @@ impl Basis {
         }
     }
 
-    /// Refuses a run the manifest does not describe: a key that matched no
-    /// file. Called after every file is decided, before anything is written.
-    pub(super) fn complete(&self) -> Result<()> {
-        match self {
-            Basis::One(_) => Ok(()),
-            Basis::Owners(run) => run.complete(),
-        }
-    }
-
     /// For a policy left as written: what the findings are about, when no
     /// owner source was given (a few principals' findings, one policy).
     pub(super) fn context(&self) -> String {
@@ -125,16 +117,16 @@ impl Basis {
 /// A run where each policy is refined against its owners' findings.
 pub(super) struct OwnerRun {
     resolver: Resolver,
-    /// The manifest's name, and its directory (canonical), which its keys
-    /// are relative to.
-    manifest: Option<(String, PathBuf)>,
+    /// The manifest and the files it reaches, when there is one.
+    manifest: Option<ManifestFiles>,
     /// Whether `--owners` or `--details` was given: without them only
     /// files that name their own owner can be refined.
     sources: bool,
 }
 
 impl OwnerRun {
-    /// Reads the owner sources and resolves every principal's findings.
+    /// Reads the owner sources (checking the manifest against the files it
+    /// names) and resolves every principal's findings.
     pub(super) fn new(
         all: ByPrincipal,
         files: &OwnerFiles,
@@ -147,37 +139,41 @@ impl OwnerRun {
                 escape(file)
             );
         }
-        let manifest = files.manifest.as_deref().map(read_manifest).transpose()?;
+        let manifest = files
+            .manifest
+            .as_deref()
+            .map(ManifestFiles::load)
+            .transpose()?;
         let deployed = files.details.as_deref().map(read_details).transpose()?;
         let index = OwnerIndex::new(&all, catalog, catalog_current);
         for warning in &index.warnings {
             diag::warning(&format!("findings: {warning}"));
         }
-        let (manifest, place) = match manifest {
-            Some((manifest, name, dir)) => (Some(manifest), Some((name, dir))),
-            None => (None, None),
-        };
+        let keys = manifest.as_ref().map(|files| files.manifest.clone());
         Ok(OwnerRun {
-            resolver: Resolver::new(index, manifest, deployed),
-            manifest: place,
+            resolver: Resolver::new(index, keys, deployed),
+            manifest,
             sources: files.any(),
         })
     }
 
     fn decide(&mut self, input: &Input, embedded: &Embedded) -> Result<Decision> {
-        let relative = self.relative(&input.name);
+        let paths = match &self.manifest {
+            Some(files) => files.paths_of(Path::new(&input.name)),
+            None => Vec::new(),
+        };
         let stem = Path::new(&input.name)
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         let resolution = self
             .resolver
-            .resolve(embedded, relative.as_deref(), &stem)
+            .resolve(embedded, &paths, &stem)
             .map_err(|ambiguous| {
-                let manifest = self.manifest.as_ref().map_or("", |(name, _)| name.as_str());
+                let manifest = self.manifest.as_ref().map_or("", |m| m.name.as_str());
                 anyhow!(
                     "{manifest}: keys {} and {} both match {}, with different owners\nhint: make the keys name each file once, or give them the same owners",
-                    iam_refine::error::quote(&ambiguous.keys.0),
-                    iam_refine::error::quote(&ambiguous.keys.1),
+                    quote(&ambiguous.keys.0),
+                    quote(&ambiguous.keys.1),
                     input.name
                 )
             })?;
@@ -193,44 +189,6 @@ impl OwnerRun {
             },
             Resolution::NotChecked { why, owners } => Decision::Leave { why, owners },
         })
-    }
-
-    /// The path of the file named `name` relative to the manifest's
-    /// directory, `/`-separated; `None` when it is not under it.
-    fn relative(&self, name: &str) -> Option<String> {
-        let (_, dir) = self.manifest.as_ref()?;
-        let path = std::fs::canonicalize(name).ok()?;
-        let rest = path.strip_prefix(dir).ok()?;
-        let parts: Vec<String> = rest
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        Some(parts.join("/"))
-    }
-
-    fn complete(&self) -> Result<()> {
-        if self.resolver.unmatched_keys(&[]).is_empty() {
-            return Ok(());
-        }
-        // Keys for files outside this run (a subdirectory, one file) are
-        // fine: only a key that matches no file at all is a mistake.
-        let everything = match &self.manifest {
-            Some((_, dir)) => files_under(dir),
-            None => Vec::new(),
-        };
-        let unmatched = self.resolver.unmatched_keys(&everything);
-        let Some(first) = unmatched.first() else {
-            return Ok(());
-        };
-        let manifest = self.manifest.as_ref().map_or("", |(name, _)| name.as_str());
-        let more = match unmatched.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
-        };
-        bail!(
-            "{manifest}: key {} matches no policy file{more}: nothing written\nhint: keys are paths relative to the manifest's directory; fix or remove the key",
-            iam_refine::error::quote(first)
-        )
     }
 
     fn summary(&self, reports: &[FileReport], in_place: bool) {
@@ -275,39 +233,6 @@ impl OwnerRun {
             ));
         }
     }
-}
-
-/// The paths of the files under `dir`, relative to it and `/`-separated,
-/// hidden ones too but not inside `.git`; unreadable entries are passed
-/// over (this only decides whether a manifest key names any file).
-fn files_under(dir: &Path) -> Vec<String> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_entry(|e| e.file_name() != ".git")
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            let rest = e.path().strip_prefix(dir).ok()?;
-            let parts: Vec<String> = rest
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            Some(parts.join("/"))
-        })
-        .collect()
-}
-
-/// Reads `--owners`: the manifest, its name and its directory.
-fn read_manifest(path: &Path) -> Result<(Manifest, String, PathBuf)> {
-    let input = read_input(path, io::DATA)?;
-    let manifest = Manifest::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let dir = std::fs::canonicalize(dir)
-        .map_err(|err| anyhow!("{}: cannot read its directory: {err}", input.name))?;
-    Ok((manifest, input.name, dir))
 }
 
 /// Reads `--details`: the deployed policies and who holds them.

@@ -218,6 +218,35 @@ pub(super) fn emit(path: Option<&Path>, text: &str) -> Result<()> {
 /// Writes a file so that it is either old or new, never partial: a temporary
 /// file in the same directory, flushed to disk, then renamed over the target.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_all_atomic(&[(path.to_path_buf(), bytes.to_vec())])
+}
+
+/// [`write_atomic`] for several files, as one step as far as the file
+/// system allows: every new text is written to its temporary file and
+/// flushed first, and only when all are ready are they renamed over their
+/// files. A file that cannot be written (read-only, a full disk, a
+/// directory that refuses new files) stops the batch before any file
+/// changed; only a rename failing after another succeeded (which the
+/// checks before make all but impossible) leaves part of it done.
+pub(super) fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        staged.push(stage(path, bytes)?);
+    }
+    for (path, dir, temp) in staged {
+        let name = path.display().to_string();
+        temp.persist(&path)
+            .map_err(|err| err.error)
+            .and_then(|_| sync_dir(&dir))
+            .with_context(|| format!("{name}: cannot write"))?;
+    }
+    Ok(())
+}
+
+/// `bytes` in a flushed temporary file beside `path` (the file a link
+/// points to, through a link), with `path`'s permissions, ready to be
+/// renamed over it; with that path and its directory.
+fn stage(path: &Path, bytes: &[u8]) -> Result<(PathBuf, PathBuf, tempfile::TempPath)> {
     // Through a symbolic link, the file it points to is rewritten; the link
     // stays a link.
     let resolved = std::fs::canonicalize(path).ok();
@@ -230,10 +259,9 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let name = || path.display().to_string();
-    let result = (|| -> io::Result<()> {
+    let result = (|| -> io::Result<tempfile::TempPath> {
         // An unpredictable name, created exclusively, in the same directory:
-        // the rename below is atomic, and nobody can plant the file first.
+        // the rename is atomic, and nobody can plant the file first.
         let mut temp = tempfile::Builder::new()
             .prefix(".refine-")
             .suffix(".tmp")
@@ -244,10 +272,12 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             temp.as_file().set_permissions(existing.permissions())?;
         }
         temp.as_file().sync_all()?;
-        temp.persist(path).map_err(|err| err.error)?;
-        sync_dir(dir)
+        // Closed, and deleted if the batch stops: a thousand files do not
+        // hold a thousand descriptors.
+        Ok(temp.into_temp_path())
     })();
-    result.with_context(|| format!("{}: cannot write", name()))
+    let temp = result.with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok((path.to_path_buf(), dir.to_path_buf(), temp))
 }
 
 /// Flushes a directory's entries to disk, so that a rename into it

@@ -23,6 +23,7 @@ mod args;
 mod basis;
 mod diag;
 mod io;
+mod manifest;
 mod plan;
 mod refine;
 mod sources;

@@ -74,7 +74,6 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         }
     }
     not_checked_note(&done);
-    basis.complete()?;
     newer_note(&basis, done.narrowed);
     let reports = std::slice::from_ref(&done.report);
     let output = match plan.stdout {
@@ -155,7 +154,12 @@ pub(super) fn refine_decided(
 /// The note for a file left as written, if it was.
 pub(super) fn not_checked_note(done: &Done) {
     if let Some(why) = &done.report.not_checked {
-        diag::note(&format!("{}: not checked: {}", done.name, why.describe()));
+        // Named as the patch and the reports name it.
+        diag::note(&format!(
+            "{}: not checked: {}",
+            done.report.path,
+            why.describe()
+        ));
     }
 }
 

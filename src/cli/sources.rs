@@ -12,10 +12,15 @@ use iam_refine::input::{cloudtrail, time, usage};
 use iam_refine::model::catalog::Catalog;
 use std::path::{Path, PathBuf};
 
-/// What each policy is refined against: findings of several principals, or
-/// any findings with `--owners` or `--details`, refine each policy against
-/// its own owners' ([`basis::OwnerRun`]); every other source is one use
-/// for every policy.
+/// What each policy is refined against: a directory of findings, findings
+/// of several principals, or any findings with `--owners` or `--details`,
+/// refine each policy against its own owners' ([`basis::OwnerRun`]); every
+/// other source (one findings file about one principal, `--used`, ...) is
+/// one use for every policy.
+///
+/// A directory always means "each policy against its owners": one that
+/// happens to hold a single principal's findings must not refine the
+/// other principals' policies against them.
 pub(super) fn basis(source: &Source, catalog: &Catalog, catalog_current: bool) -> Result<Basis> {
     let Source::Findings {
         path,
@@ -26,7 +31,7 @@ pub(super) fn basis(source: &Source, catalog: &Catalog, catalog_current: bool) -
         return Ok(Basis::One(resolve(source, catalog, catalog_current)?));
     };
     let all = read_findings(path, window.as_ref())?;
-    if all.len() > 1 || owners.any() {
+    if path.is_dir() || all.len() > 1 || owners.any() {
         return basis::OwnerRun::new(all, owners, catalog, catalog_current).map(Basis::Owners);
     }
     let mut resolved = single(path, all, catalog)?;
@@ -82,7 +87,15 @@ pub(super) fn findings_files(path: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
         let entry = entry.with_context(|| format!("{}: cannot read", path.display()))?;
-        if entry.file_type().is_file() && is_findings_name(entry.file_name()) {
+        if !is_findings_name(entry.file_name()) || entry.depth() == 0 {
+            continue;
+        }
+        if entry.path_is_symlink() {
+            diag::note(&format!(
+                "{}: a symbolic link: skipped",
+                entry.path().display()
+            ));
+        } else if entry.file_type().is_file() {
             files.push(entry.into_path());
         }
     }

@@ -12,7 +12,7 @@
 
 use super::basis::Basis;
 use super::diag;
-use super::io::{self, describe, emit, print_error, read_input, write_atomic};
+use super::io::{self, describe, emit, print_error, read_input, write_all_atomic};
 use super::plan::{Plan, Stdout};
 use super::refine::{
     diff_of, exit_code, newer_note, not_checked_note, patch_path, refine_decided, render,
@@ -30,7 +30,7 @@ struct Walk {
     reports: Vec<FileReport>,
     /// With `--in-place`: each file to rewrite and its new text, written
     /// only when the whole run succeeds.
-    writes: Vec<(PathBuf, String)>,
+    writes: Vec<(PathBuf, Vec<u8>)>,
     failed: usize,
     narrowed: bool,
 }
@@ -40,7 +40,6 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
     each_policy_file(dir, plan.follow, &mut walk, |file, walk| {
         refine_one(file, plan, basis, walk)
     });
-    basis.complete()?;
     newer_note(basis, walk.narrowed);
     let output = match plan.stdout {
         Stdout::Report(format) => render(format, plan, &walk.reports, basis.catalog()),
@@ -48,9 +47,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         Stdout::Policy | Stdout::Nothing => String::new(),
     };
     if walk.failed == 0 {
-        for (file, text) in &walk.writes {
-            write_atomic(file, text.as_bytes())?;
-        }
+        write_all_atomic(&walk.writes)?;
     }
     if plan.output.is_some() || !output.is_empty() {
         emit(plan.output.as_deref(), &output)?;
@@ -113,7 +110,7 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
     }
     if let (true, Some(rewritten)) = (plan.in_place && done.rewrites(), &done.rewritten) {
         walk.writes
-            .push((file.to_path_buf(), rewritten.text().to_string()));
+            .push((file.to_path_buf(), rewritten.text().as_bytes().to_vec()));
     }
     walk.reports.push(done.report);
 }

@@ -11,6 +11,13 @@
 //! deployed policy is "not deployed as is" and is left alone: refine never
 //! guesses which deployed policy an edited file stands for, and names the
 //! nearest one by name instead.
+//!
+//! A deployed policy whose owners the details cannot all show is never
+//! refined: a permissions boundary (refining it for the policy's holders
+//! would narrow what the principals it bounds may do, which their findings
+//! do not show), a managed policy attached to more principals and groups
+//! than the details list (an incomplete file), and a policy held by a group
+//! whose members the details do not list.
 
 use crate::error::InputError;
 use crate::hosts::auth_details::Record;
@@ -29,6 +36,20 @@ pub struct Deployment {
     pub name: String,
     /// The roles and users it reaches.
     pub owners: Vec<String>,
+    /// Why not every principal it reaches is known, when that is so: then
+    /// it is not refined.
+    pub unknown: Option<String>,
+}
+
+/// What the details say about who holds one managed policy.
+#[derive(Default)]
+struct Holders {
+    /// The roles and users it reaches.
+    owners: Vec<String>,
+    /// How many roles, users and groups attach it.
+    holders: u64,
+    /// Why not every principal it reaches is known.
+    unknown: Option<String>,
 }
 
 /// An account's deployed policies by document.
@@ -62,7 +83,7 @@ impl Deployed {
                 }
             }
         }
-        let mut attached: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut attached: HashMap<&str, Holders> = HashMap::new();
         let holders = details
             .role_detail_list
             .iter()
@@ -95,34 +116,54 @@ impl Deployed {
                 true => deployed.members_of(arn),
                 false => vec![arn.clone()],
             };
+            let unknown = (group && owners.is_empty())
+                .then(|| format!("held by group {arn}, whose members the details do not list"));
             for policy in inline {
                 let label = format!("{arn} inline policy {}", policy.policy_name);
+                let held = Holders {
+                    owners: owners.clone(),
+                    holders: 1,
+                    unknown: unknown.clone(),
+                };
                 deployed.add(
                     policy.policy_document.get(),
                     label,
                     &policy.policy_name,
-                    owners.clone(),
+                    held,
                 )?;
             }
             for policy in managed {
-                attached
-                    .entry(policy.policy_arn.as_str())
-                    .or_default()
-                    .extend(owners.iter().cloned());
+                let held = attached.entry(policy.policy_arn.as_str()).or_default();
+                held.owners.extend(owners.iter().cloned());
+                held.holders += 1;
+                held.unknown = held.unknown.take().or_else(|| unknown.clone());
             }
         }
         for policy in &details.policies {
             let Some(document) = policy.default_document() else {
                 continue;
             };
-            let mut owners = attached.remove(policy.arn.as_str()).unwrap_or_default();
-            owners.sort();
-            owners.dedup();
+            let mut held = attached.remove(policy.arn.as_str()).unwrap_or_default();
+            held.owners.sort();
+            held.owners.dedup();
+            let boundary = policy.permissions_boundary_usage_count.unwrap_or(0);
+            let attachments = policy.attachment_count.unwrap_or(0);
+            if boundary > 0 {
+                held.unknown = Some(format!(
+                    "the permissions boundary of {boundary} principal{}, whose use findings do not show",
+                    if boundary == 1 { "" } else { "s" }
+                ));
+            } else if attachments > held.holders {
+                held.unknown = Some(format!(
+                    "attached to {attachments} principals and groups, of which the details list {}",
+                    held.holders
+                ));
+            }
             deployed.add(
                 document.get(),
                 policy.arn.clone(),
                 &policy.policy_name,
-                owners,
+                held,
             )?;
         }
         Ok(deployed)
@@ -134,14 +175,15 @@ impl Deployed {
         raw: &str,
         label: String,
         name: &str,
-        owners: Vec<String>,
+        held: Holders,
     ) -> Result<(), InputError> {
         let record = Record::read(raw, Limit::Managed)
             .map_err(|err| InputError::whole(format!("{label}: {err}")))?;
         let deployment = Deployment {
             label,
             name: name.to_string(),
-            owners,
+            owners: held.owners,
+            unknown: held.unknown,
         };
         self.by_document
             .entry(Canonical::of(record.policy().document()))
@@ -149,6 +191,13 @@ impl Deployed {
             .push(deployment.clone());
         self.all.push(deployment);
         Ok(())
+    }
+
+    /// Whether `arn` holds any deployed policy.
+    pub fn names(&self, arn: &str) -> bool {
+        self.all
+            .iter()
+            .any(|d| d.owners.iter().any(|owner| owner == arn))
     }
 
     /// A group's members, by its ARN (none when the details list none).

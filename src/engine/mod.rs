@@ -2,8 +2,8 @@
 //! proof ([`verify`]), and the one pipeline that joins them
 //! ([`checked`]): nothing refine writes comes from anywhere else.
 //! [`account`] runs that pipeline over a whole account; [`owners`] says
-//! what a policy's owners leave unused together, and [`deployed`] which
-//! deployed policy a repository file is.
+//! what a policy's owners leave unused together, [`resolve`] who they are,
+//! and [`deployed`] which deployed policy a repository file is.
 
 pub mod account;
 pub mod checked;
@@ -11,4 +11,5 @@ pub mod cover;
 pub mod deployed;
 pub mod owners;
 pub mod refine;
+pub mod resolve;
 pub mod verify;

@@ -27,7 +27,7 @@ use crate::model::principal::{Owner, Principal};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 /// An owner as the manifest names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ManifestOwner {
     /// A role or a user, by ARN.
     Principal(String),
@@ -78,7 +78,9 @@ impl Manifest {
         let mut set = GlobSetBuilder::new();
         for member in members {
             let path = root.key(&member.key);
-            let glob = GlobBuilder::new(&member.key)
+            let key = normal_key(&member.key)
+                .map_err(|why| InputError::at(&path, format!("{}: {why}", quote(&member.key))))?;
+            let glob = GlobBuilder::new(&key)
                 .literal_separator(true)
                 .build()
                 .map_err(|err| {
@@ -100,13 +102,8 @@ impl Manifest {
     }
 
     /// The owners of the file at `relative` (its path relative to the
-    /// manifest's directory, `/`-separated), marking the keys that match;
-    /// `None` when no key matches.
-    pub fn owners_of(
-        &self,
-        relative: &str,
-        matched: &mut [bool],
-    ) -> Result<Option<Vec<ManifestOwner>>, Ambiguous> {
+    /// manifest's directory, `/`-separated); `None` when no key matches.
+    pub fn owners_of(&self, relative: &str) -> Result<Option<Vec<ManifestOwner>>, Ambiguous> {
         let mut found: Option<&Rule> = None;
         // In key order: the first two keys that disagree are named.
         let mut hits = self.set.matches(relative);
@@ -115,9 +112,6 @@ impl Manifest {
             let Some(rule) = self.rules.get(i) else {
                 continue;
             };
-            if let Some(flag) = matched.get_mut(i) {
-                *flag = true;
-            }
             match found {
                 Some(first) if first.owners != rule.owners => {
                     return Err(Ambiguous {
@@ -129,6 +123,20 @@ impl Manifest {
             }
         }
         Ok(found.map(|rule| rule.owners.clone()))
+    }
+
+    /// Whether any key lists `arn` as an owner (or a group member).
+    pub fn names(&self, arn: &str) -> bool {
+        self.rules
+            .iter()
+            .flat_map(|rule| &rule.owners)
+            .any(|owner| match owner {
+                ManifestOwner::Principal(listed) => listed == arn,
+                ManifestOwner::Group {
+                    arn: group,
+                    members,
+                } => group == arn || members.iter().flatten().any(|member| member == arn),
+            })
     }
 
     /// Marks the keys that match `relative`, whatever their owners.
@@ -156,7 +164,30 @@ impl Manifest {
     }
 }
 
-/// A key's list of owners.
+/// A key as the pattern it stands for: `/`-separated segments, `.` and
+/// empty segments dropped, `..` only at the start (a manifest beside the
+/// policies' directory names them `../policies/...`).
+fn normal_key(key: &str) -> Result<String, &'static str> {
+    if key.starts_with('/') {
+        return Err("a key is a path relative to the manifest's directory, not an absolute one");
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in key.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." if segments.iter().all(|s| *s == "..") => segments.push(".."),
+            ".." => return Err("`..` may only start a key"),
+            other => segments.push(other),
+        }
+    }
+    if segments.last().is_none_or(|s| *s == "..") {
+        return Err("a key names files, not a directory");
+    }
+    Ok(segments.join("/"))
+}
+
+/// A key's list of owners, sorted (two keys that list the same owners in
+/// another order agree).
 fn owners(value: &Value, path: &JsonPath) -> Result<Vec<ManifestOwner>, InputError> {
     let Some(items) = value.as_array() else {
         return Err(InputError::at(
@@ -164,11 +195,20 @@ fn owners(value: &Value, path: &JsonPath) -> Result<Vec<ManifestOwner>, InputErr
             format!("expected a list of owners, found {}", value.kind_name()),
         ));
     };
-    items
+    if items.is_empty() {
+        return Err(InputError::at(
+            path,
+            "an empty list of owners: name at least one, or remove the key",
+        ));
+    }
+    let mut owners = items
         .iter()
         .enumerate()
         .map(|(i, item)| owner(item, &path.index(i)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    owners.sort();
+    owners.dedup();
+    Ok(owners)
 }
 
 /// One owner: an ARN string, or `{"group", "members"}`.
@@ -191,6 +231,20 @@ fn owner(value: &Value, path: &JsonPath) -> Result<ManifestOwner, InputError> {
                 value.kind_name()
             ),
         ));
+    }
+    if let Kind::Object(members) = &value.kind {
+        if let Some(other) = members
+            .iter()
+            .find(|m| m.key != "group" && m.key != "members")
+        {
+            return Err(InputError::at(
+                &path.key(&other.key),
+                format!(
+                    "unknown key {}: a group is {{\"group\": ARN, \"members\": [ARN...]}}",
+                    quote(&other.key)
+                ),
+            ));
+        }
     }
     let group_path = path.key("group");
     let Some(arn) = value.get("group").and_then(Value::as_str) else {
@@ -226,6 +280,8 @@ fn owner(value: &Value, path: &JsonPath) -> Result<ManifestOwner, InputError> {
                 }
                 members.push(arn.to_string());
             }
+            members.sort();
+            members.dedup();
             Some(members)
         }
     };
@@ -235,18 +291,47 @@ fn owner(value: &Value, path: &JsonPath) -> Result<ManifestOwner, InputError> {
     })
 }
 
+/// Whether `arn` is spelled as IAM spells a principal's ARN:
+/// `arn:PARTITION:iam::ACCOUNT:KIND/[PATH/]NAME`, the account twelve
+/// digits, the path and name of IAM's characters. A manifest is written by
+/// hand: an ARN that could never match a finding is a typo to report.
+fn well_formed(arn: &str) -> bool {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [scheme, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let Some((_, rest)) = resource.split_once('/') else {
+        return false;
+    };
+    scheme == "arn"
+        && partition.starts_with("aws")
+        && partition
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-')
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && rest
+            .split('/')
+            .all(|s| !s.is_empty() && s.chars().all(name_char))
+}
+
 /// The principal an owner's ARN names, or the error at `path`.
 fn principal_arn(arn: &str, path: &JsonPath) -> Result<Principal, InputError> {
-    Principal::from_arn(arn).ok_or_else(|| {
-        InputError::at(
-            path,
-            format!(
-                "{} is not the ARN of an IAM role, user or group",
-                quote(arn)
-            ),
-        )
-        .with_hint("e.g. arn:aws:iam::123456789012:role/app")
-    })
+    Principal::from_arn(arn)
+        .filter(|_| well_formed(arn))
+        .ok_or_else(|| {
+            InputError::at(
+                path,
+                format!(
+                    "{} is not the ARN of an IAM role, user or group",
+                    quote(arn)
+                ),
+            )
+            .with_hint("e.g. arn:aws:iam::123456789012:role/app")
+        })
 }
 
 #[cfg(test)]
@@ -255,19 +340,17 @@ mod tests {
 
     const MANIFEST: &str = r#"{
         "policies/app/*.json": ["arn:aws:iam::123456789012:role/app"],
-        "policies/app/special.json": ["arn:aws:iam::123456789012:role/app"],
-        "policies/**/shared.json": ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:user/u"],
+        "./policies//app/special.json": ["arn:aws:iam::123456789012:role/app"],
+        "policies/**/shared.json": ["arn:aws:iam::123456789012:user/u", "arn:aws:iam::123456789012:role/a"],
         "policies/dev.json": [{"group": "arn:aws:iam::123456789012:group/dev", "members": ["arn:aws:iam::123456789012:user/alice"]}],
-        "policies/ops.json": ["arn:aws:iam::123456789012:group/ops"]
+        "policies/ops.json": ["arn:aws:iam::123456789012:group/ops"],
+        "../elsewhere/*.json": ["arn:aws-cn:iam::123456789012:role/service-role/x"]
     }"#;
 
     #[test]
     fn keys_are_globs_relative_to_the_manifest() {
         let manifest = Manifest::parse(MANIFEST).unwrap();
-        let mut matched = vec![false; manifest.len()];
-        let app = manifest
-            .owners_of("policies/app/x.json", &mut matched)
-            .unwrap();
+        let app = manifest.owners_of("policies/app/x.json").unwrap();
         assert_eq!(
             app,
             Some(vec![ManifestOwner::Principal(
@@ -275,57 +358,98 @@ mod tests {
             )])
         );
         assert!(manifest
-            .owners_of("policies/app/deeper/x.json", &mut matched)
+            .owners_of("policies/app/deeper/x.json")
             .unwrap()
             .is_none());
         assert_eq!(
             manifest
-                .owners_of("policies/a/b/shared.json", &mut matched)
+                .owners_of("policies/a/b/shared.json")
                 .unwrap()
                 .map(|o| o.len()),
             Some(2)
         );
         assert_eq!(
-            manifest
-                .owners_of("policies/ops.json", &mut matched)
-                .unwrap(),
+            manifest.owners_of("policies/ops.json").unwrap(),
             Some(vec![ManifestOwner::Group {
                 arn: "arn:aws:iam::123456789012:group/ops".into(),
                 members: None
             }])
         );
-        assert_eq!(matched, vec![true, false, true, false, true]);
-        // Two keys that agree are fine.
+        // `./`, `//` and a leading `..` are read as paths are.
         assert!(manifest
-            .owners_of("policies/app/special.json", &mut matched)
-            .is_ok());
+            .owners_of("policies/app/special.json")
+            .unwrap()
+            .is_some());
+        assert!(manifest.owners_of("../elsewhere/p.json").unwrap().is_some());
+        let mut matched = vec![false; manifest.len()];
+        for path in [
+            "policies/app/x.json",
+            "policies/a/shared.json",
+            "policies/ops.json",
+        ] {
+            manifest.mark(path, &mut matched);
+        }
+        assert_eq!(matched, vec![true, false, true, false, true, false]);
+        assert!(manifest.names("arn:aws:iam::123456789012:user/alice"));
+        assert!(!manifest.names("arn:aws:iam::123456789012:user/bob"));
     }
 
     #[test]
     fn disagreeing_keys_and_bad_owners_are_refused() {
         let manifest = Manifest::parse(
-            r#"{"p/*.json": ["arn:aws:iam::1:role/a"], "p/x.json": ["arn:aws:iam::1:role/b"]}"#,
+            r#"{"p/*.json": ["arn:aws:iam::111122223333:role/a"], "p/x.json": ["arn:aws:iam::111122223333:role/b"],
+                "q/*.json": ["arn:aws:iam::111122223333:role/a", "arn:aws:iam::111122223333:role/b"],
+                "q/x.json": ["arn:aws:iam::111122223333:role/b", "arn:aws:iam::111122223333:role/a"]}"#,
         )
         .unwrap();
-        let err = manifest
-            .owners_of("p/x.json", &mut [false, false])
-            .unwrap_err();
+        let err = manifest.owners_of("p/x.json").unwrap_err();
         assert_eq!(err.keys, ("p/*.json".to_string(), "p/x.json".to_string()));
-        let err = Manifest::parse(r#"{"p.json": ["arn:aws:s3:::bucket"]}"#).unwrap_err();
+        assert!(
+            manifest.owners_of("q/x.json").is_ok(),
+            "the same owners in another order agree"
+        );
+        let refused = |text: &str| Manifest::parse(text).unwrap_err().message;
         assert_eq!(
-            err.message,
+            refused(r#"{"p.json": ["arn:aws:s3:::bucket"]}"#),
             "\"arn:aws:s3:::bucket\" is not the ARN of an IAM role, user or group"
         );
-        let err = Manifest::parse(r#"{"p.json": "arn:aws:iam::1:role/a"}"#).unwrap_err();
-        assert_eq!(err.message, "expected a list of owners, found a string");
-        let err = Manifest::parse(
-            r#"{"p.json": [{"group": "arn:aws:iam::1:group/g", "members": ["arn:aws:iam::1:role/r"]}]}"#,
+        for arn in [
+            "arn:aws:iam:::role/app",
+            "arn:aws:iam::111122223333:role/app ",
+            "arn:aws:iam::1:role/app",
+            "arn:aws:iam::111122223333:role//app",
+        ] {
+            let message = refused(&format!(r#"{{"p.json": ["{arn}"]}}"#));
+            assert!(
+                message.ends_with("is not the ARN of an IAM role, user or group"),
+                "{arn}: {message}"
+            );
+        }
+        assert_eq!(
+            refused(r#"{"p.json": "arn:aws:iam::111122223333:role/a"}"#),
+            "expected a list of owners, found a string"
+        );
+        assert_eq!(
+            refused(r#"{"p.json": []}"#),
+            "an empty list of owners: name at least one, or remove the key"
+        );
+        assert!(refused(
+            r#"{"p.json": [{"group": "arn:aws:iam::111122223333:group/g", "members": ["arn:aws:iam::111122223333:role/r"]}]}"#,
         )
-        .unwrap_err();
-        assert!(
-            err.message.ends_with("is not a user's ARN"),
-            "{}",
-            err.message
+        .ends_with("is not a user's ARN"));
+        assert_eq!(
+            refused(
+                r#"{"p.json": [{"group": "arn:aws:iam::111122223333:group/g", "member": []}]}"#
+            ),
+            "unknown key \"member\": a group is {\"group\": ARN, \"members\": [ARN...]}"
+        );
+        assert_eq!(
+            refused(r#"{"a/../b.json": ["arn:aws:iam::111122223333:role/a"]}"#),
+            "\"a/../b.json\": `..` may only start a key"
+        );
+        assert_eq!(
+            refused(r#"{"/etc/p.json": ["arn:aws:iam::111122223333:role/a"]}"#),
+            "\"/etc/p.json\": a key is a path relative to the manifest's directory, not an absolute one"
         );
     }
 }

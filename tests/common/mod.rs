@@ -47,3 +47,44 @@ pub fn assert_valid_sarif(log: &serde_json::Value) {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// A copy of fixtures/repo (a repository of many roles' policies) in a
+/// temporary directory, to rewrite: the directory and the copy's root.
+pub fn repo_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(fixture("repo"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = dir.path().join("repo");
+    (dir, root)
+}
+
+/// Every file under `root`/policies and its text, by path.
+pub fn policies(root: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = walkdir::WalkDir::new(root.join("policies"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let name = e.path().strip_prefix(root).unwrap().display().to_string();
+            (name, std::fs::read_to_string(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The entries of the action list of the first statement of `text`.
+pub fn actions(text: &str) -> Vec<String> {
+    let policy: serde_json::Value = serde_json::from_str(text).unwrap();
+    policy["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}

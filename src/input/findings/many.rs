@@ -2,14 +2,19 @@
 //! fetched one file per finding, or arrays of them.
 //!
 //! Findings are matched to principals by their `resource` ARN. Pages of
-//! one finding (the same `id`, or, without ids, in one file) are merged;
-//! two active findings of one type for one principal contradict each other
-//! (which one is current?) and are refused, naming both files. Findings
+//! one finding (the same `id` and `analyzedAt`, or, without ids, in one
+//! file) are merged. Anything else two active findings of one principal
+//! say contradicts: two ids of one type, one id analyzed at two times (a
+//! stale copy beside a fresh one), or an `UnusedIAMRole` finding beside an
+//! `UnusedPermission` one (Access Analyzer reports a role as unused or its
+//! permissions, not both, so one of them is stale). Merging would take
+//! the union and call used actions unused, so they are refused, naming
+//! both files: which one is current? Findings
 //! that name no principal (the seed form, action lists) are for "the"
 //! principal: they go with the one principal the other findings name, and
 //! are refused beside findings for several.
 
-use super::{Findings, Group};
+use super::{Findings, Group, Seen};
 use crate::error::escape;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -33,8 +38,8 @@ impl std::error::Error for Conflict {}
 #[derive(Debug, Default)]
 struct Entry {
     findings: Findings,
-    /// `(findingType, id, file)` of each active finding read.
-    from: Vec<(&'static str, Option<String>, String)>,
+    /// Each active finding read, and its file.
+    from: Vec<(Seen, String)>,
 }
 
 /// Findings by principal (see the module documentation).
@@ -56,15 +61,33 @@ impl ByPrincipal {
                 },
                 Some(arn) => {
                     let entry = self.principals.entry(arn.clone()).or_default();
-                    for (kind, id) in &group.findings.seen {
-                        check(&arn, entry, kind, id.as_ref(), file)?;
-                        entry.from.push((kind, id.clone(), file.to_string()));
+                    for seen in &group.findings.seen {
+                        check(&arn, entry, seen, file)?;
+                        entry.from.push((seen.clone(), file.to_string()));
                     }
                     entry.findings.merge(group.findings);
                 }
             }
         }
         self.anonymous_beside_many()
+    }
+
+    /// Checks the findings of `file` against those checked before, by the
+    /// same rules as [`ByPrincipal::add`], keeping only what the checks
+    /// need (which finding came from which file), not the findings: for a
+    /// caller that keeps the groups itself (`refine account`).
+    pub fn check_only(&mut self, file: &str, groups: &[Group]) -> Result<(), Conflict> {
+        for group in groups {
+            let Some(arn) = &group.resource else {
+                continue;
+            };
+            let entry = self.principals.entry(arn.clone()).or_default();
+            for seen in &group.findings.seen {
+                check(arn, entry, seen, file)?;
+                entry.from.push((seen.clone(), file.to_string()));
+            }
+        }
+        Ok(())
     }
 
     /// Refuses findings without a principal beside findings for several.
@@ -128,40 +151,46 @@ impl ByPrincipal {
     }
 }
 
-/// Refuses a finding of `kind` for `arn` that another finding of that kind
-/// in `entry` contradicts: a different id, or no id in another file.
-fn check(
-    arn: &str,
-    entry: &Entry,
-    kind: &str,
-    id: Option<&String>,
-    file: &str,
-) -> Result<(), Conflict> {
-    let clash = entry.from.iter().find(|(k, i, f)| {
-        *k == kind
-            && match (i.as_ref(), id) {
-                (Some(a), Some(b)) => a != b,
-                (None, None) => f != file,
-                _ => true,
+/// Refuses a finding `seen` in `file` for `arn` that a finding already in
+/// `entry` contradicts (see the module documentation).
+fn check(arn: &str, entry: &Entry, seen: &Seen, file: &str) -> Result<(), Conflict> {
+    let clash = entry.from.iter().find_map(|(other, other_file)| {
+        let why = if other.kind != seen.kind {
+            "an UnusedIAMRole and an UnusedPermission finding"
+        } else {
+            match (other.id.as_ref(), seen.id.as_ref()) {
+                (Some(a), Some(b)) if a != b => "two active findings of one type",
+                (Some(_), Some(_)) if other.analyzed != seen.analyzed => {
+                    "two copies of one finding, analyzed at different times,"
+                }
+                (Some(_), Some(_)) => return None,
+                (None, None) if other_file == file => return None,
+                _ => "two active findings of one type",
             }
+        };
+        Some((why, other, other_file))
     });
-    match clash {
-        None => Ok(()),
-        Some((_, other_id, other_file)) => {
-            let named = |id: Option<&String>, file: &str| match id {
-                Some(id) => format!("finding {} in {}", escape(id), escape(file)),
-                None => format!("a finding in {}", escape(file)),
-            };
-            Err(Conflict {
-                message: format!(
-                    "two active {kind} findings for {}: {} and {}: which one is current?",
-                    escape(arn),
-                    named(other_id.as_ref(), other_file),
-                    named(id, file)
-                ),
-            })
+    let Some((why, other, other_file)) = clash else {
+        return Ok(());
+    };
+    let named = |seen: &Seen, file: &str| {
+        let at = seen
+            .analyzed
+            .as_ref()
+            .map_or(String::new(), |at| format!(" (analyzedAt {})", escape(at)));
+        match &seen.id {
+            Some(id) => format!("{} {}{at} in {}", seen.kind, escape(id), escape(file)),
+            None => format!("{}{at} in {}", seen.kind, escape(file)),
         }
-    }
+    };
+    Err(Conflict {
+        message: format!(
+            "{why} for {}: {} and {}: which one is current?",
+            escape(arn),
+            named(other, other_file),
+            named(seen, file)
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -196,7 +225,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.message,
-            "two active UnusedPermission findings for arn:aws:iam::123456789012:role/a: finding f1 in a1.json and finding f3 in a3.json: which one is current?"
+            "two active findings of one type for arn:aws:iam::123456789012:role/a: UnusedPermission f1 in a1.json and UnusedPermission f3 in a3.json: which one is current?"
         );
         let err = all
             .add("seed.json", parse_groups(r#"["s3:GetObject"]"#).unwrap())
@@ -204,6 +233,41 @@ mod tests {
         assert!(err
             .message
             .starts_with("seed.json: findings without a `resource`"));
+    }
+
+    #[test]
+    fn stale_copies_and_a_role_unused_beside_its_permissions_are_refused() {
+        let mut all = ByPrincipal::default();
+        let dated = |at: &str| {
+            finding("f1", A, "s3").replace("\"id\"", &format!("\"analyzedAt\": \"{at}\", \"id\""))
+        };
+        all.add(
+            "new.json",
+            parse_groups(&dated("2026-09-01T00:00:00Z")).unwrap(),
+        )
+        .unwrap();
+        let err = all
+            .add(
+                "old.json",
+                parse_groups(&dated("2026-06-01T00:00:00Z")).unwrap(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "two copies of one finding, analyzed at different times, for arn:aws:iam::123456789012:role/a: UnusedPermission f1 (analyzedAt 2026-09-01T00:00:00Z) in new.json and UnusedPermission f1 (analyzedAt 2026-06-01T00:00:00Z) in old.json: which one is current?"
+        );
+        let role = format!(
+            r#"{{"id": "f2", "resource": "{A}", "status": "ACTIVE", "findingType": "UnusedIAMRole"}}"#
+        );
+        let err = all
+            .add("role.json", parse_groups(&role).unwrap())
+            .unwrap_err();
+        assert!(
+            err.message
+                .starts_with("an UnusedIAMRole and an UnusedPermission finding for"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -133,10 +133,22 @@ pub struct Findings {
     pub resource: Option<String>,
     /// When they were made.
     pub analyzed: Analyzed,
-    /// The active findings read, as `(findingType, id)`: pages of one
-    /// finding share an id; two findings of one type for one principal
-    /// contradict each other.
-    pub seen: Vec<(&'static str, Option<String>)>,
+    /// The active findings read: pages of one finding share an id and a
+    /// date; two findings of one principal with different ids, or one
+    /// finding with two dates, contradict each other.
+    pub seen: Vec<Seen>,
+}
+
+/// One active finding read, for telling pages from contradictions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// Its `findingType`: `UnusedPermission` or `UnusedIAMRole`.
+    pub kind: &'static str,
+    /// Its `id`, when it has one.
+    pub id: Option<String>,
+    /// Its `analyzedAt`, as written, when it has one: pages of one
+    /// finding share it; copies made at different times do not.
+    pub analyzed: Option<String>,
 }
 
 /// What the input says about actions the catalog does not know, and

@@ -14,7 +14,7 @@
 //! detail is refused: a date silently ignored would count something used
 //! as unused.
 
-use super::{Findings, Unused};
+use super::{Findings, Seen, Unused};
 use crate::error::{escape, quote, InputError, JsonPath, Location};
 use crate::input::policy::check_action;
 use crate::input::time;
@@ -184,10 +184,13 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             return Ok(());
         }
     };
-    let kind = finding_type(wanted);
-    let id = value["id"].as_str().map(str::to_string);
-    if !findings.seen.contains(&(kind, id.clone())) {
-        findings.seen.push((kind, id));
+    let seen = Seen {
+        kind: finding_type(wanted),
+        id: value["id"].as_str().map(str::to_string),
+        analyzed: value["analyzedAt"].as_str().map(str::to_string),
+    };
+    if !findings.seen.contains(&seen) {
+        findings.seen.push(seen);
     }
     let analyzed = timestamp_member(value, "analyzedAt", path)?;
     findings.analyzed.add(analyzed.map(|at| {

@@ -149,11 +149,11 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
             grants_nothing: r.grants_nothing,
             owners: r.owners.as_ref().map_or_else(Vec::new, |owners| {
                 owners
-                    .arns
+                    .0
                     .iter()
-                    .map(|arn| OwnerOut {
-                        arn,
-                        source: owners.source.as_str(),
+                    .map(|owned| OwnerOut {
+                        arn: &owned.arn,
+                        source: owned.source.as_str(),
                     })
                     .collect()
             }),

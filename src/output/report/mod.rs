@@ -14,7 +14,7 @@ pub mod sarif;
 pub mod schema;
 
 use crate::engine::checked::Checked;
-use crate::engine::owners::{NotChecked, Owners};
+use crate::engine::resolve::{NotChecked, Owners};
 use crate::error::quote;
 use crate::hosts::Host;
 use crate::input::policy::{ActionKey, Policy};
@@ -216,8 +216,9 @@ impl FileReport {
 
     /// The report, with the owners the policy was refined for.
     pub fn owned_by(mut self, owners: Owners) -> FileReport {
+        let arns = owners.arns();
         for entry in &mut self.entries {
-            entry.unused_by = owners.arns.clone();
+            entry.unused_by = arns.clone();
         }
         self.owners = Some(owners);
         self

@@ -177,7 +177,7 @@ fn generate(out: &Path, sources: &[Source]) -> (u64, u64) {
                     managed[r].push(source.name.clone());
                 }
                 policies_json.push(json!({"PolicyName": source.name, "Arn": policy_arn,
-                    "DefaultVersionId": "v1",
+                    "DefaultVersionId": "v1", "AttachmentCount": owned.len(), "PermissionsBoundaryUsageCount": 0,
                     "PolicyVersionList": [{"Document": source.document, "VersionId": "v1", "IsDefaultVersion": true}]}));
                 key
             }

@@ -9,13 +9,16 @@
 //!   each yields its embedded policies and takes back checked refinements
 //!   as splices that keep every other byte;
 //! * [`input`] reads the rest: the policy model ([`input::policy`]),
-//!   findings and what they say beyond the catalog ([`input::findings`]),
-//!   used lists, last-accessed data, CloudTrail logs, account details;
+//!   findings and what they say beyond the catalog ([`input::findings`],
+//!   one principal's or many), used lists, last-accessed data, CloudTrail
+//!   logs, account details, the owners manifest ([`input::owners`]);
 //! * [`model`] is what refinement reasons over: the catalog of every IAM
 //!   action, action globs decided exactly as languages, principals;
 //! * [`engine`] refines and proves: [`engine::checked::checked`] is the
 //!   only way to the [`engine::checked::Checked`] value every writer takes,
-//!   so nothing unverified is printed or written;
+//!   so nothing unverified is printed or written; [`engine::resolve`] says
+//!   whom a repository policy belongs to, and [`engine::owners`] what its
+//!   owners leave unused together;
 //! * [`output`] renders: diffs, IAM's size rules, the CI reports and the
 //!   account report.
 //!

@@ -187,3 +187,21 @@ fn comma_first_array_rewrites_to_json() {
     assert_eq!(entries.len(), 3, "{rewritten}");
     assert!(entries[2].starts_with("s3:G"), "{rewritten}");
 }
+
+/// A manifest key ending in `/` (the `owners` target; read lossily). Keys
+/// are normalized as paths, and the trailing slash went with the empty
+/// segment after it: `dir.json/` matched the file `dir.json`, not what it
+/// says. A key naming a directory is now refused, with its place.
+#[test]
+fn a_manifest_key_naming_a_directory_is_refused() {
+    let data = input("owners-key-with-a-trailing-slash");
+    let text = String::from_utf8_lossy(&data);
+    let err = iam_refine::input::owners::Manifest::parse(&text).unwrap_err();
+    assert!(
+        err.message
+            .ends_with("a key names files, not a directory (`dir/*.json`, `dir/**`)"),
+        "{}",
+        err.message
+    );
+    assert!(matches!(err.location, iam_refine::error::Location::Path(_)));
+}

@@ -350,3 +350,331 @@ fn a_manifest_outside_the_tree_names_files_with_dot_dot() {
     );
     assert_eq!(code, 1, "app's policies grant unused actions: {stderr}");
 }
+
+#[test]
+fn a_path_through_a_directory_link_brings_its_owners() {
+    let (_dir, root) = repo_copy();
+    // policies/web/common -> ../shared: web's glob reaches logs.json
+    // through the link, the manifest's shared key names app only.
+    std::os::unix::fs::symlink("../shared", root.join("policies/web/common")).unwrap();
+    let manifest = read(&root.join("owners.json"))
+        .replace(
+            r#""policies/shared/logs.json": [
+    "arn:aws:iam::111122223333:role/app",
+    "arn:aws:iam::111122223333:role/web"
+  ]"#,
+            r#""policies/shared/logs.json": [
+    "arn:aws:iam::111122223333:role/app"
+  ],
+  "policies/web/**": [
+    "arn:aws:iam::111122223333:role/web"
+  ]"#,
+        )
+        .replace(
+            r#""policies/web/site.json": [
+    "arn:aws:iam::111122223333:role/web"
+  ],"#,
+            "",
+        );
+    write(&root.join("owners.json"), &manifest);
+    for target in ["policies/web/common/logs.json", "policies/shared/logs.json"] {
+        let (code, stdout, stderr) = refine(
+            &root,
+            &[
+                target,
+                "findings",
+                "--owners",
+                "owners.json",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(
+            report["files"][0]["owners"],
+            json!([{"arn": APP, "source": "manifest"}, {"arn": WEB, "source": "manifest"}]),
+            "{target}"
+        );
+    }
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_keeps_its_manifest_owners() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_dir, root) = repo_copy();
+    let odd = std::ffi::OsStr::from_bytes(b"logs-\xff.json");
+    std::fs::rename(
+        root.join("policies/shared/logs.json"),
+        root.join("policies/shared").join(odd),
+    )
+    .unwrap();
+    let manifest = read(&root.join("owners.json"))
+        .replace("policies/shared/logs.json", "policies/shared/*.json");
+    write(&root.join("owners.json"), &manifest);
+    let (code, stdout, stderr) = refine(
+        &root,
+        &[
+            "policies/shared",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["files"][0]["owners"].as_array().unwrap().len(),
+        2,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_groups_members_are_those_the_manifest_and_the_details_list() {
+    let (_dir, root) = repo_copy();
+    // bob is in group dev by the details, not by the manifest; he uses
+    // DeleteRepository, which alice leaves unused. dev.json was edited, so
+    // it matches no deployed policy: the manifest says whose it is.
+    let path = root.join("auth-details.json");
+    let mut details: Value = serde_json::from_str(&read(&path)).unwrap();
+    let mut bob = details["UserDetailList"][0].clone();
+    bob["UserName"] = json!("bob");
+    bob["Arn"] = json!("arn:aws:iam::111122223333:user/bob");
+    details["UserDetailList"].as_array_mut().unwrap().push(bob);
+    write(&path, &details.to_string());
+    write(
+        &root.join("findings/bob.json"),
+        &json!({"id": "f-bob", "resource": "arn:aws:iam::111122223333:user/bob", "status": "ACTIVE",
+                "findingType": "UnusedPermission", "findingDetails": [
+                    {"unusedPermissionDetails": {"serviceNamespace": "codecommit", "actions": [{"action": "codecommit:GitPull"}]}}]})
+        .to_string(),
+    );
+    let dev = root.join("policies/groups/dev.json");
+    write(
+        &dev,
+        &read(&dev).replace(
+            "\"Resource\": \"*\"",
+            "\"Resource\": \"arn:aws:codecommit:*:*:app\"",
+        ),
+    );
+    let (code, stdout, stderr) = refine(
+        &root,
+        &[
+            "policies/groups",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--details",
+            "auth-details.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["files"][0]["changed"], false,
+        "alice and bob leave nothing unused together: {stdout}"
+    );
+    assert_eq!(report["files"][0]["owners"].as_array().unwrap().len(), 2);
+    // An empty members list is refused.
+    write(
+        &root.join("m.json"),
+        r#"{"policies/groups/dev.json": [{"group": "arn:aws:iam::111122223333:group/dev", "members": []}]}"#,
+    );
+    let (code, _, stderr) = refine(
+        &root,
+        &[
+            "policies/groups",
+            "findings",
+            "--owners",
+            "m.json",
+            "--check",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("an empty list of members"), "{stderr}");
+}
+
+#[test]
+fn an_active_copy_beside_a_resolved_one_is_refused() {
+    let (_dir, root) = repo_copy();
+    let resolved = read(&root.join("findings/app.json"))
+        .replace("\"ACTIVE\"", "\"RESOLVED\"")
+        .replace("2026-09-01T00:00:00Z", "2026-09-20T00:00:00Z");
+    write(&root.join("findings/z-app-resolved.json"), &resolved);
+    let stderr = refuses(
+        &root,
+        &[
+            "policies",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--in-place",
+        ],
+    );
+    assert!(
+        stderr.starts_with("refine: two copies of one finding, analyzed at different times, for arn:aws:iam::111122223333:role/app:"),
+        "{stderr}"
+    );
+    // The same date and another status: still one of them is stale.
+    write(
+        &root.join("findings/z-app-resolved.json"),
+        &resolved.replace("2026-09-20", "2026-09-01"),
+    );
+    let stderr = refuses(
+        &root,
+        &[
+            "policies",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--in-place",
+        ],
+    );
+    assert!(stderr.contains("one active and one not"), "{stderr}");
+}
+
+#[test]
+fn a_file_naming_two_principals_is_refused() {
+    let (_dir, root) = repo_copy();
+    let document: Value =
+        serde_json::from_str(&read(&root.join("policies/web/site.json"))).unwrap();
+    write(
+        &root.join("policies/web/site.json"),
+        &json!({"RoleName": "web", "UserName": "alice", "PolicyName": "p", "PolicyDocument": document}).to_string(),
+    );
+    let (code, _, stderr) = refine(
+        &root,
+        &[
+            "policies/web/site.json",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--check",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.ends_with(
+            "UserName: names both RoleName and UserName: which principal's policy is it?\n"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn details_without_counts_or_with_a_boundary_on_a_role_are_not_trusted() {
+    let args = [
+        "policies/shared",
+        "findings",
+        "--details",
+        "auth-details.json",
+        "--format",
+        "json",
+    ];
+    let reason = |root: &Path| {
+        let (_, stdout, stderr) = refine(root, &args);
+        file_report(&stdout, "policies/shared/logs.json")["not_checked"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("checked: {stderr}"))
+            .to_string()
+    };
+    let (_dir, root) = repo_copy();
+    details_with(&root, "logs", |p| {
+        p.as_object_mut().unwrap().remove("AttachmentCount");
+    });
+    assert!(reason(&root)
+        .ends_with("the details give no AttachmentCount or PermissionsBoundaryUsageCount"));
+    let (_dir2, root) = repo_copy();
+    let path = root.join("auth-details.json");
+    let mut details: Value = serde_json::from_str(&read(&path)).unwrap();
+    details["RoleDetailList"][4]["PermissionsBoundary"] = json!({
+        "PermissionsBoundaryType": "Policy",
+        "PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/logs"});
+    write(&path, &details.to_string());
+    assert!(reason(&root).contains("the permissions boundary of 1 principal"));
+}
+
+#[test]
+fn a_file_naming_its_role_by_name_across_accounts_is_not_guessed() {
+    let (_dir, root) = repo_copy();
+    let document: Value =
+        serde_json::from_str(&read(&root.join("policies/web/site.json"))).unwrap();
+    write(
+        &root.join("policies/web/site.json"),
+        &json!({"RoleName": "web", "PolicyName": "site", "PolicyDocument": document}).to_string(),
+    );
+    // Findings of another account, where no role "web" has a finding (it
+    // may use everything).
+    write(
+        &root.join("findings/other-account.json"),
+        &read(&root.join("findings/alice.json")).replace("111122223333", "444455556666"),
+    );
+    let (code, stdout, stderr) = refine(&root, &["policies/web", "findings", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let site = file_report(&stdout, "policies/web/site.json");
+    assert_eq!(site["not_checked"]["reason"], "owner unknown");
+    assert!(
+        site["not_checked"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the findings cover 2 accounts, 1 of which have findings for it"),
+        "{site}"
+    );
+    // The manifest names the ARN: no guessing needed.
+    let (_, stdout, _) = refine(
+        &root,
+        &[
+            "policies/web",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        file_report(&stdout, "policies/web/site.json")["changed"],
+        true
+    );
+}
+
+#[test]
+fn a_rename_that_fails_puts_back_what_was_renamed() {
+    let (_dir, root) = repo_copy();
+    let site = root.join("policies/web/site.json");
+    let immutable = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&site)
+        .status();
+    if !immutable.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: `chattr +i` is not available here (needs root and a file system with attributes)");
+        return;
+    }
+    let before = policies(&root);
+    let (code, _, stderr) = refine(
+        &root,
+        &[
+            "policies",
+            "findings",
+            "--owners",
+            "owners.json",
+            "--in-place",
+        ],
+    );
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(&site)
+        .status();
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("policies/web/site.json: cannot write: "),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with(": no file changed\n"), "{stderr}");
+    assert_eq!(policies(&root), before);
+}

@@ -459,7 +459,7 @@ fn a_bad_manifest_is_named_with_its_place_and_nothing_is_written() {
         r#"{{"policies/app/*.json": ["{APP}"], "policies/ap/*.json": ["{APP}"]}}"#
     ));
     assert!(
-        stderr.starts_with("refine: m.json: key \"policies/ap/*.json\" matches no file\n  hint: keys are paths relative to the manifest's directory ("),
+        stderr.starts_with("refine: m.json:1:87: policies/ap/*.json: matches no file\n  hint: keys are paths relative to the manifest's directory ("),
         "{stderr}"
     );
     assert_eq!(
@@ -473,7 +473,7 @@ fn a_bad_manifest_is_named_with_its_place_and_nothing_is_written() {
     ));
     assert_eq!(
         stderr,
-        "refine: m.json: keys \"policies/app/*.json\" and \"policies/app/api.json\" both match \"policies/app/api.json\", with different owners\n  hint: make the keys name each file once, or give them the same owners\n"
+        "refine: m.json:1:90: policies/app/api.json: this key and \"policies/app/*.json\" both match \"policies/app/api.json\", with different owners\n  hint: make the keys name each file once, or give them the same owners\n"
     );
 }
 

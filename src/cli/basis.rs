@@ -67,8 +67,14 @@ impl Basis {
         }
     }
 
-    /// What to do with `embedded`, the policy of `input`.
-    pub(super) fn decide(&mut self, input: &Input, embedded: &Embedded) -> Result<Decision> {
+    /// What to do with `embedded`, the policy of `input`, read from `path`
+    /// (as given or walked to: its name may not be UTF-8).
+    pub(super) fn decide(
+        &mut self,
+        path: &Path,
+        input: &Input,
+        embedded: &Embedded,
+    ) -> Result<Decision> {
         match self {
             Basis::One(resolved) => {
                 resolved
@@ -80,7 +86,7 @@ impl Basis {
                     owners: None,
                 })
             }
-            Basis::Owners(run) => run.decide(input, embedded),
+            Basis::Owners(run) => run.decide(path, input, embedded),
         }
     }
 
@@ -157,12 +163,12 @@ impl OwnerRun {
         })
     }
 
-    fn decide(&mut self, input: &Input, embedded: &Embedded) -> Result<Decision> {
+    fn decide(&mut self, path: &Path, input: &Input, embedded: &Embedded) -> Result<Decision> {
         let paths = match &self.manifest {
-            Some(files) => files.paths_of(Path::new(&input.name)),
+            Some(files) => files.paths_of(path),
             None => Vec::new(),
         };
-        let stem = Path::new(&input.name)
+        let stem = path
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         let resolution = self

@@ -218,7 +218,19 @@ pub(super) fn emit(path: Option<&Path>, text: &str) -> Result<()> {
 /// Writes a file so that it is either old or new, never partial: a temporary
 /// file in the same directory, flushed to disk, then renamed over the target.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_all_atomic(&[(path.to_path_buf(), bytes.to_vec())])
+    write_all_atomic(&[Rewrite {
+        path: path.to_path_buf(),
+        new: bytes.to_vec(),
+        old: Vec::new(),
+    }])
+}
+
+/// One file to rewrite: its new bytes, and its old ones to put back if
+/// the batch it is in fails after it was written.
+pub(super) struct Rewrite {
+    pub(super) path: PathBuf,
+    pub(super) new: Vec<u8>,
+    pub(super) old: Vec<u8>,
 }
 
 /// [`write_atomic`] for several files, as one step as far as the file
@@ -226,21 +238,47 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// flushed first, and only when all are ready are they renamed over their
 /// files. A file that cannot be written (read-only, a full disk, a
 /// directory that refuses new files) stops the batch before any file
-/// changed; only a rename failing after another succeeded (which the
-/// checks before make all but impossible) leaves part of it done.
-pub(super) fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+/// changed. A rename that fails after others succeeded (an immutable file,
+/// a sticky directory) puts the files already renamed back as they were,
+/// and the error says so, or names those it could not put back.
+pub(super) fn write_all_atomic(files: &[Rewrite]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        staged.push(stage(path, bytes)?);
+    for file in files {
+        staged.push(stage(&file.path, &file.new)?);
     }
-    for (path, dir, temp) in staged {
-        let name = path.display().to_string();
-        temp.persist(&path)
+    let mut done: Vec<&Rewrite> = Vec::new();
+    for ((path, dir, temp), file) in staged.into_iter().zip(files) {
+        let renamed = temp
+            .persist(&path)
             .map_err(|err| err.error)
-            .and_then(|_| sync_dir(&dir))
-            .with_context(|| format!("{name}: cannot write"))?;
+            .and_then(|_| sync_dir(&dir));
+        if let Err(err) = renamed {
+            let name = path.display().to_string();
+            return Err(match put_back(&done) {
+                None => anyhow!("{name}: cannot write: {err}: no file changed"),
+                Some(left) => anyhow!(
+                    "{name}: cannot write: {err}; already rewritten and not put back: {left}"
+                ),
+            });
+        }
+        done.push(file);
     }
     Ok(())
+}
+
+/// Writes the old bytes of `files` back; the names of those it cannot,
+/// if any.
+fn put_back(files: &[&Rewrite]) -> Option<String> {
+    let failed: Vec<String> = files
+        .iter()
+        .filter(|file| {
+            stage(&file.path, &file.old)
+                .and_then(|(path, _, temp)| temp.persist(&path).map_err(|err| err.error.into()))
+                .is_err()
+        })
+        .map(|file| file.path.display().to_string())
+        .collect();
+    (!failed.is_empty()).then(|| failed.join(", "))
 }
 
 /// `bytes` in a flushed temporary file beside `path` (the file a link

@@ -11,9 +11,9 @@
 //! the file it points to, and the owners the manifest gives any of those
 //! names own the file.
 
-use super::io::{self, describe, read_input};
-use anyhow::{anyhow, bail, Result};
-use iam_refine::error::quote;
+use super::io::{self, describe, read_input, Input};
+use anyhow::{anyhow, Result};
+use iam_refine::error::{quote, InputError, JsonPath};
 use iam_refine::input::owners::Manifest;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -44,12 +44,16 @@ impl ManifestFiles {
             .map_err(|err| anyhow!("{}: cannot read its directory: {err}", input.name))?;
         let mut files = ManifestFiles {
             manifest,
-            name: input.name,
+            name: input.name.clone(),
             dir,
             reached_by: HashMap::new(),
         };
         files.walk();
-        files.check()?;
+        // The manifest is no file its keys are about.
+        if let Ok(own) = std::fs::canonicalize(path) {
+            files.reached_by.remove(&own);
+        }
+        files.check(&input)?;
         Ok(files)
     }
 
@@ -65,14 +69,15 @@ impl ManifestFiles {
             if walked.iter().any(|w| root.starts_with(w)) {
                 continue;
             }
+            // Links to directories are followed: a file reached through one
+            // has that path too (a loop is an error entry, passed over).
             let entries = walkdir::WalkDir::new(&root)
+                .follow_links(true)
                 .into_iter()
                 .filter_entry(|e| e.file_name() != ".git")
                 .filter_map(Result::ok);
             for entry in entries {
-                let reaches_file = entry.file_type().is_file()
-                    || (entry.path_is_symlink() && entry.path().is_file());
-                if !reaches_file {
+                if !entry.file_type().is_file() {
                     continue;
                 }
                 let (Ok(target), Some(relative)) = (
@@ -93,19 +98,31 @@ impl ManifestFiles {
 
     /// Refuses a file two keys give different owners, and a key that
     /// matches no file.
-    fn check(&self) -> Result<()> {
+    fn check(&self, input: &Input) -> Result<()> {
+        let at_key = |index: usize, message: String, hint: &str| {
+            let key = JsonPath::root().key(self.manifest.key(index));
+            anyhow!(describe(
+                input,
+                &InputError::at(&key, message).with_hint(hint)
+            ))
+        };
         let mut matched = vec![false; self.manifest.len()];
         let mut all: Vec<&String> = self.reached_by.values().flatten().collect();
         all.sort();
         for path in all {
             if let Err(ambiguous) = self.manifest.owners_of(path) {
-                bail!(
-                    "{}: keys {} and {} both match {}, with different owners\nhint: make the keys name each file once, or give them the same owners",
-                    self.name,
-                    quote(&ambiguous.keys.0),
-                    quote(&ambiguous.keys.1),
-                    quote(path)
-                );
+                let second = (0..self.manifest.len())
+                    .rfind(|&i| self.manifest.key(i) == ambiguous.keys.1)
+                    .unwrap_or(0);
+                return Err(at_key(
+                    second,
+                    format!(
+                        "this key and {} both match {}, with different owners",
+                        quote(&ambiguous.keys.0),
+                        quote(path)
+                    ),
+                    "make the keys name each file once, or give them the same owners",
+                ));
             }
             self.manifest.mark(path, &mut matched);
         }
@@ -117,28 +134,60 @@ impl ManifestFiles {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
         };
-        bail!(
-            "{}: key {} matches no file{more}\nhint: keys are paths relative to the manifest's directory ({}); fix or remove the key",
-            self.name,
-            quote(self.manifest.key(first)),
-            self.dir.display()
-        )
+        Err(at_key(
+            first,
+            format!("matches no file{more}"),
+            &format!(
+                "keys are paths relative to the manifest's directory ({}); fix or remove the key",
+                self.dir.display()
+            ),
+        ))
     }
 
     /// Every path, relative to the manifest's directory, that reaches the
-    /// file at `file`: its own, and those of symbolic links to it.
+    /// file at `file`: the one it was reached by (through any links on
+    /// the way), its own, and those of symbolic links to it.
     pub(super) fn paths_of(&self, file: &Path) -> Vec<String> {
         let Ok(canonical) = std::fs::canonicalize(file) else {
             return Vec::new();
         };
         let mut paths = self.reached_by.get(&canonical).cloned().unwrap_or_default();
-        if let Some(own) = relative_to(&self.dir, &canonical) {
-            if !paths.contains(&own) {
-                paths.push(own);
+        let reached = as_reached(file);
+        for path in [Some(canonical.as_path()), reached.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(own) = relative_to(&self.dir, path) {
+                if !paths.contains(&own) {
+                    paths.push(own);
+                }
             }
         }
         paths
     }
+}
+
+/// `file` as an absolute path without resolving its links: relative to
+/// the current directory (canonical, as the manifest's directory is) when
+/// it is relative, `.` and `..` taken lexically.
+fn as_reached(file: &Path) -> Option<PathBuf> {
+    let base = match file.is_absolute() {
+        true => PathBuf::new(),
+        false => std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .ok()?,
+    };
+    let mut path = base;
+    for component in file.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                path.pop();
+            }
+            other => path.push(other.as_os_str()),
+        }
+    }
+    Some(path)
 }
 
 /// The directories a key names literally before its first pattern

@@ -53,14 +53,23 @@ impl Done {
 pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     let catalog = load_catalog(catalog_path)?;
     let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current)?;
-    let path = match &plan.target {
+    let given = match &plan.target {
         Target::Directory(dir) => return tree::run(dir, &plan, &mut basis),
         Target::Stdin => Path::new("-"),
         Target::File(path) => path.as_path(),
     };
+    // Through a symbolic link, the file it points to is the one refined,
+    // and named (`git apply` refuses to patch through a link), as a
+    // directory run names it.
+    let linked = std::fs::symlink_metadata(given)
+        .is_ok_and(|m| m.file_type().is_symlink())
+        .then(|| std::fs::canonicalize(given).ok())
+        .flatten()
+        .map(|target| std::path::PathBuf::from(patch_path(&target.to_string_lossy())));
+    let path = linked.as_deref().unwrap_or(given);
     let input = read_input(path, io::POLICY)?;
     let host = JsonFile::read(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-    let done = refine_decided(&input, &host, &mut basis, &plan)?;
+    let done = refine_decided(path, &input, &host, &mut basis, &plan)?;
     if let (Basis::Owners(_), Some(why)) = (&basis, &done.report.not_checked) {
         if !plan.in_place && plan.stdout == Stdout::Policy {
             // One policy, printed: leaving it as written is an answer the
@@ -112,6 +121,7 @@ pub(super) fn diff_of(done: &Done) -> String {
 /// and refines it ([`refine_host`]), or leaves it as written, its report
 /// saying why ([`not_checked_note`] prints it).
 pub(super) fn refine_decided(
+    path: &Path,
     input: &Input,
     host: &JsonFile,
     basis: &mut Basis,
@@ -119,7 +129,7 @@ pub(super) fn refine_decided(
 ) -> Result<Done> {
     let embedded = &host.policies()[0];
     let name = patch_path(&input.name);
-    match basis.decide(input, embedded)? {
+    match basis.decide(path, input, embedded)? {
         Decision::Refine {
             unused,
             beyond,

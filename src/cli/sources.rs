@@ -47,13 +47,16 @@ fn read_findings(path: &Path, window: Option<&Window>) -> Result<ByPrincipal> {
         let input = read_maybe_gzip(&file, io::DATA)?;
         let groups =
             findings::parse_groups(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-        for group in &groups {
-            for note in &group.findings.notes {
-                diag::note(&format!("{}: {note}", input.name));
-            }
-        }
+        let notes: Vec<String> = groups
+            .iter()
+            .flat_map(|g| &g.findings.notes)
+            .map(|note| format!("{}: {note}", input.name))
+            .collect();
         all.add(&input.name, groups)
             .map_err(|conflict| anyhow!(conflict.message))?;
+        for note in &notes {
+            diag::note(note);
+        }
     }
     if let Some(window) = window {
         let since = window_start(window)?;

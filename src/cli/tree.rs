@@ -12,7 +12,7 @@
 
 use super::basis::Basis;
 use super::diag;
-use super::io::{self, describe, emit, print_error, read_input, write_all_atomic};
+use super::io::{self, describe, emit, print_error, read_input, write_all_atomic, Rewrite};
 use super::plan::{Plan, Stdout};
 use super::refine::{
     diff_of, exit_code, newer_note, not_checked_note, patch_path, refine_decided, render,
@@ -30,7 +30,7 @@ struct Walk {
     reports: Vec<FileReport>,
     /// With `--in-place`: each file to rewrite and its new text, written
     /// only when the whole run succeeds.
-    writes: Vec<(PathBuf, Vec<u8>)>,
+    writes: Vec<Rewrite>,
     failed: usize,
     narrowed: bool,
 }
@@ -95,7 +95,7 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
             return;
         }
     };
-    let done = match refine_decided(&input, &host, basis, plan) {
+    let done = match refine_decided(file, &input, &host, basis, plan) {
         Ok(done) => done,
         Err(err) => {
             print_error(&err);
@@ -109,8 +109,11 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
         walk.diffs.push_str(&diff_of(&done));
     }
     if let (true, Some(rewritten)) = (plan.in_place && done.rewrites(), &done.rewritten) {
-        walk.writes
-            .push((file.to_path_buf(), rewritten.text().as_bytes().to_vec()));
+        walk.writes.push(Rewrite {
+            path: file.to_path_buf(),
+            new: rewritten.text().as_bytes().to_vec(),
+            old: done.text.as_bytes().to_vec(),
+        });
     }
     walk.reports.push(done.report);
 }
@@ -152,7 +155,11 @@ fn each_policy_file(
             continue;
         }
         let is_file = entry.file_type().is_some_and(|t| t.is_file());
-        if path.extension().is_none_or(|e| e != "json") || !is_file {
+        if path
+            .extension()
+            .is_none_or(|e| !e.eq_ignore_ascii_case("json"))
+            || !is_file
+        {
             continue;
         }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());

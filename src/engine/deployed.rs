@@ -41,6 +41,38 @@ pub struct Deployment {
     pub unknown: Option<String>,
 }
 
+/// Why the details cannot show every principal `policy` reaches, if they
+/// cannot: a permissions boundary (by IAM's count, or a role or user the
+/// details show it bounding), more attachments than the `holders` listed,
+/// or counts the file does not give (a trimmed or hand-made export: what
+/// is not said is not taken as zero).
+fn unknown_holders(
+    policy: &crate::input::account::ManagedPolicy,
+    holders: u64,
+    bounds: bool,
+) -> Option<String> {
+    let (Some(attachments), Some(boundary)) = (
+        policy.attachment_count,
+        policy.permissions_boundary_usage_count,
+    ) else {
+        return Some(
+            "the details give no AttachmentCount or PermissionsBoundaryUsageCount".to_string(),
+        );
+    };
+    if boundary > 0 || bounds {
+        return Some(format!(
+            "the permissions boundary of {} principal{}, whose use findings do not show",
+            boundary.max(1),
+            if boundary > 1 { "s" } else { "" }
+        ));
+    }
+    (attachments > holders).then(|| {
+        format!(
+            "attached to {attachments} principals and groups, of which the details list {holders}"
+        )
+    })
+}
+
 /// What the details say about who holds one managed policy.
 #[derive(Default)]
 struct Holders {
@@ -139,6 +171,18 @@ impl Deployed {
                 held.unknown = held.unknown.take().or_else(|| unknown.clone());
             }
         }
+        let boundaries: std::collections::HashSet<&str> = details
+            .role_detail_list
+            .iter()
+            .filter_map(|r| r.permissions_boundary.as_ref())
+            .chain(
+                details
+                    .user_detail_list
+                    .iter()
+                    .filter_map(|u| u.permissions_boundary.as_ref()),
+            )
+            .map(|b| b.permissions_boundary_arn.as_str())
+            .collect();
         for policy in &details.policies {
             let Some(document) = policy.default_document() else {
                 continue;
@@ -146,19 +190,11 @@ impl Deployed {
             let mut held = attached.remove(policy.arn.as_str()).unwrap_or_default();
             held.owners.sort();
             held.owners.dedup();
-            let boundary = policy.permissions_boundary_usage_count.unwrap_or(0);
-            let attachments = policy.attachment_count.unwrap_or(0);
-            if boundary > 0 {
-                held.unknown = Some(format!(
-                    "the permissions boundary of {boundary} principal{}, whose use findings do not show",
-                    if boundary == 1 { "" } else { "s" }
-                ));
-            } else if attachments > held.holders {
-                held.unknown = Some(format!(
-                    "attached to {attachments} principals and groups, of which the details list {}",
-                    held.holders
-                ));
-            }
+            let bounds = boundaries.contains(policy.arn.as_str());
+            held.unknown = held
+                .unknown
+                .take()
+                .or_else(|| unknown_holders(policy, held.holders, bounds));
             deployed.add(
                 document.get(),
                 policy.arn.clone(),

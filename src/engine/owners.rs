@@ -135,6 +135,13 @@ impl OwnerIndex {
         self.by_arn.keys().map(String::as_str)
     }
 
+    /// The accounts the principals with findings are in.
+    pub fn accounts(&self) -> std::collections::BTreeSet<&str> {
+        self.principals()
+            .filter_map(super::resolve::account_of)
+            .collect()
+    }
+
     /// The principals with findings, sorted.
     pub fn principals_sorted(&self) -> Vec<&str> {
         let mut arns: Vec<&str> = self.principals().collect();

@@ -146,6 +146,11 @@ pub enum Resolution {
     },
 }
 
+/// The account of an IAM ARN (`arn:aws:iam::ACCOUNT:...`).
+pub(crate) fn account_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
 /// Resolves each repository policy's owners from every source the run
 /// has, and what they leave unused together.
 #[derive(Debug)]
@@ -212,14 +217,7 @@ impl Resolver {
         stem: &str,
     ) -> Result<Result<Owners, NotChecked>, Ambiguous> {
         let mut owners = Owners::default();
-        let mut named = false;
-        if let Some(principal) = &embedded.owner {
-            named = true;
-            match self.host_owners(principal) {
-                Ok(arns) => owners.add(arns, Source::Host),
-                Err(why) => return Ok(Err(why)),
-            }
-        }
+        let mut named = embedded.owner.is_some();
         if let Some(manifest) = &self.manifest {
             for path in paths {
                 if let Some(listed) = manifest.owners_of(path)? {
@@ -245,6 +243,16 @@ impl Resolver {
                 owners.add(deployment.owners.iter().cloned(), Source::Details);
             }
         }
+        // The file names its principal by kind and name: the ARNs the other
+        // sources give it, else those the findings have.
+        if let Some(principal) = &embedded.owner {
+            if !owners.0.iter().any(|o| principal.is(&o.arn)) {
+                match self.host_owners(principal) {
+                    Ok(arns) => owners.add(arns, Source::Host),
+                    Err(why) => return Ok(Err(why)),
+                }
+            }
+        }
         Ok(match owners.0.is_empty() {
             true => Err(NotChecked::OwnerUnknown),
             false => Ok(owners),
@@ -252,11 +260,29 @@ impl Resolver {
     }
 
     /// The owners a file names itself (`RoleName` of `get-role-policy`
-    /// output): the role or user with findings of that name (in any
-    /// account: one file deployed to several is owned by each), or a
-    /// group's members, by `--details`.
+    /// output) when no other source gives their ARNs: the role or user
+    /// with findings of that name (in any account: one file deployed to
+    /// several is owned by each), or a group's members, by `--details`.
+    /// With findings from several accounts, a name some of them have no
+    /// finding for is not enough: the principal of that name there may use
+    /// everything (Access Analyzer reports nothing then).
     fn host_owners(&self, principal: &Principal) -> Result<Vec<String>, NotChecked> {
         let named = || format!("{} {}", principal.kind.as_str(), principal.name);
+        let accounts = self.index.accounts();
+        if principal.kind != Owner::Group && accounts.len() > 1 {
+            let arns = self.index.arns_of(principal);
+            let found: BTreeSet<&str> = arns.iter().filter_map(|arn| account_of(arn)).collect();
+            if found.len() < accounts.len() {
+                return Err(NotChecked::Unknowable {
+                    why: format!(
+                        "the file names {} by name only, and the findings cover {} accounts, {} of which have findings for it (name its ARNs in the manifest, or give --details)",
+                        named(),
+                        accounts.len(),
+                        found.len()
+                    ),
+                });
+            }
+        }
         let arns = match principal.kind {
             Owner::Group => self
                 .deployed
@@ -274,26 +300,26 @@ impl Resolver {
         }
     }
 
-    /// The manifest's owners as roles and users: a group by its members.
+    /// The manifest's owners as roles and users: a group by its members,
+    /// those the manifest lists and those the details do (both, when both
+    /// say: a member one of them misses still uses the policy).
     fn expand(&self, listed: Vec<ManifestOwner>) -> Result<Vec<String>, NotChecked> {
         let mut arns = Vec::new();
         for owner in listed {
             match owner {
                 ManifestOwner::Principal(arn) => arns.push(arn),
-                ManifestOwner::Group {
-                    members: Some(members),
-                    ..
-                } => arns.extend(members),
-                ManifestOwner::Group { arn, members: None } => {
-                    let members = self
+                ManifestOwner::Group { arn, members } => {
+                    let deployed = self
                         .deployed
                         .as_ref()
                         .map(|d| d.members_of(&arn))
                         .unwrap_or_default();
-                    if members.is_empty() {
+                    let listed = members.unwrap_or_default();
+                    if listed.is_empty() && deployed.is_empty() {
                         return Err(NotChecked::MembersUnknown { group: arn });
                     }
-                    arns.extend(members);
+                    arns.extend(listed);
+                    arns.extend(deployed);
                 }
             }
         }

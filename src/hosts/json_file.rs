@@ -218,18 +218,27 @@ fn unwrap(tree: &Value) -> Result<(Form, JsonPath, Option<Principal>), InputErro
     if tree.get("PolicyDocument").is_none() {
         return Ok((Form::Bare, root, None));
     }
-    let principal = [
+    let named: Vec<(&str, Principal)> = [
         ("RoleName", Owner::Role),
         ("UserName", Owner::User),
         ("GroupName", Owner::Group),
     ]
     .into_iter()
-    .find_map(|(key, kind)| {
-        Some(Principal {
-            kind,
-            name: tree.get(key)?.as_str()?.to_string(),
-        })
-    });
+    .filter_map(|(key, kind)| {
+        let name = tree.get(key)?.as_str()?.to_string();
+        Some((key, Principal { kind, name }))
+    })
+    .collect();
+    // Output of one API call names one principal; a file naming two is
+    // not something to pick from (refining for one could drop what the
+    // other uses).
+    if let [(first, _), (second, _), ..] = named[..] {
+        return Err(InputError::at(
+            &root.key(second),
+            format!("names both {first} and {second}: which principal's policy is it?"),
+        ));
+    }
+    let principal = named.into_iter().next().map(|(_, principal)| principal);
     let form = Form::PolicyDocument(principal.as_ref().map(|p| p.kind));
     Ok((form, root.key("PolicyDocument"), principal))
 }

@@ -29,6 +29,14 @@ pub struct Details<'a> {
     pub policies: Vec<ManagedPolicy<'a>>,
 }
 
+/// A principal's permissions boundary.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Boundary {
+    /// The managed policy that bounds the principal.
+    pub permissions_boundary_arn: String,
+}
+
 /// A role.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -37,6 +45,9 @@ pub struct Role<'a> {
     pub role_name: String,
     /// The role's ARN, which findings name as their `resource`.
     pub arn: String,
+    /// Its permissions boundary, if it has one.
+    #[serde(default)]
+    pub permissions_boundary: Option<Boundary>,
     /// Inline policies.
     #[serde(default, borrow)]
     pub role_policy_list: Vec<Inline<'a>>,
@@ -53,6 +64,9 @@ pub struct User<'a> {
     pub user_name: String,
     /// The user's ARN.
     pub arn: String,
+    /// Its permissions boundary, if it has one.
+    #[serde(default)]
+    pub permissions_boundary: Option<Boundary>,
     /// Inline policies.
     #[serde(default, borrow)]
     pub user_policy_list: Vec<Inline<'a>>,

@@ -171,6 +171,9 @@ fn normal_key(key: &str) -> Result<String, &'static str> {
     if key.starts_with('/') {
         return Err("a key is a path relative to the manifest's directory, not an absolute one");
     }
+    if key.ends_with('/') {
+        return Err("a key names files, not a directory (`dir/*.json`, `dir/**`)");
+    }
     let mut segments: Vec<&str> = Vec::new();
     for segment in key.split('/') {
         match segment {
@@ -181,7 +184,7 @@ fn normal_key(key: &str) -> Result<String, &'static str> {
         }
     }
     if segments.last().is_none_or(|s| *s == "..") {
-        return Err("a key names files, not a directory");
+        return Err("a key names files, not a directory (`dir/*.json`, `dir/**`)");
     }
     Ok(segments.join("/"))
 }
@@ -266,6 +269,12 @@ fn owner(value: &Value, path: &JsonPath) -> Result<ManifestOwner, InputError> {
                     "expected a list of user ARNs",
                 ));
             };
+            if items.is_empty() {
+                return Err(InputError::at(
+                    &members_path,
+                    "an empty list of members: list them, or leave out \"members\" to take them from --details",
+                ));
+            }
             let mut members = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let at = members_path.index(i);
@@ -305,7 +314,7 @@ fn well_formed(arn: &str) -> bool {
         return false;
     };
     scheme == "arn"
-        && partition.starts_with("aws")
+        && (partition == "aws" || partition.starts_with("aws-"))
         && partition
             .chars()
             .all(|c| c.is_ascii_lowercase() || c == '-')
@@ -418,6 +427,7 @@ mod tests {
             "arn:aws:iam::111122223333:role/app ",
             "arn:aws:iam::1:role/app",
             "arn:aws:iam::111122223333:role//app",
+            "arn:awsfoo:iam::111122223333:role/app",
         ] {
             let message = refused(&format!(r#"{{"p.json": ["{arn}"]}}"#));
             assert!(
@@ -446,6 +456,10 @@ mod tests {
         assert_eq!(
             refused(r#"{"a/../b.json": ["arn:aws:iam::111122223333:role/a"]}"#),
             "\"a/../b.json\": `..` may only start a key"
+        );
+        assert_eq!(
+            refused(r#"{"policies/": ["arn:aws:iam::111122223333:role/a"]}"#),
+            "\"policies/\": a key names files, not a directory (`dir/*.json`, `dir/**`)"
         );
         assert_eq!(
             refused(r#"{"/etc/p.json": ["arn:aws:iam::111122223333:role/a"]}"#),

@@ -2,12 +2,13 @@
 //! fetched one file per finding, or arrays of them.
 //!
 //! Findings are matched to principals by their `resource` ARN. Pages of
-//! one finding (the same `id` and `analyzedAt`, or, without ids, in one
-//! file) are merged. Anything else two active findings of one principal
-//! say contradicts: two ids of one type, one id analyzed at two times (a
-//! stale copy beside a fresh one), or an `UnusedIAMRole` finding beside an
-//! `UnusedPermission` one (Access Analyzer reports a role as unused or its
-//! permissions, not both, so one of them is stale). Merging would take
+//! one finding (the same `id`, `analyzedAt` and status, or, without ids,
+//! in one file) are merged. Copies of one finding analyzed at two times,
+//! or active in one file and archived or resolved in another, contradict
+//! each other (one is stale); so do two active findings of one principal
+//! with different ids of one type, and an active `UnusedIAMRole` finding
+//! beside an active `UnusedPermission` one (Access Analyzer reports a role
+//! as unused or its permissions, not both). Merging would take
 //! the union and call used actions unused, so they are refused, naming
 //! both files: which one is current? Findings
 //! that name no principal (the seed form, action lists) are for "the"
@@ -155,32 +156,28 @@ impl ByPrincipal {
 /// `entry` contradicts (see the module documentation).
 fn check(arn: &str, entry: &Entry, seen: &Seen, file: &str) -> Result<(), Conflict> {
     let clash = entry.from.iter().find_map(|(other, other_file)| {
-        let why = if other.kind != seen.kind {
-            "an UnusedIAMRole and an UnusedPermission finding"
-        } else {
-            match (other.id.as_ref(), seen.id.as_ref()) {
-                (Some(a), Some(b)) if a != b => "two active findings of one type",
-                (Some(_), Some(_)) if other.analyzed != seen.analyzed => {
-                    "two copies of one finding, analyzed at different times,"
-                }
-                (Some(_), Some(_)) => return None,
-                (None, None) if other_file == file => return None,
-                _ => "two active findings of one type",
-            }
-        };
-        Some((why, other, other_file))
+        Some((
+            contradiction(other, other_file, seen, file)?,
+            other,
+            other_file,
+        ))
     });
     let Some((why, other, other_file)) = clash else {
         return Ok(());
     };
     let named = |seen: &Seen, file: &str| {
-        let at = seen
-            .analyzed
-            .as_ref()
-            .map_or(String::new(), |at| format!(" (analyzedAt {})", escape(at)));
+        let at = seen.analyzed.as_ref().map_or(String::new(), |(_, at)| {
+            format!(" (analyzedAt {})", escape(at))
+        });
+        let inactive = if seen.active { "" } else { ", not active," };
         match &seen.id {
-            Some(id) => format!("{} {}{at} in {}", seen.kind, escape(id), escape(file)),
-            None => format!("{}{at} in {}", seen.kind, escape(file)),
+            Some(id) => format!(
+                "{} {}{at}{inactive} in {}",
+                seen.kind,
+                escape(id),
+                escape(file)
+            ),
+            None => format!("{}{at}{inactive} in {}", seen.kind, escape(file)),
         }
     };
     Err(Conflict {
@@ -191,6 +188,30 @@ fn check(arn: &str, entry: &Entry, seen: &Seen, file: &str) -> Result<(), Confli
             named(seen, file)
         ),
     })
+}
+
+/// What makes findings `a` (in `a_file`) and `b` (in `b_file`) of one
+/// principal contradict each other, if anything: copies of one finding
+/// (same id) made at different times or with different statuses; or, both
+/// active, two findings of one type, or a role unused beside its unused
+/// permissions. An inactive finding with another id is history, not news.
+fn contradiction(a: &Seen, a_file: &str, b: &Seen, b_file: &str) -> Option<&'static str> {
+    let at = |s: &Seen| s.analyzed.as_ref().map(|(at, _)| *at);
+    match (&a.id, &b.id) {
+        (Some(x), Some(y)) if x == y => {
+            if at(a) != at(b) {
+                Some("two copies of one finding, analyzed at different times,")
+            } else if a.active != b.active {
+                Some("two copies of one finding, one active and one not,")
+            } else {
+                None
+            }
+        }
+        _ if !(a.active && b.active) => None,
+        (None, None) if a_file == b_file => None,
+        _ if a.kind != b.kind => Some("an UnusedIAMRole and an UnusedPermission finding"),
+        _ => Some("two active findings of one type"),
+    }
 }
 
 #[cfg(test)]

@@ -133,22 +133,27 @@ pub struct Findings {
     pub resource: Option<String>,
     /// When they were made.
     pub analyzed: Analyzed,
-    /// The active findings read: pages of one finding share an id and a
-    /// date; two findings of one principal with different ids, or one
-    /// finding with two dates, contradict each other.
+    /// The findings read, active or not: pages of one finding share an id,
+    /// a date and a status; see `ByPrincipal` for what contradicts.
     pub seen: Vec<Seen>,
 }
 
-/// One active finding read, for telling pages from contradictions.
+/// One finding read (active or not), for telling pages from
+/// contradictions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     /// Its `findingType`: `UnusedPermission` or `UnusedIAMRole`.
     pub kind: &'static str,
     /// Its `id`, when it has one.
     pub id: Option<String>,
-    /// Its `analyzedAt`, as written, when it has one: pages of one
-    /// finding share it; copies made at different times do not.
-    pub analyzed: Option<String>,
+    /// Its `analyzedAt`, as seconds since the epoch and as written, when it
+    /// has one: pages of one finding share it; copies made at different
+    /// times do not.
+    pub analyzed: Option<(i64, String)>,
+    /// Whether its `status` is `ACTIVE` (or absent): only active findings
+    /// are read, but an archived or resolved copy of a finding beside an
+    /// active one says that one is stale.
+    pub active: bool,
 }
 
 /// What the input says about actions the catalog does not know, and

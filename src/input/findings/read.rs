@@ -163,16 +163,6 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
         None => format!("the finding at {path}"),
     };
     let findings = groups.of(value["resource"].as_str(), path);
-    match value["status"].as_str() {
-        None | Some("ACTIVE") => {}
-        Some(status) => {
-            findings.notes.push(format!(
-                "{label}: status {}, not ACTIVE: skipped",
-                escape(status)
-            ));
-            return Ok(());
-        }
-    }
     let wanted = match value["findingType"].as_str() {
         None | Some("UnusedPermission") => PERMISSION_DETAILS,
         Some("UnusedIAMRole") => ROLE_DETAILS,
@@ -184,21 +174,30 @@ fn finding(value: &Value, path: &JsonPath, groups: &mut Groups) -> Result<(), In
             return Ok(());
         }
     };
-    let seen = Seen {
-        kind: finding_type(wanted),
-        id: value["id"].as_str().map(str::to_string),
-        analyzed: value["analyzedAt"].as_str().map(str::to_string),
-    };
-    if !findings.seen.contains(&seen) {
-        findings.seen.push(seen);
-    }
-    let analyzed = timestamp_member(value, "analyzedAt", path)?;
-    findings.analyzed.add(analyzed.map(|at| {
+    let analyzed = timestamp_member(value, "analyzedAt", path)?.map(|at| {
         (
             at,
             value["analyzedAt"].as_str().unwrap_or_default().to_string(),
         )
-    }));
+    });
+    let status = value["status"].as_str();
+    let seen = Seen {
+        kind: finding_type(wanted),
+        id: value["id"].as_str().map(str::to_string),
+        analyzed: analyzed.clone(),
+        active: matches!(status, None | Some("ACTIVE")),
+    };
+    if !findings.seen.contains(&seen) {
+        findings.seen.push(seen);
+    }
+    if let Some(status) = status.filter(|s| *s != "ACTIVE") {
+        findings.notes.push(format!(
+            "{label}: status {}, not ACTIVE: skipped",
+            escape(status)
+        ));
+        return Ok(());
+    }
+    findings.analyzed.add(analyzed);
     let role_last_accessed = details(value, path, wanted, &label, findings)?;
     if wanted == ROLE_DETAILS {
         findings.unused.push(Unused::Everything {

@@ -54,24 +54,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     }
     let catalog = load_catalog(catalog_path)?;
     // Findings first: their JSON trees are gone before the account is read.
-    // The same rules as a repository run's tell pages from contradictions
-    // (`ByPrincipal`); the account engine takes the groups as read.
-    let mut groups = Vec::new();
-    let mut checked = findings::ByPrincipal::default();
-    for path in &args.findings {
-        for file in sources::findings_files(path)? {
-            let input = read_maybe_gzip(&file, io::DATA)?;
-            let more = findings::parse_groups(&input.text)
-                .map_err(|err| anyhow!(describe(&input, &err)))?;
-            if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
-                bail!(describe(&input, &findings::no_resource(&anonymous.path)));
-            }
-            checked
-                .check_only(&input.name, &more)
-                .map_err(|conflict| anyhow!(conflict.message))?;
-            groups.extend(more);
-        }
-    }
+    let groups = read_findings(&args.findings)?;
     let details = read_input(&args.details, io::ACCOUNT)?;
     let mut staged = Staged::new(args.output.as_deref())?;
     let output_name = args
@@ -129,4 +112,27 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     }
     staged.commit()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The findings files' groups, each naming its principal, checked by the
+/// same rules as a repository run's (`ByPrincipal`): the account engine
+/// takes the groups as read.
+fn read_findings(paths: &[PathBuf]) -> Result<Vec<findings::Group>> {
+    let mut groups = Vec::new();
+    let mut checked = findings::ByPrincipal::default();
+    for path in paths {
+        for file in sources::findings_files(path)? {
+            let input = read_maybe_gzip(&file, io::DATA)?;
+            let more = findings::parse_groups(&input.text)
+                .map_err(|err| anyhow!(describe(&input, &err)))?;
+            if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
+                bail!(describe(&input, &findings::no_resource(&anonymous.path)));
+            }
+            checked
+                .check_only(&input.name, &more)
+                .map_err(|conflict| anyhow!(conflict.message))?;
+            groups.extend(more);
+        }
+    }
+    Ok(groups)
 }

@@ -21,7 +21,7 @@
 
 use crate::error::InputError;
 use crate::hosts::auth_details::Record;
-use crate::input::account::Details;
+use crate::input::account::{Attached, Details, Inline};
 use crate::input::policy::Policy;
 use crate::json::canon::Canonical;
 use crate::output::size::Limit;
@@ -73,6 +73,75 @@ fn unknown_holders(
     })
 }
 
+/// Each group's members, by the group's ARN, from the users' `GroupList`.
+fn memberships(details: &Details) -> HashMap<String, Vec<String>> {
+    let group_arns: HashMap<&str, &str> = details
+        .group_detail_list
+        .iter()
+        .map(|g| (g.group_name.as_str(), g.arn.as_str()))
+        .collect();
+    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    for user in &details.user_detail_list {
+        for name in &user.group_list {
+            if let Some(arn) = group_arns.get(name.as_str()) {
+                members
+                    .entry(arn.to_string())
+                    .or_default()
+                    .push(user.arn.clone());
+            }
+        }
+    }
+    members
+}
+
+/// Every role, user and group: its ARN, inline policies, attached managed
+/// policies, and whether it is a group.
+fn holders<'d>(
+    details: &'d Details,
+) -> impl Iterator<Item = (&'d str, &'d [Inline<'d>], &'d [Attached], bool)> {
+    let roles = details.role_detail_list.iter().map(|r| {
+        (
+            r.arn.as_str(),
+            &r.role_policy_list[..],
+            &r.attached_managed_policies[..],
+            false,
+        )
+    });
+    let users = details.user_detail_list.iter().map(|u| {
+        (
+            u.arn.as_str(),
+            &u.user_policy_list[..],
+            &u.attached_managed_policies[..],
+            false,
+        )
+    });
+    let groups = details.group_detail_list.iter().map(|g| {
+        (
+            g.arn.as_str(),
+            &g.group_policy_list[..],
+            &g.attached_managed_policies[..],
+            true,
+        )
+    });
+    roles.chain(users).chain(groups)
+}
+
+/// The managed policies some role or user has as its permissions boundary.
+fn boundaries<'d>(details: &'d Details) -> std::collections::HashSet<&'d str> {
+    let roles = details
+        .role_detail_list
+        .iter()
+        .filter_map(|r| r.permissions_boundary.as_ref());
+    let users = details
+        .user_detail_list
+        .iter()
+        .filter_map(|u| u.permissions_boundary.as_ref());
+    roles
+        .chain(users)
+        .map(|b| b.permissions_boundary_arn.as_str())
+        .collect()
+}
+
 /// What the details say about who holds one managed policy.
 #[derive(Default)]
 struct Holders {
@@ -98,55 +167,15 @@ impl Deployed {
     /// Indexes the policies of `details`; fails on a document that does not
     /// read.
     pub fn new(details: &Details) -> Result<Deployed, InputError> {
-        let mut deployed = Deployed::default();
-        let group_arns: HashMap<&str, &str> = details
-            .group_detail_list
-            .iter()
-            .map(|g| (g.group_name.as_str(), g.arn.as_str()))
-            .collect();
-        for user in &details.user_detail_list {
-            for name in &user.group_list {
-                if let Some(arn) = group_arns.get(name.as_str()) {
-                    deployed
-                        .members
-                        .entry(arn.to_string())
-                        .or_default()
-                        .push(user.arn.clone());
-                }
-            }
-        }
+        let mut deployed = Deployed {
+            members: memberships(details),
+            ..Deployed::default()
+        };
         let mut attached: HashMap<&str, Holders> = HashMap::new();
-        let holders = details
-            .role_detail_list
-            .iter()
-            .map(|r| {
-                (
-                    &r.arn,
-                    &r.role_policy_list,
-                    &r.attached_managed_policies,
-                    false,
-                )
-            })
-            .chain(details.user_detail_list.iter().map(|u| {
-                (
-                    &u.arn,
-                    &u.user_policy_list,
-                    &u.attached_managed_policies,
-                    false,
-                )
-            }))
-            .chain(details.group_detail_list.iter().map(|g| {
-                (
-                    &g.arn,
-                    &g.group_policy_list,
-                    &g.attached_managed_policies,
-                    true,
-                )
-            }));
-        for (arn, inline, managed, group) in holders {
+        for (arn, inline, managed, group) in holders(details) {
             let owners = match group {
                 true => deployed.members_of(arn),
-                false => vec![arn.clone()],
+                false => vec![arn.to_string()],
             };
             let unknown = (group && owners.is_empty())
                 .then(|| format!("held by group {arn}, whose members the details do not list"));
@@ -171,18 +200,7 @@ impl Deployed {
                 held.unknown = held.unknown.take().or_else(|| unknown.clone());
             }
         }
-        let boundaries: std::collections::HashSet<&str> = details
-            .role_detail_list
-            .iter()
-            .filter_map(|r| r.permissions_boundary.as_ref())
-            .chain(
-                details
-                    .user_detail_list
-                    .iter()
-                    .filter_map(|u| u.permissions_boundary.as_ref()),
-            )
-            .map(|b| b.permissions_boundary_arn.as_str())
-            .collect();
+        let bounding = boundaries(details);
         for policy in &details.policies {
             let Some(document) = policy.default_document() else {
                 continue;
@@ -190,7 +208,7 @@ impl Deployed {
             let mut held = attached.remove(policy.arn.as_str()).unwrap_or_default();
             held.owners.sort();
             held.owners.dedup();
-            let bounds = boundaries.contains(policy.arn.as_str());
+            let bounds = bounding.contains(policy.arn.as_str());
             held.unknown = held
                 .unknown
                 .take()

@@ -235,6 +235,11 @@ fn owner(value: &Value, path: &JsonPath) -> Result<ManifestOwner, InputError> {
             ),
         ));
     }
+    group(value, path)
+}
+
+/// A group owner: `{"group": ARN, "members": [ARN...]}`.
+fn group(value: &Value, path: &JsonPath) -> Result<ManifestOwner, InputError> {
     if let Kind::Object(members) = &value.kind {
         if let Some(other) = members
             .iter()

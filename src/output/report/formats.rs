@@ -97,6 +97,38 @@ fn level_counts(unused: &[(String, AccessLevel)]) -> String {
         .join(", ")
 }
 
+/// The end of the text summary: a line per policy not checked, and the
+/// counts (for more than one policy, or when none grants unused actions).
+fn closing(reports: &[FileReport], with_unused: usize, bold: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let unchecked: Vec<&FileReport> = reports.iter().filter(|r| r.not_checked.is_some()).collect();
+    for report in &unchecked {
+        let why = report
+            .not_checked
+            .as_ref()
+            .map(|w| w.describe())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}: not checked: {}\n",
+            bold(&escape(&report.path)),
+            escape(&why)
+        ));
+    }
+    let checked = reports.len() - unchecked.len();
+    if reports.len() > 1 || with_unused == 0 {
+        let not_checked = match unchecked.len() {
+            0 => String::new(),
+            n => format!(", {n} not checked"),
+        };
+        out.push_str(&format!(
+            "{checked} polic{} checked, {with_unused} grant{} unused actions{not_checked}\n",
+            if checked == 1 { "y" } else { "ies" },
+            if with_unused == 1 { "s" } else { "" }
+        ));
+    }
+    out
+}
+
 /// A short summary for people: per policy, what goes, by service and
 /// access level; colour (bold names, red for write and permissions
 /// management, yellow for the rest) when `color` is set.
@@ -170,30 +202,6 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
             ));
         }
     }
-    let unchecked: Vec<&FileReport> = reports.iter().filter(|r| r.not_checked.is_some()).collect();
-    for report in &unchecked {
-        let why = report
-            .not_checked
-            .as_ref()
-            .map(|w| w.describe())
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "{}: not checked: {}\n",
-            paint(bold, &escape(&report.path)),
-            escape(&why)
-        ));
-    }
-    let checked = reports.len() - unchecked.len();
-    if reports.len() > 1 || with_unused == 0 {
-        let not_checked = match unchecked.len() {
-            0 => String::new(),
-            n => format!(", {n} not checked"),
-        };
-        out.push_str(&format!(
-            "{checked} polic{} checked, {with_unused} grant{} unused actions{not_checked}\n",
-            if checked == 1 { "y" } else { "ies" },
-            if with_unused == 1 { "s" } else { "" }
-        ));
-    }
+    out.push_str(&closing(reports, with_unused, &|text| paint(bold, text)));
     out
 }

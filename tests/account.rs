@@ -298,6 +298,22 @@ fn boundaries_incomplete_exports_and_unknown_entries_are_left_alone_with_a_note(
     assert!(stderr.contains("policy/shared: attached to 5 principals and groups, of which the input lists 2: left as it is"), "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(record(&report, "shared", None)["changed"], false);
+
+    // A role whose PermissionsBoundary it is, whatever the count says.
+    shared_attachment_count(&mut details, 2);
+    let role = details["RoleDetailList"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["RoleName"] == "app")
+        .unwrap();
+    role["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy",
+        "PermissionsBoundaryArn": "arn:aws:iam::123456789012:policy/shared"});
+    std::fs::write(&file, details.to_string()).unwrap();
+    let (_, stdout, stderr) = run_account(&file, &findings, &[]);
+    assert!(stderr.contains("policy/shared: the permissions boundary of 1 principal, whose use findings do not show: left as it is"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(record(&report, "shared", None)["changed"], false);
 }
 
 fn shared_attachment_count(details: &mut Value, count: u64) {

@@ -127,7 +127,7 @@ fn holders<'d>(
 }
 
 /// The managed policies some role or user has as its permissions boundary.
-fn boundaries<'d>(details: &'d Details) -> std::collections::HashSet<&'d str> {
+pub(crate) fn boundaries<'d>(details: &'d Details) -> std::collections::HashSet<&'d str> {
     let roles = details
         .role_detail_list
         .iter()

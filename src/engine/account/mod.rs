@@ -344,6 +344,10 @@ impl Context<'_> {
             .filter(|h| h.owner != Owner::Group)
             .map(|h| (h.arn, h))
             .collect();
+        // A policy some role or user has as its permissions boundary bounds
+        // principals whose use the findings do not show, whatever IAM's
+        // count says (the repository run's rule: one implementation).
+        let bounding = crate::engine::deployed::boundaries(details);
         for policy in &details.policies {
             let Some(document) = policy.default_document() else {
                 out.summary.notes.push(format!(
@@ -358,7 +362,8 @@ impl Context<'_> {
             if policy.is_aws_managed() {
                 self.aws_managed(policy, document, targets, out)?;
             } else {
-                self.customer_managed(policy, document, targets, &by_arn, out)?;
+                let bounds = bounding.contains(policy.arn.as_str());
+                self.customer_managed(policy, document, targets, &by_arn, bounds, out)?;
             }
         }
         Ok(())
@@ -406,6 +411,7 @@ impl Context<'_> {
         document: &RawValue,
         targets: &[&Holder],
         by_arn: &HashMap<&str, &Holder>,
+        bounds: bool,
         out: &mut Out,
     ) -> Result<(), AccountError> {
         let mut principals: Vec<&str> = targets
@@ -414,7 +420,10 @@ impl Context<'_> {
             .collect();
         principals.sort_unstable();
         principals.dedup();
-        let boundary = policy.permissions_boundary_usage_count.unwrap_or(0);
+        let boundary = policy
+            .permissions_boundary_usage_count
+            .unwrap_or(0)
+            .max(u64::from(bounds));
         let attachments = policy.attachment_count.unwrap_or(0);
         let (unused, beyond) = if boundary > 0 {
             out.summary.notes.push(format!(

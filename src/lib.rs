@@ -35,3 +35,4 @@ pub mod input;
 pub mod json;
 pub mod model;
 pub mod output;
+pub mod yaml;

@@ -57,6 +57,20 @@ pub(super) struct RunArgs {
     /// policy whose document it equals; one equal to none is left alone.
     #[arg(long, value_name = "FILE")]
     pub(super) details: Option<PathBuf>,
+    /// For CloudFormation templates: `aws cloudformation
+    /// describe-stack-resources` output, which names each role, user and
+    /// group a template's logical IDs became (repeatable: one per stack).
+    #[arg(long = "stack-resources", value_name = "FILE", action = clap::ArgAction::Append)]
+    pub(super) stack_resources: Vec<PathBuf>,
+    /// For CloudFormation templates: the stack's name, for
+    /// `${AWS::StackName}` in names and the names CloudFormation
+    /// generates (`<stack>-<LogicalId>-<suffix>`).
+    #[arg(long = "stack-name", value_name = "NAME")]
+    pub(super) stack_name: Option<String>,
+    /// For CloudFormation templates: the region, for `${AWS::Region}` in
+    /// names.
+    #[arg(long, value_name = "REGION")]
+    pub(super) region: Option<String>,
     /// Instead of findings: the actions that were used, as a JSON array of
     /// "service:Action" strings (wildcards allowed) or a policy document.
     #[arg(long, value_name = "FILE")]

@@ -18,6 +18,7 @@ use iam_refine::engine::deployed::Deployed;
 use iam_refine::engine::owners::OwnerIndex;
 use iam_refine::engine::resolve::{NotChecked, Owners, Resolution, Resolver};
 use iam_refine::error::{escape, quote};
+use iam_refine::hosts::template::StackContext;
 use iam_refine::hosts::Embedded;
 use iam_refine::input::findings::{abbreviate, Beyond, ByPrincipal, Resolved};
 use iam_refine::model::catalog::{ActionSet, Catalog};
@@ -78,7 +79,7 @@ impl Basis {
         match self {
             Basis::One(resolved) => {
                 resolved
-                    .refuse_other_owner(embedded.owner.as_ref())
+                    .refuse_other_owner(embedded.named())
                     .map_err(|err| anyhow!(describe(input, &err)))?;
                 Ok(Decision::Refine {
                     unused: resolved.unused.clone(),
@@ -112,6 +113,15 @@ impl Basis {
         }
     }
 
+    /// What the run says about CloudFormation stacks (nothing, with one
+    /// source of use for every policy).
+    pub(super) fn stack(&self) -> StackContext {
+        match self {
+            Basis::Owners(run) => run.stack.clone(),
+            Basis::One(_) => StackContext::default(),
+        }
+    }
+
     /// The closing summary, for a run of many principals.
     pub(super) fn summary(&self, reports: &[FileReport], in_place: bool) {
         if let Basis::Owners(run) = self {
@@ -123,6 +133,8 @@ impl Basis {
 /// A run where each policy is refined against its owners' findings.
 pub(super) struct OwnerRun {
     resolver: Resolver,
+    /// What the run says about CloudFormation stacks.
+    stack: StackContext,
     /// The manifest and the files it reaches, when there is one.
     manifest: Option<ManifestFiles>,
     /// Whether `--owners` or `--details` was given: without them only
@@ -156,7 +168,19 @@ impl OwnerRun {
             diag::warning(&format!("findings: {warning}"));
         }
         let keys = manifest.as_ref().map(|files| files.manifest.clone());
+        let mut stack = StackContext {
+            resources: Vec::new(),
+            stack_name: files.stack_name.clone(),
+            region: files.region.clone(),
+        };
+        for file in &files.stacks {
+            let input = read_input(file, io::DATA)?;
+            let resources = iam_refine::input::stack::parse(&input.text)
+                .map_err(|err| anyhow!(describe(&input, &err)))?;
+            stack.resources.extend(resources);
+        }
         Ok(OwnerRun {
+            stack,
             resolver: Resolver::new(index, keys, deployed),
             manifest,
             sources: files.any(),
@@ -225,7 +249,10 @@ impl OwnerRun {
             if reports.len() == 1 { "y" } else { "ies" },
             if in_place { "refined" } else { "to refine" },
         ));
-        if skipped > 0 && !self.sources {
+        let nameless = reports
+            .iter()
+            .any(|r| r.not_checked == Some(NotChecked::OwnerUnknown));
+        if nameless && !self.sources {
             diag::note("without --owners or --details, only policy files that name their role or user (get-role-policy output) have known owners\nhint: give --owners FILE or --details FILE");
         }
         let idle = self.resolver.idle_principals();

@@ -27,6 +27,7 @@ mod manifest;
 mod plan;
 mod refine;
 mod sources;
+mod template;
 mod tree;
 mod verify;
 

@@ -56,6 +56,12 @@ pub(super) struct OwnerFiles {
     pub(super) manifest: Option<PathBuf>,
     /// `--details FILE`: the deployed policies.
     pub(super) details: Option<PathBuf>,
+    /// `--stack-resources FILE...`: the deployed stacks' resources.
+    pub(super) stacks: Vec<PathBuf>,
+    /// `--stack-name NAME`.
+    pub(super) stack_name: Option<String>,
+    /// `--region REGION`.
+    pub(super) region: Option<String>,
 }
 
 impl OwnerFiles {
@@ -63,6 +69,12 @@ impl OwnerFiles {
     /// own owners' findings.
     pub(super) fn any(&self) -> bool {
         self.manifest.is_some() || self.details.is_some()
+    }
+
+    /// Whether anything about CloudFormation stacks is given: then every
+    /// policy is refined against its owners' findings too.
+    pub(super) fn stack_given(&self) -> bool {
+        !self.stacks.is_empty() || self.stack_name.is_some() || self.region.is_some()
     }
 }
 
@@ -196,6 +208,11 @@ fn source(args: &RunArgs) -> Result<Source> {
             bail!("{flag} says whose findings refine each policy: it needs FINDINGS");
         }
     }
+    let stack =
+        !args.stack_resources.is_empty() || args.stack_name.is_some() || args.region.is_some();
+    if stack && args.findings.is_none() {
+        bail!("--stack-resources, --stack-name and --region say whose findings refine a template's policies: they need FINDINGS");
+    }
     if args.owners.is_some() && args.policy.as_deref() == Some(Path::new("-")) {
         bail!("--owners names policies by their paths: it cannot name stdin");
     }
@@ -209,6 +226,9 @@ fn source(args: &RunArgs) -> Result<Source> {
             owners: OwnerFiles {
                 manifest: args.owners.clone(),
                 details: args.details.clone(),
+                stacks: args.stack_resources.clone(),
+                stack_name: args.stack_name.clone(),
+                region: args.region.clone(),
             },
         }
     } else if let Some(path) = &args.used {

@@ -15,7 +15,7 @@ use anyhow::{anyhow, bail, Result};
 use iam_refine::engine::checked::{checked, Checked, SelfCheckFailed};
 use iam_refine::error::escape;
 use iam_refine::hosts::json_file::JsonFile;
-use iam_refine::hosts::{Host, Rewritten};
+use iam_refine::hosts::{self, Detected, Host, Rewritten};
 use iam_refine::input::findings::{self, Usage};
 use iam_refine::input::policy;
 use iam_refine::model::catalog::Catalog;
@@ -30,8 +30,8 @@ pub(super) struct Done {
     pub(super) name: String,
     /// Its text as read.
     pub(super) text: String,
-    /// Its CI report.
-    pub(super) report: FileReport,
+    /// Its CI reports: one per policy it holds.
+    pub(super) reports: Vec<FileReport>,
     /// Its text with the refinement written in, when asked for.
     pub(super) rewritten: Option<Rewritten>,
     /// The refined policy as printed, when asked for.
@@ -39,6 +39,8 @@ pub(super) struct Done {
     /// Whether a wildcard was narrowed or dropped (for the note on
     /// findings newer than the catalog).
     pub(super) narrowed: bool,
+    /// Whether the file is a template (printed whole, rewritten).
+    pub(super) template: bool,
 }
 
 impl Done {
@@ -52,9 +54,11 @@ impl Done {
 
 pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     let catalog = load_catalog(catalog_path)?;
-    let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current)?;
     let given = match &plan.target {
-        Target::Directory(dir) => return tree::run(dir, &plan, &mut basis),
+        Target::Directory(dir) => {
+            let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current, false)?;
+            return tree::run(dir, &plan, &mut basis);
+        }
         Target::Stdin => Path::new("-"),
         Target::File(path) => path.as_path(),
     };
@@ -68,9 +72,28 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         .map(|target| std::path::PathBuf::from(patch_path(&target.to_string_lossy())));
     let path = linked.as_deref().unwrap_or(given);
     let input = read_input(path, io::POLICY)?;
-    let host = JsonFile::read(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-    let done = refine_decided(path, &input, &host, &mut basis, &plan)?;
-    if let (Basis::Owners(_), Some(why)) = (&basis, &done.report.not_checked) {
+    let yaml = hosts::yaml_name(path);
+    let is_template = yaml || template_json(&input.text);
+    let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current, is_template)?;
+    let done = match is_template {
+        true => match hosts::detect(&input.text, yaml, &basis.stack()) {
+            Detected::Template(host) => {
+                super::template::refine_template(path, &input, &host, &mut basis, &plan)?
+            }
+            Detected::Broken(err) => bail!(describe(&input, &err)),
+            _ => bail!(
+                "{}: not a CloudFormation template: no Resources with a Type of the form AWS::...",
+                input.name
+            ),
+        },
+        false => {
+            let host =
+                JsonFile::read(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
+            refine_decided(path, &input, &host, &mut basis, &plan)?
+        }
+    };
+    let only = done.reports.first().and_then(|r| r.not_checked.as_ref());
+    if let (Basis::Owners(_), Some(why), false) = (&basis, only, done.template) {
         if !plan.in_place && plan.stdout == Stdout::Policy {
             // One policy, printed: leaving it as written is an answer the
             // user did not ask for; say why instead.
@@ -84,7 +107,7 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     }
     not_checked_note(&done);
     newer_note(&basis, done.narrowed);
-    let reports = std::slice::from_ref(&done.report);
+    let reports = &done.reports[..];
     let output = match plan.stdout {
         Stdout::Report(format) => render(format, &plan, reports, basis.catalog()),
         Stdout::Diff => diff_of(&done),
@@ -99,6 +122,12 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     }
     basis.summary(reports, plan.in_place);
     Ok(exit_code(plan.gate.as_ref(), reports))
+}
+
+/// Whether `text` is a JSON CloudFormation template.
+fn template_json(text: &str) -> bool {
+    iam_refine::json::read(text, "a template")
+        .is_ok_and(|tree| iam_refine::hosts::template::is_template(&tree))
 }
 
 /// 1 when `--check` finds an entry of a level its gate names, else 0.
@@ -142,7 +171,11 @@ pub(super) fn refine_decided(
             };
             let mut done = refine_host(input, host, usage, plan)?;
             if let Some(owners) = owners {
-                done.report = done.report.owned_by(owners);
+                done.reports = done
+                    .reports
+                    .into_iter()
+                    .map(|r| r.owned_by(owners.clone()))
+                    .collect();
             }
             Ok(done)
         }
@@ -152,10 +185,11 @@ pub(super) fn refine_decided(
             Ok(Done {
                 name: input.name.clone(),
                 text: input.text.clone(),
-                report: FileReport::not_checked(&name, why, owners),
+                reports: vec![FileReport::not_checked(&name, why, owners)],
                 rewritten: None,
                 printed,
                 narrowed: false,
+                template: false,
             })
         }
     }
@@ -163,13 +197,14 @@ pub(super) fn refine_decided(
 
 /// The note for a file left as written, if it was.
 pub(super) fn not_checked_note(done: &Done) {
-    if let Some(why) = &done.report.not_checked {
-        // Named as the patch and the reports name it.
-        diag::note(&format!(
-            "{}: not checked: {}",
-            done.report.path,
-            why.describe()
-        ));
+    for report in &done.reports {
+        if let Some(text) = report.not_checked_text() {
+            // Named as the patch and the reports name it.
+            let line = report
+                .line
+                .map_or_else(String::new, |line| format!(":{line}"));
+            diag::note(&format!("{}{line}: {text}", report.path));
+        }
     }
 }
 
@@ -211,10 +246,11 @@ pub(super) fn refine_host(
     Ok(Done {
         name: input.name.clone(),
         text: input.text.clone(),
-        report,
+        reports: vec![report],
         rewritten,
         printed,
         narrowed: refined.refined().narrowed_wildcards,
+        template: false,
     })
 }
 

@@ -21,7 +21,12 @@ use std::path::{Path, PathBuf};
 /// A directory always means "each policy against its owners": one that
 /// happens to hold a single principal's findings must not refine the
 /// other principals' policies against them.
-pub(super) fn basis(source: &Source, catalog: &Catalog, catalog_current: bool) -> Result<Basis> {
+pub(super) fn basis(
+    source: &Source,
+    catalog: &Catalog,
+    catalog_current: bool,
+    template: bool,
+) -> Result<Basis> {
     let Source::Findings {
         path,
         window,
@@ -31,7 +36,9 @@ pub(super) fn basis(source: &Source, catalog: &Catalog, catalog_current: bool) -
         return Ok(Basis::One(resolve(source, catalog, catalog_current)?));
     };
     let all = read_findings(path, window.as_ref())?;
-    if path.is_dir() || all.len() > 1 || owners.any() {
+    // A template's policies belong to its principals: refined against
+    // their findings, whatever the number of principals.
+    if path.is_dir() || all.len() > 1 || owners.any() || owners.stack_given() || template {
         return basis::OwnerRun::new(all, owners, catalog, catalog_current).map(Basis::Owners);
     }
     let mut resolved = single(path, all, catalog)?;

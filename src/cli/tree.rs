@@ -79,8 +79,12 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
             return;
         }
     };
-    let host = match hosts::detect(&input.text) {
-        Detected::Policy(host) => host,
+    let yaml = hosts::yaml_name(file);
+    let done = match hosts::detect(&input.text, yaml, &basis.stack()) {
+        Detected::Policy(host) => refine_decided(file, &input, &host, basis, plan),
+        Detected::Template(host) => {
+            super::template::refine_template(file, &input, &host, basis, plan)
+        }
         Detected::Broken(err) => {
             diag::error(&describe(&input, &err));
             walk.failed += 1;
@@ -94,8 +98,15 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
             diag::note(&format!("{}: not a policy document: skipped", input.name));
             return;
         }
+        Detected::NotATemplate => {
+            diag::note(&format!(
+                "{}: not a CloudFormation template: skipped",
+                input.name
+            ));
+            return;
+        }
     };
-    let done = match refine_decided(file, &input, &host, basis, plan) {
+    let done = match done {
         Ok(done) => done,
         Err(err) => {
             print_error(&err);
@@ -115,7 +126,7 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
             old: done.text.as_bytes().to_vec(),
         });
     }
-    walk.reports.push(done.report);
+    walk.reports.extend(done.reports);
 }
 
 /// Calls `each` on the `*.json` files under `dir`, in sorted order, each
@@ -155,11 +166,10 @@ fn each_policy_file(
             continue;
         }
         let is_file = entry.file_type().is_some_and(|t| t.is_file());
-        if path
+        let json = path
             .extension()
-            .is_none_or(|e| !e.eq_ignore_ascii_case("json"))
-            || !is_file
-        {
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if !(json || hosts::yaml_name(path)) || !is_file {
             continue;
         }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());

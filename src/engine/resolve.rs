@@ -21,7 +21,7 @@ use crate::hosts::Embedded;
 use crate::input::findings::{abbreviate, Beyond};
 use crate::input::owners::{Ambiguous, Manifest, ManifestOwner};
 use crate::model::catalog::ActionSet;
-use crate::model::principal::{Owner, Principal};
+use crate::model::principal::{NamePattern, Owner, OwnerName, Principal};
 use std::collections::BTreeSet;
 
 /// Why a policy is not checked: left as written, and counted apart from
@@ -30,6 +30,12 @@ use std::collections::BTreeSet;
 pub enum NotChecked {
     /// Nothing says whom the policy belongs to.
     OwnerUnknown,
+    /// The host names an owner refine cannot tell (a template's role
+    /// whose name is a parameter): why.
+    NotNamed {
+        /// Why, as a clause.
+        why: String,
+    },
     /// `--details` holds no policy equal to it (edited since deployment,
     /// or never deployed), and nothing else names its owners; the nearest
     /// deployed policy by name, if any.
@@ -60,6 +66,7 @@ impl NotChecked {
     pub fn describe(&self) -> String {
         match self {
             NotChecked::OwnerUnknown => "owner unknown".to_string(),
+            NotChecked::NotNamed { why } => format!("owner unknown: {}", escape(why)),
             NotChecked::NotDeployed {
                 nearest: Some(label),
             } => format!(
@@ -86,6 +93,7 @@ impl NotChecked {
     pub fn kind(&self) -> &'static str {
         match self {
             NotChecked::OwnerUnknown
+            | NotChecked::NotNamed { .. }
             | NotChecked::MembersUnknown { .. }
             | NotChecked::Unknowable { .. } => "owner unknown",
             NotChecked::NotDeployed { .. } => "not deployed as is",
@@ -217,7 +225,7 @@ impl Resolver {
         stem: &str,
     ) -> Result<Result<Owners, NotChecked>, Ambiguous> {
         let mut owners = Owners::default();
-        let mut named = embedded.owner.is_some();
+        let mut named = !embedded.owners.is_empty();
         if let Some(manifest) = &self.manifest {
             for path in paths {
                 if let Some(listed) = manifest.owners_of(path)? {
@@ -243,14 +251,21 @@ impl Resolver {
                 owners.add(deployment.owners.iter().cloned(), Source::Details);
             }
         }
-        // The file names its principal by kind and name: the ARNs the other
-        // sources give it, else those the findings have.
-        if let Some(principal) = &embedded.owner {
-            if !owners.0.iter().any(|o| principal.is(&o.arn)) {
-                match self.host_owners(principal) {
-                    Ok(arns) => owners.add(arns, Source::Host),
-                    Err(why) => return Ok(Err(why)),
+        // The host names its principals: by kind and name, the ARNs the
+        // other sources give them, else those the findings have; by a
+        // pattern, every principal with findings that fits it.
+        for name in &embedded.owners {
+            let found = match name {
+                OwnerName::Exact(principal) if owners.0.iter().any(|o| principal.is(&o.arn)) => {
+                    continue
                 }
+                OwnerName::Exact(principal) => self.host_owners(principal),
+                OwnerName::Fits(pattern) => self.fitting(pattern),
+                OwnerName::Unknown(why) => Err(NotChecked::NotNamed { why: why.clone() }),
+            };
+            match found {
+                Ok(arns) => owners.add(arns, Source::Host),
+                Err(why) => return Ok(Err(why)),
             }
         }
         Ok(match owners.0.is_empty() {
@@ -297,6 +312,25 @@ impl Resolver {
             (true, _) => Err(NotChecked::NoFindings {
                 owners: vec![named()],
             }),
+        }
+    }
+
+    /// The principals with findings whose names fit `pattern` (a template's
+    /// generated or `!Sub` name): one per account or stack it is deployed
+    /// as. None is "no findings": the principal may exist and use
+    /// everything, or be named otherwise.
+    fn fitting(&self, pattern: &NamePattern) -> Result<Vec<String>, NotChecked> {
+        let arns: Vec<String> = self
+            .index
+            .principals()
+            .filter(|arn| pattern.fits(arn))
+            .map(str::to_string)
+            .collect();
+        match arns.is_empty() {
+            true => Err(NotChecked::NoFindings {
+                owners: vec![pattern.label.clone()],
+            }),
+            false => Ok(arns),
         }
     }
 

@@ -38,8 +38,9 @@ impl<'t> Record<'t> {
             tree,
             embedded: [Embedded {
                 policy,
-                owner: None,
+                owners: Vec::new(),
                 limit: Some(limit),
+                place: None,
             }],
         })
     }

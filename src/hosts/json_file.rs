@@ -17,7 +17,7 @@
 //! as JSON is rewritten in its own layout (`json_splice.rs`).
 
 use super::json_splice::{self, apply_splices, same_document, spans_fit, RewriteError, Splice};
-use super::{Embedded, Host, Principal, Rewritten};
+use super::{Embedded, Host, OwnerName, Principal, Rewritten};
 use crate::engine::checked::Checked;
 use crate::error::{InputError, JsonPath};
 use crate::input::policy::{self, ActionKey, Edit, Owner, Policy};
@@ -93,8 +93,9 @@ impl<'t> JsonFile<'t> {
             encoding,
             embedded: [Embedded {
                 policy,
-                owner: principal,
+                owners: principal.into_iter().map(OwnerName::Exact).collect(),
                 limit,
+                place: None,
             }],
         })
     }
@@ -338,8 +339,8 @@ mod tests {
         assert_eq!(role.encoding(), Encoding::UrlEncoded);
         assert_eq!(role.policies()[0].limit, Some(Limit::Inline(Owner::Role)));
         assert_eq!(
-            role.policies()[0].owner,
-            Some(Principal {
+            role.policies()[0].named(),
+            Some(&Principal {
                 kind: Owner::Role,
                 name: "app".into()
             })

@@ -282,7 +282,12 @@ fn render_like(text: &str, node: &Value, items: &[Value], entries: &[String]) ->
 /// `entries` as a new array replacing the string value of `member` in the
 /// statement at `statement`: one entry per line, one level deeper than the
 /// key's line, when the statement spans lines; else inline.
-fn render_new(text: &str, statement: &Value, member: &Member, entries: &[String]) -> String {
+pub(crate) fn render_new(
+    text: &str,
+    statement: &Value,
+    member: &Member,
+    entries: &[String],
+) -> String {
     let quoted: Vec<String> = entries.iter().map(|e| quote(e)).collect();
     let own = &text[statement.span.start..statement.span.end];
     if !own.contains('\n') {

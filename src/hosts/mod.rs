@@ -20,6 +20,7 @@
 pub mod auth_details;
 pub mod json_file;
 pub(crate) mod json_splice;
+pub mod template;
 
 pub use json_splice::RewriteError;
 
@@ -27,7 +28,7 @@ use crate::engine::checked::Checked;
 use crate::error::JsonPath;
 use crate::input::policy::{ActionKey, Policy};
 use crate::json::Span;
-pub use crate::model::principal::Principal;
+pub use crate::model::principal::{OwnerName, Principal};
 use crate::output::size::Limit;
 
 /// A policy as a host holds it.
@@ -36,10 +37,24 @@ pub struct Embedded {
     /// The policy; its spans index the host's text (or, for a document
     /// written as a string, that string decoded).
     pub policy: Policy,
-    /// The principal that owns the policy, when the host says.
-    pub owner: Option<Principal>,
+    /// The principals that own the policy, as the host names them; empty
+    /// when the host does not say.
+    pub owners: Vec<OwnerName>,
     /// The IAM size limit that applies, when the host says.
     pub limit: Option<Limit>,
+    /// Which of the host's policies it is, for messages and reports, when
+    /// the host holds several (`AppRole policy s3`).
+    pub place: Option<String>,
+}
+
+impl Embedded {
+    /// The one principal the host names exactly, if that is all it says.
+    pub fn named(&self) -> Option<&Principal> {
+        match &self.owners[..] {
+            [OwnerName::Exact(principal)] => Some(principal),
+            _ => None,
+        }
+    }
 }
 
 /// A host's text with checked refinements written in, read back and found
@@ -91,23 +106,60 @@ pub trait Host {
 pub enum Detected<'t> {
     /// A policy file, read.
     Policy(json_file::JsonFile<'t>),
-    /// A policy file with an error: a JSON policy that does not check, or
-    /// text that mentions `"Statement"` but is not JSON. A CI run must fail
-    /// on it rather than pass it over as "not a policy".
+    /// A CloudFormation or SAM template, read.
+    Template(Box<template::Template<'t>>),
+    /// A policy file or template with an error: a JSON policy that does
+    /// not check, text that mentions `"Statement"` but is not JSON, a
+    /// template with a bad IAM resource. A CI run must fail on it rather
+    /// than pass it over as "not a policy".
     Broken(crate::error::InputError),
     /// Not JSON (JSON with comments, say).
     NotJson,
     /// JSON of another kind (`package.json`, findings, ...).
     NotAPolicy,
+    /// YAML that is not a template (a workflow, a Helm chart).
+    NotATemplate,
 }
 
-/// Reads `text` as whatever host it is, reading it once.
-pub fn detect(text: &str) -> Detected<'_> {
+/// Reads `text` as whatever host it is, reading it once. `yaml` says the
+/// file's name is a YAML template's (`.yaml`, `.yml`, `.template`): then a
+/// text that is not JSON is read as YAML; a template's owners are named
+/// with `context`.
+pub fn detect<'t>(text: &'t str, yaml: bool, context: &template::StackContext) -> Detected<'t> {
+    let json_like = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{');
+    if yaml && !json_like {
+        return match crate::yaml::read(text) {
+            Ok(read) if template::is_template(&read.tree) => {
+                let tree = (read.tree, template::Syntax::Yaml, read.anchors);
+                match template::Template::from_tree(text, tree, context) {
+                    Ok(template) => Detected::Template(Box::new(template)),
+                    Err(err) => Detected::Broken(err),
+                }
+            }
+            Err(err) if text.contains("AWS::") && text.contains("Resources") => {
+                Detected::Broken(err)
+            }
+            _ => Detected::NotATemplate,
+        };
+    }
     let tree = match crate::json::read(text, "an IAM policy document") {
         Ok(tree) => tree,
         Err(err) if text.contains("\"Statement\"") => return Detected::Broken(err),
         Err(_) => return Detected::NotJson,
     };
+    if template::is_template(&tree) {
+        return match template::Template::from_tree(
+            text,
+            (tree, template::Syntax::Json, Vec::new()),
+            context,
+        ) {
+            Ok(template) => Detected::Template(Box::new(template)),
+            Err(err) => Detected::Broken(err),
+        };
+    }
     let policy_keys = ["Statement", "PolicyVersion", "PolicyDocument"];
     if !policy_keys.iter().any(|key| tree.get(key).is_some()) {
         return Detected::NotAPolicy;
@@ -116,4 +168,13 @@ pub fn detect(text: &str) -> Detected<'_> {
         Ok(file) => Detected::Policy(file),
         Err(err) => Detected::Broken(err),
     }
+}
+
+/// Whether a file's name is one a YAML template has: `.yaml`, `.yml` or
+/// `.template`, in any case.
+pub fn yaml_name(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| {
+        let e = e.to_string_lossy().to_ascii_lowercase();
+        e == "yaml" || e == "yml" || e == "template"
+    })
 }

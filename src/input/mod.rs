@@ -10,6 +10,7 @@
 //!   service-last-accessed data;
 //! * [`cloudtrail`]: CloudTrail logs, streamed;
 //! * [`account`]: `get-account-authorization-details` output, streamed;
+//! * [`stack`]: `describe-stack-resources` output, for template owners;
 //! * [`time`]: the timestamps and durations those carry.
 
 pub mod account;
@@ -17,5 +18,6 @@ pub mod cloudtrail;
 pub mod findings;
 pub mod owners;
 pub mod policy;
+pub mod stack;
 pub mod time;
 pub mod usage;

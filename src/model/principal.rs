@@ -69,6 +69,95 @@ impl Principal {
     }
 }
 
+/// How a host names the owner of a policy it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerName {
+    /// By kind and exact name (`RoleName` of get-role-policy output, a
+    /// template's literal `RoleName`, a stack's physical ID).
+    Exact(Principal),
+    /// By a name with parts only a finding's ARN can tell (a template's
+    /// `RoleName: !Sub "${AWS::AccountId}-app"`, or the name
+    /// CloudFormation generates): every principal of that kind whose name
+    /// fits, in any account.
+    Fits(NamePattern),
+    /// The host holds the policy but cannot tell whose it is: why, as a
+    /// clause ("RoleName is !Ref RoleNameParameter").
+    Unknown(String),
+}
+
+/// A principal's name with holes a finding fills: see [`OwnerName::Fits`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePattern {
+    /// The kind of principal.
+    pub kind: Owner,
+    /// The name's parts, in order.
+    pub parts: Vec<NamePart>,
+    /// What the pattern stands for, for messages (`role AppRole of stack
+    /// prod`).
+    pub label: String,
+    /// Patterns of the other resources of the same kind in the same
+    /// template: a name that fits one of them too is nobody's (a name is
+    /// matched to a logical ID only when exactly one fits).
+    pub rivals: Vec<Vec<NamePart>>,
+}
+
+/// One part of a [`NamePattern`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamePart {
+    /// Text as written.
+    Literal(String),
+    /// `${AWS::AccountId}`: the ARN's account.
+    AccountId,
+    /// `${AWS::Partition}`: the ARN's partition.
+    Partition,
+    /// The unique suffix CloudFormation appends to a name it generates:
+    /// letters and digits, at least one.
+    Suffix,
+}
+
+impl NamePattern {
+    /// Whether the principal `arn` names fits the pattern and no rival.
+    pub fn fits(&self, arn: &str) -> bool {
+        let Some(principal) = Principal::from_arn(arn) else {
+            return false;
+        };
+        let mut fields = arn.split(':');
+        let partition = fields.nth(1).unwrap_or_default();
+        let account = fields.nth(2).unwrap_or_default();
+        let fits = |parts: &[NamePart]| parts_fit(parts, &principal.name, partition, account);
+        principal.kind == self.kind
+            && fits(&self.parts)
+            && !self.rivals.iter().any(|rival| fits(rival))
+    }
+}
+
+/// Whether `name` is `parts` with the holes filled by `partition`,
+/// `account` and a suffix.
+fn parts_fit(parts: &[NamePart], name: &str, partition: &str, account: &str) -> bool {
+    let Some((first, rest)) = parts.split_first() else {
+        return name.is_empty();
+    };
+    let fixed = match first {
+        NamePart::Literal(text) => text.as_str(),
+        NamePart::AccountId => account,
+        NamePart::Partition => partition,
+        NamePart::Suffix => {
+            // A suffix ends the name, or runs up to the next literal.
+            return (1..=name.len()).any(|n| {
+                name.is_char_boundary(n)
+                    && name[..n].chars().all(|c| c.is_ascii_alphanumeric())
+                    && parts_fit(rest, &name[n..], partition, account)
+            });
+        }
+    };
+    // An ARN without its account or partition fills no hole.
+    if fixed.is_empty() && !matches!(first, NamePart::Literal(_)) {
+        return false;
+    }
+    name.strip_prefix(fixed)
+        .is_some_and(|tail| parts_fit(rest, tail, partition, account))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +181,34 @@ mod tests {
         );
         assert_eq!(Principal::from_arn("arn:aws:iam::123456789012:role/"), None);
         assert_eq!(Principal::from_arn("role/app"), None);
+    }
+
+    #[test]
+    fn patterns_fill_holes_from_the_arn_and_refuse_names_a_rival_fits() {
+        let generated = |logical: &str| {
+            vec![
+                NamePart::Literal(format!("prod-{logical}-")),
+                NamePart::Suffix,
+            ]
+        };
+        let pattern = NamePattern {
+            kind: Owner::Role,
+            parts: generated("App"),
+            label: "role App of stack prod".into(),
+            rivals: vec![generated("AppWorker")],
+        };
+        assert!(pattern.fits("arn:aws:iam::123456789012:role/prod-App-1A2B3C4D5E6F"));
+        assert!(!pattern.fits("arn:aws:iam::123456789012:role/prod-App-"));
+        assert!(!pattern.fits("arn:aws:iam::123456789012:role/prod-App-x-y"));
+        assert!(!pattern.fits("arn:aws:iam::123456789012:user/prod-App-1A2B"));
+        assert!(!pattern.fits("arn:aws:iam::123456789012:role/prod-AppWorker-1A2B"));
+        let by_account = NamePattern {
+            kind: Owner::Role,
+            parts: vec![NamePart::AccountId, NamePart::Literal("-app".into())],
+            label: String::new(),
+            rivals: Vec::new(),
+        };
+        assert!(by_account.fits("arn:aws:iam::123456789012:role/123456789012-app"));
+        assert!(!by_account.fits("arn:aws:iam::123456789012:role/210987654321-app"));
     }
 }

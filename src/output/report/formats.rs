@@ -16,12 +16,15 @@ use anstyle::{AnsiColor, Style};
 pub fn github(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for report in reports {
-        if let Some(why) = &report.not_checked {
+        if let Some(text) = report.not_checked_text() {
             out.push_str(&format!(
-                "::notice file={},title={}::{}\n",
+                "::notice file={}{},title={}::{}\n",
                 property(&escape(&report.path)),
+                report
+                    .line
+                    .map_or_else(String::new, |line| format!(",line={line}")),
                 property("refine: not-checked"),
-                data(&format!("not checked: {}", why.describe()))
+                data(&text)
             ));
         }
         for entry in &report.entries {
@@ -103,15 +106,11 @@ fn closing(reports: &[FileReport], with_unused: usize, bold: &dyn Fn(&str) -> St
     let mut out = String::new();
     let unchecked: Vec<&FileReport> = reports.iter().filter(|r| r.not_checked.is_some()).collect();
     for report in &unchecked {
-        let why = report
-            .not_checked
-            .as_ref()
-            .map(|w| w.describe())
-            .unwrap_or_default();
+        let text = report.not_checked_text().unwrap_or_default();
         out.push_str(&format!(
-            "{}: not checked: {}\n",
+            "{}: {}\n",
             bold(&escape(&report.path)),
-            escape(&why)
+            escape(&text)
         ));
     }
     let checked = reports.len() - unchecked.len();

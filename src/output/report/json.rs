@@ -3,7 +3,7 @@
 //! ```text
 //! {"version": 1,
 //!  "catalog": {"source", "date"},
-//!  "files": [{"file", "changed", "grants_nothing",
+//!  "files": [{"file", "policy"?, "changed", "grants_nothing",
 //!             "owners": [{"arn", "source"}], "not_checked": null | {"reason", "message"}}],
 //!  "results": [{"file", "statement", "sid", "entry", "line", "column",
 //!               "unused": [{"action", "level"}], "beyond_catalog", "removed",
@@ -12,6 +12,8 @@
 //!             "by_service": {"s3": {"Read": 20, ...}}, "by_level": {"Read": 20, ...}}}
 //! ```
 //!
+//! A file that holds several policies (a template) has an entry per
+//! policy, each with `policy` naming it (`AppRole policy s3`).
 //! `owners` are the roles and users the file's policy was refined for
 //! (empty when one source of use stood for every policy), each with the
 //! `source` that named it: `file` (the file itself, get-role-policy
@@ -53,6 +55,8 @@ struct ReportOut<'a> {
 #[derive(Serialize)]
 struct FileOut<'a> {
     file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
     changed: bool,
     grants_nothing: bool,
     owners: Vec<OwnerOut<'a>>,
@@ -145,6 +149,7 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
         .iter()
         .map(|r| FileOut {
             file: &r.path,
+            policy: r.policy.as_deref(),
             changed: !r.entries.is_empty(),
             grants_nothing: r.grants_nothing,
             owners: r.owners.as_ref().map_or_else(Vec::new, |owners| {

@@ -92,6 +92,11 @@ pub struct FileReport {
     /// owners or their use are unknown. Such a file has no entries, and
     /// does not pass: it is counted apart.
     pub not_checked: Option<NotChecked>,
+    /// Which policy of the file it is, when the file holds several (a
+    /// template): `AppRole policy s3`.
+    pub policy: Option<String>,
+    /// The line where that policy is, in a file of several.
+    pub line: Option<usize>,
 }
 
 impl EntryReport {
@@ -211,6 +216,8 @@ impl FileReport {
             grants_nothing: refined.grants_nothing,
             owners: None,
             not_checked: None,
+            policy: None,
+            line: None,
         }
     }
 
@@ -232,7 +239,26 @@ impl FileReport {
             grants_nothing: false,
             owners,
             not_checked: Some(why),
+            policy: None,
+            line: None,
         }
+    }
+
+    /// The same report, about the policy `place` at `line` of its file.
+    pub fn of_policy(mut self, place: Option<String>, line: usize) -> FileReport {
+        self.policy = place;
+        self.line = Some(line);
+        self
+    }
+
+    /// `not checked: WHY` (with the policy, in a file of several), when
+    /// the policy was left as written.
+    pub fn not_checked_text(&self) -> Option<String> {
+        let why = self.not_checked.as_ref()?.describe();
+        Some(match &self.policy {
+            Some(place) => format!("not checked: {}: {why}", crate::error::escape(place)),
+            None => format!("not checked: {why}"),
+        })
     }
 }
 

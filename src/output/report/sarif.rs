@@ -29,15 +29,15 @@ pub fn render(reports: &[FileReport]) -> Value {
     rules.push(not_checked_rule());
     let mut results = Vec::new();
     for report in reports {
-        if let Some(why) = &report.not_checked {
+        if let Some(text) = report.not_checked_text() {
             results.push(json!({
                 "ruleId": NOT_CHECKED,
                 "ruleIndex": LEVELS.len(),
                 "level": "note",
-                "message": {"text": format!("not checked: {}", why.describe())},
+                "message": {"text": text},
                 "locations": [{"physicalLocation": {
                     "artifactLocation": {"uri": report.path},
-                    "region": {"startLine": 1},
+                    "region": {"startLine": report.line.unwrap_or(1)},
                 }}],
             }));
         }

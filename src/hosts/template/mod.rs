@@ -1,0 +1,288 @@
+//! The CloudFormation host: the identity policies of a CloudFormation or
+//! SAM template, in YAML or JSON, refined where they are written.
+//!
+//! A template is recognised by its content: a mapping with `Resources`
+//! whose values have a `Type` of the form `AWS::...`. Its policies
+//! ([`find`]) are read through their views ([`view`]): what refine can
+//! evaluate of them, intrinsic functions kept aside as written. Each
+//! policy knows its owners as far as the template and the run's
+//! [`StackContext`] tell ([`crate::model::principal::OwnerName`]); the
+//! engine resolves them against the findings like any other host's.
+//!
+//! Rewrites ([`splice`]) change only the values of Action and NotAction
+//! and the statements refinement removes; comments, quoting, key order,
+//! indentation, line ends and every other byte stay. The result is read
+//! again and must say exactly the refined policies, with every part refine
+//! did not evaluate and everything outside the policies unchanged, before
+//! it is handed out. A policy with a YAML anchor or alias in it is left as
+//! written (changing an anchored node changes its aliases elsewhere).
+
+pub mod find;
+mod splice;
+pub mod view;
+
+pub use find::StackContext;
+
+use super::{Embedded, Host, RewriteError, Rewritten};
+use crate::engine::checked::Checked;
+use crate::error::{InputError, JsonPath, Segment};
+use crate::input::policy::{self, ActionKey};
+use crate::json::{self, Span, Value};
+use view::Layout;
+
+/// How a template is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// JSON.
+    Json,
+    /// YAML (of which JSON is a part, but a JSON template keeps JSON's
+    /// quoting and layout).
+    Yaml,
+}
+
+/// A template's policy, where it is written.
+#[derive(Debug, Clone)]
+struct Placed {
+    /// The document's path in the template.
+    document: JsonPath,
+    /// Where the view's parts are written.
+    layout: Layout,
+}
+
+/// Something of a template left as written, with why: reported as a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftAsWritten {
+    /// Where it is, as a 1-based line and column.
+    pub line: usize,
+    /// See `line`.
+    pub column: usize,
+    /// What it is and why it stays.
+    pub why: String,
+}
+
+/// A CloudFormation or SAM template and the policies in it.
+#[derive(Debug, Clone)]
+pub struct Template<'t> {
+    text: &'t str,
+    syntax: Syntax,
+    tree: Value,
+    embedded: Vec<Embedded>,
+    placed: Vec<Placed>,
+    left: Vec<LeftAsWritten>,
+    context: StackContext,
+}
+
+/// Whether `tree` is a template: a mapping with `Resources` some value of
+/// which has a `Type` of the form `AWS::...`.
+pub fn is_template(tree: &Value) -> bool {
+    tree.get("Resources")
+        .and_then(Value::as_object)
+        .is_some_and(|resources| {
+            resources.iter().any(|r| {
+                r.value
+                    .get("Type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.starts_with("AWS::"))
+            })
+        })
+}
+
+/// `err` about a value of the template at a path, placed at its line and
+/// column (a YAML template cannot be located by a JSON reader later).
+fn placed(err: InputError, text: &str, tree: &Value) -> InputError {
+    let crate::error::Location::Path(path) = &err.location else {
+        return err;
+    };
+    let (line, column) = json::line_column(text, tree.deepest(path).span.start);
+    let message = match path.segments().is_empty() {
+        true => err.message.clone(),
+        false => format!("{path}: {}", err.message),
+    };
+    InputError {
+        location: crate::error::Location::LineColumn(line, column),
+        message,
+        hint: err.hint,
+    }
+}
+
+/// Reads `text` as YAML, or as JSON when it starts with `{`: the tree.
+pub fn read_tree(text: &str) -> Result<(Value, Syntax, Vec<Span>), InputError> {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    if body.starts_with('{') {
+        let tree = json::read(text, "a CloudFormation template")?;
+        return Ok((tree, Syntax::Json, Vec::new()));
+    }
+    let yaml = crate::yaml::read(text)?;
+    Ok((yaml.tree, Syntax::Yaml, yaml.anchors))
+}
+
+impl<'t> Template<'t> {
+    /// Reads a template whose tree is already read from `text`.
+    pub fn from_tree(
+        text: &'t str,
+        (tree, syntax, anchors): (Value, Syntax, Vec<Span>),
+        context: &StackContext,
+    ) -> Result<Template<'t>, InputError> {
+        let placed_error = |err: InputError| placed(err, text, &tree);
+        let (found, left) = find::Finder::find(&tree, context).map_err(placed_error)?;
+        let lines = json::Lines::new(text);
+        let note = |path: &JsonPath, why: String| {
+            let (line, column) = lines.line_column(tree.deepest(path).span.start);
+            LeftAsWritten { line, column, why }
+        };
+        let mut template = Template {
+            text,
+            syntax,
+            embedded: Vec::new(),
+            placed: Vec::new(),
+            left: left.iter().map(|l| note(&l.path, l.what.clone())).collect(),
+            context: context.clone(),
+            tree: Value::new(json::Kind::Null),
+        };
+        for found in found {
+            let Some(document) = tree.at(&found.document) else {
+                continue;
+            };
+            let span = document.span;
+            if anchors
+                .iter()
+                .any(|a| a.start < span.end && span.start < a.end.max(a.start + 1))
+            {
+                let why = format!("{}: a YAML anchor or alias: not rewritten", found.place);
+                template.left.push(note(&found.document, why));
+                continue;
+            }
+            let (view, layout) = match view::view(document) {
+                Ok(view) => view,
+                Err(why) => {
+                    let why = format!("{}: {why}: not evaluated", found.place);
+                    template.left.push(note(&found.document, why));
+                    continue;
+                }
+            };
+            let policy =
+                policy::from_document(view, found.document.clone()).map_err(placed_error)?;
+            template.embedded.push(Embedded {
+                policy,
+                owners: found.owners,
+                limit: found.limit,
+                place: Some(found.place),
+            });
+            template.placed.push(Placed {
+                document: found.document,
+                layout,
+            });
+        }
+        template.left.sort_by_key(|l| (l.line, l.column));
+        template.tree = tree;
+        Ok(template)
+    }
+
+    /// Reads `text` as a template.
+    pub fn read(text: &'t str, context: &StackContext) -> Result<Template<'t>, InputError> {
+        let read = read_tree(text)?;
+        if !is_template(&read.0) {
+            return Err(InputError::whole(
+                "not a CloudFormation template: no Resources with a Type of the form AWS::...",
+            ));
+        }
+        Template::from_tree(text, read, context)
+    }
+
+    /// How the template is written.
+    pub fn syntax(&self) -> Syntax {
+        self.syntax
+    }
+
+    /// The template as read.
+    pub fn tree(&self) -> &Value {
+        &self.tree
+    }
+
+    /// What refine leaves as written, with why.
+    pub fn left(&self) -> &[LeftAsWritten] {
+        &self.left
+    }
+
+    /// Whether the CDK generated the template (a resource's Metadata has
+    /// `aws:cdk:path`): a change belongs in the CDK source.
+    pub fn generated(&self) -> bool {
+        self.tree
+            .get("Resources")
+            .and_then(Value::as_object)
+            .is_some_and(|resources| {
+                resources
+                    .iter()
+                    .any(|r| r.value["Metadata"].get("aws:cdk:path").is_some())
+            })
+    }
+
+    /// `path` (into a view) as the path where that part is written.
+    fn written_path(&self, path: &JsonPath) -> JsonPath {
+        let Some(placed) = self
+            .placed
+            .iter()
+            .find(|p| path.segments().starts_with(p.document.segments()))
+        else {
+            return path.clone();
+        };
+        let mut rest = path.segments()[placed.document.segments().len()..].to_vec();
+        if !matches!(rest.first(), Some(Segment::Key(k)) if k == "Statement") {
+            return path.clone();
+        }
+        let layout = &placed.layout;
+        let (place, at) = match (layout.lone, rest.get(1)) {
+            (true, _) => (layout.statements.first(), 1),
+            (false, Some(Segment::Index(k))) => {
+                let place = layout.statements.get(*k);
+                if let Some(place) = place {
+                    rest[1] = Segment::Index(place.written);
+                }
+                (place, 2)
+            }
+            _ => (None, 0),
+        };
+        if let (Some(place), Some(Segment::Key(key)), Some(Segment::Index(e))) =
+            (place, rest.get(at), rest.get(at + 1))
+        {
+            if key == "Action" || key == "NotAction" {
+                rest[at + 1] = Segment::Index(place.entries.get(*e).copied().unwrap_or(*e));
+            }
+        }
+        let mut written = placed.document.clone();
+        written.0.extend(rest);
+        written
+    }
+}
+
+impl Host for Template<'_> {
+    fn text(&self) -> &str {
+        self.text
+    }
+
+    fn policies(&self) -> &[Embedded] {
+        &self.embedded
+    }
+
+    fn locate(&self, path: &JsonPath) -> Span {
+        self.tree.deepest(&self.written_path(path)).span
+    }
+
+    fn element(&self, _statement: &JsonPath, _key: ActionKey) -> Option<(Span, Span)> {
+        // A suggested fix replaces the element with JSON: not for a
+        // template, whose YAML and intrinsic functions it would not keep.
+        None
+    }
+
+    fn rewrite(&self, refined: &[Option<&Checked>]) -> Result<Rewritten, RewriteError> {
+        if refined.len() != self.embedded.len() {
+            return Err(RewriteError::new(format!(
+                "{} refinements for a template of {} policies",
+                refined.len(),
+                self.embedded.len()
+            )));
+        }
+        let text = splice::rewrite(self, refined)?;
+        Ok(Rewritten::new(text))
+    }
+}

@@ -1,0 +1,472 @@
+//! YAML: CloudFormation templates read into the tree every input shares.
+//!
+//! [`read`] parses YAML with `saphyr-parser`, which reports where every
+//! node is, into the same [`Value`] tree JSON input becomes: spans index
+//! the text (a scalar's span covers its tag and quotes, a block
+//! collection's runs from its first entry to the end of its last), so that
+//! positions, the policy model and the template host's splices work on
+//! YAML exactly as on JSON. Nothing is ever reserialised: a rewrite
+//! splices new text into the old.
+//!
+//! What YAML has and JSON has not is mapped as CloudFormation reads it:
+//!
+//! * the short-form intrinsic tags become their long forms (`!Sub x` is
+//!   `{"Fn::Sub": x}`, `!Ref x` is `{"Ref": x}`, `!Condition x` is
+//!   `{"Condition": x}`); an unknown tag is an error. Tags with `::` in
+//!   their name (`!Rain::Embed`) belong to template pre-processors and are
+//!   kept as opaque values of that name;
+//! * plain scalars are read by the core schema: `null`, `~` and nothing
+//!   are null, `true`/`false` booleans, JSON-shaped numbers numbers, and
+//!   everything else (`2012-10-17`, `s3:Get*`) a string;
+//! * anchors and aliases are not expanded: an alias reads as null, and the
+//!   place of every anchor and alias is kept ([`Yaml::anchors`]) so that a
+//!   host refuses to rewrite a policy that has one (changing an anchored
+//!   node would change every alias of it, far from the policy).
+//!
+//! Duplicate keys, complex keys and a second document are errors, with the
+//! line and column.
+
+use crate::error::{InputError, Location};
+use crate::json::{self, Kind, Member, Span, Value};
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+
+/// A YAML document read.
+#[derive(Debug, Clone)]
+pub struct Yaml {
+    /// The document as a tree.
+    pub tree: Value,
+    /// Where each anchor (`&x`, with the node it names) and alias (`*x`)
+    /// is.
+    pub anchors: Vec<Span>,
+}
+
+/// The short-form tags CloudFormation defines, and the key each stands
+/// for.
+const TAGS: [(&str, &str); 21] = [
+    ("Ref", "Ref"),
+    ("Condition", "Condition"),
+    ("Sub", "Fn::Sub"),
+    ("GetAtt", "Fn::GetAtt"),
+    ("Join", "Fn::Join"),
+    ("If", "Fn::If"),
+    ("Select", "Fn::Select"),
+    ("Split", "Fn::Split"),
+    ("FindInMap", "Fn::FindInMap"),
+    ("ImportValue", "Fn::ImportValue"),
+    ("Base64", "Fn::Base64"),
+    ("Cidr", "Fn::Cidr"),
+    ("GetAZs", "Fn::GetAZs"),
+    ("Equals", "Fn::Equals"),
+    ("Not", "Fn::Not"),
+    ("And", "Fn::And"),
+    ("Or", "Fn::Or"),
+    ("Transform", "Fn::Transform"),
+    ("ToJsonString", "Fn::ToJsonString"),
+    ("Length", "Fn::Length"),
+    ("ForEach", "Fn::ForEach"),
+];
+
+/// A collection being read.
+struct Open {
+    start: usize,
+    end: usize,
+    flow: bool,
+    wrap: Option<String>,
+    items: Items,
+}
+
+enum Items {
+    Seq(Vec<Value>),
+    Map {
+        members: Vec<Member>,
+        key: Option<(String, Span)>,
+    },
+}
+
+/// Reads `text` as one YAML document.
+pub fn read(text: &str) -> Result<Yaml, InputError> {
+    let offsets = Offsets::new(text);
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Open> = Vec::new();
+    let mut anchors = Vec::new();
+    let mut root: Option<Value> = None;
+    let mut documents = 0;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|err| {
+            let mark = err.marker();
+            at(
+                mark.line(),
+                mark.col() + 1,
+                format!("invalid YAML: {}", err.info()),
+            )
+        })?;
+        let (start, end) = (
+            offsets.byte(span.start.index()),
+            offsets.byte(span.end.index()),
+        );
+        let place = (span.start.line(), span.start.col() + 1);
+        let node = match event {
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(at(
+                        place.0,
+                        place.1,
+                        "more than one YAML document: a template is one",
+                    ));
+                }
+                continue;
+            }
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing => continue,
+            Event::Alias(_) => {
+                anchors.push(Span { start, end });
+                Value {
+                    span: Span { start, end },
+                    kind: Kind::Null,
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 {
+                    anchors.push(Span { start, end });
+                }
+                let wrap = wrapper(tag.as_deref(), place)?;
+                let kind = scalar(&value, style, tag.as_deref());
+                wrapped(
+                    Value {
+                        span: Span { start, end },
+                        kind,
+                    },
+                    wrap,
+                )
+            }
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                if anchor != 0 {
+                    anchors.push(Span { start, end });
+                }
+                if stack.len() >= json::MAX_DEPTH {
+                    return Err(at(
+                        place.0,
+                        place.1,
+                        format!("nested more than {} levels deep", json::MAX_DEPTH),
+                    ));
+                }
+                let flow = text[start..end].trim_end().ends_with(['[', '{']);
+                let items = match event {
+                    Event::SequenceStart(..) => Items::Seq(Vec::new()),
+                    _ => Items::Map {
+                        members: Vec::new(),
+                        key: None,
+                    },
+                };
+                let wrap = wrapper(tag.as_deref(), place)?;
+                stack.push(Open {
+                    start,
+                    end,
+                    flow,
+                    wrap,
+                    items,
+                });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(open) = stack.pop() else { continue };
+                close(open, end)
+            }
+        };
+        if let Some(open) = stack.last_mut() {
+            add(open, node, &offsets, text)?;
+        } else {
+            root = Some(node);
+        }
+    }
+    let tree = root.unwrap_or(Value {
+        span: Span::default(),
+        kind: Kind::Null,
+    });
+    Ok(Yaml { tree, anchors })
+}
+
+/// The collection `open`, closed by an event ending at `end` (a flow
+/// collection's bracket; a block collection ends with its last entry).
+fn close(open: Open, end: usize) -> Value {
+    let end = if open.flow {
+        end.max(open.end)
+    } else {
+        open.end
+    };
+    let kind = match open.items {
+        Items::Seq(items) => Kind::Array(items),
+        Items::Map { members, .. } => Kind::Object(members),
+    };
+    wrapped(
+        Value {
+            span: Span {
+                start: open.start,
+                end,
+            },
+            kind,
+        },
+        open.wrap,
+    )
+}
+
+/// Adds `node` to the collection being read: an element, a key, or the
+/// value of the key before it.
+fn add(open: &mut Open, node: Value, offsets: &Offsets, text: &str) -> Result<(), InputError> {
+    open.end = open.end.max(node.span.end);
+    match &mut open.items {
+        Items::Seq(items) => items.push(node),
+        Items::Map { members, key } => match key.take() {
+            Some((key, key_span)) => members.push(Member {
+                key,
+                key_span,
+                value: node,
+            }),
+            None => {
+                let (line, column) = offsets.line_column(text, node.span.start);
+                let Kind::String(name) = &node.kind else {
+                    let name = match &node.kind {
+                        Kind::Null | Kind::Bool(_) | Kind::Number(_) => json::write::compact(&node),
+                        _ => return Err(at(line, column, "a key must be a scalar")),
+                    };
+                    *key = Some((name, node.span));
+                    return check_duplicate(members, key, line, column);
+                };
+                *key = Some((name.clone(), node.span));
+                return check_duplicate(members, key, line, column);
+            }
+        },
+    }
+    Ok(())
+}
+
+/// Refuses a key the mapping already has.
+fn check_duplicate(
+    members: &[Member],
+    key: &Option<(String, Span)>,
+    line: usize,
+    column: usize,
+) -> Result<(), InputError> {
+    match key {
+        Some((name, _)) if members.iter().any(|m| &m.key == name) => Err(at(
+            line,
+            column,
+            format!("duplicate key {}", crate::error::quote(name)),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The long-form key a tag stands for (`None`: no tag, or a standard
+/// `!!` tag); an error for a tag CloudFormation does not know.
+fn wrapper(tag: Option<&Tag>, place: (usize, usize)) -> Result<Option<String>, InputError> {
+    let Some(tag) = tag else { return Ok(None) };
+    if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
+        return Ok(None);
+    }
+    if tag.handle == "!" {
+        if let Some((_, long)) = TAGS.iter().find(|(short, _)| *short == tag.suffix) {
+            return Ok(Some(long.to_string()));
+        }
+        if tag.suffix.contains("::") {
+            return Ok(Some(tag.suffix.clone()));
+        }
+    }
+    Err(at(
+        place.0,
+        place.1,
+        format!(
+            "unknown tag {}{}: CloudFormation's are !Ref, !Sub, !GetAtt, !Join, !If and the other intrinsic functions",
+            crate::error::escape(&tag.handle),
+            crate::error::escape(&tag.suffix)
+        ),
+    ))
+}
+
+/// `value` under the long-form key `wrap`, when it had a tag.
+fn wrapped(value: Value, wrap: Option<String>) -> Value {
+    match wrap {
+        None => value,
+        Some(key) => {
+            let span = value.span;
+            Value {
+                span,
+                kind: Kind::Object(vec![Member {
+                    key,
+                    key_span: span,
+                    value,
+                }]),
+            }
+        }
+    }
+}
+
+/// A scalar by the core schema (see the module documentation); quoted
+/// scalars, block scalars and `!!str` are strings.
+fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Kind {
+    let plain = style == ScalarStyle::Plain && tag.is_none_or(|t| t.suffix != "str");
+    if !plain {
+        return Kind::String(value.to_string());
+    }
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => Kind::Null,
+        "true" | "True" | "TRUE" => Kind::Bool(true),
+        "false" | "False" | "FALSE" => Kind::Bool(false),
+        _ if is_json_number(value) => Kind::Number(value.to_string()),
+        _ => Kind::String(value.to_string()),
+    }
+}
+
+/// Whether `text` is a number as JSON writes one (other YAML numbers,
+/// `0x1F` or `.inf`, are read as strings: no policy value is one).
+fn is_json_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, rest) = digits.split_at(digits.find(['.', 'e', 'E']).unwrap_or(digits.len()));
+    let int_ok = int == "0"
+        || (!int.is_empty() && !int.starts_with('0') && int.bytes().all(|b| b.is_ascii_digit()));
+    let (fraction, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let fraction_ok = fraction.is_empty()
+        || (fraction.len() > 1
+            && fraction.starts_with('.')
+            && fraction[1..].bytes().all(|b| b.is_ascii_digit()));
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    int_ok && fraction_ok && exponent_ok
+}
+
+/// An error at a 1-based line and column.
+fn at(line: usize, column: usize, message: impl Into<String>) -> InputError {
+    InputError {
+        location: Location::LineColumn(line, column),
+        message: message.into(),
+        hint: None,
+    }
+}
+
+/// The parser counts characters; spans count bytes.
+struct Offsets {
+    /// The byte offset of each character, when the text is not ASCII.
+    bytes: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Offsets {
+        let bytes = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
+        Offsets {
+            bytes,
+            len: text.len(),
+        }
+    }
+
+    /// The byte offset of character `index` (the end for one past it).
+    fn byte(&self, index: usize) -> usize {
+        match &self.bytes {
+            None => index.min(self.len),
+            Some(bytes) => bytes.get(index).copied().unwrap_or(self.len),
+        }
+    }
+
+    fn line_column(&self, text: &str, pos: usize) -> (usize, usize) {
+        json::line_column(text, pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(text: &str) -> serde_json::Value {
+        serde_json::Value::from(&read(text).unwrap().tree)
+    }
+
+    #[test]
+    fn tags_become_long_forms_and_plain_scalars_follow_the_core_schema() {
+        let text = "A: !Sub \"${X}:Get*\"\nB: !GetAtt [R, Arn]\nC: [1, 2.5, true, ~, 2012-10-17, 'x']\nD: !Ref P\n";
+        assert_eq!(
+            tree(text),
+            serde_json::json!({
+                "A": {"Fn::Sub": "${X}:Get*"},
+                "B": {"Fn::GetAtt": ["R", "Arn"]},
+                "C": [1, 2.5, true, null, "2012-10-17", "x"],
+                "D": {"Ref": "P"}
+            })
+        );
+    }
+
+    #[test]
+    fn spans_cover_quotes_tags_and_whole_block_lists() {
+        let text = "Action:\n  - s3:GetObject  # c\n  - 's3:Put*'\nFlow: [ \"a\", b ]\nT: !Sub x\n";
+        let yaml = read(text).unwrap();
+        let slice = |v: &Value| &text[v.span.start..v.span.end];
+        let action = &yaml.tree["Action"];
+        assert_eq!(slice(action), "- s3:GetObject  # c\n  - 's3:Put*'");
+        assert_eq!(slice(&action.as_array().unwrap()[1]), "'s3:Put*'");
+        assert_eq!(slice(&yaml.tree["Flow"]), "[ \"a\", b ]");
+        assert_eq!(slice(&yaml.tree["T"]), "!Sub x");
+        let key = yaml.tree.member("Flow").unwrap().key_span;
+        assert_eq!(&text[key.start..key.end], "Flow");
+    }
+
+    #[test]
+    fn positions_count_characters_as_json_does() {
+        let text = "é: 1\nA: \"s3:Get*\"\n";
+        let yaml = read(text).unwrap();
+        let a = &yaml.tree["A"];
+        assert_eq!(&text[a.span.start..a.span.end], "\"s3:Get*\"");
+    }
+
+    #[test]
+    fn bad_input_names_its_line_and_column() {
+        let cases = [
+            ("a: 1\na: 2\n", "2:1: duplicate key \"a\""),
+            ("a: !Bogus x\n", "1:4: unknown tag !Bogus"),
+            ("a: [1, 2\n", "invalid YAML"),
+            ("a: 1\n---\nb: 2\n", "2:1: more than one YAML document"),
+            ("? [a]\n: 1\n", "a key must be a scalar"),
+        ];
+        for (text, expected) in cases {
+            let err = read(text).unwrap_err();
+            let place = match err.location {
+                Location::LineColumn(line, column) => format!("{line}:{column}: "),
+                _ => String::new(),
+            };
+            let got = format!("{place}{}", err.message);
+            assert!(got.contains(expected), "{text:?}: {got}");
+        }
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_kept_apart_not_expanded() {
+        let yaml = read("a: &x [s3:GetObject]\nb: *x\n").unwrap();
+        assert_eq!(yaml.anchors.len(), 2);
+        assert!(yaml.tree["b"].is_null());
+    }
+
+    #[test]
+    fn numbers_are_only_json_numbers() {
+        for yes in ["0", "-1", "2.5", "1e5", "1E+2", "-0.5e-3"] {
+            assert!(is_json_number(yes), "{yes}");
+        }
+        for no in [
+            "01",
+            "0x1F",
+            ".inf",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "",
+            "-",
+            "2012-10-17",
+        ] {
+            assert!(!is_json_number(no), "{no}");
+        }
+    }
+}

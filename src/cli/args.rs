@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version,
     subcommand_negates_reqs = true,
     subcommand_precedence_over_arg = true,
-    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] DIRECTORY FINDINGS-DIRECTORY [--owners FILE] [--details FILE] (--diff | --in-place | --check | --format FORMAT)\n       refine verify [--format text|json] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] [-o FILE] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] DIRECTORY FINDINGS-DIRECTORY [--owners FILE] [--details FILE] (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] TEMPLATE|DIRECTORY FINDINGS [--stack-resources FILE]... [--stack-name NAME] [--region REGION]\n       refine verify [--format text|json] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] [-o FILE] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
 )]
 pub(super) struct Cli {
     #[command(subcommand)]
@@ -34,9 +34,10 @@ pub(super) struct Cli {
 #[derive(Args, Debug)]
 pub(super) struct RunArgs {
     /// The policy: a policy document, `aws iam get-policy-version` or
-    /// `get-role-policy` output; `-` reads stdin; or a directory, whose
-    /// *.json policy files are all refined (with --diff, --in-place,
-    /// --check or a --format).
+    /// `get-role-policy` output, or a CloudFormation or SAM template (YAML
+    /// or JSON; printed rewritten); `-` reads stdin; or a directory, whose
+    /// *.json policy files and templates (.json, .yaml, .yml, .template)
+    /// are all refined (with --diff, --in-place, --check or a --format).
     #[arg(value_name = "POLICY", required = true)]
     pub(super) policy: Option<PathBuf>,
     /// The unused-access findings: `aws accessanalyzer get-finding-v2`

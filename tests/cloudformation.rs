@@ -375,6 +375,7 @@ fn a_directory_of_templates_reports_each_policy_with_its_place() {
     assert_eq!(
         files.into_iter().collect::<Vec<_>>(),
         [
+            "every-type.yaml",
             "long-forms.json",
             "managed-shared.yaml",
             "named-by-sub.yaml",
@@ -485,4 +486,56 @@ fn cdk_templates_say_the_change_belongs_in_the_cdk_source() {
         "{stderr}"
     );
     let _ = DIR;
+}
+
+#[test]
+fn every_resource_type_is_read_with_its_owners() {
+    let (code, report, stderr) = refine(&[
+        "every-type.yaml",
+        "findings",
+        "--stack-name",
+        "prod",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let owners: Vec<(String, Vec<String>, Option<String>)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let arns = f["owners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["arn"].as_str().unwrap().to_string())
+                .collect();
+            let why = f["not_checked"]["message"].as_str().map(str::to_string);
+            (f["policy"].as_str().unwrap().to_string(), arns, why)
+        })
+        .collect();
+    let user = "arn:aws:iam::123456789012:user/alice".to_string();
+    let runner = "arn:aws:iam::123456789012:role/runner".to_string();
+    let flow = "arn:aws:iam::123456789012:role/prod-FlowRole-5QW4ER3TY2UI".to_string();
+    assert_eq!(
+        owners,
+        vec![
+            ("Alice policy own".into(), vec![user.clone()], None),
+            ("AliceExtra".into(), vec![user.clone()], None),
+            ("Shared".into(), vec![runner, user], None),
+            ("Ops".into(), vec![], Some("owned by group ops, whose members are unknown (list them in the manifest, or give --details)".into())),
+            ("Flow inline policy".into(), vec![flow], None),
+        ]
+    );
+    // The shared policy keeps what the user uses although the role uses
+    // nothing of it; the function with a Role has its Policies ignored.
+    let results = report["results"].as_array().unwrap();
+    let shared: Vec<&Value> = results.iter().filter(|r| r["line"] == 29).collect();
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0]["unused"][0]["action"], "s3:DeleteObject");
+    assert!(
+        stderr.contains("every-type.yaml:58:9: Fixed has a Role, so SAM ignores its Policies"),
+        "{stderr}"
+    );
 }

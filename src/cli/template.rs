@@ -74,7 +74,7 @@ pub(super) fn refine_template(
                 })?;
                 let mut report =
                     FileReport::new(&name, template, &embedded.policy, &proved, usage.catalog)
-                        .of_policy(place, line);
+                        .of_policy(place, line, embedded.not_evaluated);
                 if let Some(owners) = owners {
                     report = report.owned_by(owners);
                 }
@@ -84,7 +84,11 @@ pub(super) fn refine_template(
                 refined.push(Some(proved));
             }
             Decision::Leave { why, owners } => {
-                reports.push(FileReport::not_checked(&name, why, owners).of_policy(place, line));
+                reports.push(FileReport::not_checked(&name, why, owners).of_policy(
+                    place,
+                    line,
+                    embedded.not_evaluated,
+                ));
                 refined.push(None);
             }
         }

@@ -41,6 +41,7 @@ impl<'t> Record<'t> {
                 owners: Vec::new(),
                 limit: Some(limit),
                 place: None,
+                not_evaluated: 0,
             }],
         })
     }

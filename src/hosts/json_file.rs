@@ -96,6 +96,7 @@ impl<'t> JsonFile<'t> {
                 owners: principal.into_iter().map(OwnerName::Exact).collect(),
                 limit,
                 place: None,
+                not_evaluated: 0,
             }],
         })
     }

@@ -45,6 +45,9 @@ pub struct Embedded {
     /// Which of the host's policies it is, for messages and reports, when
     /// the host holds several (`AppRole policy s3`).
     pub place: Option<String>,
+    /// How many of its entries and statements the host keeps as written
+    /// without evaluating them (a template's intrinsic functions).
+    pub not_evaluated: usize,
 }
 
 impl Embedded {

@@ -357,10 +357,22 @@ impl<'a> Finder<'a> {
     }
 
     /// The principals that attach the managed policy `logical` through
-    /// `ManagedPolicyArns: [!Ref logical]`, and SAM functions that list it
-    /// in `Policies`.
+    /// `ManagedPolicyArns`, and SAM functions that list it in `Policies`:
+    /// by `!Ref` or `!GetAtt` of it anywhere in the entry (under an `!If`
+    /// too: a conditional attachment may be deployed), or by an ARN (a
+    /// string or a `!Sub`) ending in its `ManagedPolicyName`. An owner too
+    /// many only keeps actions; one missed could drop what it uses.
     fn attached(&self, logical: &str) -> Vec<OwnerName> {
-        let refers = |v: &Value| v.get("Ref").and_then(Value::as_str) == Some(logical);
+        let name = self
+            .resources
+            .iter()
+            .find(|m| m.key == logical)
+            .and_then(|m| {
+                m.value["Properties"]
+                    .get("ManagedPolicyName")
+                    .and_then(Value::as_str)
+            });
+        let refers = |v: &Value| mentions(v, logical, name);
         let mut owners = Vec::new();
         for member in self.resources {
             let kind = member
@@ -517,6 +529,41 @@ impl<'a> Finder<'a> {
         }
         ids
     }
+}
+
+/// Whether `value` refers to the managed policy `logical` (named `name`):
+/// a `Ref` or `Fn::GetAtt` of it anywhere inside, or a string (`Fn::Sub`
+/// template included) that is an ARN ending in `:policy/...name`.
+fn mentions(value: &Value, logical: &str, name: Option<&str>) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match &value.kind {
+            Kind::String(text) => {
+                let arn = text.contains(":policy/")
+                    && name.is_some_and(|n| text.ends_with(&format!("/{n}")));
+                if arn {
+                    return true;
+                }
+            }
+            Kind::Array(items) => stack.extend(items),
+            Kind::Object(members) => {
+                for member in members {
+                    let target = match (&member.key[..], &member.value.kind) {
+                        ("Ref", Kind::String(target)) => Some(target.as_str()),
+                        ("Fn::GetAtt", Kind::String(path)) => path.split('.').next(),
+                        ("Fn::GetAtt", Kind::Array(items)) => items.first().and_then(Value::as_str),
+                        _ => None,
+                    };
+                    if target == Some(logical) {
+                        return true;
+                    }
+                    stack.push(&member.value);
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A `!Sub` name with only pseudo parameters, as a name or a pattern.

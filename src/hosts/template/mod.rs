@@ -162,11 +162,18 @@ impl<'t> Template<'t> {
             };
             let policy =
                 policy::from_document(view, found.document.clone()).map_err(placed_error)?;
+            let not_evaluated = layout.written - layout.statements.len()
+                + layout
+                    .statements
+                    .iter()
+                    .map(|s| s.opaque.len())
+                    .sum::<usize>();
             template.embedded.push(Embedded {
                 policy,
                 owners: found.owners,
                 limit: found.limit,
                 place: Some(found.place),
+                not_evaluated,
             });
             template.placed.push(Placed {
                 document: found.document,

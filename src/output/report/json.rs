@@ -3,7 +3,7 @@
 //! ```text
 //! {"version": 1,
 //!  "catalog": {"source", "date"},
-//!  "files": [{"file", "policy"?, "changed", "grants_nothing",
+//!  "files": [{"file", "policy"?, "not_evaluated"?, "changed", "grants_nothing",
 //!             "owners": [{"arn", "source"}], "not_checked": null | {"reason", "message"}}],
 //!  "results": [{"file", "statement", "sid", "entry", "line", "column",
 //!               "unused": [{"action", "level"}], "beyond_catalog", "removed",
@@ -13,7 +13,9 @@
 //! ```
 //!
 //! A file that holds several policies (a template) has an entry per
-//! policy, each with `policy` naming it (`AppRole policy s3`).
+//! policy, each with `policy` naming it (`AppRole policy s3`), and
+//! `not_evaluated` counting its entries and statements that are intrinsic
+//! functions, kept as written (absent when none).
 //! `owners` are the roles and users the file's policy was refined for
 //! (empty when one source of use stood for every policy), each with the
 //! `source` that named it: `file` (the file itself, get-role-policy
@@ -57,6 +59,8 @@ struct FileOut<'a> {
     file: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_zero")]
+    not_evaluated: usize,
     changed: bool,
     grants_nothing: bool,
     owners: Vec<OwnerOut<'a>>,
@@ -143,6 +147,10 @@ impl<'a> ResultOut<'a> {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The whole document.
 pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
     let files = reports
@@ -150,6 +158,7 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
         .map(|r| FileOut {
             file: &r.path,
             policy: r.policy.as_deref(),
+            not_evaluated: r.not_evaluated,
             changed: !r.entries.is_empty(),
             grants_nothing: r.grants_nothing,
             owners: r.owners.as_ref().map_or_else(Vec::new, |owners| {

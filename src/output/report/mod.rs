@@ -97,6 +97,9 @@ pub struct FileReport {
     pub policy: Option<String>,
     /// The line where that policy is, in a file of several.
     pub line: Option<usize>,
+    /// How many entries and statements of the policy were kept as written
+    /// without being evaluated (a template's intrinsic functions).
+    pub not_evaluated: usize,
 }
 
 impl EntryReport {
@@ -218,6 +221,7 @@ impl FileReport {
             not_checked: None,
             policy: None,
             line: None,
+            not_evaluated: 0,
         }
     }
 
@@ -241,13 +245,21 @@ impl FileReport {
             not_checked: Some(why),
             policy: None,
             line: None,
+            not_evaluated: 0,
         }
     }
 
-    /// The same report, about the policy `place` at `line` of its file.
-    pub fn of_policy(mut self, place: Option<String>, line: usize) -> FileReport {
+    /// The same report, about the policy `place` at `line` of its file,
+    /// `not_evaluated` of whose entries and statements were kept unread.
+    pub fn of_policy(
+        mut self,
+        place: Option<String>,
+        line: usize,
+        not_evaluated: usize,
+    ) -> FileReport {
         self.policy = place;
         self.line = Some(line);
+        self.not_evaluated = not_evaluated;
         self
     }
 

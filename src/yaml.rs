@@ -35,8 +35,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 pub struct Yaml {
     /// The document as a tree.
     pub tree: Value,
-    /// Where each anchor (`&x`, with the node it names) and alias (`*x`)
-    /// is.
+    /// Where each anchored node (`&x` and all of the node it names) and
+    /// each alias (`*x`) is.
     pub anchors: Vec<Span>,
 }
 
@@ -68,6 +68,9 @@ const TAGS: [(&str, &str); 21] = [
 
 /// A collection being read.
 struct Open {
+    /// Whether the collection has an anchor: its whole span is recorded
+    /// when it closes.
+    anchored: bool,
     start: usize,
     end: usize,
     flow: bool,
@@ -127,6 +130,10 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let (start, end) = match style {
+                    ScalarStyle::Literal | ScalarStyle::Folded => block_scalar(text, start, end),
+                    _ => (start, end),
+                };
                 if anchor != 0 {
                     anchors.push(Span { start, end });
                 }
@@ -141,9 +148,6 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
                 )
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                if anchor != 0 {
-                    anchors.push(Span { start, end });
-                }
                 if stack.len() >= json::MAX_DEPTH {
                     return Err(at(
                         place.0,
@@ -161,6 +165,7 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
                 };
                 let wrap = wrapper(tag.as_deref(), place)?;
                 stack.push(Open {
+                    anchored: anchor != 0,
                     start,
                     end,
                     flow,
@@ -171,7 +176,13 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(open) = stack.pop() else { continue };
-                close(open, end)
+                let anchored = open.anchored;
+                let node = close(open, end);
+                if anchored {
+                    // The whole anchored node: every alias repeats all of it.
+                    anchors.push(node.span);
+                }
+                node
             }
         };
         if let Some(open) = stack.last_mut() {
@@ -282,6 +293,30 @@ fn wrapper(tag: Option<&Tag>, place: (usize, usize)) -> Result<Option<String>, I
             crate::error::escape(&tag.suffix)
         ),
     ))
+}
+
+/// The span of a block scalar (`|`, `>`): the parser's starts at its
+/// content and ends past its line break; a span starts at the indicator,
+/// as for every other scalar, and ends with the content.
+fn block_scalar(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let end = start.max(start + text[start..end].trim_end().len());
+    let head = text[..start].trim_end();
+    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+    let line = &head[line_start..];
+    // The header: the indicator, then chomping and indentation digits,
+    // then maybe a comment.
+    let header = line.char_indices().rev().find(|&(i, c)| {
+        (c == '|' || c == '>') && {
+            let rest = line[i + 1..]
+                .trim_start_matches(['-', '+', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+            let rest = rest.trim_start();
+            rest.is_empty() || rest.starts_with('#')
+        }
+    });
+    match header {
+        Some((i, _)) => (line_start + i, end),
+        None => (start, end),
+    }
 }
 
 /// `value` under the long-form key `wrap`, when it had a tag.

@@ -113,6 +113,15 @@ impl Basis {
         }
     }
 
+    /// The principals that several templates' name patterns took for
+    /// theirs, with those claimants (see `Resolver::conflicts`).
+    pub(super) fn conflicts(&self) -> Vec<(String, Vec<String>)> {
+        match self {
+            Basis::Owners(run) => run.resolver.conflicts(),
+            Basis::One(_) => Vec::new(),
+        }
+    }
+
     /// What the run says about CloudFormation stacks (nothing, with one
     /// source of use for every policy).
     pub(super) fn stack(&self) -> StackContext {
@@ -195,6 +204,7 @@ impl OwnerRun {
         let stem = path
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        self.resolver.at_file(&input.name);
         let resolution = self
             .resolver
             .resolve(embedded, &paths, &stem)

@@ -305,7 +305,7 @@ fn warn(input: &Input, embedded: &iam_refine::hosts::Embedded, refined: &Checked
 
 /// With `--check` in the default format: a line for each entry that grants
 /// unused actions the gate fails on.
-fn check_lines(name: &str, report: &FileReport, gate: &Gate) {
+pub(super) fn check_lines(name: &str, report: &FileReport, gate: &Gate) {
     for entry in report.entries.iter().filter(|e| gate.fails(e)) {
         let label = match &entry.sid {
             Some(sid) => format!("statement {} (Sid {})", entry.statement, escape(sid)),

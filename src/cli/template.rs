@@ -12,13 +12,13 @@ use super::basis::{Basis, Decision};
 use super::diag;
 use super::io::Input;
 use super::plan::{Plan, Stdout};
-use super::refine::{patch_path, Done};
+use super::refine::{check_lines, patch_path, Done};
 use anyhow::{anyhow, Result};
 use iam_refine::engine::checked::{checked, Checked, SelfCheckFailed};
 use iam_refine::engine::resolve::NotChecked;
 use iam_refine::error::{InputError, Location};
 use iam_refine::hosts::template::Template;
-use iam_refine::hosts::Host;
+use iam_refine::hosts::{Embedded, Host};
 use iam_refine::input::findings::Usage;
 use iam_refine::json::Lines;
 use iam_refine::output::report::FileReport;
@@ -78,7 +78,12 @@ pub(super) fn refine_template(
                 if let Some(owners) = owners {
                     report = report.owned_by(owners);
                 }
-                warn(input, template, &proved, embedded.place.as_deref());
+                warn(input, template, &proved, embedded);
+                if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) =
+                    (&plan.gate, plan.stdout)
+                {
+                    check_lines(&input.name, &report, gate);
+                }
                 narrowed |= proved.refined().narrowed_wildcards;
                 reports.push(report);
                 refined.push(Some(proved));
@@ -133,11 +138,14 @@ pub(super) fn refine_template(
 
 /// The warnings about one policy of a template: entries the catalog does
 /// not know, a policy that grants nothing used.
-fn warn(input: &Input, template: &Template, refined: &Checked, place: Option<&str>) {
+fn warn(input: &Input, template: &Template, refined: &Checked, embedded: &Embedded) {
     for warning in &refined.refined().warnings {
         diag::warning(&describe_in(input, template, warning));
     }
-    if refined.grants_nothing() {
+    let place = embedded.place.as_deref();
+    // With unevaluated entries, what they grant stays: the policy may not
+    // be empty.
+    if refined.grants_nothing() && embedded.not_evaluated == 0 {
         diag::error(&format!(
             "{}: {}: grants nothing used: remove it",
             input.name,

@@ -18,6 +18,7 @@ use super::refine::{
     diff_of, exit_code, newer_note, not_checked_note, patch_path, refine_decided, render,
 };
 use anyhow::Result;
+use iam_refine::error::escape;
 use iam_refine::hosts::{self, Detected};
 use iam_refine::output::report::FileReport;
 use std::path::{Path, PathBuf};
@@ -40,8 +41,21 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
     each_policy_file(dir, plan.follow, &mut walk, |file, walk| {
         refine_one(file, plan, basis, walk)
     });
+    let conflicts = basis.conflicts();
+    for (arn, claimants) in &conflicts {
+        diag::error(&format!(
+            "{}: fits the name of {}: which template's is it?\nhint: give --stack-resources for each stack, or run on one template at a time",
+            escape(arn),
+            claimants.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" and ")
+        ));
+        walk.failed += 1;
+    }
     newer_note(basis, walk.narrowed);
     let output = match plan.stdout {
+        // A principal two templates took for theirs: every answer about
+        // them may be wrong, and a diff of the others would be applied
+        // as if whole.
+        _ if !conflicts.is_empty() => String::new(),
         Stdout::Report(format) => render(format, plan, &walk.reports, basis.catalog()),
         Stdout::Diff => walk.diffs,
         Stdout::Policy | Stdout::Nothing => String::new(),

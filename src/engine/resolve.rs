@@ -169,6 +169,12 @@ pub struct Resolver {
     deployed: Option<Deployed>,
     /// The principals that own a policy of the run.
     owning: BTreeSet<String>,
+    /// Per principal found by a name pattern, which file's logical IDs it
+    /// was taken for (two claimants: a conflict, see
+    /// [`Resolver::conflicts`]).
+    claims: std::collections::BTreeMap<String, BTreeSet<String>>,
+    /// The file being resolved, as messages name it.
+    file: String,
 }
 
 impl Resolver {
@@ -183,6 +189,8 @@ impl Resolver {
             manifest,
             deployed,
             owning: BTreeSet::new(),
+            claims: std::collections::BTreeMap::new(),
+            file: String::new(),
         }
     }
 
@@ -196,6 +204,15 @@ impl Resolver {
         paths: &[String],
         stem: &str,
     ) -> Result<Resolution, Ambiguous> {
+        let file = self.file.clone();
+        for name in &embedded.owners {
+            if let OwnerName::Fits(pattern) = name {
+                for arn in self.fitting(pattern).unwrap_or_default() {
+                    let claimant = format!("{} in {file}", pattern.label);
+                    self.claims.entry(arn).or_default().insert(claimant);
+                }
+            }
+        }
         let owners = match self.owners(embedded, paths, stem)? {
             Ok(owners) => owners,
             Err(why) => return Ok(Resolution::NotChecked { why, owners: None }),
@@ -256,8 +273,12 @@ impl Resolver {
         // pattern, every principal with findings that fits it.
         for name in &embedded.owners {
             let found = match name {
+                // Named by another source too, which pins it: those ARNs,
+                // and any the findings have of that name in other accounts
+                // (the same file deployed there too; a source can only add
+                // owners).
                 OwnerName::Exact(principal) if owners.0.iter().any(|o| principal.is(&o.arn)) => {
-                    continue
+                    Ok(self.index.arns_of(principal))
                 }
                 OwnerName::Exact(principal) => self.host_owners(principal),
                 OwnerName::Fits(pattern) => self.fitting(pattern),
@@ -283,20 +304,8 @@ impl Resolver {
     /// everything (Access Analyzer reports nothing then).
     fn host_owners(&self, principal: &Principal) -> Result<Vec<String>, NotChecked> {
         let named = || format!("{} {}", principal.kind.as_str(), principal.name);
-        let accounts = self.index.accounts();
-        if principal.kind != Owner::Group && accounts.len() > 1 {
-            let arns = self.index.arns_of(principal);
-            let found: BTreeSet<&str> = arns.iter().filter_map(|arn| account_of(arn)).collect();
-            if found.len() < accounts.len() {
-                return Err(NotChecked::Unknowable {
-                    why: format!(
-                        "the file names {} by name only, and the findings cover {} accounts, {} of which have findings for it (name its ARNs in the manifest, or give --details)",
-                        named(),
-                        accounts.len(),
-                        found.len()
-                    ),
-                });
-            }
+        if principal.kind != Owner::Group {
+            self.covered(&named(), self.index.arns_of(principal))?;
         }
         let arns = match principal.kind {
             Owner::Group => self
@@ -307,6 +316,9 @@ impl Resolver {
             Owner::Role | Owner::User => self.index.arns_of(principal),
         };
         match (arns.is_empty(), principal.kind) {
+            // A group's members, by the details of some accounts: the
+            // findings must not reach accounts the details do not show.
+            (false, Owner::Group) => self.covered(&named(), arns),
             (false, _) => Ok(arns),
             (true, Owner::Group) => Err(NotChecked::MembersUnknown { group: named() }),
             (true, _) => Err(NotChecked::NoFindings {
@@ -326,12 +338,30 @@ impl Resolver {
             .filter(|arn| pattern.fits(arn))
             .map(str::to_string)
             .collect();
-        match arns.is_empty() {
-            true => Err(NotChecked::NoFindings {
+        if arns.is_empty() {
+            return Err(NotChecked::NoFindings {
                 owners: vec![pattern.label.clone()],
-            }),
-            false => Ok(arns),
+            });
         }
+        self.covered(&pattern.label, arns)
+    }
+
+    /// `arns`, the principals a host's name reaches, unless the findings
+    /// cover accounts where none of them is: the principal of that name
+    /// there may use everything (Access Analyzer reports nothing then).
+    fn covered(&self, what: &str, arns: Vec<String>) -> Result<Vec<String>, NotChecked> {
+        let accounts = self.index.accounts();
+        let found: BTreeSet<&str> = arns.iter().filter_map(|arn| account_of(arn)).collect();
+        if accounts.len() > 1 && found.len() < accounts.len() {
+            return Err(NotChecked::Unknowable {
+                why: format!(
+                    "the file names {what} by name only, and the findings cover {} accounts, {} of which have findings for it (name its ARNs in the manifest, or give --details)",
+                    accounts.len(),
+                    found.len()
+                ),
+            });
+        }
+        Ok(arns)
     }
 
     /// The manifest's owners as roles and users: a group by its members,
@@ -358,6 +388,24 @@ impl Resolver {
             }
         }
         Ok(arns)
+    }
+
+    /// Names the file whose policies are resolved next, for
+    /// [`Resolver::conflicts`].
+    pub fn at_file(&mut self, name: &str) {
+        self.file = name.to_string();
+    }
+
+    /// The principals that name patterns of several files' templates took
+    /// for theirs (two templates with a role `App`, one stack name): each
+    /// with those claimants. Such a run must not write anything: which
+    /// template's role it is, is not known.
+    pub fn conflicts(&self) -> Vec<(String, Vec<String>)> {
+        self.claims
+            .iter()
+            .filter(|(_, claimants)| claimants.len() > 1)
+            .map(|(arn, claimants)| (arn.clone(), claimants.iter().cloned().collect()))
+            .collect()
     }
 
     /// The principals with findings that own no policy of the run and that

@@ -111,7 +111,7 @@ pub enum NamePart {
     /// `${AWS::Partition}`: the ARN's partition.
     Partition,
     /// The unique suffix CloudFormation appends to a name it generates:
-    /// letters and digits, at least one.
+    /// 12 or 13 capital letters and digits.
     Suffix,
 }
 
@@ -142,10 +142,13 @@ fn parts_fit(parts: &[NamePart], name: &str, partition: &str, account: &str) -> 
         NamePart::AccountId => account,
         NamePart::Partition => partition,
         NamePart::Suffix => {
-            // A suffix ends the name, or runs up to the next literal.
-            return (1..=name.len()).any(|n| {
+            // CloudFormation's suffixes are 12 or 13 capital letters and
+            // digits; a suffix ends the name or runs up to the next literal.
+            return (12..=13.min(name.len())).any(|n| {
                 name.is_char_boundary(n)
-                    && name[..n].chars().all(|c| c.is_ascii_alphanumeric())
+                    && name[..n]
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
                     && parts_fit(rest, &name[n..], partition, account)
             });
         }
@@ -198,10 +201,18 @@ mod tests {
             rivals: vec![generated("AppWorker")],
         };
         assert!(pattern.fits("arn:aws:iam::123456789012:role/prod-App-1A2B3C4D5E6F"));
+        assert!(
+            !pattern.fits("arn:aws:iam::123456789012:role/prod-App-1A2B3C"),
+            "too short"
+        );
+        assert!(
+            !pattern.fits("arn:aws:iam::123456789012:role/prod-App-1a2b3c4d5e6f"),
+            "lower case"
+        );
         assert!(!pattern.fits("arn:aws:iam::123456789012:role/prod-App-"));
         assert!(!pattern.fits("arn:aws:iam::123456789012:role/prod-App-x-y"));
-        assert!(!pattern.fits("arn:aws:iam::123456789012:user/prod-App-1A2B"));
-        assert!(!pattern.fits("arn:aws:iam::123456789012:role/prod-AppWorker-1A2B"));
+        assert!(!pattern.fits("arn:aws:iam::123456789012:user/prod-App-1A2B3C4D5E6F"));
+        assert!(!pattern.fits("arn:aws:iam::123456789012:role/prod-AppWorker-1A2B3C4D5E6F"));
         let by_account = NamePattern {
             kind: Owner::Role,
             parts: vec![NamePart::AccountId, NamePart::Literal("-app".into())],

@@ -18,6 +18,8 @@
 //! written (changing an anchored node changes its aliases elsewhere).
 
 pub mod find;
+mod lists;
+mod names;
 mod splice;
 pub mod view;
 

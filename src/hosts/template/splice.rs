@@ -23,6 +23,7 @@
 //! removes but that has unevaluated entries keeps them, alone; one whose
 //! element would become a NotAction beside them is refused.
 
+use super::lists::{block_splices, block_unit, flow_list, merge, scalar_splices, Style};
 use super::view::{Layout, StatementPlace};
 use super::{Syntax, Template};
 use crate::engine::checked::Checked;
@@ -99,13 +100,12 @@ fn check(
             None => template.embedded[i].policy.document(),
         };
         same_document(expected, reread.embedded[i].policy.document())?;
-        let (old, new) = (&template.tree, &reread.tree);
-        let unevaluated = |tree: &Value, layout: &Layout| -> Vec<Value> {
+        let unevaluated = |tree: &Value| -> Vec<Value> {
             tree.at(&before.document)
-                .map(|d| unevaluated_parts(d, layout))
+                .map(unevaluated_parts)
                 .unwrap_or_default()
         };
-        if unevaluated(old, &before.layout) != unevaluated(new, &after.layout) {
+        if unevaluated(&template.tree) != unevaluated(&reread.tree) {
             return Err(RewriteError::new(format!(
                 "an unevaluated part of {} changed",
                 before.document
@@ -126,26 +126,35 @@ fn check(
     Ok(())
 }
 
-/// The statements and entries of `document` that refine does not evaluate,
-/// in order.
-fn unevaluated_parts(document: &Value, layout: &Layout) -> Vec<Value> {
+/// What of `document` refine does not evaluate, in order: each statement
+/// with an unevaluated part (a function for its Effect or element, an
+/// entry that is one), without its literal entries. Refinement keeps
+/// these statements (a removed statement keeps its functions), so the
+/// list is the same before and after a rewrite.
+fn unevaluated_parts(document: &Value) -> Vec<Value> {
     let statements: Vec<&Value> = match &document["Statement"].kind {
         Kind::Array(items) => items.iter().collect(),
         _ => vec![&document["Statement"]],
     };
     let mut parts = Vec::new();
-    for (i, statement) in statements.into_iter().enumerate() {
-        match layout.statements.iter().find(|s| s.written == i) {
-            None => parts.push(statement.clone()),
-            Some(place) => {
-                let element = statement
-                    .get("Action")
-                    .or_else(|| statement.get("NotAction"));
-                if let Some(items) = element.and_then(Value::as_array) {
-                    parts.extend(place.opaque.iter().filter_map(|&o| items.get(o).cloned()));
+    for statement in statements {
+        let whole = super::view::statement_view(statement)
+            .is_some_and(|(_, place)| place.opaque.is_empty());
+        if whole {
+            continue;
+        }
+        let mut part = statement.clone();
+        if let Kind::Object(members) = &mut part.kind {
+            for member in members
+                .iter_mut()
+                .filter(|m| m.key == "Action" || m.key == "NotAction")
+            {
+                if let Kind::Array(items) = &mut member.value.kind {
+                    items.retain(|item| item.as_str().is_none());
                 }
             }
         }
+        parts.push(part);
     }
     parts
 }
@@ -275,7 +284,15 @@ fn removal_splices(
     removed
         .iter()
         .map(|&i| {
-            let (start, end) = block_unit(text, &items[i])?;
+            let (mut start, end) = block_unit(text, &items[i])?;
+            // The text's last line, without a line end: the line end before
+            // it goes instead, so the text still ends without one.
+            if end == text.len() && !text.ends_with('\n') {
+                start = text[..start]
+                    .trim_end_matches('\n')
+                    .trim_end_matches('\r')
+                    .len();
+            }
             Ok(Splice {
                 start,
                 end,
@@ -291,15 +308,28 @@ fn empty_list(text: &str, member: &Member) -> Result<Splice, RewriteError> {
     let colon = between
         .find(':')
         .ok_or_else(|| RewriteError::new("no ':' after a key"))?;
+    // A comment on the key's line stays there.
+    let comment = match between.find('#') {
+        Some(hash) => {
+            let eol = between[hash..]
+                .find('\n')
+                .map_or(between.len(), |e| hash + e);
+            let blanks = between[..hash].trim_end_matches([' ', '\t']).len();
+            between[blanks.max(colon + 1)..eol]
+                .trim_end_matches('\r')
+                .to_string()
+        }
+        None => String::new(),
+    };
     Ok(Splice {
         start: member.key_span.end + colon + 1,
         end: member.value.span.end,
-        text: " []".into(),
+        text: format!(" []{comment}"),
     })
 }
 
 /// Whether `list` is written in flow style (`[...]`).
-fn is_flow(text: &str, list: &Value) -> bool {
+pub(super) fn is_flow(text: &str, list: &Value) -> bool {
     text[list.span.start..].starts_with('[')
 }
 
@@ -327,274 +357,7 @@ fn element_splices(
     };
     let pieces = merge(text, items, place, entries, style);
     if is_flow(text, value) {
-        return Ok(vec![Splice::node(
-            value,
-            flow_list(
-                text,
-                value,
-                &pieces.iter().map(|p| p.text.clone()).collect::<Vec<_>>(),
-            ),
-        )]);
+        return Ok(vec![Splice::node(value, flow_list(text, value, &pieces))]);
     }
     block_splices(text, items, &pieces)
-}
-
-/// One entry of a rewritten list: an entry kept (by its index in the
-/// written list) or a new one, as text.
-struct Piece {
-    kept: Option<usize>,
-    text: String,
-}
-
-/// The rewritten list: unevaluated entries where they are, literal
-/// entries that stay where they are, new ones before the kept entry that
-/// follows them in `entries` (or after the last literal entry).
-fn merge(
-    text: &str,
-    items: &[Value],
-    place: &StatementPlace,
-    entries: &[String],
-    style: Style,
-) -> Vec<Piece> {
-    let literal: Vec<usize> = (0..items.len())
-        .filter(|i| !place.opaque.contains(i))
-        .collect();
-    let mut keeps = vec![None; entries.len()];
-    let mut next = 0;
-    for (n, entry) in entries.iter().enumerate() {
-        if let Some(found) = literal[next..]
-            .iter()
-            .position(|&i| items[i].as_str() == Some(entry))
-        {
-            keeps[n] = Some(literal[next + found]);
-            next += found + 1;
-        }
-    }
-    let mut before: Vec<Vec<String>> = vec![Vec::new(); items.len()];
-    let mut pending = Vec::new();
-    for (n, entry) in entries.iter().enumerate() {
-        match keeps[n] {
-            Some(i) => before[i].append(&mut pending),
-            None => pending.push(style.quote(entry)),
-        }
-    }
-    let last_literal = literal.last().copied();
-    let mut pieces = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        pieces.extend(before[i].drain(..).map(|text| Piece { kept: None, text }));
-        if place.opaque.contains(&i) || keeps.contains(&Some(i)) {
-            pieces.push(Piece {
-                kept: Some(i),
-                text: text[item.span.start..item.span.end].to_string(),
-            });
-        }
-        if Some(i) == last_literal {
-            pieces.extend(pending.drain(..).map(|text| Piece { kept: None, text }));
-        }
-    }
-    pieces
-}
-
-/// A flow list of `pieces` in the style of `list`: its opening and
-/// padding, its separator, its closing.
-fn flow_list(text: &str, list: &Value, pieces: &[String]) -> String {
-    let items = list.as_array().unwrap_or_default();
-    let (Some(first), Some(last)) = (items.first(), items.last()) else {
-        return format!("[{}]", pieces.join(", "));
-    };
-    if pieces.is_empty() {
-        return "[]".to_string();
-    }
-    let open = &text[list.span.start..first.span.start];
-    let close = &text[last.span.end..list.span.end];
-    let separator = match items.get(1) {
-        Some(second) => text[first.span.end..second.span.start].to_string(),
-        None if open.contains('\n') => format!(",{}", &open[1..]),
-        None => ", ".to_string(),
-    };
-    format!("{open}{}{close}", pieces.join(&separator))
-}
-
-/// The lines of a block list rewritten to `pieces`: one splice over the
-/// list's lines, keeping kept entries' lines and the lines between.
-fn block_splices(
-    text: &str,
-    items: &[Value],
-    pieces: &[Piece],
-) -> Result<Vec<Splice>, RewriteError> {
-    let units = items
-        .iter()
-        .map(|item| block_unit(text, item))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (Some(first), Some(last)) = (units.first(), units.last()) else {
-        return Err(RewriteError::new("an empty block list"));
-    };
-    if pieces.is_empty() {
-        return Err(RewriteError::new("a block list left empty"));
-    }
-    let dash = dash_of(text, &items[0])?;
-    let indent = &text[first.0..dash];
-    let spacing = &text[dash..items[0].span.start];
-    let newline = if text[first.0..first.1].ends_with("\r\n")
-        || (!text[first.0..first.1].ends_with('\n') && text.contains("\r\n"))
-    {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    let mut out = String::new();
-    let mut cursor = first.0;
-    let mut p = 0;
-    for (i, unit) in units.iter().enumerate() {
-        out.push_str(&text[cursor..unit.0]);
-        while p < pieces.len() && pieces[p].kept.is_none_or(|k| k <= i) {
-            match pieces[p].kept {
-                Some(k) if k == i => out.push_str(&text[unit.0..unit.1]),
-                Some(_) => {}
-                None => {
-                    if !out.is_empty() && !out.ends_with('\n') {
-                        out.push_str(newline);
-                    }
-                    out.push_str(&format!("{indent}{spacing}{}{newline}", pieces[p].text));
-                }
-            }
-            p += 1;
-        }
-        cursor = unit.1;
-    }
-    if !text[first.0..last.1].ends_with('\n')
-        && out.ends_with(newline)
-        && !text[last.0..last.1].ends_with('\n')
-    {
-        let keep = out.len() - newline.len();
-        out.truncate(keep);
-    }
-    Ok(vec![Splice {
-        start: first.0,
-        end: last.1,
-        text: out,
-    }])
-}
-
-/// Where the dash of a block list item is.
-fn dash_of(text: &str, item: &Value) -> Result<usize, RewriteError> {
-    let before = &text[..item.span.start];
-    let trimmed = before.trim_end();
-    if !trimmed.ends_with('-') {
-        return Err(RewriteError::new("a block list item without its dash"));
-    }
-    let dash = trimmed.len() - 1;
-    let line_start = before[..dash].rfind('\n').map_or(0, |i| i + 1);
-    if !text[line_start..dash]
-        .bytes()
-        .all(|b| b == b' ' || b == b'\t')
-    {
-        return Err(RewriteError::new(
-            "a block list item that does not start its line",
-        ));
-    }
-    Ok(dash)
-}
-
-/// The lines of a block list item: from its line's start to past the end
-/// of the line it ends on.
-fn block_unit(text: &str, item: &Value) -> Result<(usize, usize), RewriteError> {
-    let dash = dash_of(text, item)?;
-    let start = text[..dash].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[item.span.end..]
-        .find('\n')
-        .map_or(text.len(), |i| item.span.end + i + 1);
-    Ok((start, end))
-}
-
-/// The splices for a scalar element becoming `entries`.
-fn scalar_splices(
-    text: &str,
-    syntax: Syntax,
-    statement: &Value,
-    member: &Member,
-    style: Style,
-    entries: &[String],
-) -> Result<Vec<Splice>, RewriteError> {
-    let value = &member.value;
-    let quoted: Vec<String> = entries.iter().map(|e| style.quote(e)).collect();
-    if let [one] = &quoted[..] {
-        return Ok(vec![Splice::node(value, one.clone())]);
-    }
-    if quoted.is_empty() {
-        return Err(RewriteError::new("an action element left empty"));
-    }
-    let flow_mapping = text[statement.span.start..].starts_with('{');
-    if syntax == Syntax::Json || flow_mapping {
-        let list = match syntax {
-            Syntax::Json => json_splice::render_new(text, statement, member, entries),
-            Syntax::Yaml => format!("[{}]", quoted.join(", ")),
-        };
-        return Ok(vec![Splice::node(value, list)]);
-    }
-    let line_start = text[..member.key_span.start]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let column: String = text[line_start..member.key_span.start]
-        .chars()
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let lines: String = quoted
-        .iter()
-        .map(|q| format!("{newline}{column}  - {q}"))
-        .collect();
-    let colon = text[member.key_span.end..value.span.start]
-        .find(':')
-        .ok_or_else(|| RewriteError::new("no ':' after a key"))?;
-    Ok(vec![Splice {
-        start: member.key_span.end + colon + 1,
-        end: value.span.end,
-        text: lines,
-    }])
-}
-
-/// How new entries are quoted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Plain,
-    Single,
-    Double,
-}
-
-impl Style {
-    /// The style of the literal entries of `element` (the first one's);
-    /// JSON's always.
-    fn of(text: &str, syntax: Syntax, element: &Value) -> Style {
-        if syntax == Syntax::Json {
-            return Style::Double;
-        }
-        let first = match &element.kind {
-            Kind::Array(items) => items.iter().find(|i| i.as_str().is_some()),
-            _ => Some(element),
-        };
-        match first.map(|v| text[v.span.start..].chars().next()) {
-            Some(Some('"')) => Style::Double,
-            Some(Some('\'')) => Style::Single,
-            _ => Style::Plain,
-        }
-    }
-
-    /// `entry` in this style (plain only when YAML reads it back as the
-    /// same string).
-    fn quote(self, entry: &str) -> String {
-        let plain_safe = entry
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-            && entry
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || ":*?_-.".contains(c))
-            && entry.contains(':');
-        match self {
-            Style::Plain if plain_safe => entry.to_string(),
-            Style::Double => json_splice::quote(entry),
-            Style::Plain | Style::Single => format!("'{}'", entry.replace('\'', "''")),
-        }
-    }
 }

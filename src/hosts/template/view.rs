@@ -70,6 +70,9 @@ pub fn view(document: &Value) -> Result<(Value, Layout), String> {
     if is_intrinsic(document) {
         return Err(format!("the document is {}", function_name(document)));
     }
+    if document.as_str().is_some() {
+        return Err("the document is a string".to_string());
+    }
     let Some(list) = document.get("Statement") else {
         return Ok((document.clone(), Layout::default()));
     };
@@ -114,7 +117,7 @@ pub fn view(document: &Value) -> Result<(Value, Layout), String> {
 
 /// The evaluated part of one statement and where its entries are; `None`
 /// when it is not evaluated at all.
-fn statement_view(statement: &Value) -> Option<(Value, StatementPlace)> {
+pub(super) fn statement_view(statement: &Value) -> Option<(Value, StatementPlace)> {
     if is_intrinsic(statement) || !statement.is_object() {
         return (!is_intrinsic(statement)).then(|| (statement.clone(), StatementPlace::default()));
     }
@@ -148,7 +151,12 @@ fn statement_view(statement: &Value) -> Option<(Value, StatementPlace)> {
             },
         ));
     }
-    if key == "NotAction" || opaque.len() == items.len() {
+    // Beside a function, an entry that grants every action would be
+    // refined into a NotAction, which the function cannot join.
+    let every = items.iter().filter_map(Value::as_str).any(|entry| {
+        crate::engine::refine::grants_every_action(&crate::model::pattern::Glob::new(entry))
+    });
+    if key == "NotAction" || opaque.len() == items.len() || every {
         return None;
     }
     let entries: Vec<usize> = (0..items.len()).filter(|i| !opaque.contains(i)).collect();

@@ -1,0 +1,330 @@
+//! Lists and scalars rewritten in a template's own style: see the layout
+//! rules in [`super::splice`].
+
+use super::view::StatementPlace;
+use super::Syntax;
+use crate::hosts::json_splice::{self, RewriteError, Splice};
+use crate::json::{Kind, Member, Value};
+
+/// One entry of a rewritten list: an entry kept (by its index in the
+/// written list) or a new one, as text.
+pub(super) struct Piece {
+    pub(super) kept: Option<usize>,
+    pub(super) text: String,
+}
+
+/// The rewritten list: unevaluated entries where they are, literal
+/// entries that stay where they are, new ones before the kept entry that
+/// follows them in `entries` (or after the last literal entry).
+pub(super) fn merge(
+    text: &str,
+    items: &[Value],
+    place: &StatementPlace,
+    entries: &[String],
+    style: Style,
+) -> Vec<Piece> {
+    let literal: Vec<usize> = (0..items.len())
+        .filter(|i| !place.opaque.contains(i))
+        .collect();
+    let mut keeps = vec![None; entries.len()];
+    let mut next = 0;
+    for (n, entry) in entries.iter().enumerate() {
+        if let Some(found) = literal[next..]
+            .iter()
+            .position(|&i| items[i].as_str() == Some(entry))
+        {
+            keeps[n] = Some(literal[next + found]);
+            next += found + 1;
+        }
+    }
+    let mut before: Vec<Vec<String>> = vec![Vec::new(); items.len()];
+    let mut pending = Vec::new();
+    for (n, entry) in entries.iter().enumerate() {
+        match keeps[n] {
+            Some(i) => before[i].append(&mut pending),
+            None => pending.push(style.quote(entry)),
+        }
+    }
+    let last_literal = literal.last().copied();
+    let mut pieces = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        pieces.extend(before[i].drain(..).map(|text| Piece { kept: None, text }));
+        if place.opaque.contains(&i) || keeps.contains(&Some(i)) {
+            pieces.push(Piece {
+                kept: Some(i),
+                text: text[item.span.start..item.span.end].to_string(),
+            });
+        }
+        if Some(i) == last_literal {
+            pieces.extend(pending.drain(..).map(|text| Piece { kept: None, text }));
+        }
+    }
+    pieces
+}
+
+/// A flow list of `pieces` in the style of `list`: its opening and
+/// padding, its separator, its closing; a comment after an entry that
+/// stays (`[\n  a,   # why\n  b\n]`) stays after it, and goes with an entry
+/// that goes.
+pub(super) fn flow_list(text: &str, list: &Value, pieces: &[Piece]) -> String {
+    let items = list.as_array().unwrap_or_default();
+    let (Some(first), Some(_)) = (items.first(), items.last()) else {
+        let texts: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
+        return format!("[{}]", texts.join(", "));
+    };
+    if pieces.is_empty() {
+        return "[]".to_string();
+    }
+    let open = &text[list.span.start..first.span.start];
+    // What follows each item: a separator (or the closing), maybe with a
+    // comment.
+    let after: Vec<(String, Option<&str>)> = (0..items.len())
+        .map(|i| {
+            let end = items
+                .get(i + 1)
+                .map_or(list.span.end, |next| next.span.start);
+            split_comment(&text[items[i].span.end..end])
+        })
+        .collect();
+    let separator = match items.get(1) {
+        Some(_) => after[0].0.clone(),
+        None if open.contains('\n') => format!(",{}", &open[1..]),
+        None => ", ".to_string(),
+    };
+    let close = &after[items.len() - 1].0;
+    let mut out = open.to_string();
+    for (k, piece) in pieces.iter().enumerate() {
+        out.push_str(&piece.text);
+        let follow = match k + 1 == pieces.len() {
+            true => close.as_str(),
+            false => separator.as_str(),
+        };
+        let comment = piece.kept.and_then(|i| after[i].1);
+        match (comment, follow.find('\n')) {
+            (Some(comment), Some(newline)) => {
+                out.push_str(&follow[..newline]);
+                out.push_str(comment);
+                out.push_str(&follow[newline..]);
+            }
+            _ => out.push_str(follow),
+        }
+    }
+    out
+}
+
+/// `gap` without its comment (and the blanks before it), and the comment
+/// with those blanks.
+pub(super) fn split_comment(gap: &str) -> (String, Option<&str>) {
+    let Some(hash) = gap.find('#') else {
+        return (gap.to_string(), None);
+    };
+    let eol = gap[hash..].find('\n').map_or(gap.len(), |e| hash + e);
+    let blanks = gap[..hash].trim_end_matches([' ', '\t']).len();
+    let clean = format!("{}{}", &gap[..blanks], &gap[eol..]);
+    (clean, Some(&gap[blanks..eol]))
+}
+
+/// The lines of a block list rewritten to `pieces`: one splice over the
+/// list's lines, keeping kept entries' lines and the lines between.
+pub(super) fn block_splices(
+    text: &str,
+    items: &[Value],
+    pieces: &[Piece],
+) -> Result<Vec<Splice>, RewriteError> {
+    let units = items
+        .iter()
+        .map(|item| block_unit(text, item))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (Some(first), Some(last)) = (units.first(), units.last()) else {
+        return Err(RewriteError::new("an empty block list"));
+    };
+    if pieces.is_empty() {
+        return Err(RewriteError::new("a block list left empty"));
+    }
+    let dash = dash_of(text, &items[0])?;
+    let indent = &text[first.0..dash];
+    let spacing = &text[dash..items[0].span.start];
+    let newline = if text[first.0..first.1].ends_with("\r\n")
+        || (!text[first.0..first.1].ends_with('\n') && text.contains("\r\n"))
+    {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut out = String::new();
+    let mut cursor = first.0;
+    let mut p = 0;
+    for (i, unit) in units.iter().enumerate() {
+        out.push_str(&text[cursor..unit.0]);
+        while p < pieces.len() && pieces[p].kept.is_none_or(|k| k <= i) {
+            match pieces[p].kept {
+                Some(k) if k == i => out.push_str(&text[unit.0..unit.1]),
+                Some(_) => {}
+                None => {
+                    if !out.is_empty() && !out.ends_with('\n') {
+                        out.push_str(newline);
+                    }
+                    out.push_str(&format!("{indent}{spacing}{}{newline}", pieces[p].text));
+                }
+            }
+            p += 1;
+        }
+        cursor = unit.1;
+    }
+    if !text[first.0..last.1].ends_with('\n')
+        && out.ends_with(newline)
+        && !text[last.0..last.1].ends_with('\n')
+    {
+        let keep = out.len() - newline.len();
+        out.truncate(keep);
+    }
+    Ok(vec![Splice {
+        start: first.0,
+        end: last.1,
+        text: out,
+    }])
+}
+
+/// Where the dash of a block list item is: before it, past whitespace
+/// and comments (`- # note` on the line above the entry).
+pub(super) fn dash_of(text: &str, item: &Value) -> Result<usize, RewriteError> {
+    let mut end = item.span.start;
+    let dash = loop {
+        let trimmed = text[..end].trim_end();
+        if trimmed.ends_with('-') {
+            break trimmed.len() - 1;
+        }
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        let line = &trimmed[line_start..];
+        let comment = match line.trim_start().starts_with('#') {
+            true => Some(line.len() - line.trim_start().len()),
+            false => line.find(" #").map(|i| i + 1),
+        };
+        match comment {
+            Some(at) if line_start + at < end => end = line_start + at,
+            _ => return Err(RewriteError::new("a block list item without its dash")),
+        }
+    };
+    let line_start = text[..dash].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..dash]
+        .bytes()
+        .all(|b| b == b' ' || b == b'\t')
+    {
+        return Err(RewriteError::new(
+            "a block list item that does not start its line",
+        ));
+    }
+    Ok(dash)
+}
+
+/// The lines of a block list item: from its line's start to past the end
+/// of the line it ends on.
+pub(super) fn block_unit(text: &str, item: &Value) -> Result<(usize, usize), RewriteError> {
+    let dash = dash_of(text, item)?;
+    let start = text[..dash].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[item.span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| item.span.end + i + 1);
+    Ok((start, end))
+}
+
+/// The splices for a scalar element becoming `entries`.
+pub(super) fn scalar_splices(
+    text: &str,
+    syntax: Syntax,
+    statement: &Value,
+    member: &Member,
+    style: Style,
+    entries: &[String],
+) -> Result<Vec<Splice>, RewriteError> {
+    let value = &member.value;
+    let quoted: Vec<String> = entries.iter().map(|e| style.quote(e)).collect();
+    if let [one] = &quoted[..] {
+        return Ok(vec![Splice::node(value, one.clone())]);
+    }
+    if quoted.is_empty() {
+        return Err(RewriteError::new("an action element left empty"));
+    }
+    let flow_mapping = text[statement.span.start..].starts_with('{');
+    if syntax == Syntax::Json || flow_mapping {
+        let list = match syntax {
+            Syntax::Json => json_splice::render_new(text, statement, member, entries),
+            Syntax::Yaml => format!("[{}]", quoted.join(", ")),
+        };
+        return Ok(vec![Splice::node(value, list)]);
+    }
+    let line_start = text[..member.key_span.start]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let column: String = text[line_start..member.key_span.start]
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines: String = quoted
+        .iter()
+        .map(|q| format!("{newline}{column}  - {q}"))
+        .collect();
+    let colon = text[member.key_span.end..value.span.start]
+        .find(':')
+        .ok_or_else(|| RewriteError::new("no ':' after a key"))?;
+    // A comment after the value stays on the key's line.
+    let line_end = text[value.span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| value.span.end + i);
+    let rest = text[value.span.end..line_end].trim_end_matches('\r');
+    let (end, comment) = match rest.trim_start().starts_with('#') {
+        true => (value.span.end + rest.len(), rest.to_string()),
+        false => (value.span.end, String::new()),
+    };
+    Ok(vec![Splice {
+        start: member.key_span.end + colon + 1,
+        end,
+        text: format!("{comment}{lines}"),
+    }])
+}
+
+/// How new entries are quoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Style {
+    Plain,
+    Single,
+    Double,
+}
+
+impl Style {
+    /// The style of the literal entries of `element` (the first one's);
+    /// JSON's always.
+    pub(super) fn of(text: &str, syntax: Syntax, element: &Value) -> Style {
+        if syntax == Syntax::Json {
+            return Style::Double;
+        }
+        let first = match &element.kind {
+            Kind::Array(items) => items.iter().find(|i| i.as_str().is_some()),
+            _ => Some(element),
+        };
+        match first.map(|v| text[v.span.start..].chars().next()) {
+            Some(Some('"')) => Style::Double,
+            Some(Some('\'')) => Style::Single,
+            _ => Style::Plain,
+        }
+    }
+
+    /// `entry` in this style (plain only when YAML reads it back as the
+    /// same string).
+    pub(super) fn quote(self, entry: &str) -> String {
+        let plain_safe = entry
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+            && entry
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ":*?_-.".contains(c))
+            && entry.contains(':');
+        match self {
+            Style::Plain if plain_safe => entry.to_string(),
+            Style::Double => json_splice::quote(entry),
+            Style::Plain | Style::Single => format!("'{}'", entry.replace('\'', "''")),
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Whose a template's policy is: the names of its principals, as the
+//! module documentation of [`super::find`] sets out, and the principals
+//! that attach a managed policy.
+
+use super::find::{describe, principal_type, Finder, StackContext};
+use super::view::is_intrinsic;
+use crate::error::{JsonPath, Segment};
+use crate::input::stack::StackResource;
+use crate::json::{Kind, Value};
+use crate::model::principal::{NamePart, NamePattern, Owner, OwnerName, Principal};
+
+impl<'a> Finder<'a> {
+    /// The owners named by a `Roles`/`Users`/`Groups` list.
+    pub(super) fn listed(&self, list: &Value, owner: Owner, what: &str) -> Vec<OwnerName> {
+        match list.as_array() {
+            Some(items) => items
+                .iter()
+                .flat_map(|item| self.listed_one(item, owner, what))
+                .collect(),
+            None => vec![OwnerName::Unknown(format!("{what} is not a list"))],
+        }
+    }
+
+    /// The owner one list entry (or name property) names: a literal name,
+    /// or `!Ref` to a principal of the template.
+    pub(super) fn listed_one(&self, item: &Value, owner: Owner, what: &str) -> Vec<OwnerName> {
+        if let Some(name) = item.as_str() {
+            return vec![OwnerName::Exact(Principal {
+                kind: owner,
+                name: name.to_string(),
+            })];
+        }
+        vec![match item.get("Ref").and_then(Value::as_str) {
+            Some(target)
+                if self
+                    .resource_type(target)
+                    .and_then(principal_type)
+                    .is_some_and(|(k, _)| k == owner) =>
+            {
+                return self.principal(target);
+            }
+            Some(target) => OwnerName::Unknown(format!(
+                "{what} names !Ref {target}, not a {} of the template",
+                owner.as_str()
+            )),
+            None => OwnerName::Unknown(format!("{what} has {}: not evaluated", describe(item))),
+        }]
+    }
+
+    /// The principals that attach the managed policy `logical` through
+    /// `ManagedPolicyArns`, and SAM functions that list it in `Policies`:
+    /// by `!Ref` or `!GetAtt` of it anywhere in the entry (under an `!If`
+    /// too: a conditional attachment may be deployed), or by an ARN (a
+    /// string or a `!Sub`) ending in its `ManagedPolicyName`. An owner too
+    /// many only keeps actions; one missed could drop what it uses.
+    pub(super) fn attached(&self, logical: &str) -> Vec<OwnerName> {
+        let name = self
+            .resources
+            .iter()
+            .find(|m| m.key == logical)
+            .and_then(|m| {
+                m.value["Properties"]
+                    .get("ManagedPolicyName")
+                    .and_then(Value::as_str)
+            });
+        let refers = |v: &Value| mentions(v, logical, name);
+        let mut owners = Vec::new();
+        for member in self.resources {
+            let kind = member
+                .value
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let properties = &member.value["Properties"];
+            let (list, principal) = match kind {
+                "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" => {
+                    (&properties["Policies"], format!("{}Role", member.key))
+                }
+                _ if principal_type(kind).is_some() => {
+                    (&properties["ManagedPolicyArns"], member.key.clone())
+                }
+                _ => continue,
+            };
+            let listed = match &list.kind {
+                Kind::Array(items) => items.iter().any(refers),
+                _ => refers(list),
+            };
+            if listed {
+                owners.extend(match principal_type(kind) {
+                    Some(_) => self.principal(&principal),
+                    None => self.name_of(&principal, Owner::Role, "AWS::IAM::Role", None),
+                });
+            }
+        }
+        owners
+    }
+
+    /// Where the managed policy `logical` is mentioned other than in its
+    /// own resource and where principals attach it (`ManagedPolicyArns`,
+    /// a SAM function's `Policies`): as a permissions boundary, in
+    /// `Outputs` (exported), in `Globals`, in another resource. Whoever it
+    /// reaches there is not known.
+    pub(super) fn used_elsewhere(&self, logical: &str) -> Option<JsonPath> {
+        let name = self
+            .resources
+            .iter()
+            .find(|m| m.key == logical)
+            .and_then(|m| {
+                m.value["Properties"]
+                    .get("ManagedPolicyName")
+                    .and_then(Value::as_str)
+            });
+        let mut stack = vec![(JsonPath::root(), self.tree)];
+        while let Some((path, value)) = stack.pop() {
+            let segments = path.segments();
+            let attaching = match segments {
+                [Segment::Key(r), Segment::Key(id), ..] if r == "Resources" && id == logical => {
+                    true
+                }
+                [Segment::Key(r), Segment::Key(id), Segment::Key(p), Segment::Key(list)]
+                    if r == "Resources" && p == "Properties" =>
+                {
+                    let kind = self.resource_type(id).unwrap_or_default();
+                    (list == "ManagedPolicyArns" && principal_type(kind).is_some())
+                        || (list == "Policies" && kind.starts_with("AWS::Serverless::"))
+                }
+                _ => false,
+            };
+            if attaching {
+                continue;
+            }
+            match &value.kind {
+                Kind::Object(members) => {
+                    if is_intrinsic(value)
+                        && mentions(value, logical, name)
+                        && direct(value, logical)
+                    {
+                        return Some(path);
+                    }
+                    for member in members {
+                        stack.push((path.key(&member.key), &member.value));
+                    }
+                }
+                Kind::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        stack.push((path.index(i), item));
+                    }
+                }
+                Kind::String(_) if mentions(value, logical, name) => return Some(path),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The names of the role, user or group `logical` of the template.
+    pub(super) fn principal(&self, logical: &str) -> Vec<OwnerName> {
+        let Some(kind) = self.resource_type(logical) else {
+            return vec![OwnerName::Unknown(format!(
+                "{logical} is not a resource of the template"
+            ))];
+        };
+        let Some((owner, key)) = principal_type(kind) else {
+            return vec![OwnerName::Unknown(format!("{logical} is a {kind}"))];
+        };
+        let written = self
+            .resources
+            .iter()
+            .find(|m| m.key == logical)
+            .and_then(|m| m.value["Properties"].get(key));
+        self.name_of(logical, owner, kind, written.map(|w| (key, w)))
+    }
+
+    /// A principal's name by the rules of the module documentation.
+    pub(super) fn name_of(
+        &self,
+        logical: &str,
+        owner: Owner,
+        kind: &str,
+        written: Option<(&str, &Value)>,
+    ) -> Vec<OwnerName> {
+        match self.stated(logical, owner, kind, written) {
+            Stated::Deployed(names) => names
+                .into_iter()
+                .map(|name| OwnerName::Exact(Principal { kind: owner, name }))
+                .collect(),
+            Stated::Name(name) => vec![name],
+            Stated::Generated => vec![self.generated(logical, owner)],
+        }
+    }
+
+    /// What the stacks and the template say of a principal's name, before
+    /// generated names are told apart.
+    fn stated(
+        &self,
+        logical: &str,
+        owner: Owner,
+        kind: &str,
+        written: Option<(&str, &Value)>,
+    ) -> Stated {
+        let context = self.context;
+        let deployed: Vec<&StackResource> = context
+            .resources
+            .iter()
+            .filter(|r| r.logical == logical)
+            .filter(|r| context.stack_name.as_ref().is_none_or(|s| &r.stack == s))
+            .collect();
+        let literal = written.and_then(|(_, value)| value.as_str());
+        for resource in &deployed {
+            // A stack whose resource of that logical ID is of another type,
+            // or has another name than the template writes, was not made
+            // from this template: whose policy this is, is not known.
+            if resource.kind != kind {
+                return Stated::Name(OwnerName::Unknown(format!(
+                    "stack {}'s {logical} is a {}, the template's a {kind}",
+                    resource.stack, resource.kind
+                )));
+            }
+            if literal.is_some_and(|name| name != resource.physical) {
+                return Stated::Name(OwnerName::Unknown(format!(
+                    "stack {}'s {logical} is named {}, the template names it {}",
+                    resource.stack,
+                    resource.physical,
+                    literal.unwrap_or_default()
+                )));
+            }
+        }
+        if !deployed.is_empty() {
+            // The same template as several stacks: each deployment owns it.
+            return Stated::Deployed(deployed.into_iter().map(|r| r.physical.clone()).collect());
+        }
+        match written {
+            Some((_, value)) if value.as_str().is_some() => {
+                Stated::Name(OwnerName::Exact(Principal {
+                    kind: owner,
+                    name: value.as_str().unwrap_or_default().to_string(),
+                }))
+            }
+            Some((key, value)) => {
+                Stated::Name(match value.get("Fn::Sub").and_then(Value::as_str) {
+                    Some(template) => substitute(template, owner, logical, context),
+                    None => OwnerName::Unknown(format!(
+                        "{key} of {logical} is {}: give --stack-resources",
+                        describe(value)
+                    )),
+                })
+            }
+            None => Stated::Generated,
+        }
+    }
+
+    /// The name CloudFormation generates for `logical`, as a pattern that
+    /// no other principal of the kind in the template may also fit.
+    fn generated(&self, logical: &str, owner: Owner) -> OwnerName {
+        let Some(stack) = &self.context.stack_name else {
+            return OwnerName::Unknown(format!(
+                "{logical}'s name is generated by CloudFormation: give --stack-resources (or --stack-name)"
+            ));
+        };
+        if owner == Owner::Group {
+            return OwnerName::Unknown(format!(
+                "group {logical}'s name is generated: give --stack-resources"
+            ));
+        }
+        let parts = |id: &str| {
+            vec![
+                NamePart::Literal(format!("{stack}-{id}-")),
+                NamePart::Suffix,
+            ]
+        };
+        let mut rivals = Vec::new();
+        for (id, kind, written) in self.principals(owner) {
+            if id == logical {
+                continue;
+            }
+            match self.stated(&id, owner, kind, written) {
+                Stated::Deployed(names) => rivals.extend(
+                    names.into_iter().map(|name| vec![NamePart::Literal(name)]),
+                ),
+                Stated::Name(OwnerName::Exact(principal)) => {
+                    rivals.push(vec![NamePart::Literal(principal.name)])
+                }
+                Stated::Name(OwnerName::Fits(pattern)) => rivals.push(pattern.parts),
+                Stated::Name(OwnerName::Unknown(_)) => {
+                    return OwnerName::Unknown(format!(
+                        "{logical}'s name is generated, and {id}'s is not known: a role that fits one may be the other's; give --stack-resources"
+                    ))
+                }
+                Stated::Generated => rivals.push(parts(&id)),
+            }
+        }
+        OwnerName::Fits(NamePattern {
+            kind: owner,
+            parts: parts(logical),
+            label: format!("{} {logical} of stack {stack}", owner.as_str()),
+            rivals,
+        })
+    }
+
+    /// The template's principals of kind `owner` (SAM functions' roles
+    /// included): logical ID, type and written name.
+    fn principals(&self, owner: Owner) -> Vec<(String, &'static str, Written<'a>)> {
+        let mut found = Vec::new();
+        for member in self.resources {
+            let kind = member
+                .value
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            match principal_type(kind) {
+                Some((k, key)) if k == owner => {
+                    let written = member.value["Properties"].get(key).map(|v| (key, v));
+                    let kind = match owner {
+                        Owner::Role => "AWS::IAM::Role",
+                        Owner::User => "AWS::IAM::User",
+                        Owner::Group => "AWS::IAM::Group",
+                    };
+                    found.push((member.key.clone(), kind, written));
+                }
+                _ if owner == Owner::Role
+                    && kind.starts_with("AWS::Serverless::")
+                    && member.value["Properties"].get("Role").is_none() =>
+                {
+                    found.push((format!("{}Role", member.key), "AWS::IAM::Role", None));
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
+/// A principal's name property as written: its key and value.
+type Written<'a> = Option<(&'a str, &'a Value)>;
+
+/// What is said of a principal's name: see [`Finder::stated`].
+enum Stated {
+    /// The physical names of its deployments.
+    Deployed(Vec<String>),
+    /// The name the template writes (or why it is not known).
+    Name(OwnerName),
+    /// None: CloudFormation generates it.
+    Generated,
+}
+
+/// Whether the intrinsic `value` itself (not one inside it) is a `Ref` or
+/// `Fn::GetAtt` of `logical`.
+fn direct(value: &Value, logical: &str) -> bool {
+    match value.as_object() {
+        Some([member]) => match (&member.key[..], &member.value.kind) {
+            ("Ref", Kind::String(target)) => target == logical,
+            ("Fn::GetAtt", Kind::String(path)) => path.split('.').next() == Some(logical),
+            ("Fn::GetAtt", Kind::Array(items)) => {
+                items.first().and_then(Value::as_str) == Some(logical)
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether `value` refers to the managed policy `logical` (named `name`):
+/// a `Ref` or `Fn::GetAtt` of it anywhere inside, or a string (`Fn::Sub`
+/// template included) that is an ARN ending in `:policy/...name`.
+fn mentions(value: &Value, logical: &str, name: Option<&str>) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match &value.kind {
+            Kind::String(text) => {
+                let arn = text.contains(":policy/")
+                    && name.is_some_and(|n| text.ends_with(&format!("/{n}")));
+                if arn {
+                    return true;
+                }
+            }
+            Kind::Array(items) => stack.extend(items),
+            Kind::Object(members) => {
+                for member in members {
+                    let target = match (&member.key[..], &member.value.kind) {
+                        ("Ref", Kind::String(target)) => Some(target.as_str()),
+                        ("Fn::GetAtt", Kind::String(path)) => path.split('.').next(),
+                        ("Fn::GetAtt", Kind::Array(items)) => items.first().and_then(Value::as_str),
+                        _ => None,
+                    };
+                    if target == Some(logical) {
+                        return true;
+                    }
+                    stack.push(&member.value);
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A `!Sub` name with only pseudo parameters, as a name or a pattern.
+fn substitute(template: &str, owner: Owner, logical: &str, context: &StackContext) -> OwnerName {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find("${") {
+        literal.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            return OwnerName::Unknown(format!("the name of {logical} is an unclosed !Sub"));
+        };
+        let variable = &after[..end];
+        rest = &after[end + 1..];
+        if let Some(kept) = variable.strip_prefix('!') {
+            literal.push_str(&format!("${{{kept}}}"));
+            continue;
+        }
+        let known = match variable {
+            "AWS::StackName" => context.stack_name.clone().ok_or("--stack-name"),
+            "AWS::Region" => context.region.clone().ok_or("--region"),
+            "AWS::AccountId" | "AWS::Partition" => Err(""),
+            _ => {
+                return OwnerName::Unknown(format!(
+                    "the name of {logical} uses ${{{variable}}}: give --stack-resources"
+                ))
+            }
+        };
+        match known {
+            Ok(value) => literal.push_str(&value),
+            Err("") => {
+                parts.push(NamePart::Literal(std::mem::take(&mut literal)));
+                parts.push(match variable {
+                    "AWS::AccountId" => NamePart::AccountId,
+                    _ => NamePart::Partition,
+                });
+            }
+            Err(flag) => {
+                return OwnerName::Unknown(format!(
+                    "the name of {logical} uses ${{{variable}}}: give {flag} or --stack-resources"
+                ))
+            }
+        }
+    }
+    literal.push_str(rest);
+    if parts.is_empty() {
+        return OwnerName::Exact(Principal {
+            kind: owner,
+            name: literal,
+        });
+    }
+    parts.push(NamePart::Literal(literal));
+    parts.retain(|p| *p != NamePart::Literal(String::new()));
+    OwnerName::Fits(NamePattern {
+        kind: owner,
+        parts,
+        label: format!("{} {logical}", owner.as_str()),
+        rivals: Vec::new(),
+    })
+}

@@ -88,12 +88,15 @@ enum Items {
 
 /// Reads `text` as one YAML document.
 pub fn read(text: &str) -> Result<Yaml, InputError> {
-    let offsets = Offsets::new(text);
+    let mut reader = Reader {
+        text,
+        offsets: Offsets::new(text),
+        stack: Vec::new(),
+        anchors: Vec::new(),
+        documents: 0,
+    };
     let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Open> = Vec::new();
-    let mut anchors = Vec::new();
     let mut root: Option<Value> = None;
-    let mut documents = 0;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|err| {
             let mark = err.marker();
@@ -103,27 +106,66 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
                 format!("invalid YAML: {}", err.info()),
             )
         })?;
+        if event == Event::StreamEnd {
+            break;
+        }
+        let Some(node) = reader.event(event, span)? else {
+            continue;
+        };
+        match reader.stack.last_mut() {
+            Some(open) => add(open, node, &reader.offsets, text)?,
+            None => root = Some(node),
+        }
+    }
+    let tree = root.unwrap_or(Value {
+        span: Span::default(),
+        kind: Kind::Null,
+    });
+    Ok(Yaml {
+        tree,
+        anchors: reader.anchors,
+    })
+}
+
+/// The state of a reading: the collections open, the anchors met.
+struct Reader<'t> {
+    text: &'t str,
+    offsets: Offsets,
+    stack: Vec<Open>,
+    anchors: Vec<Span>,
+    documents: usize,
+}
+
+impl Reader<'_> {
+    /// Takes one event: the node it completes, if it completes one.
+    fn event(
+        &mut self,
+        event: Event,
+        span: saphyr_parser::Span,
+    ) -> Result<Option<Value>, InputError> {
+        let text = self.text;
         let (start, end) = (
-            offsets.byte(span.start.index()),
-            offsets.byte(span.end.index()),
+            self.offsets.byte(span.start.index()),
+            self.offsets.byte(span.end.index()),
         );
         let place = (span.start.line(), span.start.col() + 1);
-        let node = match event {
-            Event::StreamEnd => break,
+        Ok(Some(match event {
             Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
+                self.documents += 1;
+                if self.documents > 1 {
                     return Err(at(
                         place.0,
                         place.1,
                         "more than one YAML document: a template is one",
                     ));
                 }
-                continue;
+                return Ok(None);
             }
-            Event::StreamStart | Event::DocumentEnd | Event::Nothing => continue,
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {
+                return Ok(None)
+            }
             Event::Alias(_) => {
-                anchors.push(Span { start, end });
+                self.anchors.push(Span { start, end });
                 Value {
                     span: Span { start, end },
                     kind: Kind::Null,
@@ -135,7 +177,7 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
                     _ => (start, end),
                 };
                 if anchor != 0 {
-                    anchors.push(Span { start, end });
+                    self.anchors.push(Span { start, end });
                 }
                 let wrap = wrapper(tag.as_deref(), place)?;
                 let kind = scalar(&value, style, tag.as_deref());
@@ -148,14 +190,13 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
                 )
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                if stack.len() >= json::MAX_DEPTH {
+                if self.stack.len() >= json::MAX_DEPTH {
                     return Err(at(
                         place.0,
                         place.1,
                         format!("nested more than {} levels deep", json::MAX_DEPTH),
                     ));
                 }
-                let flow = text[start..end].trim_end().ends_with(['[', '{']);
                 let items = match event {
                     Event::SequenceStart(..) => Items::Seq(Vec::new()),
                     _ => Items::Map {
@@ -163,39 +204,30 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
                         key: None,
                     },
                 };
-                let wrap = wrapper(tag.as_deref(), place)?;
-                stack.push(Open {
+                self.stack.push(Open {
                     anchored: anchor != 0,
                     start,
                     end,
-                    flow,
-                    wrap,
+                    flow: text[start..end].trim_end().ends_with(['[', '{']),
+                    wrap: wrapper(tag.as_deref(), place)?,
                     items,
                 });
-                continue;
+                return Ok(None);
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some(open) = stack.pop() else { continue };
+                let Some(open) = self.stack.pop() else {
+                    return Ok(None);
+                };
                 let anchored = open.anchored;
                 let node = close(open, end);
                 if anchored {
                     // The whole anchored node: every alias repeats all of it.
-                    anchors.push(node.span);
+                    self.anchors.push(node.span);
                 }
                 node
             }
-        };
-        if let Some(open) = stack.last_mut() {
-            add(open, node, &offsets, text)?;
-        } else {
-            root = Some(node);
-        }
+        }))
     }
-    let tree = root.unwrap_or(Value {
-        span: Span::default(),
-        kind: Kind::Null,
-    });
-    Ok(Yaml { tree, anchors })
 }
 
 /// The collection `open`, closed by an event ending at `end` (a flow

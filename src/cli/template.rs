@@ -33,7 +33,6 @@ pub(super) fn refine_template(
     basis: &mut Basis,
     plan: &Plan,
 ) -> Result<Done> {
-    let name = patch_path(&input.name);
     let lines = Lines::new(&input.text);
     for left in template.left() {
         diag::note(&format!(
@@ -43,61 +42,18 @@ pub(super) fn refine_template(
     }
     let mut reports = Vec::new();
     let mut refined: Vec<Option<Checked>> = Vec::new();
-    let mut narrowed = false;
     for embedded in template.policies() {
         let line = lines
             .line_column(template.locate(&embedded.policy.path).start)
             .0;
-        let place = embedded.place.clone();
-        let decision = match basis {
-            Basis::One(_) => Decision::Leave {
-                why: NotChecked::NotNamed {
-                    why: "a template's policies are refined against their principals' findings: give FINDINGS as a directory of get-finding-v2 outputs, or --stack-resources".into(),
-                },
-                owners: None,
-            },
-            Basis::Owners(_) => basis.decide(path, input, embedded)?,
-        };
-        match decision {
-            Decision::Refine {
-                unused,
-                beyond,
-                owners,
-            } => {
-                let usage = Usage {
-                    catalog: basis.catalog(),
-                    unused: &unused,
-                    beyond: &beyond,
-                };
-                let proved = checked(&embedded.policy, &usage, plan.options).map_err(|failed| {
-                    anyhow!("{}: {failed}\nhint: {}", input.name, SelfCheckFailed::HINT)
-                })?;
-                let mut report =
-                    FileReport::new(&name, template, &embedded.policy, &proved, usage.catalog)
-                        .of_policy(place, line, embedded.not_evaluated);
-                if let Some(owners) = owners {
-                    report = report.owned_by(owners);
-                }
-                warn(input, template, &proved, embedded);
-                if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) =
-                    (&plan.gate, plan.stdout)
-                {
-                    check_lines(&input.name, &report, gate);
-                }
-                narrowed |= proved.refined().narrowed_wildcards;
-                reports.push(report);
-                refined.push(Some(proved));
-            }
-            Decision::Leave { why, owners } => {
-                reports.push(FileReport::not_checked(&name, why, owners).of_policy(
-                    place,
-                    line,
-                    embedded.not_evaluated,
-                ));
-                refined.push(None);
-            }
-        }
+        let (report, proved) = refine_policy(path, input, template, embedded, basis, plan)?;
+        reports.push(report.of_policy(embedded.place.clone(), line, embedded.not_evaluated));
+        refined.push(proved);
     }
+    let narrowed = refined
+        .iter()
+        .flatten()
+        .any(|proved| proved.refined().narrowed_wildcards);
     let rewrite = plan.in_place || matches!(plan.stdout, Stdout::Diff | Stdout::Policy);
     let rewritten = match rewrite {
         true => {
@@ -134,6 +90,55 @@ pub(super) fn refine_template(
         narrowed,
         template: true,
     })
+}
+
+/// One policy of a template, decided and, when its owners are known,
+/// refined and proved: its report, and the proof.
+fn refine_policy(
+    path: &Path,
+    input: &Input,
+    template: &Template,
+    embedded: &Embedded,
+    basis: &mut Basis,
+    plan: &Plan,
+) -> Result<(FileReport, Option<Checked>)> {
+    let name = patch_path(&input.name);
+    let decision = match basis {
+        Basis::One(_) => Decision::Leave {
+            why: NotChecked::NotNamed {
+                why: "a template's policies are refined against their principals' findings: give FINDINGS as a directory of get-finding-v2 outputs, or --stack-resources".into(),
+            },
+            owners: None,
+        },
+        Basis::Owners(_) => basis.decide(path, input, embedded)?,
+    };
+    let (unused, beyond, owners) = match decision {
+        Decision::Leave { why, owners } => {
+            return Ok((FileReport::not_checked(&name, why, owners), None))
+        }
+        Decision::Refine {
+            unused,
+            beyond,
+            owners,
+        } => (unused, beyond, owners),
+    };
+    let usage = Usage {
+        catalog: basis.catalog(),
+        unused: &unused,
+        beyond: &beyond,
+    };
+    let proved = checked(&embedded.policy, &usage, plan.options)
+        .map_err(|failed| anyhow!("{}: {failed}\nhint: {}", input.name, SelfCheckFailed::HINT))?;
+    let mut report = FileReport::new(&name, template, &embedded.policy, &proved, usage.catalog);
+    if let Some(owners) = owners {
+        report = report.owned_by(owners);
+    }
+    warn(input, template, &proved, embedded);
+    if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) = (&plan.gate, plan.stdout)
+    {
+        check_lines(&input.name, &report, gate);
+    }
+    Ok((report, Some(proved)))
 }
 
 /// The warnings about one policy of a template: entries the catalog does

@@ -119,39 +119,8 @@ impl<'a> Finder<'a> {
                 self.inline_list(logical, properties, &props, owners, Limit::Inline(owner))
             }
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
-                let mut owners = Vec::new();
-                let mut kinds = Vec::new();
-                for (key, owner) in [
-                    ("Roles", Owner::Role),
-                    ("Users", Owner::User),
-                    ("Groups", Owner::Group),
-                ] {
-                    if let Some(list) = properties.get(key) {
-                        kinds.push(owner);
-                        owners.extend(self.listed(list, owner, &format!("{key} of {logical}")));
-                    }
-                }
                 let managed = kind == "AWS::IAM::ManagedPolicy";
-                if managed {
-                    owners.extend(self.attached(logical));
-                    if let Some(place) = self.used_elsewhere(logical) {
-                        owners.push(OwnerName::Unknown(format!(
-                            "{logical} is also used at {place}, which refine does not follow (a permissions boundary, an export, another resource)"
-                        )));
-                    }
-                }
-                if owners.is_empty() {
-                    owners.push(OwnerName::Unknown(format!(
-                        "{logical} is attached to no principal of the template"
-                    )));
-                }
-                let limit = match managed {
-                    true => Some(Limit::Managed),
-                    false => kinds
-                        .into_iter()
-                        .map(Limit::Inline)
-                        .min_by_key(|l| l.chars()),
-                };
+                let (owners, limit) = self.policy_owners(logical, properties, managed);
                 self.document(
                     logical,
                     properties,
@@ -185,6 +154,51 @@ impl<'a> Finder<'a> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The owners of an `AWS::IAM::Policy` or `ManagedPolicy`, and the size
+    /// limit that applies to it.
+    fn policy_owners(
+        &self,
+        logical: &str,
+        properties: &Value,
+        managed: bool,
+    ) -> (Vec<OwnerName>, Option<Limit>) {
+        let mut owners = Vec::new();
+        let mut kinds = Vec::new();
+        for (key, owner) in [
+            ("Roles", Owner::Role),
+            ("Users", Owner::User),
+            ("Groups", Owner::Group),
+        ] {
+            if let Some(list) = properties.get(key) {
+                kinds.push(owner);
+                owners.extend(self.listed(list, owner, &format!("{key} of {logical}")));
+            }
+        }
+        if managed {
+            owners.extend(self.attached(logical));
+            if let Some(place) = self.used_elsewhere(logical) {
+                owners.push(OwnerName::Unknown(format!(
+                    "{logical} is also used at {place}, which refine does not follow (a permissions boundary, an export, another resource)"
+                )));
+            }
+        }
+        if owners.is_empty() {
+            owners.push(OwnerName::Unknown(format!(
+                "{logical} is attached to no principal of the template"
+            )));
+        }
+        // An inline policy of several kinds of principal counts against
+        // each; the smallest limit applies.
+        let limit = match managed {
+            true => Some(Limit::Managed),
+            false => kinds
+                .into_iter()
+                .map(Limit::Inline)
+                .min_by_key(|l| l.chars()),
+        };
+        (owners, limit)
     }
 
     /// `Policies[].PolicyDocument` of a role, user or group.

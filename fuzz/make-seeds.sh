@@ -77,4 +77,9 @@ printf '[1, 2,]' > $C/json/seed-trailing-comma
 cp $F/repo/owners.json $C/owners/seed-repo-owners.json
 printf '{"**/*.json": ["arn:aws:iam::1:user/a"], "{a,b}/[c-d]?.json": [{"group": "arn:aws:iam::1:group/g"}]}' > $C/owners/seed-globs
 printf '{"a.json": ["role/app"], "b.json": "x", "[": []}' > $C/owners/seed-bad
+# template: the CloudFormation fixtures, YAML and JSON.
+mkdir -p $C/template
+for f in $F/cloudformation/*.yaml $F/cloudformation/long-forms.json; do
+  cp "$f" "$C/template/seed-$(basename "$f")"
+done
 du -sh $C/*

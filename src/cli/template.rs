@@ -34,7 +34,7 @@ pub(super) fn refine_template(
     plan: &Plan,
 ) -> Result<Done> {
     let lines = Lines::new(&input.text);
-    for left in template.left() {
+    for left in template.left().iter().filter(|l| l.policy.is_none()) {
         diag::note(&format!(
             "{}:{}:{}: {}",
             input.name, left.line, left.column, left.why
@@ -49,6 +49,16 @@ pub(super) fn refine_template(
         let (report, proved) = refine_policy(path, input, template, embedded, basis, plan)?;
         reports.push(report.of_policy(embedded.place.clone(), line, embedded.not_evaluated));
         refined.push(proved);
+    }
+    for left in template.left() {
+        if let Some((place, why)) = &left.policy {
+            let why = NotChecked::NotEvaluated { why: why.clone() };
+            let report = FileReport::not_checked(&patch_path(&input.name), why, None);
+            reports.push(report.of_policy(Some(place.clone()), left.line, 0));
+        }
+    }
+    for report in &mut reports {
+        report.generated = template.generated();
     }
     let narrowed = refined
         .iter()

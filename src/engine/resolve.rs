@@ -30,6 +30,12 @@ use std::collections::BTreeSet;
 pub enum NotChecked {
     /// Nothing says whom the policy belongs to.
     OwnerUnknown,
+    /// The host holds the policy in a form refine does not read (a
+    /// template's document that is a function, or has a YAML anchor).
+    NotEvaluated {
+        /// Why, as a clause.
+        why: String,
+    },
     /// The host names an owner refine cannot tell (a template's role
     /// whose name is a parameter): why.
     NotNamed {
@@ -67,6 +73,7 @@ impl NotChecked {
         match self {
             NotChecked::OwnerUnknown => "owner unknown".to_string(),
             NotChecked::NotNamed { why } => format!("owner unknown: {}", escape(why)),
+            NotChecked::NotEvaluated { why } => format!("not evaluated: {}", escape(why)),
             NotChecked::NotDeployed {
                 nearest: Some(label),
             } => format!(
@@ -98,6 +105,7 @@ impl NotChecked {
             | NotChecked::Unknowable { .. } => "owner unknown",
             NotChecked::NotDeployed { .. } => "not deployed as is",
             NotChecked::NoFindings { .. } => "no findings",
+            NotChecked::NotEvaluated { .. } => "not evaluated",
         }
     }
 }

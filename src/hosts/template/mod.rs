@@ -60,6 +60,10 @@ pub struct LeftAsWritten {
     pub column: usize,
     /// What it is and why it stays.
     pub why: String,
+    /// When it is a whole policy refine does not read (a YAML anchor in
+    /// it, a document that is a function): which, and why, for the
+    /// reports, which count it as not checked.
+    pub policy: Option<(String, String)>,
 }
 
 /// A CloudFormation or SAM template and the policies in it.
@@ -130,7 +134,12 @@ impl<'t> Template<'t> {
         let lines = json::Lines::new(text);
         let note = |path: &JsonPath, why: String| {
             let (line, column) = lines.line_column(tree.deepest(path).span.start);
-            LeftAsWritten { line, column, why }
+            LeftAsWritten {
+                line,
+                column,
+                why,
+                policy: None,
+            }
         };
         let mut template = Template {
             text,
@@ -151,14 +160,20 @@ impl<'t> Template<'t> {
                 .any(|a| a.start < span.end && span.start < a.end.max(a.start + 1))
             {
                 let why = format!("{}: a YAML anchor or alias: not rewritten", found.place);
-                template.left.push(note(&found.document, why));
+                let mut left = note(&found.document, why);
+                left.policy = Some((found.place.clone(), "a YAML anchor or alias in it".into()));
+                template.left.push(left);
                 continue;
             }
             let (view, layout) = match view::view(document) {
                 Ok(view) => view,
                 Err(why) => {
-                    let why = format!("{}: {why}: not evaluated", found.place);
-                    template.left.push(note(&found.document, why));
+                    let mut left = note(
+                        &found.document,
+                        format!("{}: {why}: not evaluated", found.place),
+                    );
+                    left.policy = Some((found.place.clone(), why));
+                    template.left.push(left);
                     continue;
                 }
             };

@@ -3,7 +3,7 @@
 //! ```text
 //! {"version": 1,
 //!  "catalog": {"source", "date"},
-//!  "files": [{"file", "policy"?, "not_evaluated"?, "changed", "grants_nothing",
+//!  "files": [{"file", "policy"?, "not_evaluated"?, "generated"?, "changed", "grants_nothing",
 //!             "owners": [{"arn", "source"}], "not_checked": null | {"reason", "message"}}],
 //!  "results": [{"file", "statement", "sid", "entry", "line", "column",
 //!               "unused": [{"action", "level"}], "beyond_catalog", "removed",
@@ -15,7 +15,8 @@
 //! A file that holds several policies (a template) has an entry per
 //! policy, each with `policy` naming it (`AppRole policy s3`), and
 //! `not_evaluated` counting its entries and statements that are intrinsic
-//! functions, kept as written (absent when none).
+//! functions, kept as written (absent when none); `generated` is true for
+//! a template the CDK generated (the change belongs in the CDK source).
 //! `owners` are the roles and users the file's policy was refined for
 //! (empty when one source of use stood for every policy), each with the
 //! `source` that named it: `file` (the file itself, get-role-policy
@@ -61,6 +62,8 @@ struct FileOut<'a> {
     policy: Option<&'a str>,
     #[serde(skip_serializing_if = "is_zero")]
     not_evaluated: usize,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    generated: bool,
     changed: bool,
     grants_nothing: bool,
     owners: Vec<OwnerOut<'a>>,
@@ -159,6 +162,7 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
             file: &r.path,
             policy: r.policy.as_deref(),
             not_evaluated: r.not_evaluated,
+            generated: r.generated,
             changed: !r.entries.is_empty(),
             grants_nothing: r.grants_nothing,
             owners: r.owners.as_ref().map_or_else(Vec::new, |owners| {

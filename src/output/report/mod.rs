@@ -100,6 +100,9 @@ pub struct FileReport {
     /// How many entries and statements of the policy were kept as written
     /// without being evaluated (a template's intrinsic functions).
     pub not_evaluated: usize,
+    /// The file was generated (a CDK template): a change belongs in its
+    /// source.
+    pub generated: bool,
 }
 
 impl EntryReport {
@@ -222,6 +225,7 @@ impl FileReport {
             policy: None,
             line: None,
             not_evaluated: 0,
+            generated: false,
         }
     }
 
@@ -246,6 +250,7 @@ impl FileReport {
             policy: None,
             line: None,
             not_evaluated: 0,
+            generated: false,
         }
     }
 

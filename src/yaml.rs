@@ -174,6 +174,9 @@ impl Reader<'_> {
             Event::Scalar(value, style, anchor, tag) => {
                 let (start, end) = match style {
                     ScalarStyle::Literal | ScalarStyle::Folded => block_scalar(text, start, end),
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        (start, quoted_end(text, start, end))
+                    }
                     _ => (start, end),
                 };
                 if anchor != 0 {
@@ -219,6 +222,12 @@ impl Reader<'_> {
                     return Ok(None);
                 };
                 let anchored = open.anchored;
+                // The parser's span of a closing bracket runs on over a
+                // comment after it; the node ends with the bracket.
+                let end = match text[start..].starts_with([']', '}']) {
+                    true => start + 1,
+                    false => end,
+                };
                 let node = close(open, end);
                 if anchored {
                     // The whole anchored node: every alias repeats all of it.
@@ -351,6 +360,27 @@ fn block_scalar(text: &str, start: usize, end: usize) -> (usize, usize) {
     }
 }
 
+/// Where a quoted scalar ends: just past its closing quote (the parser's
+/// span runs on over blanks and a comment after it).
+fn quoted_end(text: &str, start: usize, end: usize) -> usize {
+    let span = &text[start..end];
+    let Some(open) = span.find(['\'', '"']) else {
+        return end;
+    };
+    let quote = span.as_bytes()[open];
+    let bytes = span.as_bytes();
+    let mut i = open + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return start + i + 1,
+            _ => i += 1,
+        }
+    }
+    end
+}
+
 /// `value` under the long-form key `wrap`, when it had a tag.
 fn wrapped(value: Value, wrap: Option<String>) -> Value {
     match wrap {
@@ -479,6 +509,16 @@ mod tests {
         assert_eq!(slice(&yaml.tree["T"]), "!Sub x");
         let key = yaml.tree.member("Flow").unwrap().key_span;
         assert_eq!(&text[key.start..key.end], "Flow");
+    }
+
+    #[test]
+    fn spans_end_before_the_comments_after_them() {
+        let text = "a: 'it''s'  # it's\nb: \"x\\\"y\"  # \"\nc: [x, y] # c\n";
+        let yaml = read(text).unwrap();
+        let slice = |v: &Value| &text[v.span.start..v.span.end];
+        assert_eq!(slice(&yaml.tree["a"]), "'it''s'");
+        assert_eq!(slice(&yaml.tree["b"]), "\"x\\\"y\"");
+        assert_eq!(slice(&yaml.tree["c"]), "[x, y]");
     }
 
     #[test]

@@ -487,7 +487,12 @@ fn cdk_templates_say_the_change_belongs_in_the_cdk_source() {
     );
     let (_, report, _) = refine_in(
         dir.path(),
-        &["App.template.json", findings.to_str().unwrap(), "--format", "json"],
+        &[
+            "App.template.json",
+            findings.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
     );
     let report: Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["files"][0]["generated"], true);

@@ -57,7 +57,7 @@ fn templates(dir: &Path) -> Vec<PathBuf> {
 /// deployment of stack `sample` in account 123456789012 would.
 fn arn_of(owner: &OwnerName) -> Option<String> {
     let (kind, name) = match owner {
-        OwnerName::Exact(p) => (p.kind, p.name.clone()),
+        OwnerName::Exact(p) | OwnerName::Deployed { principal: p, .. } => (p.kind, p.name.clone()),
         OwnerName::Fits(pattern) => {
             let name = pattern
                 .parts

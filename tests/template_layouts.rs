@@ -155,3 +155,41 @@ fn a_document_written_as_a_string_is_left_as_written() {
         "{stderr}"
     );
 }
+
+#[test]
+fn comments_after_a_flow_list_and_after_kept_statements_stay() {
+    let before = "              - Effect: Allow\n                Action: [s3:GetObject, s3:PutObject] # trailing\n                Resource: '*'\n";
+    let after = "              - Effect: Allow\n                Action: [s3:GetObject] # trailing\n                Resource: '*'\n";
+    assert_eq!(statements_after(before), after);
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: app\n      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Statement: [\n              {Effect: Allow, Action: s3:PutObject, Resource: '*'},  # first goes\n              {Effect: Allow, Action: s3:GetObject, Resource: '*'},  # stays\n              {Effect: Allow, Action: s3:ListBucket, Resource: '*'}  # last goes\n            ]\n";
+    let (code, after, stderr) = rewrite(dir.path(), text);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(after.ends_with("            Statement: [\n              {Effect: Allow, Action: s3:GetObject, Resource: '*'}  # stays\n            ]\n"), "{after}");
+}
+
+#[test]
+fn a_lone_statement_keeps_its_function_entry_when_its_literals_go() {
+    for statement in [
+        "            Statement:\n              Effect: Allow\n              Action: [s3:PutObject, !Ref X]\n              Resource: '*'\n",
+        "            Statement: {Effect: Allow, Action: [s3:PutObject, !Ref X], Resource: '*'}\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let header = HEADER.strip_suffix("            Statement:\n").unwrap();
+        let (code, after, stderr) = rewrite(dir.path(), &format!("{header}{statement}"));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(after.contains("Action: [!Ref X]"), "{after}");
+    }
+}
+
+#[test]
+fn a_version_that_is_a_function_leaves_the_policy_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: app\n      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Version: !If [C, '2012-10-17', !Ref AWS::NoValue]\n            Statement:\n              - {Effect: Allow, Action: s3:PutObject, Resource: '*'}\n";
+    let (code, after, stderr) = rewrite(dir.path(), text);
+    assert_eq!((code, after.as_str()), (0, text), "{stderr}");
+    assert!(
+        stderr.contains("not evaluated: Version is Fn::If"),
+        "{stderr}"
+    );
+}

@@ -89,7 +89,7 @@ fn one_generated_name_fitting_two_templates_of_a_run_stops_the_run() {
             .current_dir(dir.path()),
     );
     assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
-    assert!(stderr.contains("prod-App-1ABC2DEF3GHI: fits the name of role App of stack prod in infra/a.yaml and role App of stack prod in infra/b.yaml"), "{stderr}");
+    assert!(stderr.contains("prod-App-1ABC2DEF3GHI: taken for role App of stack prod in infra/a.yaml and role App of stack prod in infra/b.yaml"), "{stderr}");
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn a_managed_policy_is_owned_by_every_attachment_and_unknown_beyond_them() {
     // Used as a boundary, or exported: who it reaches is unknown.
     for (place, extra) in [
         ("Resources.F.Properties.PermissionsBoundary", "  F:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: f\n      AssumeRolePolicyDocument: {Statement: []}\n      PermissionsBoundary: !Ref Shared\n"),
-        ("Outputs.Arn.Value", "Outputs:\n  Arn:\n    Value: !Ref Shared\n    Export: {Name: shared}\n"),
+        ("Outputs.Arn", "Outputs:\n  Arn:\n    Value: !Ref Shared\n    Export: {Name: shared}\n"),
     ] {
         std::fs::write(dir.path().join("t.yaml"), format!("{text}{extra}")).unwrap();
         let (_, files, _) = owners(dir.path(), &["t.yaml", "f"]);
@@ -266,6 +266,130 @@ fn another_source_only_adds_owners_in_other_accounts() {
         [
             "arn:aws:iam::111111111111:role/app",
             "arn:aws:iam::222222222222:role/app"
+        ]
+    );
+}
+
+#[test]
+fn an_attachment_refine_cannot_evaluate_may_be_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = |name: &str| {
+        format!("  Shared:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      ManagedPolicyName: {name}\n      PolicyDocument: {POLICY}\n")
+    };
+    let attach = |logical: &str, name: &str, arns: &str| {
+        format!("  {logical}:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: {name}\n      AssumeRolePolicyDocument: {TRUST}\n      ManagedPolicyArns: {arns}\n")
+    };
+    finding(
+        dir.path(),
+        "a",
+        &format!("{A}a"),
+        &["GetObject", "DeleteObject"],
+    );
+    finding(dir.path(), "b", &format!("{A}b"), &["DeleteObject"]);
+    let a = attach("A", "a", "[!Ref Shared]");
+    for (name, b, expected) in [
+        (
+            "shared",
+            "[!Join ['', ['arn:aws:iam::', !Ref 'AWS::AccountId', ':policy/shared']]]",
+            "B attaches Fn::Join, which may be Shared",
+        ),
+        (
+            "shared",
+            "[!Sub ['arn:aws:iam::${AWS::AccountId}:policy/${N}', {N: shared}]]",
+            "B attaches Fn::Sub, which may be Shared",
+        ),
+        (
+            "shared",
+            "[!Ref PolicyArn]",
+            "B attaches !Ref PolicyArn, which may be Shared",
+        ),
+        (
+            "!Sub '${AWS::StackName}-shared'",
+            "[!Sub 'arn:aws:iam::${AWS::AccountId}:policy/${AWS::StackName}-shared']",
+            "which may be Shared",
+        ),
+    ] {
+        let text = format!("Resources:\n{}{a}{}", shared(name), attach("B", "b", b));
+        std::fs::write(dir.path().join("t.yaml"), text).unwrap();
+        let (_, files, stderr) = owners(dir.path(), &["t.yaml", "f"]);
+        assert!(
+            files[0].2.as_deref().unwrap_or_default().contains(expected),
+            "{b}: {files:?} {stderr}"
+        );
+    }
+    // ${Shared} in a !Sub is the policy; with the stack's name, a !Sub
+    // name is known.
+    for (name, b, args) in [
+        ("shared", "[!Sub '${Shared}']", vec!["t.yaml", "f"]),
+        (
+            "!Sub '${AWS::StackName}-shared'",
+            "[!Sub 'arn:aws:iam::${AWS::AccountId}:policy/${AWS::StackName}-shared']",
+            vec!["t.yaml", "f", "--stack-name", "prod"],
+        ),
+    ] {
+        let text = format!("Resources:\n{}{a}{}", shared(name), attach("B", "b", b));
+        std::fs::write(dir.path().join("t.yaml"), text).unwrap();
+        let (_, files, stderr) = owners(dir.path(), &args);
+        assert_eq!(
+            files[0].1,
+            [format!("{A}a"), format!("{A}b")],
+            "{b}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn two_templates_taking_one_stack_role_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("infra")).unwrap();
+    for file in ["a.yaml", "b.yaml"] {
+        std::fs::write(
+            dir.path().join("infra").join(file),
+            format!("Resources:\n{}", role("App", None)),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("stack.json"), json!({"StackResources": [{"StackName": "prod", "LogicalResourceId": "App", "PhysicalResourceId": "prod-App-1ABC2DEF3GHI", "ResourceType": "AWS::IAM::Role"}]}).to_string()).unwrap();
+    finding(
+        dir.path(),
+        "app",
+        &format!("{A}prod-App-1ABC2DEF3GHI"),
+        &["DeleteObject"],
+    );
+    let (code, stdout, stderr) = common::outcome(
+        common::refine()
+            .args(["infra", "f", "--stack-resources", "stack.json", "--diff"])
+            .current_dir(dir.path()),
+    );
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    // Every stack given counts, --stack-name or not.
+    std::fs::remove_file(dir.path().join("infra/b.yaml")).unwrap();
+    std::fs::write(dir.path().join("dev.json"), json!({"StackResources": [{"StackName": "dev", "LogicalResourceId": "App", "PhysicalResourceId": "dev-App-9ZZZ2DEF3GHI", "ResourceType": "AWS::IAM::Role"}]}).to_string()).unwrap();
+    finding(
+        dir.path(),
+        "dev",
+        &format!("{A}dev-App-9ZZZ2DEF3GHI"),
+        &["GetObject"],
+    );
+    let (code, files, stderr) = owners(
+        dir.path(),
+        &[
+            "infra/a.yaml",
+            "f",
+            "--stack-resources",
+            "stack.json",
+            "--stack-resources",
+            "dev.json",
+            "--stack-name",
+            "prod",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        files[0].1,
+        [
+            format!("{A}dev-App-9ZZZ2DEF3GHI"),
+            format!("{A}prod-App-1ABC2DEF3GHI")
         ]
     );
 }

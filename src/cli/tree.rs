@@ -44,7 +44,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
     let conflicts = basis.conflicts();
     for (arn, claimants) in &conflicts {
         diag::error(&format!(
-            "{}: fits the name of {}: which template's is it?\nhint: give --stack-resources for each stack, or run on one template at a time",
+            "{}: taken for {}: which template's is it?\nhint: give --stack-resources for each stack (and no two templates the same stack), or run on one template at a time",
             escape(arn),
             claimants.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" and ")
         ));

@@ -180,7 +180,7 @@ pub struct Resolver {
     /// Per principal found by a name pattern, which file's logical IDs it
     /// was taken for (two claimants: a conflict, see
     /// [`Resolver::conflicts`]).
-    claims: std::collections::BTreeMap<String, BTreeSet<String>>,
+    claims: std::collections::BTreeMap<String, BTreeSet<(String, bool)>>,
     /// The file being resolved, as messages name it.
     file: String,
 }
@@ -214,11 +214,29 @@ impl Resolver {
     ) -> Result<Resolution, Ambiguous> {
         let file = self.file.clone();
         for name in &embedded.owners {
-            if let OwnerName::Fits(pattern) = name {
-                for arn in self.fitting(pattern).unwrap_or_default() {
-                    let claimant = format!("{} in {file}", pattern.label);
-                    self.claims.entry(arn).or_default().insert(claimant);
+            // Who claims which principal: a literal name may be claimed by
+            // several files (the same role's policies in several files,
+            // or one name in several accounts); a name from a stack or a
+            // pattern is one template's logical ID.
+            let (arns, label, literal) = match name {
+                OwnerName::Exact(principal) => {
+                    let label = format!("{} {}", principal.kind.as_str(), principal.name);
+                    (self.index.arns_of(principal), label, true)
                 }
+                OwnerName::Deployed { principal, label } => {
+                    (self.index.arns_of(principal), label.clone(), false)
+                }
+                OwnerName::Fits(pattern) => (
+                    self.fitting(pattern).unwrap_or_default(),
+                    pattern.label.clone(),
+                    false,
+                ),
+                OwnerName::Unknown(_) => continue,
+            };
+            for arn in arns {
+                let claimant = (format!("{label} in {file}"), literal);
+                self.owning.insert(arn.clone());
+                self.claims.entry(arn).or_default().insert(claimant);
             }
         }
         let owners = match self.owners(embedded, paths, stem)? {
@@ -285,10 +303,14 @@ impl Resolver {
                 // and any the findings have of that name in other accounts
                 // (the same file deployed there too; a source can only add
                 // owners).
-                OwnerName::Exact(principal) if owners.0.iter().any(|o| principal.is(&o.arn)) => {
+                OwnerName::Exact(principal) | OwnerName::Deployed { principal, .. }
+                    if owners.0.iter().any(|o| principal.is(&o.arn)) =>
+                {
                     Ok(self.index.arns_of(principal))
                 }
-                OwnerName::Exact(principal) => self.host_owners(principal),
+                OwnerName::Exact(principal) | OwnerName::Deployed { principal, .. } => {
+                    self.host_owners(principal)
+                }
                 OwnerName::Fits(pattern) => self.fitting(pattern),
                 OwnerName::Unknown(why) => Err(NotChecked::NotNamed { why: why.clone() }),
             };
@@ -411,8 +433,13 @@ impl Resolver {
     pub fn conflicts(&self) -> Vec<(String, Vec<String>)> {
         self.claims
             .iter()
-            .filter(|(_, claimants)| claimants.len() > 1)
-            .map(|(arn, claimants)| (arn.clone(), claimants.iter().cloned().collect()))
+            .filter(|(_, claimants)| {
+                claimants.len() > 1 && claimants.iter().any(|(_, literal)| !literal)
+            })
+            .map(|(arn, claimants)| {
+                let names = claimants.iter().map(|(name, _)| name.clone()).collect();
+                (arn.clone(), names)
+            })
             .collect()
     }
 

@@ -75,6 +75,16 @@ pub enum OwnerName {
     /// By kind and exact name (`RoleName` of get-role-policy output, a
     /// template's literal `RoleName`, a stack's physical ID).
     Exact(Principal),
+    /// By the name a deployment gave it (a stack's physical ID for a
+    /// template's logical ID, `label` saying which): resolved as
+    /// [`OwnerName::Exact`], but a claim on that principal that another
+    /// template's may contradict.
+    Deployed {
+        /// The principal.
+        principal: Principal,
+        /// `role App of stack prod`.
+        label: String,
+    },
     /// By a name with parts only a finding's ARN can tell (a template's
     /// `RoleName: !Sub "${AWS::AccountId}-app"`, or the name
     /// CloudFormation generates): every principal of that kind whose name

@@ -328,7 +328,7 @@ impl<'a> Finder<'a> {
                     continue;
                 }
                 Kind::String(name) => format!("the managed policy {}", crate::error::quote(name)),
-                _ if is_intrinsic(item) => format!("{} (a managed policy)", function_name(item)),
+                _ if is_intrinsic(item) => format!("{} (not evaluated)", function_name(item)),
                 Kind::Object(members) if members.len() == 1 => format!("the SAM policy template {}", members[0].key),
                 _ => return Err(InputError::at(&at, "a SAM policy must be a managed policy, a policy template or a document with Statement")),
             };

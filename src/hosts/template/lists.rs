@@ -83,7 +83,16 @@ pub(super) fn flow_list(text: &str, list: &Value, pieces: &[Piece]) -> String {
             let end = items
                 .get(i + 1)
                 .map_or(list.span.end, |next| next.span.start);
-            split_comment(&text[items[i].span.end..end])
+            let gap = &text[items[i].span.end..end];
+            // After the last item, only a comment before the closing
+            // bracket is the item's; one after it is the list's.
+            match (i + 1 == items.len(), gap.rfind(']')) {
+                (true, Some(bracket)) => {
+                    let (clean, comment) = split_comment(&gap[..bracket]);
+                    (format!("{clean}{}", &gap[bracket..]), comment)
+                }
+                _ => split_comment(gap),
+            }
         })
         .collect();
     let separator = match items.get(1) {

@@ -17,6 +17,7 @@
 //! it is handed out. A policy with a YAML anchor or alias in it is left as
 //! written (changing an anchored node changes its aliases elsewhere).
 
+mod attach;
 pub mod find;
 mod lists;
 mod names;

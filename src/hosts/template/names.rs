@@ -3,10 +3,9 @@
 //! that attach a managed policy.
 
 use super::find::{describe, principal_type, Finder, StackContext};
-use super::view::is_intrinsic;
-use crate::error::{JsonPath, Segment};
+
 use crate::input::stack::StackResource;
-use crate::json::{Kind, Value};
+use crate::json::Value;
 use crate::model::principal::{NamePart, NamePattern, Owner, OwnerName, Principal};
 
 impl<'a> Finder<'a> {
@@ -47,112 +46,6 @@ impl<'a> Finder<'a> {
         }]
     }
 
-    /// The principals that attach the managed policy `logical` through
-    /// `ManagedPolicyArns`, and SAM functions that list it in `Policies`:
-    /// by `!Ref` or `!GetAtt` of it anywhere in the entry (under an `!If`
-    /// too: a conditional attachment may be deployed), or by an ARN (a
-    /// string or a `!Sub`) ending in its `ManagedPolicyName`. An owner too
-    /// many only keeps actions; one missed could drop what it uses.
-    pub(super) fn attached(&self, logical: &str) -> Vec<OwnerName> {
-        let name = self
-            .resources
-            .iter()
-            .find(|m| m.key == logical)
-            .and_then(|m| {
-                m.value["Properties"]
-                    .get("ManagedPolicyName")
-                    .and_then(Value::as_str)
-            });
-        let refers = |v: &Value| mentions(v, logical, name);
-        let mut owners = Vec::new();
-        for member in self.resources {
-            let kind = member
-                .value
-                .get("Type")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let properties = &member.value["Properties"];
-            let (list, principal) = match kind {
-                "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" => {
-                    (&properties["Policies"], format!("{}Role", member.key))
-                }
-                _ if principal_type(kind).is_some() => {
-                    (&properties["ManagedPolicyArns"], member.key.clone())
-                }
-                _ => continue,
-            };
-            let listed = match &list.kind {
-                Kind::Array(items) => items.iter().any(refers),
-                _ => refers(list),
-            };
-            if listed {
-                owners.extend(match principal_type(kind) {
-                    Some(_) => self.principal(&principal),
-                    None => self.name_of(&principal, Owner::Role, "AWS::IAM::Role", None),
-                });
-            }
-        }
-        owners
-    }
-
-    /// Where the managed policy `logical` is mentioned other than in its
-    /// own resource and where principals attach it (`ManagedPolicyArns`,
-    /// a SAM function's `Policies`): as a permissions boundary, in
-    /// `Outputs` (exported), in `Globals`, in another resource. Whoever it
-    /// reaches there is not known.
-    pub(super) fn used_elsewhere(&self, logical: &str) -> Option<JsonPath> {
-        let name = self
-            .resources
-            .iter()
-            .find(|m| m.key == logical)
-            .and_then(|m| {
-                m.value["Properties"]
-                    .get("ManagedPolicyName")
-                    .and_then(Value::as_str)
-            });
-        let mut stack = vec![(JsonPath::root(), self.tree)];
-        while let Some((path, value)) = stack.pop() {
-            let segments = path.segments();
-            let attaching = match segments {
-                [Segment::Key(r), Segment::Key(id), ..] if r == "Resources" && id == logical => {
-                    true
-                }
-                [Segment::Key(r), Segment::Key(id), Segment::Key(p), Segment::Key(list)]
-                    if r == "Resources" && p == "Properties" =>
-                {
-                    let kind = self.resource_type(id).unwrap_or_default();
-                    (list == "ManagedPolicyArns" && principal_type(kind).is_some())
-                        || (list == "Policies" && kind.starts_with("AWS::Serverless::"))
-                }
-                _ => false,
-            };
-            if attaching {
-                continue;
-            }
-            match &value.kind {
-                Kind::Object(members) => {
-                    if is_intrinsic(value)
-                        && mentions(value, logical, name)
-                        && direct(value, logical)
-                    {
-                        return Some(path);
-                    }
-                    for member in members {
-                        stack.push((path.key(&member.key), &member.value));
-                    }
-                }
-                Kind::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        stack.push((path.index(i), item));
-                    }
-                }
-                Kind::String(_) if mentions(value, logical, name) => return Some(path),
-                _ => {}
-            }
-        }
-        None
-    }
-
     /// The names of the role, user or group `logical` of the template.
     pub(super) fn principal(&self, logical: &str) -> Vec<OwnerName> {
         let Some(kind) = self.resource_type(logical) else {
@@ -182,7 +75,10 @@ impl<'a> Finder<'a> {
         match self.stated(logical, owner, kind, written) {
             Stated::Deployed(names) => names
                 .into_iter()
-                .map(|name| OwnerName::Exact(Principal { kind: owner, name }))
+                .map(|(stack, name)| OwnerName::Deployed {
+                    principal: Principal { kind: owner, name },
+                    label: format!("{} {logical} of stack {stack}", owner.as_str()),
+                })
                 .collect(),
             Stated::Name(name) => vec![name],
             Stated::Generated => vec![self.generated(logical, owner)],
@@ -203,7 +99,6 @@ impl<'a> Finder<'a> {
             .resources
             .iter()
             .filter(|r| r.logical == logical)
-            .filter(|r| context.stack_name.as_ref().is_none_or(|s| &r.stack == s))
             .collect();
         let literal = written.and_then(|(_, value)| value.as_str());
         for resource in &deployed {
@@ -227,7 +122,12 @@ impl<'a> Finder<'a> {
         }
         if !deployed.is_empty() {
             // The same template as several stacks: each deployment owns it.
-            return Stated::Deployed(deployed.into_iter().map(|r| r.physical.clone()).collect());
+            return Stated::Deployed(
+                deployed
+                    .into_iter()
+                    .map(|r| (r.stack.clone(), r.physical.clone()))
+                    .collect(),
+            );
         }
         match written {
             Some((_, value)) if value.as_str().is_some() => {
@@ -275,9 +175,11 @@ impl<'a> Finder<'a> {
             }
             match self.stated(&id, owner, kind, written) {
                 Stated::Deployed(names) => rivals.extend(
-                    names.into_iter().map(|name| vec![NamePart::Literal(name)]),
+                    names.into_iter().map(|(_, name)| vec![NamePart::Literal(name)]),
                 ),
-                Stated::Name(OwnerName::Exact(principal)) => {
+                Stated::Name(
+                    OwnerName::Exact(principal) | OwnerName::Deployed { principal, .. },
+                ) => {
                     rivals.push(vec![NamePart::Literal(principal.name)])
                 }
                 Stated::Name(OwnerName::Fits(pattern)) => rivals.push(pattern.parts),
@@ -335,67 +237,21 @@ type Written<'a> = Option<(&'a str, &'a Value)>;
 
 /// What is said of a principal's name: see [`Finder::stated`].
 enum Stated {
-    /// The physical names of its deployments.
-    Deployed(Vec<String>),
+    /// The stacks and physical names of its deployments.
+    Deployed(Vec<(String, String)>),
     /// The name the template writes (or why it is not known).
     Name(OwnerName),
     /// None: CloudFormation generates it.
     Generated,
 }
 
-/// Whether the intrinsic `value` itself (not one inside it) is a `Ref` or
-/// `Fn::GetAtt` of `logical`.
-fn direct(value: &Value, logical: &str) -> bool {
-    match value.as_object() {
-        Some([member]) => match (&member.key[..], &member.value.kind) {
-            ("Ref", Kind::String(target)) => target == logical,
-            ("Fn::GetAtt", Kind::String(path)) => path.split('.').next() == Some(logical),
-            ("Fn::GetAtt", Kind::Array(items)) => {
-                items.first().and_then(Value::as_str) == Some(logical)
-            }
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-/// Whether `value` refers to the managed policy `logical` (named `name`):
-/// a `Ref` or `Fn::GetAtt` of it anywhere inside, or a string (`Fn::Sub`
-/// template included) that is an ARN ending in `:policy/...name`.
-fn mentions(value: &Value, logical: &str, name: Option<&str>) -> bool {
-    let mut stack = vec![value];
-    while let Some(value) = stack.pop() {
-        match &value.kind {
-            Kind::String(text) => {
-                let arn = text.contains(":policy/")
-                    && name.is_some_and(|n| text.ends_with(&format!("/{n}")));
-                if arn {
-                    return true;
-                }
-            }
-            Kind::Array(items) => stack.extend(items),
-            Kind::Object(members) => {
-                for member in members {
-                    let target = match (&member.key[..], &member.value.kind) {
-                        ("Ref", Kind::String(target)) => Some(target.as_str()),
-                        ("Fn::GetAtt", Kind::String(path)) => path.split('.').next(),
-                        ("Fn::GetAtt", Kind::Array(items)) => items.first().and_then(Value::as_str),
-                        _ => None,
-                    };
-                    if target == Some(logical) {
-                        return true;
-                    }
-                    stack.push(&member.value);
-                }
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
 /// A `!Sub` name with only pseudo parameters, as a name or a pattern.
-fn substitute(template: &str, owner: Owner, logical: &str, context: &StackContext) -> OwnerName {
+pub(super) fn substitute(
+    template: &str,
+    owner: Owner,
+    logical: &str,
+    context: &StackContext,
+) -> OwnerName {
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut rest = template;

@@ -260,6 +260,9 @@ fn removal_splices(
         return Ok(vec![empty_list(text, member)?]);
     }
     let items = list.as_array().unwrap_or_default();
+    if is_flow(text, list) && one_per_line(text, items) {
+        return Ok(flow_line_removals(text, items, removed));
+    }
     if is_flow(text, list) {
         // With a kept item before it, the separator before goes; before
         // the first kept one, the separator after (as in JSON files).
@@ -300,6 +303,72 @@ fn removal_splices(
             })
         })
         .collect()
+}
+
+/// Whether every item of a flow list starts its own line.
+fn one_per_line(text: &str, items: &[Value]) -> bool {
+    items.iter().all(|item| {
+        let line_start = text[..item.span.start].rfind('\n').map_or(0, |i| i + 1);
+        text[line_start..item.span.start]
+            .bytes()
+            .all(|b| b == b' ' || b == b'\t')
+    })
+}
+
+/// Removals from a flow list of one item per line: each removed item's
+/// lines go (with its separator and comment), and when the items after
+/// the last kept one go, so does that one's separator (JSON has no
+/// trailing comma), its comment staying.
+fn flow_line_removals(text: &str, items: &[Value], removed: &[usize]) -> Vec<Splice> {
+    let mut splices = Vec::new();
+    for &r in removed {
+        let item = &items[r];
+        let start = text[..item.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let next = items.get(r + 1).map_or(text.len(), |n| n.span.start);
+        // To the end of its line, or of the separator's when the
+        // separator starts the next line.
+        let mut end = item.span.end;
+        loop {
+            let line_end = text[end..next].find('\n').map_or(next, |i| end + i + 1);
+            end = line_end;
+            if end >= next
+                || !text[end..next]
+                    .trim_start_matches([' ', '\t'])
+                    .starts_with(',')
+            {
+                break;
+            }
+        }
+        let end = end.min(next).max(item.span.end);
+        let end = match items.get(r + 1) {
+            Some(_) => end,
+            // The last item: its line goes, not the closing bracket's.
+            None => text[item.span.end..]
+                .find('\n')
+                .map_or(item.span.end, |i| item.span.end + i + 1)
+                .min(end.max(item.span.end)),
+        };
+        splices.push(Splice {
+            start,
+            end,
+            text: String::new(),
+        });
+    }
+    let last_kept = (0..items.len()).rev().find(|i| !removed.contains(i));
+    if let Some(kept) = last_kept.filter(|&k| k + 1 < items.len()) {
+        let gap_end = items[kept + 1].span.start;
+        let gap = &text[items[kept].span.end..gap_end];
+        let before_comment = gap.find('#').unwrap_or(gap.len());
+        if let Some(comma) = gap[..before_comment].find(',') {
+            let at = items[kept].span.end + comma;
+            splices.push(Splice {
+                start: at,
+                end: at + 1,
+                text: String::new(),
+            });
+        }
+    }
+    splices
 }
 
 /// The splice that makes `member`'s value `[]`, on the key's line.

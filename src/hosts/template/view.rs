@@ -73,6 +73,9 @@ pub fn view(document: &Value) -> Result<(Value, Layout), String> {
     if document.as_str().is_some() {
         return Err("the document is a string".to_string());
     }
+    if let Some(version) = document.get("Version").filter(|v| is_intrinsic(v)) {
+        return Err(format!("Version is {}", function_name(version)));
+    }
     let Some(list) = document.get("Statement") else {
         return Ok((document.clone(), Layout::default()));
     };
@@ -97,9 +100,9 @@ pub fn view(document: &Value) -> Result<(Value, Layout), String> {
             kept.push(statement);
         }
     }
-    if lone && kept.is_empty() {
-        return Err("its one statement is not evaluated".to_string());
-    }
+    // A lone statement refine does not evaluate leaves nothing to refine:
+    // an empty view (kept as written, whole).
+    let lone = lone && !kept.is_empty();
     let mut view = document.clone();
     if let Kind::Object(members) = &mut view.kind {
         if let Some(member) = members.iter_mut().find(|m| m.key == "Statement") {
@@ -214,12 +217,18 @@ mod tests {
             view(&read("Statement: !Ref S")).unwrap_err(),
             "Statement is Ref"
         );
+        let (empty, layout) = view(&read(
+            "Statement: {Effect: !Ref E, Action: '*', Resource: '*'}",
+        ))
+        .unwrap();
         assert_eq!(
-            view(&read(
-                "Statement: {Effect: !Ref E, Action: '*', Resource: '*'}"
-            ))
-            .unwrap_err(),
-            "its one statement is not evaluated"
+            serde_json::Value::from(&empty),
+            serde_json::json!({"Statement": []})
+        );
+        assert_eq!((layout.written, layout.statements.len()), (1, 0));
+        assert_eq!(
+            view(&read("Version: !Ref V\nStatement: []")).unwrap_err(),
+            "Version is Ref"
         );
     }
 }

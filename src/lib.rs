@@ -4,8 +4,10 @@
 //!
 //! * [`json`] reads every JSON input once, into a tree that keeps where
 //!   each value is and how its numbers are spelled, and writes trees back;
+//! * [`yaml`] reads CloudFormation's YAML into the same tree;
 //! * [`hosts`] are where a policy lives (a JSON file, the API's wrappers, a
-//!   string inside another document, an account's authorization details):
+//!   string inside another document, an account's authorization details, a
+//!   CloudFormation or SAM template):
 //!   each yields its embedded policies and takes back checked refinements
 //!   as splices that keep every other byte;
 //! * [`input`] reads the rest: the policy model ([`input::policy`]),

@@ -13,9 +13,10 @@
 //!
 //! New formats are new hosts; the engine never knows which host a policy
 //! came from. Today's hosts: [`json_file`] (a policy file, bare or in the
-//! API's wrappers, the document as JSON or as a string) and
-//! [`auth_details`] (a record of an account's authorization details, read
-//! only).
+//! API's wrappers, the document as JSON or as a string), [`auth_details`]
+//! (a record of an account's authorization details, read only) and
+//! [`template`] (the policies of a CloudFormation or SAM template, YAML or
+//! JSON, with intrinsic functions kept as written).
 
 pub mod auth_details;
 pub mod json_file;

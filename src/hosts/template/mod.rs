@@ -9,7 +9,7 @@
 //! [`StackContext`] tell ([`crate::model::principal::OwnerName`]); the
 //! engine resolves them against the findings like any other host's.
 //!
-//! Rewrites ([`splice`]) change only the values of Action and NotAction
+//! Rewrites (`splice.rs`, `lists.rs`) change only the values of Action and NotAction
 //! and the statements refinement removes; comments, quoting, key order,
 //! indentation, line ends and every other byte stay. The result is read
 //! again and must say exactly the refined policies, with every part refine

@@ -393,3 +393,39 @@ fn two_templates_taking_one_stack_role_stop_the_run() {
         ]
     );
 }
+
+#[test]
+fn attachments_under_if_includes_and_loops_are_not_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = format!("  Shared:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      ManagedPolicyName: shared\n      PolicyDocument: {POLICY}\n");
+    let app = format!("  App:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: app\n      AssumeRolePolicyDocument: {TRUST}\n      ManagedPolicyArns: [!Ref Shared]\n");
+    finding(dir.path(), "app", &format!("{A}app"), &["DeleteObject"]);
+    let cases = [
+        (
+            format!("Conditions:\n  C: !Equals [a, a]\nResources:\n{shared}{app}  Worker:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: worker\n      AssumeRolePolicyDocument: {TRUST}\n      ManagedPolicyArns: !If [C, [!Ref Shared], !Ref AWS::NoValue]\n"),
+            "no findings for role worker",
+        ),
+        (
+            format!("Resources:\n{shared}{app}  Worker:\n    Type: AWS::IAM::Role\n    Properties:\n      Fn::Transform: {{Name: AWS::Include, Parameters: {{Location: s3://b/w.yaml}}}}\n"),
+            "the template includes parts (Fn::Transform) refine does not read",
+        ),
+        (
+            format!("Transform: AWS::LanguageExtensions\nResources:\n{shared}{app}  Fn::ForEach::Workers:\n    - N\n    - [a, b]\n    - Worker${{N}}:\n        Type: AWS::IAM::Role\n        Properties:\n          RoleName: !Sub worker-${{N}}\n          AssumeRolePolicyDocument: {TRUST}\n          ManagedPolicyArns: [!Join ['', ['arn:aws:iam::', !Ref AWS::AccountId, ':policy/shared']]]\n"),
+            "Fn::ForEach::Workers makes resources refine does not read",
+        ),
+        (
+            format!("Transform: MyMacro\nResources:\n{shared}{app}"),
+            "the template's Transform MyMacro may change it",
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(dir.path().join("t.yaml"), &text).unwrap();
+        let (code, files, stderr) = owners(dir.path(), &["t.yaml", "f"]);
+        assert_eq!(code, 0, "{stderr}");
+        let shared = files.iter().find(|f| f.0 == "Shared").unwrap();
+        assert!(
+            shared.2.as_deref().unwrap_or_default().contains(expected),
+            "{text}\n{shared:?}"
+        );
+    }
+}

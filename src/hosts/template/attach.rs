@@ -95,6 +95,50 @@ impl<'a> Finder<'a> {
         owners
     }
 
+    /// Why principals may attach the template's managed policies beyond
+    /// those refine reads: a `Transform` macro that may rewrite the
+    /// template, an `AWS::Include` (`Fn::Transform`), a `Fn::ForEach` loop
+    /// making resources. SAM's transform is read as SAM, and
+    /// `AWS::LanguageExtensions` adds no principals but by its loops.
+    pub(super) fn unseen_principals(&self) -> Option<String> {
+        let transforms: Vec<&str> = match &self.tree["Transform"].kind {
+            Kind::String(name) => vec![name.as_str()],
+            Kind::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let known = ["AWS::Serverless-2016-10-31", "AWS::LanguageExtensions"];
+        if let Some(macro_name) = transforms.iter().find(|t| !known.contains(t)) {
+            return Some(format!(
+                "the template's Transform {macro_name} may change it"
+            ));
+        }
+        let mut stack = vec![self.tree];
+        while let Some(value) = stack.pop() {
+            match &value.kind {
+                Kind::Object(members) => {
+                    for member in members {
+                        if member.key == "Fn::Transform" {
+                            return Some(
+                                "the template includes parts (Fn::Transform) refine does not read"
+                                    .into(),
+                            );
+                        }
+                        if member.key.starts_with("Fn::ForEach::") {
+                            return Some(format!(
+                                "{} makes resources refine does not read",
+                                member.key
+                            ));
+                        }
+                        stack.push(&member.value);
+                    }
+                }
+                Kind::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// The managed policy's name, when the template says it: literal, or
     /// a `!Sub` of pseudo parameters the run knows.
     fn policy_name(&self, logical: &str) -> Option<String> {
@@ -116,6 +160,11 @@ impl<'a> Finder<'a> {
     fn refers(&self, entry: &Value, target: &Target) -> Refers {
         match &entry.kind {
             Kind::String(text) => arn_refers(text, target),
+            // A list as a branch of an `!If`.
+            Kind::Array(items) => items
+                .iter()
+                .map(|item| self.refers(item, target))
+                .fold(Refers::No, Refers::or),
             _ if !is_intrinsic(entry) => Refers::No,
             _ => {
                 let function = function_name(entry);

@@ -177,6 +177,11 @@ impl<'a> Finder<'a> {
             }
         }
         if managed {
+            if let Some(why) = self.unseen_principals() {
+                owners.push(OwnerName::Unknown(format!(
+                    "{why}: who attaches {logical} is not known"
+                )));
+            }
             owners.extend(self.attached(logical));
             if let Some(place) = self.used_elsewhere(logical) {
                 owners.push(OwnerName::Unknown(format!(

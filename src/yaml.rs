@@ -88,6 +88,16 @@ enum Items {
 
 /// Reads `text` as one YAML document.
 pub fn read(text: &str) -> Result<Yaml, InputError> {
+    // YAML also ends a line at a lone CR; refine's places and splices
+    // count lines by LF (CRLF included), so such a text is refused.
+    if let Some(at) = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|&i| text.as_bytes().get(i + 1) != Some(&b'\n'))
+    {
+        let (line, column) = json::line_column(text, at);
+        return Err(at_place(line, column));
+    }
     let mut reader = Reader {
         text,
         offsets: Offsets::new(text),
@@ -437,6 +447,15 @@ fn is_json_number(text: &str) -> bool {
     int_ok && fraction_ok && exponent_ok
 }
 
+/// The error about a lone carriage return at `line`, `column`.
+fn at_place(line: usize, column: usize) -> InputError {
+    at(
+        line,
+        column,
+        "a line ends with a lone carriage return (CR): refine reads YAML with LF or CRLF line ends",
+    )
+}
+
 /// An error at a 1-based line and column.
 fn at(line: usize, column: usize, message: impl Into<String>) -> InputError {
     InputError {
@@ -537,6 +556,10 @@ mod tests {
             ("a: [1, 2\n", "invalid YAML"),
             ("a: 1\n---\nb: 2\n", "2:1: more than one YAML document"),
             ("? [a]\n: 1\n", "a key must be a scalar"),
+            (
+                "a: 1\rb: 2\n",
+                "1:5: a line ends with a lone carriage return",
+            ),
         ];
         for (text, expected) in cases {
             let err = read(text).unwrap_err();

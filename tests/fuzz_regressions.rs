@@ -205,3 +205,43 @@ fn a_manifest_key_naming_a_directory_is_refused() {
     );
     assert!(matches!(err.location, iam_refine::error::Location::Path(_)));
 }
+
+/// A `template` input: read as the template fuzz target reads it; every
+/// template it reads must take back refine's own refinements.
+fn template_survives(name: &str) -> Result<(), String> {
+    use iam_refine::engine::checked::Checked;
+    use iam_refine::hosts::template::{StackContext, Template};
+    let data = input(name);
+    let text = String::from_utf8_lossy(&data).into_owned();
+    let context = StackContext {
+        stack_name: Some("prod".into()),
+        ..StackContext::default()
+    };
+    let template = Template::read(&text, &context).map_err(|err| err.message)?;
+    let resolved = findings::parse(r#"["s3:PutObject", "s3:ListBucket", "sqs:DeleteQueue", "ec2:DescribeInstances", "dynamodb:DeleteTable"]"#)
+        .unwrap()
+        .resolve(&Catalog::bundled());
+    let usage = resolved.usage();
+    let proved: Vec<Checked> = template
+        .policies()
+        .iter()
+        .map(|embedded| checked(&embedded.policy, &usage, Options::default()).unwrap())
+        .collect();
+    let refs: Vec<Option<&Checked>> = proved.iter().map(Some).collect();
+    template
+        .rewrite(&refs)
+        .map(|_| ())
+        .map_err(|err| err.to_string())
+}
+
+/// A YAML template with a line ended by a lone CR (which YAML reads as a
+/// line break, and refine's line-based splices did not): its rewrite was
+/// refused as a bug. Such a text is now refused on reading, with its place.
+#[test]
+fn template_lone_carriage_return() {
+    let err = template_survives("template-lone-carriage-return").unwrap_err();
+    assert!(
+        err.contains("a line ends with a lone carriage return"),
+        "{err}"
+    );
+}

@@ -15,8 +15,6 @@ mod common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-const DIR: &str = "fixtures/cloudformation";
-
 /// Runs refine in the fixture directory; returns (exit code, stdout, stderr).
 fn refine(args: &[&str]) -> (i32, String, String) {
     common::outcome(
@@ -496,7 +494,6 @@ fn cdk_templates_say_the_change_belongs_in_the_cdk_source() {
     );
     let report: Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["files"][0]["generated"], true);
-    let _ = DIR;
 }
 
 #[test]

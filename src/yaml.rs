@@ -187,6 +187,12 @@ impl Reader<'_> {
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
                         (start, quoted_end(text, start, end))
                     }
+                    // An empty value (`Resource:`) is placed at its key's
+                    // colon; it is after it, or a mapping would end
+                    // before its last colon.
+                    ScalarStyle::Plain if value.is_empty() && text[start..].starts_with(':') => {
+                        (start + 1, start + 1)
+                    }
                     _ => (start, end),
                 };
                 if anchor != 0 {
@@ -528,6 +534,15 @@ mod tests {
         assert_eq!(slice(&yaml.tree["T"]), "!Sub x");
         let key = yaml.tree.member("Flow").unwrap().key_span;
         assert_eq!(&text[key.start..key.end], "Flow");
+    }
+
+    #[test]
+    fn an_empty_value_is_after_its_colon() {
+        let text = "a:\n  b: \n";
+        let yaml = read(text).unwrap();
+        let b = &yaml.tree["a"]["b"];
+        assert_eq!((b.span.start, b.span.end), (7, 7));
+        assert_eq!(yaml.tree["a"].span.end, 7);
     }
 
     #[test]

@@ -245,3 +245,13 @@ fn template_lone_carriage_return() {
         "{err}"
     );
 }
+
+/// A template whose only statement ends with an empty value
+/// (`Resource:`): the parser placed that value at its key's colon, so the
+/// statement seemed to end before it, and emptying the statement list
+/// left `: ` behind (the re-read refused it as a bug). An empty value is
+/// now placed after its colon.
+#[test]
+fn template_empty_last_value() {
+    template_survives("template-empty-last-value").unwrap();
+}

@@ -547,3 +547,80 @@ fn every_resource_type_is_read_with_its_owners() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_yaml_template_on_stdin_is_read_as_one() {
+    let text = std::fs::read_to_string(common::fixture("cloudformation/role-inline.yaml")).unwrap();
+    let mut command = common::refine();
+    command
+        .args(["-", "findings", "--diff"])
+        .current_dir(common::fixture("cloudformation"))
+        .write_stdin(text);
+    let (code, diff, stderr) = common::outcome(&mut command);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        diff.contains("-                  - s3:ListBucket"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn a_group_s_members_from_the_manifest_answer_a_template_s_group() {
+    let (_dir, root) = copy();
+    std::fs::write(
+        root.join("owners.json"),
+        r#"{"every-type.yaml": [{"group": "arn:aws:iam::123456789012:group/ops", "members": ["arn:aws:iam::123456789012:user/alice"]}]}"#,
+    )
+    .unwrap();
+    let (code, report, stderr) = refine_in(
+        &root,
+        &[
+            "every-type.yaml",
+            "findings",
+            "--stack-name",
+            "prod",
+            "--owners",
+            "owners.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let ops = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["policy"] == "Ops")
+        .unwrap();
+    assert_eq!(ops["not_checked"], Value::Null, "{ops}");
+    // Results name their policy, as files do.
+    let results = report["results"].as_array().unwrap();
+    assert!(
+        results.iter().all(|r| r["policy"].is_string()),
+        "{results:?}"
+    );
+}
+
+#[test]
+fn an_output_file_is_created_as_the_user_creates_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.sarif");
+    let reference = dir.path().join("reference");
+    std::fs::write(&reference, "").unwrap();
+    let (code, _, stderr) = refine(&[
+        "role-inline.yaml",
+        "findings",
+        "--format",
+        "sarif",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&out), mode(&reference), "not tempfile's private 0600");
+    }
+}

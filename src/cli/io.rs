@@ -300,10 +300,7 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<(PathBuf, PathBuf, tempfile::TempP
     let result = (|| -> io::Result<tempfile::TempPath> {
         // An unpredictable name, created exclusively, in the same directory:
         // the rename is atomic, and nobody can plant the file first.
-        let mut temp = tempfile::Builder::new()
-            .prefix(".refine-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
+        let mut temp = temp_builder(".refine-", true).tempfile_in(dir)?;
         temp.write_all(bytes)?;
         // A file rewritten in place keeps its permissions.
         if let Ok(existing) = std::fs::metadata(path) {
@@ -316,6 +313,22 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<(PathBuf, PathBuf, tempfile::TempP
     })();
     let temp = result.with_context(|| format!("{}: cannot write", path.display()))?;
     Ok((path.to_path_buf(), dir.to_path_buf(), temp))
+}
+
+/// A temporary file's builder: named `PREFIX...tmp`; when it becomes a
+/// file (`becomes_file`), created as a new file would be (mode 0666 less
+/// the umask, where modes exist), not tempfile's private 0600: a new
+/// report or output must be readable as any file the user makes (a file
+/// rewritten in place keeps its own mode).
+fn temp_builder(prefix: &str, becomes_file: bool) -> tempfile::Builder<'_, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix).suffix(".tmp");
+    #[cfg(unix)]
+    if becomes_file {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
 }
 
 /// Flushes a directory's entries to disk, so that a rename into it
@@ -353,9 +366,9 @@ impl Staged {
         };
         let named =
             |path: Option<&Path>| path.map_or("<stdout>".to_string(), |p| p.display().to_string());
-        let temp = tempfile::Builder::new()
-            .prefix(".refine-output-")
-            .suffix(".tmp")
+        // Output on its way to stdout stays private in the temporary
+        // directory.
+        let temp = temp_builder(".refine-output-", target.is_some())
             .tempfile_in(&dir)
             .with_context(|| format!("{}: cannot write", named(target)))?;
         Ok(Staged {

@@ -72,7 +72,8 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         .map(|target| std::path::PathBuf::from(patch_path(&target.to_string_lossy())));
     let path = linked.as_deref().unwrap_or(given);
     let input = read_input(path, io::POLICY)?;
-    let yaml = hosts::yaml_name(path);
+    // A file named as YAML is read as YAML; stdin, by its content.
+    let yaml = hosts::yaml_name(path) || (path == Path::new("-") && template_yaml(&input.text));
     let is_template = yaml || template_json(&input.text);
     let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current, is_template)?;
     let done = match is_template {
@@ -122,6 +123,16 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     }
     basis.summary(reports, plan.in_place);
     Ok(exit_code(plan.gate.as_ref(), reports))
+}
+
+/// Whether `text` is a YAML CloudFormation template (not JSON).
+fn template_yaml(text: &str) -> bool {
+    !text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{')
+        && iam_refine::yaml::read(text)
+            .is_ok_and(|yaml| iam_refine::hosts::template::is_template(&yaml.tree))
 }
 
 /// Whether `text` is a JSON CloudFormation template.
@@ -307,10 +318,13 @@ fn warn(input: &Input, embedded: &iam_refine::hosts::Embedded, refined: &Checked
 /// unused actions the gate fails on.
 pub(super) fn check_lines(name: &str, report: &FileReport, gate: &Gate) {
     for entry in report.entries.iter().filter(|e| gate.fails(e)) {
-        let label = match &entry.sid {
+        let mut label = match &entry.sid {
             Some(sid) => format!("statement {} (Sid {})", entry.statement, escape(sid)),
             None => format!("statement {}", entry.statement),
         };
+        if let Some(place) = &report.policy {
+            label = format!("{}: {label}", escape(place));
+        }
         diag::error(&format!(
             "{name}:{}:{}: {label}: {}",
             entry.region.start_line,

@@ -47,7 +47,13 @@ pub(super) fn refine_template(
             .line_column(template.locate(&embedded.policy.path).start)
             .0;
         let (report, proved) = refine_policy(path, input, template, embedded, basis, plan)?;
-        reports.push(report.of_policy(embedded.place.clone(), line, embedded.not_evaluated));
+        let report = report.of_policy(embedded.place.clone(), line, embedded.not_evaluated);
+        if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) =
+            (&plan.gate, plan.stdout)
+        {
+            check_lines(&input.name, &report, gate);
+        }
+        reports.push(report);
         refined.push(proved);
     }
     for left in template.left() {
@@ -144,10 +150,6 @@ fn refine_policy(
         report = report.owned_by(owners);
     }
     warn(input, template, &proved, embedded);
-    if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) = (&plan.gate, plan.stdout)
-    {
-        check_lines(&input.name, &report, gate);
-    }
     Ok((report, Some(proved)))
 }
 
@@ -161,8 +163,10 @@ fn warn(input: &Input, template: &Template, refined: &Checked, embedded: &Embedd
     // With unevaluated entries, what they grant stays: the policy may not
     // be empty.
     if refined.grants_nothing() && embedded.not_evaluated == 0 {
+        let at = template.locate(&embedded.policy.path).start;
+        let (line, column) = iam_refine::json::line_column(&input.text, at);
         diag::error(&format!(
-            "{}: {}: grants nothing used: remove it",
+            "{}:{line}:{column}: {}: grants nothing used: remove it",
             input.name,
             place.unwrap_or("a policy")
         ));

@@ -269,10 +269,17 @@ impl Resolver {
     ) -> Result<Result<Owners, NotChecked>, Ambiguous> {
         let mut owners = Owners::default();
         let mut named = !embedded.owners.is_empty();
+        // Groups the manifest names with their members: a host naming one
+        // of them is answered.
+        let mut groups: Vec<String> = Vec::new();
         if let Some(manifest) = &self.manifest {
             for path in paths {
                 if let Some(listed) = manifest.owners_of(path)? {
                     named = true;
+                    groups.extend(listed.iter().filter_map(|owner| match owner {
+                        ManifestOwner::Group { arn, .. } => Some(arn.clone()),
+                        ManifestOwner::Principal(_) => None,
+                    }));
                     match self.expand(listed) {
                         Ok(arns) => owners.add(arns, Source::Manifest),
                         Err(why) => return Ok(Err(why)),
@@ -303,6 +310,9 @@ impl Resolver {
                 // and any the findings have of that name in other accounts
                 // (the same file deployed there too; a source can only add
                 // owners).
+                OwnerName::Exact(principal) if groups.iter().any(|arn| principal.is(arn)) => {
+                    continue
+                }
                 OwnerName::Exact(principal) | OwnerName::Deployed { principal, .. }
                     if owners.0.iter().any(|o| principal.is(&o.arn)) =>
                 {

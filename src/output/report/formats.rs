@@ -48,7 +48,10 @@ pub fn github(reports: &[FileReport]) -> String {
                     format!("NotAction {}", entry.replacement.join(", "))
                 }
             };
-            let message = format!("{what}. Replace with: {replacement}");
+            let message = match &report.policy {
+                Some(place) => format!("{place}: {what}. Replace with: {replacement}"),
+                None => format!("{what}. Replace with: {replacement}"),
+            };
             out.push_str(&format!(
                 "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
                 severity(level),
@@ -148,9 +151,13 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
         with_unused += 1;
         let one = std::slice::from_ref(report);
         let actions: usize = report.entries.iter().map(|e| e.unused.len()).sum();
+        let name = match &report.policy {
+            Some(place) => format!("{} ({})", report.path, place),
+            None => report.path.clone(),
+        };
         out.push_str(&format!(
             "{}: {actions} unused action{} in {} entr{}\n",
-            paint(bold, &escape(&report.path)),
+            paint(bold, &escape(&name)),
             if actions == 1 { "" } else { "s" },
             report.entries.len(),
             if report.entries.len() == 1 {

@@ -5,7 +5,7 @@
 //!  "catalog": {"source", "date"},
 //!  "files": [{"file", "policy"?, "not_evaluated"?, "generated"?, "changed", "grants_nothing",
 //!             "owners": [{"arn", "source"}], "not_checked": null | {"reason", "message"}}],
-//!  "results": [{"file", "statement", "sid", "entry", "line", "column",
+//!  "results": [{"file", "policy"?, "statement", "sid", "entry", "line", "column",
 //!               "unused": [{"action", "level"}], "beyond_catalog", "removed",
 //!               "replacement", "replaced_by", "wildcards", "unused_by"}],
 //!  "totals": {"entries", "unused_actions", "not_checked",
@@ -88,6 +88,8 @@ struct NotCheckedOut {
 #[derive(Serialize)]
 struct ResultOut<'a> {
     file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
     statement: usize,
     sid: Option<&'a str>,
     entry: &'a str,
@@ -120,13 +122,14 @@ struct TotalsOut {
 }
 
 impl<'a> ResultOut<'a> {
-    fn new(file: &'a str, entry: &'a EntryReport) -> ResultOut<'a> {
+    fn new(file: &'a str, policy: Option<&'a str>, entry: &'a EntryReport) -> ResultOut<'a> {
         let removed = match entry.entry.as_str() {
             "NotAction" => vec![],
             written => vec![written],
         };
         ResultOut {
             file,
+            policy,
             statement: entry.statement,
             sid: entry.sid.as_deref(),
             entry: &entry.entry,
@@ -183,7 +186,11 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
         .collect();
     let results: Vec<ResultOut> = reports
         .iter()
-        .flat_map(|r| r.entries.iter().map(|e| ResultOut::new(&r.path, e)))
+        .flat_map(|r| {
+            r.entries
+                .iter()
+                .map(|e| ResultOut::new(&r.path, r.policy.as_deref(), e))
+        })
         .collect();
     let mut by_service = Map::new();
     let mut by_level: Map<String, Value> = Map::new();

@@ -44,7 +44,10 @@ pub fn render(reports: &[FileReport]) -> Value {
         for entry in &report.entries {
             let level = worst(entry);
             let rule_index = LEVELS.iter().position(|(_, l)| *l == level).unwrap_or(1);
-            let message = entry.summary();
+            let message = match &report.policy {
+                Some(place) => format!("{place}: {}", entry.summary()),
+                None => entry.summary(),
+            };
             // The suggested fix replaces the statement's action element
             // with the entries still needed. There is none when the whole
             // statement goes (an empty list is not valid IAM; `--in-place`

@@ -209,49 +209,69 @@ impl Reader<'_> {
                 )
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                if self.stack.len() >= json::MAX_DEPTH {
-                    return Err(at(
-                        place.0,
-                        place.1,
-                        format!("nested more than {} levels deep", json::MAX_DEPTH),
-                    ));
-                }
-                let items = match event {
-                    Event::SequenceStart(..) => Items::Seq(Vec::new()),
-                    _ => Items::Map {
-                        members: Vec::new(),
-                        key: None,
-                    },
-                };
-                self.stack.push(Open {
-                    anchored: anchor != 0,
-                    start,
-                    end,
-                    flow: text[start..end].trim_end().ends_with(['[', '{']),
-                    wrap: wrapper(tag.as_deref(), place)?,
-                    items,
-                });
+                let sequence = matches!(event, Event::SequenceStart(..));
+                self.open(sequence, anchor != 0, tag.as_deref(), (start, end), place)?;
                 return Ok(None);
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(open) = self.stack.pop() else {
-                    return Ok(None);
-                };
-                let anchored = open.anchored;
-                // The parser's span of a closing bracket runs on over a
-                // comment after it; the node ends with the bracket.
-                let end = match text[start..].starts_with([']', '}']) {
-                    true => start + 1,
-                    false => end,
-                };
-                let node = close(open, end);
-                if anchored {
-                    // The whole anchored node: every alias repeats all of it.
-                    self.anchors.push(node.span);
-                }
-                node
-            }
+            Event::SequenceEnd | Event::MappingEnd => match self.close_open(start, end) {
+                Some(node) => node,
+                None => return Ok(None),
+            },
         }))
+    }
+
+    /// Opens a collection: a sequence or a mapping, anchored or not,
+    /// tagged or not, starting at `span`.
+    fn open(
+        &mut self,
+        sequence: bool,
+        anchored: bool,
+        tag: Option<&Tag>,
+        (start, end): (usize, usize),
+        place: (usize, usize),
+    ) -> Result<(), InputError> {
+        if self.stack.len() >= json::MAX_DEPTH {
+            return Err(at(
+                place.0,
+                place.1,
+                format!("nested more than {} levels deep", json::MAX_DEPTH),
+            ));
+        }
+        let items = match sequence {
+            true => Items::Seq(Vec::new()),
+            false => Items::Map {
+                members: Vec::new(),
+                key: None,
+            },
+        };
+        self.stack.push(Open {
+            anchored,
+            start,
+            end,
+            flow: self.text[start..end].trim_end().ends_with(['[', '{']),
+            wrap: wrapper(tag, place)?,
+            items,
+        });
+        Ok(())
+    }
+
+    /// Closes the innermost collection at an end event spanning
+    /// `start..end`: the node it makes.
+    fn close_open(&mut self, start: usize, end: usize) -> Option<Value> {
+        let open = self.stack.pop()?;
+        let anchored = open.anchored;
+        // The parser's span of a closing bracket runs on over a comment
+        // after it; the node ends with the bracket.
+        let end = match self.text[start..].starts_with([']', '}']) {
+            true => start + 1,
+            false => end,
+        };
+        let node = close(open, end);
+        if anchored {
+            // The whole anchored node: every alias repeats all of it.
+            self.anchors.push(node.span);
+        }
+        Some(node)
     }
 }
 

@@ -193,3 +193,21 @@ fn a_version_that_is_a_function_leaves_the_policy_as_written() {
         "{stderr}"
     );
 }
+
+#[test]
+fn comment_lines_in_a_multi_line_flow_list_keep_their_place() {
+    let before = "              - Effect: Allow\n                Action: [\n                  # reads\n                  s3:GetObject,\n                  # writes\n                  s3:PutObject,\n                  # lists\n                  s3:GetBucketAcl\n                ]\n                Resource: '*'\n";
+    let after = "              - Effect: Allow\n                Action: [\n                  # reads\n                  s3:GetObject,\n                  # writes\n                  # lists\n                  s3:GetBucketAcl\n                ]\n                Resource: '*'\n";
+    assert_eq!(statements_after(before), after);
+    // The last entry going takes the comma before it; a new entry gets
+    // one; no blank lines.
+    let before = "              - Effect: Allow\n                Action: [\n                  s3:GetObject, # a\n                  s3:PutObject # b\n                ]\n                Resource: '*'\n              - Effect: Allow\n                Action: [s3:GetObject,\n                  # c\n                  sqs:Delete*]\n                Resource: '*'\n";
+    let after = statements_after(before);
+    assert!(after.starts_with("              - Effect: Allow\n                Action: [\n                  s3:GetObject # a\n                ]\n"), "{after}");
+    assert!(
+        after.contains(
+            "Action: [s3:GetObject,\n                  # c\n                  sqs:DeleteMessage]\n"
+        ),
+        "{after}"
+    );
+}

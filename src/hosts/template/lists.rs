@@ -121,16 +121,110 @@ pub(super) fn flow_list(text: &str, list: &Value, pieces: &[Piece]) -> String {
     out
 }
 
+/// A flow list written one entry per line, `[` and `]` on lines of their
+/// own, rewritten line by line as a block list is: the lines of entries
+/// that stay and every comment line keep their place, entries that go
+/// take their line, new ones take the first entry's indentation; then
+/// commas are put after every entry but the last (and after the last too
+/// when the list had a trailing comma). `None` for other layouts.
+pub(super) fn flow_lines(
+    text: &str,
+    list: &Value,
+    items: &[Value],
+    pieces: &[Piece],
+) -> Option<String> {
+    let line_start = |pos: usize| text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = |pos: usize| text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
+    let blank = |from: usize, to: usize| text[from..to].bytes().all(|b| b == b' ' || b == b'\t');
+    let (first, last) = (items.first()?, items.last()?);
+    let close = list.span.end.checked_sub(1)?;
+    let head_end = line_end(list.span.start);
+    if !text[list.span.start + 1..head_end].trim().is_empty()
+        || !blank(line_start(close), close)
+        || items
+            .iter()
+            .any(|item| !blank(line_start(item.span.start), item.span.start))
+        || items
+            .windows(2)
+            .any(|w| line_end(w[0].span.end) > w[1].span.start)
+        || line_end(last.span.end) > close
+    {
+        return None;
+    }
+    let indent = &text[line_start(first.span.start)..first.span.start];
+    let trailing = text[last.span.end..line_end(last.span.end)]
+        .trim_start()
+        .starts_with(',');
+    // Each entry's line as (text before the comma, text after it).
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut out_other: Vec<(usize, String)> = Vec::new();
+    let mut cursor = head_end;
+    let mut p = 0;
+    for (i, item) in items.iter().enumerate() {
+        let start = line_start(item.span.start);
+        if cursor < start {
+            out_other.push((lines.len(), text[cursor..start].to_string()));
+        }
+        while p < pieces.len() && pieces[p].kept.is_none_or(|k| k <= i) {
+            match pieces[p].kept {
+                Some(k) if k == i => {
+                    // What follows the entry, without its comma (a
+                    // comment keeps the blanks before it).
+                    let rest = &text[item.span.end..line_end(item.span.end)];
+                    let rest = match rest.trim_start_matches([' ', '\t']).strip_prefix(',') {
+                        Some(after) => after,
+                        None => rest,
+                    };
+                    lines.push((text[start..item.span.end].to_string(), rest.to_string()));
+                }
+                Some(_) => {}
+                None => lines.push((format!("{indent}{}", pieces[p].text), "\n".to_string())),
+            }
+            p += 1;
+        }
+        cursor = line_end(item.span.end);
+    }
+    let mut out = text[list.span.start..head_end].to_string();
+    let count = lines.len();
+    let mut others = out_other.into_iter().peekable();
+    for (n, (entry, rest)) in lines.into_iter().enumerate() {
+        while let Some((_, other)) = others.next_if(|(at, _)| *at <= n) {
+            out.push_str(&other);
+        }
+        out.push_str(&entry);
+        if n + 1 < count || trailing {
+            out.push(',');
+        }
+        out.push_str(&rest);
+    }
+    for (_, other) in others {
+        out.push_str(&other);
+    }
+    out.push_str(&text[cursor.max(head_end)..list.span.end]);
+    Some(out)
+}
+
 /// `gap` without its comment (and the blanks before it), and the comment
 /// with those blanks.
 pub(super) fn split_comment(gap: &str) -> (String, Option<&str>) {
-    let Some(hash) = gap.find('#') else {
+    // From the first comment to the end of the last one's line: a comment
+    // after the entry, then comment lines, all go with it.
+    let (Some(first), Some(last)) = (gap.find('#'), gap.rfind('#')) else {
         return (gap.to_string(), None);
     };
-    let eol = gap[hash..].find('\n').map_or(gap.len(), |e| hash + e);
-    let blanks = gap[..hash].trim_end_matches([' ', '\t']).len();
-    let clean = format!("{}{}", &gap[..blanks], &gap[eol..]);
-    (clean, Some(&gap[blanks..eol]))
+    let eol = gap[last..].find('\n').map_or(gap.len(), |e| last + e);
+    let before = gap[..first].trim_end_matches([' ', '\t']);
+    // A comment on a line of its own keeps that line.
+    let from = match before.ends_with('\n') {
+        true => before.len() - 1,
+        false => before.len(),
+    };
+    let from = match gap[..from].ends_with('\r') {
+        true => from - 1,
+        false => from,
+    };
+    let clean = format!("{}{}", &gap[..from], &gap[eol..]);
+    (clean, Some(&gap[from..eol]))
 }
 
 /// The lines of a block list rewritten to `pieces`: one splice over the

@@ -23,7 +23,9 @@
 //! removes but that has unevaluated entries keeps them, alone; one whose
 //! element would become a NotAction beside them is refused.
 
-use super::lists::{block_splices, block_unit, flow_list, merge, scalar_splices, Style};
+use super::lists::{
+    block_splices, block_unit, flow_lines, flow_list, merge, scalar_splices, Style,
+};
 use super::view::{Layout, StatementPlace};
 use super::{Syntax, Template};
 use crate::engine::checked::Checked;
@@ -426,7 +428,9 @@ fn element_splices(
     };
     let pieces = merge(text, items, place, entries, style);
     if is_flow(text, value) {
-        return Ok(vec![Splice::node(value, flow_list(text, value, &pieces))]);
+        let list = flow_lines(text, value, items, &pieces)
+            .unwrap_or_else(|| flow_list(text, value, &pieces));
+        return Ok(vec![Splice::node(value, list)]);
     }
     block_splices(text, items, &pieces)
 }

@@ -188,6 +188,14 @@ impl OwnerRun {
                 .map_err(|err| anyhow!(describe(&input, &err)))?;
             stack.resources.extend(resources);
         }
+        if let Some(name) = &stack.stack_name {
+            if !stack.resources.is_empty() && !stack.resources.iter().any(|r| &r.stack == name) {
+                diag::warning(&format!(
+                    "--stack-name {}: no --stack-resources file is that stack's; its generated names are matched by pattern",
+                    escape(name)
+                ));
+            }
+        }
         Ok(OwnerRun {
             stack,
             resolver: Resolver::new(index, keys, deployed),

@@ -309,11 +309,17 @@ impl<'a> Finder<'a> {
             return Ok(());
         };
         let path = props.key("Policies");
-        if properties.get("Role").is_some() {
-            self.left.push(Left {
-                path,
-                what: format!("{logical} has a Role, so SAM ignores its Policies"),
-            });
+        if let Some(role) = properties.get("Role") {
+            // A Role that is a condition may or may not be there: whose the
+            // Policies are is then not known either way.
+            let what = match is_intrinsic(role) {
+                true => format!(
+                    "{logical}'s Role is {}: its Policies are not evaluated",
+                    function_name(role)
+                ),
+                false => format!("{logical} has a Role, so SAM ignores its Policies"),
+            };
+            self.left.push(Left { path, what });
             return Ok(());
         }
         let role = format!("{logical}Role");

@@ -312,7 +312,7 @@ impl<'a> Finder<'a> {
         if let Some(role) = properties.get("Role") {
             // A Role that is a condition may or may not be there: whose the
             // Policies are is then not known either way.
-            let what = match is_intrinsic(role) {
+            let what = match function_name(role) == "Fn::If" {
                 true => format!(
                     "{logical}'s Role is {}: its Policies are not evaluated",
                     function_name(role)

@@ -15,9 +15,10 @@ use anyhow::{anyhow, bail, Result};
 use iam_refine::engine::checked::{checked, Checked, SelfCheckFailed};
 use iam_refine::error::escape;
 use iam_refine::hosts::json_file::JsonFile;
-use iam_refine::hosts::{self, Detected, Host, Rewritten};
+use iam_refine::hosts::{self, template, Detected, Host, Rewritten};
 use iam_refine::input::findings::{self, Usage};
 use iam_refine::input::policy;
+use iam_refine::json;
 use iam_refine::model::catalog::Catalog;
 use iam_refine::output::report::{self, FileReport, Gate};
 use iam_refine::output::{diff, size};
@@ -72,12 +73,21 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         .map(|target| std::path::PathBuf::from(patch_path(&target.to_string_lossy())));
     let path = linked.as_deref().unwrap_or(given);
     let input = read_input(path, io::POLICY)?;
-    // A file named as YAML is read as YAML; stdin, by its content.
-    let yaml = hosts::yaml_name(path) || (path == Path::new("-") && template_yaml(&input.text));
-    let is_template = yaml || template_json(&input.text);
+    // The text is read once: as JSON, or as YAML for a file named so (and
+    // stdin that is a YAML template); an error waits for the findings'.
+    let yaml_named = hosts::yaml_name(path);
+    let json = (!yaml_named).then(|| json::read(&input.text, "an IAM policy document"));
+    let yaml = yaml_named
+        || (path == Path::new("-")
+            && json.as_ref().is_some_and(Result::is_err)
+            && template_yaml(&input.text));
+    let is_template = yaml
+        || json
+            .as_ref()
+            .is_some_and(|read| read.as_ref().is_ok_and(template::is_template));
     let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current, is_template)?;
-    let done = match is_template {
-        true => match hosts::detect(&input.text, yaml, &basis.stack()) {
+    let done = match (yaml, json) {
+        (true, _) | (false, None) => match hosts::detect(&input.text, true, &basis.stack()) {
             Detected::Template(host) => {
                 super::template::refine_template(path, &input, &host, &mut basis, &plan)?
             }
@@ -87,11 +97,18 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
                 input.name
             ),
         },
-        false => {
-            let host =
-                JsonFile::read(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
+        (false, Some(Ok(tree))) if is_template => {
+            let read = (tree, template::Syntax::Json, Vec::new());
+            let host = template::Template::from_tree(&input.text, read, &basis.stack())
+                .map_err(|err| anyhow!(describe(&input, &err)))?;
+            super::template::refine_template(path, &input, &host, &mut basis, &plan)?
+        }
+        (false, Some(Ok(tree))) => {
+            let host = JsonFile::from_tree(&input.text, tree)
+                .map_err(|err| anyhow!(describe(&input, &err)))?;
             refine_decided(path, &input, &host, &mut basis, &plan)?
         }
+        (false, Some(Err(err))) => bail!(describe(&input, &err)),
     };
     let only = done.reports.first().and_then(|r| r.not_checked.as_ref());
     if let (Basis::Owners(_), Some(why), false) = (&basis, only, done.template) {
@@ -133,12 +150,6 @@ fn template_yaml(text: &str) -> bool {
         .starts_with('{')
         && iam_refine::yaml::read(text)
             .is_ok_and(|yaml| iam_refine::hosts::template::is_template(&yaml.tree))
-}
-
-/// Whether `text` is a JSON CloudFormation template.
-fn template_json(text: &str) -> bool {
-    iam_refine::json::read(text, "a template")
-        .is_ok_and(|tree| iam_refine::hosts::template::is_template(&tree))
 }
 
 /// 1 when `--check` finds an entry of a level its gate names, else 0.

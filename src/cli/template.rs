@@ -63,8 +63,9 @@ pub(super) fn refine_template(
             reports.push(report.of_policy(Some(place.clone()), left.line, 0));
         }
     }
+    let generated = template.generated();
     for report in &mut reports {
-        report.generated = template.generated();
+        report.generated = generated;
     }
     let narrowed = refined
         .iter()
@@ -84,7 +85,7 @@ pub(super) fn refine_template(
         }
         false => None,
     };
-    if template.generated()
+    if generated
         && rewritten.as_ref().is_some_and(|r| r.text() != input.text)
         && plan.stdout != Stdout::Policy
     {

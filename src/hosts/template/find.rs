@@ -75,6 +75,9 @@ pub struct Finder<'a> {
     pub(super) tree: &'a Value,
     pub(super) resources: &'a [crate::json::Member],
     pub(super) context: &'a StackContext,
+    /// Why the template may hold principals refine does not read, if it
+    /// may (see `Finder::unseen_principals`): read once per template.
+    unseen: Option<String>,
     found: Vec<Found>,
     left: Vec<Left>,
 }
@@ -93,9 +96,11 @@ impl<'a> Finder<'a> {
             tree,
             resources,
             context,
+            unseen: None,
             found: Vec::new(),
             left: Vec::new(),
         };
+        finder.unseen = finder.unseen_principals();
         for member in resources {
             finder.resource(&member.key, &member.value)?;
         }
@@ -177,7 +182,7 @@ impl<'a> Finder<'a> {
             }
         }
         if managed {
-            if let Some(why) = self.unseen_principals() {
+            if let Some(why) = &self.unseen {
                 owners.push(OwnerName::Unknown(format!(
                     "{why}: who attaches {logical} is not known"
                 )));

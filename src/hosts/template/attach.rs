@@ -11,11 +11,13 @@
 //! policy: then its owners are not known, and it is left as written. An
 //! owner too many only keeps actions; one missed could drop what it uses.
 
+use super::find::StackContext;
 use super::find::{principal_type, Finder};
-use super::names::substitute;
+use super::names::{literal, substitute};
 use super::view::{function_name, is_intrinsic};
 use crate::error::{JsonPath, Segment};
 use crate::json::{Kind, Value};
+use crate::model::principal::NamePart;
 use crate::model::principal::{Owner, OwnerName};
 
 /// Whether an attachment entry names the managed policy.
@@ -43,9 +45,8 @@ impl Refers {
 struct Target<'a> {
     logical: &'a str,
     name: Option<String>,
-    /// `--stack-name` and `--region`, for `!Sub` ARNs.
-    stack: Option<&'a str>,
-    region: Option<&'a str>,
+    /// What the run knows of the stack, for `!Sub` ARNs.
+    context: &'a StackContext,
 }
 
 impl<'a> Finder<'a> {
@@ -55,8 +56,7 @@ impl<'a> Finder<'a> {
         let target = Target {
             logical,
             name: self.policy_name(logical),
-            stack: self.context.stack_name.as_deref(),
-            region: self.context.region.as_deref(),
+            context: self.context,
         };
         let mut owners = Vec::new();
         for member in self.resources {
@@ -148,10 +148,7 @@ impl<'a> Finder<'a> {
             return Some(name.to_string());
         }
         let template = written.get("Fn::Sub")?.as_str()?;
-        match substitute(template, Owner::Role, logical, self.context) {
-            OwnerName::Exact(principal) => Some(principal.name),
-            _ => None,
-        }
+        literal(&substitute(template, self.context).ok()?)
     }
 
     /// Whether one attachment entry names `target` (in a SAM function's
@@ -209,8 +206,7 @@ impl<'a> Finder<'a> {
         let target = Target {
             logical,
             name: self.policy_name(logical),
-            stack: self.context.stack_name.as_deref(),
-            region: self.context.region.as_deref(),
+            context: self.context,
         };
         let mut stack = vec![(JsonPath::root(), self.tree)];
         while let Some((path, value)) = stack.pop() {
@@ -299,33 +295,23 @@ fn sub_refers(text: &str, target: &Target) -> Refers {
     {
         return Refers::Yes;
     }
-    if let Some(other) = variables.iter().find(|v| !v.starts_with("AWS::")) {
-        return Refers::Maybe(format!("!Sub with ${{{other}}}"));
-    }
-    if !text.contains(":policy/") {
+    if !text.contains(":policy/") || text.contains("::aws:policy/") {
         return Refers::No;
     }
     // The account and partition may be any; the name is the text after
-    // the last `/`, with the stack's name and region put in.
-    if text.contains("::aws:policy/") {
-        return Refers::No;
-    }
-    let mut tail = text.rsplit('/').next().unwrap_or_default().to_string();
-    for (variable, value) in [
-        ("${AWS::StackName}", target.stack),
-        ("${AWS::Region}", target.region),
-    ] {
-        if let Some(value) = value {
-            tail = tail.replace(variable, value);
-        }
-    }
-    if tail.contains("${") {
-        return Refers::Maybe(format!("the policy ARN {}", crate::error::quote(text)));
-    }
+    // the last `/`, with what the run knows of the stack put in.
+    let maybe = || Refers::Maybe(format!("the policy ARN {}", crate::error::quote(text)));
+    let Ok(parts) = substitute(text, target.context) else {
+        return maybe();
+    };
+    let tail = match parts.last() {
+        Some(NamePart::Literal(last)) => last.rsplit('/').next().unwrap_or_default(),
+        _ => return maybe(),
+    };
     match &target.name {
-        Some(name) if tail == *name => Refers::Yes,
+        Some(name) if tail == name => Refers::Yes,
         Some(_) => Refers::No,
-        None => Refers::Maybe(format!("the policy ARN {}", crate::error::quote(text))),
+        None => maybe(),
     }
 }
 
@@ -388,11 +374,11 @@ mod tests {
 
     #[test]
     fn arns_of_aws_policies_never_name_a_template_s_policy() {
+        let context = StackContext::default();
         let target = Target {
             logical: "Shared",
             name: None,
-            stack: None,
-            region: None,
+            context: &context,
         };
         assert_eq!(
             arn_refers("arn:aws:iam::aws:policy/ReadOnlyAccess", &target),
@@ -405,8 +391,7 @@ mod tests {
         let named = Target {
             logical: "Shared",
             name: Some("shared".into()),
-            stack: None,
-            region: None,
+            context: &context,
         };
         assert_eq!(
             arn_refers("arn:aws:iam::123456789012:policy/team/shared", &named),

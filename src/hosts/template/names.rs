@@ -138,7 +138,7 @@ impl<'a> Finder<'a> {
             }
             Some((key, value)) => {
                 Stated::Name(match value.get("Fn::Sub").and_then(Value::as_str) {
-                    Some(template) => substitute(template, owner, logical, context),
+                    Some(template) => sub_owner(template, owner, logical, context),
                     None => OwnerName::Unknown(format!(
                         "{key} of {logical} is {}: give --stack-resources",
                         describe(value)
@@ -245,67 +245,79 @@ enum Stated {
     Generated,
 }
 
-/// A `!Sub` name with only pseudo parameters, as a name or a pattern.
-pub(super) fn substitute(
-    template: &str,
-    owner: Owner,
-    logical: &str,
-    context: &StackContext,
-) -> OwnerName {
+/// A `!Sub` string with only pseudo parameters, substituted as far as
+/// the run knows them: `AWS::StackName` from `--stack-name`, `AWS::Region`
+/// from `--region`; `AWS::AccountId` and `AWS::Partition` stay holes a
+/// finding's ARN fills. Literal runs are merged. An error says which
+/// variable refine cannot know (`uses ${Env}: give --stack-resources`).
+pub(super) fn substitute(template: &str, context: &StackContext) -> Result<Vec<NamePart>, String> {
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut rest = template;
     while let Some(at) = rest.find("${") {
         literal.push_str(&rest[..at]);
         let after = &rest[at + 2..];
-        let Some(end) = after.find('}') else {
-            return OwnerName::Unknown(format!("the name of {logical} is an unclosed !Sub"));
-        };
+        let end = after.find('}').ok_or("is an unclosed !Sub")?;
         let variable = &after[..end];
         rest = &after[end + 1..];
-        if let Some(kept) = variable.strip_prefix('!') {
-            literal.push_str(&format!("${{{kept}}}"));
-            continue;
-        }
-        let known = match variable {
-            "AWS::StackName" => context.stack_name.clone().ok_or("--stack-name"),
-            "AWS::Region" => context.region.clone().ok_or("--region"),
-            "AWS::AccountId" | "AWS::Partition" => Err(""),
-            _ => {
-                return OwnerName::Unknown(format!(
-                    "the name of {logical} uses ${{{variable}}}: give --stack-resources"
-                ))
-            }
+        let value = match variable {
+            _ if variable.starts_with('!') => Some(format!("${{{}}}", &variable[1..])),
+            "AWS::StackName" => Some(
+                context
+                    .stack_name
+                    .clone()
+                    .ok_or("uses ${AWS::StackName}: give --stack-name or --stack-resources")?,
+            ),
+            "AWS::Region" => Some(
+                context
+                    .region
+                    .clone()
+                    .ok_or("uses ${AWS::Region}: give --region or --stack-resources")?,
+            ),
+            "AWS::AccountId" | "AWS::Partition" => None,
+            _ => return Err(format!("uses ${{{variable}}}: give --stack-resources")),
         };
-        match known {
-            Ok(value) => literal.push_str(&value),
-            Err("") => {
-                parts.push(NamePart::Literal(std::mem::take(&mut literal)));
+        match value {
+            Some(value) => literal.push_str(&value),
+            None => {
+                if !literal.is_empty() {
+                    parts.push(NamePart::Literal(std::mem::take(&mut literal)));
+                }
                 parts.push(match variable {
                     "AWS::AccountId" => NamePart::AccountId,
                     _ => NamePart::Partition,
                 });
             }
-            Err(flag) => {
-                return OwnerName::Unknown(format!(
-                    "the name of {logical} uses ${{{variable}}}: give {flag} or --stack-resources"
-                ))
-            }
         }
     }
     literal.push_str(rest);
-    if parts.is_empty() {
-        return OwnerName::Exact(Principal {
-            kind: owner,
-            name: literal,
-        });
+    if !literal.is_empty() || parts.is_empty() {
+        parts.push(NamePart::Literal(literal));
     }
-    parts.push(NamePart::Literal(literal));
-    parts.retain(|p| *p != NamePart::Literal(String::new()));
-    OwnerName::Fits(NamePattern {
-        kind: owner,
-        parts,
-        label: format!("{} {logical}", owner.as_str()),
-        rivals: Vec::new(),
-    })
+    Ok(parts)
+}
+
+/// The name `parts` spell when they have no hole.
+pub(super) fn literal(parts: &[NamePart]) -> Option<String> {
+    match parts {
+        [NamePart::Literal(name)] => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// The owner a `!Sub` name of the principal `logical` makes: a name, a
+/// pattern a finding's ARN completes, or why it is not known.
+fn sub_owner(template: &str, owner: Owner, logical: &str, context: &StackContext) -> OwnerName {
+    match substitute(template, context) {
+        Ok(parts) => match literal(&parts) {
+            Some(name) => OwnerName::Exact(Principal { kind: owner, name }),
+            None => OwnerName::Fits(NamePattern {
+                kind: owner,
+                parts,
+                label: format!("{} {logical}", owner.as_str()),
+                rivals: Vec::new(),
+            }),
+        },
+        Err(why) => OwnerName::Unknown(format!("the name of {logical} {why}")),
+    }
 }

@@ -123,7 +123,7 @@ pub fn read(text: &str) -> Result<Yaml, InputError> {
             continue;
         };
         match reader.stack.last_mut() {
-            Some(open) => add(open, node, &reader.offsets, text)?,
+            Some(open) => add(open, node, text)?,
             None => root = Some(node),
         }
     }
@@ -301,49 +301,39 @@ fn close(open: Open, end: usize) -> Value {
 
 /// Adds `node` to the collection being read: an element, a key, or the
 /// value of the key before it.
-fn add(open: &mut Open, node: Value, offsets: &Offsets, text: &str) -> Result<(), InputError> {
+fn add(open: &mut Open, node: Value, text: &str) -> Result<(), InputError> {
     open.end = open.end.max(node.span.end);
-    match &mut open.items {
-        Items::Seq(items) => items.push(node),
-        Items::Map { members, key } => match key.take() {
-            Some((key, key_span)) => members.push(Member {
-                key,
-                key_span,
-                value: node,
-            }),
-            None => {
-                let (line, column) = offsets.line_column(text, node.span.start);
-                let Kind::String(name) = &node.kind else {
-                    let name = match &node.kind {
-                        Kind::Null | Kind::Bool(_) | Kind::Number(_) => json::write::compact(&node),
-                        _ => return Err(at(line, column, "a key must be a scalar")),
-                    };
-                    *key = Some((name, node.span));
-                    return check_duplicate(members, key, line, column);
-                };
-                *key = Some((name.clone(), node.span));
-                return check_duplicate(members, key, line, column);
-            }
-        },
+    let (members, key) = match &mut open.items {
+        Items::Seq(items) => {
+            items.push(node);
+            return Ok(());
+        }
+        Items::Map { members, key } => (members, key),
+    };
+    if let Some((key, key_span)) = key.take() {
+        members.push(Member {
+            key,
+            key_span,
+            value: node,
+        });
+        return Ok(());
     }
+    // The place is only worked out for an error: counting lines from the
+    // start for every key would be quadratic.
+    let error = |message: String| {
+        let (line, column) = json::line_column(text, node.span.start);
+        Err(at(line, column, message))
+    };
+    let name = match &node.kind {
+        Kind::String(name) => name.clone(),
+        Kind::Null | Kind::Bool(_) | Kind::Number(_) => json::write::compact(&node),
+        _ => return error("a key must be a scalar".into()),
+    };
+    if members.iter().any(|m| m.key == name) {
+        return error(format!("duplicate key {}", crate::error::quote(&name)));
+    }
+    *key = Some((name, node.span));
     Ok(())
-}
-
-/// Refuses a key the mapping already has.
-fn check_duplicate(
-    members: &[Member],
-    key: &Option<(String, Span)>,
-    line: usize,
-    column: usize,
-) -> Result<(), InputError> {
-    match key {
-        Some((name, _)) if members.iter().any(|m| &m.key == name) => Err(at(
-            line,
-            column,
-            format!("duplicate key {}", crate::error::quote(name)),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// The long-form key a tag stands for (`None`: no tag, or a standard
@@ -513,10 +503,6 @@ impl Offsets {
             None => index.min(self.len),
             Some(bytes) => bytes.get(index).copied().unwrap_or(self.len),
         }
-    }
-
-    fn line_column(&self, text: &str, pos: usize) -> (usize, usize) {
-        json::line_column(text, pos)
     }
 }
 

@@ -121,8 +121,12 @@ pub fn view(document: &Value) -> Result<(Value, Layout), String> {
 /// The evaluated part of one statement and where its entries are; `None`
 /// when it is not evaluated at all.
 pub(super) fn statement_view(statement: &Value) -> Option<(Value, StatementPlace)> {
-    if is_intrinsic(statement) || !statement.is_object() {
-        return (!is_intrinsic(statement)).then(|| (statement.clone(), StatementPlace::default()));
+    if is_intrinsic(statement) {
+        return None;
+    }
+    if !statement.is_object() {
+        // Not a statement: the policy reader says what is wrong.
+        return Some((statement.clone(), StatementPlace::default()));
     }
     if statement.get("Effect").is_some_and(is_intrinsic) {
         return None;

@@ -124,10 +124,15 @@ impl Basis {
 
     /// What the run says about CloudFormation stacks (nothing, with one
     /// source of use for every policy).
-    pub(super) fn stack(&self) -> StackContext {
+    pub(super) fn stack(&self) -> &StackContext {
+        static NOTHING: StackContext = StackContext {
+            resources: Vec::new(),
+            stack_name: None,
+            region: None,
+        };
         match self {
-            Basis::Owners(run) => run.stack.clone(),
-            Basis::One(_) => StackContext::default(),
+            Basis::Owners(run) => &run.stack,
+            Basis::One(_) => &NOTHING,
         }
     }
 

@@ -17,7 +17,6 @@ use iam_refine::error::escape;
 use iam_refine::hosts::json_file::JsonFile;
 use iam_refine::hosts::{self, template, Detected, Host, Rewritten};
 use iam_refine::input::findings::{self, Usage};
-use iam_refine::input::policy;
 use iam_refine::json;
 use iam_refine::model::catalog::Catalog;
 use iam_refine::output::report::{self, FileReport, Gate};
@@ -87,7 +86,7 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
             .is_some_and(|read| read.as_ref().is_ok_and(template::is_template));
     let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current, is_template)?;
     let done = match (yaml, json) {
-        (true, _) | (false, None) => match hosts::detect(&input.text, true, &basis.stack()) {
+        (true, _) | (false, None) => match hosts::detect(&input.text, true, basis.stack()) {
             Detected::Template(host) => {
                 super::template::refine_template(path, &input, &host, &mut basis, &plan)?
             }
@@ -99,7 +98,7 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         },
         (false, Some(Ok(tree))) if is_template => {
             let read = (tree, template::Syntax::Json, Vec::new());
-            let host = template::Template::from_tree(&input.text, read, &basis.stack())
+            let host = template::Template::from_tree(&input.text, read, basis.stack())
                 .map_err(|err| anyhow!(describe(&input, &err)))?;
             super::template::refine_template(path, &input, &host, &mut basis, &plan)?
         }
@@ -202,8 +201,9 @@ pub(super) fn refine_decided(
             Ok(done)
         }
         Decision::Leave { why, owners } => {
-            let printed = (plan.stdout == Stdout::Policy)
-                .then(|| policy::to_pretty(embedded.policy.document()));
+            // A policy left as written is never printed reformatted (the
+            // single-file run refuses to print it; a walk prints none).
+            let printed = None;
             Ok(Done {
                 name: input.name.clone(),
                 text: input.text.clone(),

@@ -94,7 +94,7 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
         }
     };
     let yaml = hosts::yaml_name(file);
-    let done = match hosts::detect(&input.text, yaml, &basis.stack()) {
+    let done = match hosts::detect(&input.text, yaml, basis.stack()) {
         Detected::Policy(host) => refine_decided(file, &input, &host, basis, plan),
         Detected::Template(host) => {
             super::template::refine_template(file, &input, &host, basis, plan)

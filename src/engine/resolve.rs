@@ -310,8 +310,15 @@ impl Resolver {
                 // and any the findings have of that name in other accounts
                 // (the same file deployed there too; a source can only add
                 // owners).
+                // A group the manifest pins with its members: those, and
+                // the members the details give groups of that name in any
+                // account (as for a role, a source only adds owners).
                 OwnerName::Exact(principal) if groups.iter().any(|arn| principal.is(arn)) => {
-                    continue
+                    Ok(self
+                        .deployed
+                        .as_ref()
+                        .map(|d| d.members_of_named(principal))
+                        .unwrap_or_default())
                 }
                 OwnerName::Exact(principal) | OwnerName::Deployed { principal, .. }
                     if owners.0.iter().any(|o| principal.is(&o.arn)) =>

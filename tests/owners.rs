@@ -292,6 +292,7 @@ fn in_place_writes_nothing_when_one_file_cannot_be_written() {
     // by then, and none may land.
     let site = root.join("policies/web/site.json");
     std::fs::set_permissions(&site, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = policies(&root);
     let stderr = refuses(
         &root,
         &[
@@ -312,6 +313,7 @@ fn in_place_writes_nothing_when_one_file_cannot_be_written() {
         .filter(|name| name.starts_with(".refine-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(policies(&root), before, "a policy was rewritten");
 }
 
 #[test]

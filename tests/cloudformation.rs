@@ -508,21 +508,7 @@ fn every_resource_type_is_read_with_its_owners() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&report).unwrap();
-    let owners: Vec<(String, Vec<String>, Option<String>)> = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let arns = f["owners"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["arn"].as_str().unwrap().to_string())
-                .collect();
-            let why = f["not_checked"]["message"].as_str().map(str::to_string);
-            (f["policy"].as_str().unwrap().to_string(), arns, why)
-        })
-        .collect();
+    let owners = common::policy_owners(&report);
     let user = "arn:aws:iam::123456789012:user/alice".to_string();
     let runner = "arn:aws:iam::123456789012:role/runner".to_string();
     let flow = "arn:aws:iam::123456789012:role/prod-FlowRole-5QW4ER3TY2UI".to_string();

@@ -33,34 +33,13 @@ fn role(logical: &str, name: Option<&str>) -> String {
 
 /// Runs refine in `dir`; the JSON report's files as (policy, owner
 /// names, not-checked message), and the exit code.
-/// A policy's name, owners' ARNs and why it is not checked.
-type Owned = (String, Vec<String>, Option<String>);
-
-fn owners(dir: &Path, args: &[&str]) -> (i32, Vec<Owned>, String) {
+fn owners(dir: &Path, args: &[&str]) -> (i32, Vec<common::PolicyOwners>, String) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let (code, stdout, stderr) = common::outcome(common::refine().args(&all).current_dir(dir));
-    let files = match serde_json::from_str::<Value>(&stdout) {
-        Ok(report) => report["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                let arns = f["owners"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|o| o["arn"].as_str().unwrap().to_string())
-                    .collect();
-                (
-                    f["policy"].as_str().unwrap_or_default().to_string(),
-                    arns,
-                    f["not_checked"]["message"].as_str().map(str::to_string),
-                )
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let files = serde_json::from_str::<Value>(&stdout)
+        .map(|report| common::policy_owners(&report))
+        .unwrap_or_default();
     (code, files, stderr)
 }
 

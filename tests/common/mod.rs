@@ -88,3 +88,31 @@ pub fn actions(text: &str) -> Vec<String> {
         .map(|a| a.as_str().unwrap().to_string())
         .collect()
 }
+
+/// A policy of a JSON report: its name in its file (`policy`), its
+/// owners' ARNs, and why it was not checked.
+pub type PolicyOwners = (String, Vec<String>, Option<String>);
+
+/// The `files` of a `--format json` report, as [`PolicyOwners`].
+pub fn policy_owners(report: &serde_json::Value) -> Vec<PolicyOwners> {
+    let Some(files) = report["files"].as_array() else {
+        return Vec::new();
+    };
+    files
+        .iter()
+        .map(|f| {
+            let arns = f["owners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["arn"].as_str().unwrap().to_string())
+                .collect();
+            let why = f["not_checked"]["message"].as_str().map(str::to_string);
+            (
+                f["policy"].as_str().unwrap_or_default().to_string(),
+                arns,
+                why,
+            )
+        })
+        .collect()
+}

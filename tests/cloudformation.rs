@@ -610,3 +610,27 @@ fn an_output_file_is_created_as_the_user_creates_files() {
         assert_eq!(mode(&out), mode(&reference), "not tempfile's private 0600");
     }
 }
+
+#[test]
+fn text_and_github_reports_name_the_policy_of_each_entry() {
+    let args = [
+        "every-type.yaml",
+        "findings",
+        "--stack-name",
+        "prod",
+        "--format",
+    ];
+    let (code, text, stderr) = refine(&[&args[..], &["text", "--color", "never"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.contains("every-type.yaml (Alice policy own): 1 unused action"),
+        "{text}"
+    );
+    let (_, github, _) = refine(&[&args[..], &["github"]].concat());
+    assert!(
+        github.contains("::error file=every-type.yaml,line=20,col=57,")
+            && github.contains("::AliceExtra: \"sqs:DeleteQueue\" grants 1 unused action"),
+        "{github}"
+    );
+    assert!(github.contains("::notice file=every-type.yaml,line=41,title=refine%3A not-checked::not checked: Ops: owned by group ops"), "{github}");
+}

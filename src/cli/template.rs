@@ -57,8 +57,10 @@ pub(super) fn refine_template(
         refined.push(proved);
     }
     for left in template.left() {
-        if let Some((place, why)) = &left.policy {
-            let why = NotChecked::NotEvaluated { why: why.clone() };
+        if let Some(place) = &left.policy {
+            let why = NotChecked::NotEvaluated {
+                why: left.why.clone(),
+            };
             let report = FileReport::not_checked(&patch_path(&input.name), why, None);
             reports.push(report.of_policy(Some(place.clone()), left.line, 0));
         }

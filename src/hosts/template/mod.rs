@@ -59,12 +59,12 @@ pub struct LeftAsWritten {
     pub line: usize,
     /// See `line`.
     pub column: usize,
-    /// What it is and why it stays.
+    /// What it is and why it stays; for a whole policy, why only.
     pub why: String,
     /// When it is a whole policy refine does not read (a YAML anchor in
-    /// it, a document that is a function): which, and why, for the
-    /// reports, which count it as not checked.
-    pub policy: Option<(String, String)>,
+    /// it, a document that is a function): which, for the reports, which
+    /// count it as not checked.
+    pub policy: Option<String>,
 }
 
 /// A CloudFormation or SAM template and the policies in it.
@@ -160,20 +160,16 @@ impl<'t> Template<'t> {
                 .iter()
                 .any(|a| a.start < span.end && span.start < a.end.max(a.start + 1))
             {
-                let why = format!("{}: a YAML anchor or alias: not rewritten", found.place);
-                let mut left = note(&found.document, why);
-                left.policy = Some((found.place.clone(), "a YAML anchor or alias in it".into()));
+                let mut left = note(&found.document, "a YAML anchor or alias in it".into());
+                left.policy = Some(found.place);
                 template.left.push(left);
                 continue;
             }
             let (view, layout) = match view::view(document) {
                 Ok(view) => view,
                 Err(why) => {
-                    let mut left = note(
-                        &found.document,
-                        format!("{}: {why}: not evaluated", found.place),
-                    );
-                    left.policy = Some((found.place.clone(), why));
+                    let mut left = note(&found.document, why);
+                    left.policy = Some(found.place);
                     template.left.push(left);
                     continue;
                 }

@@ -71,7 +71,7 @@ fn arn_of(owner: &OwnerName) -> Option<String> {
                 .collect();
             (pattern.kind, name)
         }
-        OwnerName::Unknown(_) => return None,
+        OwnerName::Unknown(_) | OwnerName::Unnamed(_) => return None,
     };
     Some(format!("arn:aws:iam::{ACCOUNT}:{}/{name}", kind.as_str()))
 }

@@ -35,9 +35,11 @@ pub(super) struct Cli {
 pub(super) struct RunArgs {
     /// The policy: a policy document, `aws iam get-policy-version` or
     /// `get-role-policy` output, or a CloudFormation or SAM template (YAML
-    /// or JSON; printed rewritten); `-` reads stdin; or a directory, whose
-    /// *.json policy files and templates (.json, .yaml, .yml, .template)
-    /// are all refined (with --diff, --in-place, --check or a --format).
+    /// or JSON; printed rewritten), or a Terraform .tf file (read with the
+    /// other .tf files of its directory); `-` reads stdin; or a directory,
+    /// whose *.json policy files, templates (.json, .yaml, .yml,
+    /// .template) and Terraform configurations (.tf) are all refined (with
+    /// --diff, --in-place, --check or a --format).
     #[arg(value_name = "POLICY", required = true)]
     pub(super) policy: Option<PathBuf>,
     /// The unused-access findings: `aws accessanalyzer get-finding-v2`
@@ -72,6 +74,11 @@ pub(super) struct RunArgs {
     /// names.
     #[arg(long, value_name = "REGION")]
     pub(super) region: Option<String>,
+    /// For Terraform: `terraform show -json` output of a state or a saved
+    /// plan, which names each role, user and group resource instance
+    /// (under `count`, `for_each` and modules) the configuration declares.
+    #[arg(long = "tf-state", value_name = "FILE")]
+    pub(super) tf_state: Option<PathBuf>,
     /// Instead of findings: the actions that were used, as a JSON array of
     /// "service:Action" strings (wildcards allowed) or a policy document.
     #[arg(long, value_name = "FILE")]

@@ -21,6 +21,7 @@ use iam_refine::error::{escape, quote};
 use iam_refine::hosts::template::StackContext;
 use iam_refine::hosts::Embedded;
 use iam_refine::input::findings::{abbreviate, Beyond, ByPrincipal, Resolved};
+use iam_refine::input::tf_state::TfState;
 use iam_refine::model::catalog::{ActionSet, Catalog};
 use iam_refine::output::report::FileReport;
 use std::path::Path;
@@ -122,6 +123,14 @@ impl Basis {
         }
     }
 
+    /// The Terraform state the run was given.
+    pub(super) fn tf_state(&self) -> Option<&TfState> {
+        match self {
+            Basis::Owners(run) => run.tf_state.as_ref(),
+            Basis::One(_) => None,
+        }
+    }
+
     /// What the run says about CloudFormation stacks (nothing, with one
     /// source of use for every policy).
     pub(super) fn stack(&self) -> &StackContext {
@@ -149,6 +158,8 @@ pub(super) struct OwnerRun {
     resolver: Resolver,
     /// What the run says about CloudFormation stacks.
     stack: StackContext,
+    /// `--tf-state`, read.
+    tf_state: Option<TfState>,
     /// The manifest and the files it reaches, when there is one.
     manifest: Option<ManifestFiles>,
     /// Whether `--owners` or `--details` was given: without them only
@@ -201,8 +212,18 @@ impl OwnerRun {
                 ));
             }
         }
+        let tf_state = match &files.tf_state {
+            Some(file) => {
+                let input = read_input(file, io::DATA)?;
+                let state = iam_refine::input::tf_state::read(&input.text)
+                    .map_err(|err| anyhow!(describe(&input, &err)))?;
+                Some(state)
+            }
+            None => None,
+        };
         Ok(OwnerRun {
             stack,
+            tf_state,
             resolver: Resolver::new(index, keys, deployed),
             manifest,
             sources: files.any(),

@@ -28,6 +28,7 @@ mod plan;
 mod refine;
 mod sources;
 mod template;
+mod terraform;
 mod tree;
 mod verify;
 

@@ -62,6 +62,8 @@ pub(super) struct OwnerFiles {
     pub(super) stack_name: Option<String>,
     /// `--region REGION`.
     pub(super) region: Option<String>,
+    /// `--tf-state FILE`: a Terraform state or plan.
+    pub(super) tf_state: Option<PathBuf>,
 }
 
 impl OwnerFiles {
@@ -74,7 +76,10 @@ impl OwnerFiles {
     /// Whether anything about CloudFormation stacks is given: then every
     /// policy is refined against its owners' findings too.
     pub(super) fn stack_given(&self) -> bool {
-        !self.stacks.is_empty() || self.stack_name.is_some() || self.region.is_some()
+        !self.stacks.is_empty()
+            || self.stack_name.is_some()
+            || self.region.is_some()
+            || self.tf_state.is_some()
     }
 }
 
@@ -213,6 +218,9 @@ fn source(args: &RunArgs) -> Result<Source> {
     if stack && args.findings.is_none() {
         bail!("--stack-resources, --stack-name and --region say whose findings refine a template's policies: they need FINDINGS");
     }
+    if args.tf_state.is_some() && args.findings.is_none() {
+        bail!("--tf-state says whose findings refine a Terraform policy: it needs FINDINGS");
+    }
     if args.owners.is_some() && args.policy.as_deref() == Some(Path::new("-")) {
         bail!("--owners names policies by their paths: it cannot name stdin");
     }
@@ -229,6 +237,7 @@ fn source(args: &RunArgs) -> Result<Source> {
                 stacks: args.stack_resources.clone(),
                 stack_name: args.stack_name.clone(),
                 region: args.region.clone(),
+                tf_state: args.tf_state.clone(),
             },
         }
     } else if let Some(path) = &args.used {

@@ -71,6 +71,13 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         .flatten()
         .map(|target| std::path::PathBuf::from(patch_path(&target.to_string_lossy())));
     let path = linked.as_deref().unwrap_or(given);
+    if iam_refine::hosts::terraform::is_terraform(path) {
+        let mut basis = sources::basis(&plan.source, &catalog, plan.catalog_current, true)?;
+        let files = super::terraform::module_files(path.parent().unwrap_or(Path::new("")))?;
+        let loaded = super::terraform::load(&files, &basis)?;
+        let done = loaded.refine(path, &mut basis, &plan)?;
+        return finish(path, done, basis, &plan);
+    }
     let input = read_input(path, io::POLICY)?;
     // The text is read once: as JSON, or as YAML for a file named so (and
     // stdin that is a YAML template); an error waits for the findings'.
@@ -88,7 +95,7 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     let done = match (yaml, json) {
         (true, _) | (false, None) => match hosts::detect(&input.text, true, basis.stack()) {
             Detected::Template(host) => {
-                super::template::refine_template(path, &input, &host, &mut basis, &plan)?
+                super::template::refine_template(path, &input, &*host, &mut basis, &plan)?
             }
             Detected::Broken(err) => bail!(describe(&input, &err)),
             _ => bail!(
@@ -109,6 +116,12 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         }
         (false, Some(Err(err))) => bail!(describe(&input, &err)),
     };
+    finish(path, done, basis, &plan)
+}
+
+/// Reports, prints and writes what refining one file yielded; the exit
+/// code.
+fn finish(path: &Path, done: Done, basis: Basis, plan: &Plan) -> Result<ExitCode> {
     let only = done.reports.first().and_then(|r| r.not_checked.as_ref());
     if let (Basis::Owners(_), Some(why), false) = (&basis, only, done.template) {
         if !plan.in_place && plan.stdout == Stdout::Policy {
@@ -116,7 +129,7 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
             // user did not ask for; say why instead.
             bail!(
                 "{}: not checked: {}{}\nhint: give --owners or --details to say who owns it, or only its owner's findings",
-                input.name,
+                done.name,
                 why.describe(),
                 basis.context()
             );
@@ -126,7 +139,7 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
     newer_note(&basis, done.narrowed);
     let reports = &done.reports[..];
     let output = match plan.stdout {
-        Stdout::Report(format) => render(format, &plan, reports, basis.catalog()),
+        Stdout::Report(format) => render(format, plan, reports, basis.catalog()),
         Stdout::Diff => diff_of(&done),
         Stdout::Policy => done.printed.clone().unwrap_or_default(),
         Stdout::Nothing => String::new(),

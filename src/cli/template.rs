@@ -17,7 +17,6 @@ use anyhow::{anyhow, Result};
 use iam_refine::engine::checked::{checked, Checked, SelfCheckFailed};
 use iam_refine::engine::resolve::NotChecked;
 use iam_refine::error::{InputError, Location};
-use iam_refine::hosts::template::Template;
 use iam_refine::hosts::{Embedded, Host};
 use iam_refine::input::findings::Usage;
 use iam_refine::json::Lines;
@@ -29,7 +28,7 @@ use std::path::Path;
 pub(super) fn refine_template(
     path: &Path,
     input: &Input,
-    template: &Template,
+    template: &dyn Host,
     basis: &mut Basis,
     plan: &Plan,
 ) -> Result<Done> {
@@ -116,7 +115,7 @@ pub(super) fn refine_template(
 fn refine_policy(
     path: &Path,
     input: &Input,
-    template: &Template,
+    template: &dyn Host,
     embedded: &Embedded,
     basis: &mut Basis,
     plan: &Plan,
@@ -158,7 +157,7 @@ fn refine_policy(
 
 /// The warnings about one policy of a template: entries the catalog does
 /// not know, a policy that grants nothing used.
-fn warn(input: &Input, template: &Template, refined: &Checked, embedded: &Embedded) {
+fn warn(input: &Input, template: &dyn Host, refined: &Checked, embedded: &Embedded) {
     for warning in &refined.refined().warnings {
         diag::warning(&describe_in(input, template, warning));
     }
@@ -177,7 +176,7 @@ fn warn(input: &Input, template: &Template, refined: &Checked, embedded: &Embedd
 }
 
 /// `FILE:LINE:COL: message` for an error about a place in a template.
-pub(super) fn describe_in(input: &Input, template: &Template, err: &InputError) -> String {
+pub(super) fn describe_in(input: &Input, template: &dyn Host, err: &InputError) -> String {
     let place = match &err.location {
         Location::Path(path) => {
             let (line, column) =

@@ -34,13 +34,60 @@ struct Walk {
     writes: Vec<Rewrite>,
     failed: usize,
     narrowed: bool,
+    /// Whether the walk keeps its notes and errors to itself (a first
+    /// pass that only collects names).
+    quiet: bool,
 }
 
 pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode> {
     let mut walk = Walk::default();
-    each_policy_file(dir, plan.follow, &mut walk, |file, walk| {
-        refine_one(file, plan, basis, walk)
+    // A Terraform configuration is read whole first: a file's policies
+    // may be attached in another file or module. (A quiet walk: the one
+    // below says what it skips, in order.)
+    let mut terraform = Vec::new();
+    let mut first = Walk {
+        quiet: true,
+        ..Walk::default()
+    };
+    each_policy_file(dir, plan.follow, &mut first, |file, _| {
+        if hosts::terraform::is_terraform(file) || hosts::terraform::is_terraform_json(file) {
+            terraform.push(file.to_path_buf());
+        }
     });
+    let loaded = match terraform.is_empty() {
+        true => None,
+        false => match super::terraform::load(&terraform, basis) {
+            Ok(loaded) => Some(loaded),
+            Err(err) => {
+                print_error(&err);
+                walk.failed += 1;
+                None
+            }
+        },
+    };
+    let mut visited = Vec::new();
+    each_policy_file(dir, plan.follow, &mut walk, |file, walk| {
+        let claimed = loaded.as_ref().filter(|l| l.host(file).is_some());
+        match (claimed, hosts::terraform::is_terraform(file)) {
+            (Some(loaded), _) => {
+                visited.push(hosts::terraform::normal(file));
+                keep(file, loaded.refine(file, basis, plan), plan, walk)
+            }
+            (None, true) => {}
+            (None, false) => refine_one(file, plan, basis, walk),
+        }
+    });
+    // Policy files a `templatefile(...)` reads under other names
+    // (`policy.json.tpl`): refined as the configuration's.
+    if let Some(loaded) = &loaded {
+        let root = hosts::terraform::normal(dir);
+        for file in loaded.policy_files() {
+            let path = hosts::terraform::normal(file);
+            if !visited.contains(&path) && path.starts_with(&root) {
+                keep(file, loaded.refine(file, basis, plan), plan, &mut walk);
+            }
+        }
+    }
     let conflicts = basis.conflicts();
     for (arn, claimants) in &conflicts {
         diag::error(&format!(
@@ -82,6 +129,15 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
     Ok(exit_code(plan.gate.as_ref(), &walk.reports))
 }
 
+impl Walk {
+    /// Says `message` as a note, unless the walk is quiet.
+    fn note(&self, message: &str) {
+        if !self.quiet {
+            diag::note(message);
+        }
+    }
+}
+
 /// Reads and refines one file of the walk, keeping what it yields; a
 /// failure is printed and counted.
 fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
@@ -97,7 +153,7 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
     let done = match hosts::detect(&input.text, yaml, basis.stack()) {
         Detected::Policy(host) => refine_decided(file, &input, &host, basis, plan),
         Detected::Template(host) => {
-            super::template::refine_template(file, &input, &host, basis, plan)
+            super::template::refine_template(file, &input, &*host, basis, plan)
         }
         Detected::Broken(err) => {
             diag::error(&describe(&input, &err));
@@ -120,6 +176,11 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
             return;
         }
     };
+    keep(file, done, plan, walk);
+}
+
+/// Keeps what refining one file yielded; a failure is printed and counted.
+fn keep(file: &Path, done: Result<super::refine::Done>, plan: &Plan, walk: &mut Walk) {
     let done = match done {
         Ok(done) => done,
         Err(err) => {
@@ -143,7 +204,7 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
     walk.reports.extend(done.reports);
 }
 
-/// Calls `each` on the `*.json` files under `dir`, in sorted order, each
+/// Calls `each` on the `*.json`, YAML and `*.tf` files under `dir`, in sorted order, each
 /// once; walk errors are printed and counted as they come. A file reached
 /// through a link is named by where it is, so that a patch applies to it.
 fn each_policy_file(
@@ -166,14 +227,16 @@ fn each_policy_file(
             Err(err) => {
                 let (place, message) = walk_error(&err);
                 let place = place.as_deref().unwrap_or(dir).display().to_string();
-                diag::error(&format!("{place}: {message}"));
+                if !walk.quiet {
+                    diag::error(&format!("{place}: {message}"));
+                }
                 walk.failed += 1;
                 continue;
             }
         };
         let path = entry.path();
         if entry.path_is_symlink() && !follow {
-            diag::note(&format!(
+            walk.note(&format!(
                 "{}: a symbolic link: skipped (use --follow)",
                 path.display()
             ));
@@ -183,7 +246,8 @@ fn each_policy_file(
         let json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if !(json || hosts::yaml_name(path)) || !is_file {
+        let terraform = hosts::terraform::is_terraform(path);
+        if !(json || terraform || hosts::yaml_name(path)) || !is_file {
             continue;
         }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -196,7 +260,7 @@ fn each_policy_file(
             path.to_path_buf()
         };
         if std::fs::metadata(&file).is_ok_and(|m| m.len() > io::POLICY_BYTES) {
-            diag::note(&format!(
+            walk.note(&format!(
                 "{}: too large to be a policy: skipped",
                 file.display()
             ));

@@ -231,7 +231,7 @@ impl Resolver {
                     pattern.label.clone(),
                     false,
                 ),
-                OwnerName::Unknown(_) => continue,
+                OwnerName::Unknown(_) | OwnerName::Unnamed(_) => continue,
             };
             for arn in arns {
                 let claimant = (format!("{label} in {file}"), literal);
@@ -269,6 +269,7 @@ impl Resolver {
     ) -> Result<Result<Owners, NotChecked>, Ambiguous> {
         let mut owners = Owners::default();
         let mut named = !embedded.owners.is_empty();
+        let mut by_manifest = false;
         // Groups the manifest names with their members: a host naming one
         // of them is answered.
         let mut groups: Vec<String> = Vec::new();
@@ -276,6 +277,7 @@ impl Resolver {
             for path in paths {
                 if let Some(listed) = manifest.owners_of(path)? {
                     named = true;
+                    by_manifest = true;
                     groups.extend(listed.iter().filter_map(|owner| match owner {
                         ManifestOwner::Group { arn, .. } => Some(arn.clone()),
                         ManifestOwner::Principal(_) => None,
@@ -329,7 +331,12 @@ impl Resolver {
                     self.host_owners(principal)
                 }
                 OwnerName::Fits(pattern) => self.fitting(pattern),
-                OwnerName::Unknown(why) => Err(NotChecked::NotNamed { why: why.clone() }),
+                // An owner the host sees but cannot name, in a file the
+                // manifest names the owners of: the user's word answers it.
+                OwnerName::Unnamed(_) if by_manifest => Ok(Vec::new()),
+                OwnerName::Unknown(why) | OwnerName::Unnamed(why) => {
+                    Err(NotChecked::NotNamed { why: why.clone() })
+                }
             };
             match found {
                 Ok(arns) => owners.add(arns, Source::Host),

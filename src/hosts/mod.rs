@@ -16,12 +16,18 @@
 //! API's wrappers, the document as JSON or as a string), [`auth_details`]
 //! (a record of an account's authorization details, read only) and
 //! [`template`] (the policies of a CloudFormation or SAM template, YAML or
-//! JSON, with intrinsic functions kept as written).
+//! JSON, with intrinsic functions kept as written) and [`terraform`] (the
+//! policies of a Terraform configuration's `.tf` files, expressions kept as
+//! written).
 
 pub mod auth_details;
 pub mod json_file;
 pub(crate) mod json_splice;
+pub(crate) mod lists;
 pub mod template;
+pub mod terraform;
+pub(crate) mod tree_splice;
+pub mod view;
 
 pub use json_splice::RewriteError;
 
@@ -31,6 +37,19 @@ use crate::input::policy::{ActionKey, Policy};
 use crate::json::Span;
 pub use crate::model::principal::{OwnerName, Principal};
 use crate::output::size::Limit;
+
+/// How a host's text is written, for splices in its own style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// JSON.
+    Json,
+    /// YAML (of which JSON is a part, but a JSON template keeps JSON's
+    /// quoting and layout).
+    Yaml,
+    /// HCL: Terraform's `jsonencode({...})` objects (`Action = [...]`,
+    /// `#` comments, trailing commas) and `statement` blocks.
+    Hcl,
+}
 
 /// A policy as a host holds it.
 #[derive(Debug, Clone)]
@@ -103,6 +122,33 @@ pub trait Host {
     /// write them, or when the result does not read back as the refined
     /// policies.
     fn rewrite(&self, refined: &[Option<&Checked>]) -> Result<Rewritten, RewriteError>;
+
+    /// What the host leaves as written, with why (a template's SAM policy
+    /// template, a Terraform policy that is an expression): reported.
+    fn left(&self) -> &[LeftAsWritten] {
+        &[]
+    }
+
+    /// Whether a tool generated the text (a CDK template): a change
+    /// belongs in its source too.
+    fn generated(&self) -> bool {
+        false
+    }
+}
+
+/// Something of a host left as written, with why: reported as a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftAsWritten {
+    /// Where it is, as a 1-based line and column.
+    pub line: usize,
+    /// See `line`.
+    pub column: usize,
+    /// What it is and why it stays; for a whole policy, why only.
+    pub why: String,
+    /// When it is a whole policy refine does not read (a YAML anchor in
+    /// it, a document that is a function): which, for the reports, which
+    /// count it as not checked.
+    pub policy: Option<String>,
 }
 
 /// What a file met in a directory walk is, by its content.

@@ -11,6 +11,8 @@
 //! * [`cloudtrail`]: CloudTrail logs, streamed;
 //! * [`account`]: `get-account-authorization-details` output, streamed;
 //! * [`stack`]: `describe-stack-resources` output, for template owners;
+//! * [`tf_state`]: `terraform show -json` output of a state or a saved
+//!   plan, for Terraform owners;
 //! * [`time`]: the timestamps and durations those carry.
 
 pub mod account;
@@ -19,5 +21,6 @@ pub mod findings;
 pub mod owners;
 pub mod policy;
 pub mod stack;
+pub mod tf_state;
 pub mod time;
 pub mod usage;

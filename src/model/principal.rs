@@ -90,9 +90,16 @@ pub enum OwnerName {
     /// CloudFormation generates): every principal of that kind whose name
     /// fits, in any account.
     Fits(NamePattern),
-    /// The host holds the policy but cannot tell whose it is: why, as a
-    /// clause ("RoleName is !Ref RoleNameParameter").
+    /// The host holds the policy but cannot tell whose it is, or who else
+    /// may hold it: why, as a clause ("RoleName is !Ref
+    /// RoleNameParameter", "also used by an output"). The policy stays as
+    /// written, whatever else names owners.
     Unknown(String),
+    /// The host sees the principal that holds the policy but cannot name
+    /// it (a Terraform role whose name is computed): why. An owners
+    /// manifest that names the file's owners answers it; without one the
+    /// policy stays as written.
+    Unnamed(String),
 }
 
 /// A principal's name with holes a finding fills: see [`OwnerName::Fits`].

@@ -19,29 +19,20 @@
 
 mod attach;
 pub mod find;
-mod lists;
 mod names;
 mod splice;
-pub mod view;
+
+pub use crate::hosts::view;
+pub use crate::hosts::Syntax;
 
 pub use find::StackContext;
 
 use super::{Embedded, Host, RewriteError, Rewritten};
 use crate::engine::checked::Checked;
-use crate::error::{InputError, JsonPath, Segment};
+use crate::error::{InputError, JsonPath};
 use crate::input::policy::{self, ActionKey};
 use crate::json::{self, Span, Value};
 use view::Layout;
-
-/// How a template is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Syntax {
-    /// JSON.
-    Json,
-    /// YAML (of which JSON is a part, but a JSON template keeps JSON's
-    /// quoting and layout).
-    Yaml,
-}
 
 /// A template's policy, where it is written.
 #[derive(Debug, Clone)]
@@ -52,20 +43,7 @@ struct Placed {
     layout: Layout,
 }
 
-/// Something of a template left as written, with why: reported as a note.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftAsWritten {
-    /// Where it is, as a 1-based line and column.
-    pub line: usize,
-    /// See `line`.
-    pub column: usize,
-    /// What it is and why it stays; for a whole policy, why only.
-    pub why: String,
-    /// When it is a whole policy refine does not read (a YAML anchor in
-    /// it, a document that is a function): which, for the reports, which
-    /// count it as not checked.
-    pub policy: Option<String>,
-}
+pub use crate::hosts::LeftAsWritten;
 
 /// A CloudFormation or SAM template and the policies in it.
 #[derive(Debug, Clone)]
@@ -220,59 +198,15 @@ impl<'t> Template<'t> {
         &self.tree
     }
 
-    /// What refine leaves as written, with why.
-    pub fn left(&self) -> &[LeftAsWritten] {
-        &self.left
-    }
-
-    /// Whether the CDK generated the template (a resource's Metadata has
-    /// `aws:cdk:path`): a change belongs in the CDK source.
-    pub fn generated(&self) -> bool {
-        self.tree
-            .get("Resources")
-            .and_then(Value::as_object)
-            .is_some_and(|resources| {
-                resources
-                    .iter()
-                    .any(|r| r.value["Metadata"].get("aws:cdk:path").is_some())
-            })
-    }
-
     /// `path` (into a view) as the path where that part is written.
     fn written_path(&self, path: &JsonPath) -> JsonPath {
-        let Some(placed) = self
-            .placed
+        self.placed
             .iter()
             .find(|p| path.segments().starts_with(p.document.segments()))
-        else {
-            return path.clone();
-        };
-        let mut rest = path.segments()[placed.document.segments().len()..].to_vec();
-        if !matches!(rest.first(), Some(Segment::Key(k)) if k == "Statement") {
-            return path.clone();
-        }
-        let layout = &placed.layout;
-        let (place, at) = match (layout.lone, rest.get(1)) {
-            (true, _) => (layout.statements.first(), 1),
-            (false, Some(Segment::Index(k))) => {
-                let place = layout.statements.get(*k);
-                if let Some(place) = place {
-                    rest[1] = Segment::Index(place.written);
-                }
-                (place, 2)
-            }
-            _ => (None, 0),
-        };
-        if let (Some(place), Some(Segment::Key(key)), Some(Segment::Index(e))) =
-            (place, rest.get(at), rest.get(at + 1))
-        {
-            if key == "Action" || key == "NotAction" {
-                rest[at + 1] = Segment::Index(place.entries.get(*e).copied().unwrap_or(*e));
-            }
-        }
-        let mut written = placed.document.clone();
-        written.0.extend(rest);
-        written
+            .map_or_else(
+                || path.clone(),
+                |placed| view::written_path(&placed.document, &placed.layout, path),
+            )
     }
 }
 
@@ -305,5 +239,22 @@ impl Host for Template<'_> {
         }
         let text = splice::rewrite(self, refined)?;
         Ok(Rewritten::new(text))
+    }
+
+    fn left(&self) -> &[LeftAsWritten] {
+        &self.left
+    }
+
+    /// Whether the CDK generated the template (a resource's Metadata has
+    /// `aws:cdk:path`): a change belongs in the CDK source.
+    fn generated(&self) -> bool {
+        self.tree
+            .get("Resources")
+            .and_then(Value::as_object)
+            .is_some_and(|resources| {
+                resources
+                    .iter()
+                    .any(|r| r.value["Metadata"].get("aws:cdk:path").is_some())
+            })
     }
 }

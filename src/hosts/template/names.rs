@@ -183,7 +183,7 @@ impl<'a> Finder<'a> {
                     rivals.push(vec![NamePart::Literal(principal.name)])
                 }
                 Stated::Name(OwnerName::Fits(pattern)) => rivals.push(pattern.parts),
-                Stated::Name(OwnerName::Unknown(_)) => {
+                Stated::Name(OwnerName::Unknown(_) | OwnerName::Unnamed(_)) => {
                     return OwnerName::Unknown(format!(
                         "{logical}'s name is generated, and {id}'s is not known: a role that fits one may be the other's; give --stack-resources"
                     ))

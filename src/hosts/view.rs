@@ -120,7 +120,7 @@ pub fn view(document: &Value) -> Result<(Value, Layout), String> {
 
 /// The evaluated part of one statement and where its entries are; `None`
 /// when it is not evaluated at all.
-pub(super) fn statement_view(statement: &Value) -> Option<(Value, StatementPlace)> {
+pub(crate) fn statement_view(statement: &Value) -> Option<(Value, StatementPlace)> {
     if is_intrinsic(statement) {
         return None;
     }
@@ -180,6 +180,42 @@ pub(super) fn statement_view(statement: &Value) -> Option<(Value, StatementPlace
             opaque,
         },
     ))
+}
+
+/// `path`, into the view of the document at `document` laid out as
+/// `layout`, as the path where that part is written (the view's statement
+/// and entry indices made the written ones).
+pub fn written_path(
+    document: &crate::error::JsonPath,
+    layout: &Layout,
+    path: &crate::error::JsonPath,
+) -> crate::error::JsonPath {
+    use crate::error::Segment;
+    let mut rest = path.segments()[document.segments().len()..].to_vec();
+    if !matches!(rest.first(), Some(Segment::Key(k)) if k == "Statement") {
+        return path.clone();
+    }
+    let (place, at) = match (layout.lone, rest.get(1)) {
+        (true, _) => (layout.statements.first(), 1),
+        (false, Some(Segment::Index(k))) => {
+            let place = layout.statements.get(*k);
+            if let Some(place) = place {
+                rest[1] = Segment::Index(place.written);
+            }
+            (place, 2)
+        }
+        _ => (None, 0),
+    };
+    if let (Some(place), Some(Segment::Key(key)), Some(Segment::Index(e))) =
+        (place, rest.get(at), rest.get(at + 1))
+    {
+        if key == "Action" || key == "NotAction" {
+            rest[at + 1] = Segment::Index(place.entries.get(*e).copied().unwrap_or(*e));
+        }
+    }
+    let mut written = document.clone();
+    written.0.extend(rest);
+    written
 }
 
 #[cfg(test)]

@@ -1,22 +1,22 @@
 //! Lists and scalars rewritten in a template's own style: see the layout
 //! rules in [`super::splice`].
 
-use super::view::StatementPlace;
-use super::Syntax;
 use crate::hosts::json_splice::{self, RewriteError, Splice};
+use crate::hosts::view::StatementPlace;
+use crate::hosts::Syntax;
 use crate::json::{Kind, Member, Value};
 
 /// One entry of a rewritten list: an entry kept (by its index in the
 /// written list) or a new one, as text.
-pub(super) struct Piece {
-    pub(super) kept: Option<usize>,
-    pub(super) text: String,
+pub(crate) struct Piece {
+    pub(crate) kept: Option<usize>,
+    pub(crate) text: String,
 }
 
 /// The rewritten list: unevaluated entries where they are, literal
 /// entries that stay where they are, new ones before the kept entry that
 /// follows them in `entries` (or after the last literal entry).
-pub(super) fn merge(
+pub(crate) fn merge(
     text: &str,
     items: &[Value],
     place: &StatementPlace,
@@ -66,7 +66,7 @@ pub(super) fn merge(
 /// padding, its separator, its closing; a comment after an entry that
 /// stays (`[\n  a,   # why\n  b\n]`) stays after it, and goes with an entry
 /// that goes.
-pub(super) fn flow_list(text: &str, list: &Value, pieces: &[Piece]) -> String {
+pub(crate) fn flow_list(text: &str, list: &Value, pieces: &[Piece]) -> String {
     let items = list.as_array().unwrap_or_default();
     let (Some(first), Some(_)) = (items.first(), items.last()) else {
         let texts: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
@@ -127,7 +127,7 @@ pub(super) fn flow_list(text: &str, list: &Value, pieces: &[Piece]) -> String {
 /// take their line, new ones take the first entry's indentation; then
 /// commas are put after every entry but the last (and after the last too
 /// when the list had a trailing comma). `None` for other layouts.
-pub(super) fn flow_lines(
+pub(crate) fn flow_lines(
     text: &str,
     list: &Value,
     items: &[Value],
@@ -206,7 +206,7 @@ pub(super) fn flow_lines(
 
 /// `gap` without its comment (and the blanks before it), and the comment
 /// with those blanks.
-pub(super) fn split_comment(gap: &str) -> (String, Option<&str>) {
+pub(crate) fn split_comment(gap: &str) -> (String, Option<&str>) {
     // From the first comment to the end of the last one's line: a comment
     // after the entry, then comment lines, all go with it.
     let (Some(first), Some(last)) = (gap.find('#'), gap.rfind('#')) else {
@@ -229,7 +229,7 @@ pub(super) fn split_comment(gap: &str) -> (String, Option<&str>) {
 
 /// The lines of a block list rewritten to `pieces`: one splice over the
 /// list's lines, keeping kept entries' lines and the lines between.
-pub(super) fn block_splices(
+pub(crate) fn block_splices(
     text: &str,
     items: &[Value],
     pieces: &[Piece],
@@ -290,7 +290,7 @@ pub(super) fn block_splices(
 
 /// Where the dash of a block list item is: before it, past whitespace
 /// and comments (`- # note` on the line above the entry).
-pub(super) fn dash_of(text: &str, item: &Value) -> Result<usize, RewriteError> {
+pub(crate) fn dash_of(text: &str, item: &Value) -> Result<usize, RewriteError> {
     let mut end = item.span.start;
     let dash = loop {
         let trimmed = text[..end].trim_end();
@@ -322,7 +322,7 @@ pub(super) fn dash_of(text: &str, item: &Value) -> Result<usize, RewriteError> {
 
 /// The lines of a block list item: from its line's start to past the end
 /// of the line it ends on.
-pub(super) fn block_unit(text: &str, item: &Value) -> Result<(usize, usize), RewriteError> {
+pub(crate) fn block_unit(text: &str, item: &Value) -> Result<(usize, usize), RewriteError> {
     let dash = dash_of(text, item)?;
     let start = text[..dash].rfind('\n').map_or(0, |i| i + 1);
     let end = text[item.span.end..]
@@ -332,7 +332,7 @@ pub(super) fn block_unit(text: &str, item: &Value) -> Result<(usize, usize), Rew
 }
 
 /// The splices for a scalar element becoming `entries`.
-pub(super) fn scalar_splices(
+pub(crate) fn scalar_splices(
     text: &str,
     syntax: Syntax,
     statement: &Value,
@@ -349,10 +349,17 @@ pub(super) fn scalar_splices(
         return Err(RewriteError::new("an action element left empty"));
     }
     let flow_mapping = text[statement.span.start..].starts_with('{');
+    if syntax == Syntax::Hcl {
+        return Ok(vec![Splice::node(
+            value,
+            format!("[{}]", quoted.join(", ")),
+        )]);
+    }
     if syntax == Syntax::Json || flow_mapping {
         let list = match syntax {
             Syntax::Json => json_splice::render_new(text, statement, member, entries),
             Syntax::Yaml => format!("[{}]", quoted.join(", ")),
+            Syntax::Hcl => format!("[{}]", quoted.join(", ")),
         };
         return Ok(vec![Splice::node(value, list)]);
     }
@@ -389,7 +396,7 @@ pub(super) fn scalar_splices(
 
 /// How new entries are quoted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Style {
+pub(crate) enum Style {
     Plain,
     Single,
     Double,
@@ -398,8 +405,8 @@ pub(super) enum Style {
 impl Style {
     /// The style of the literal entries of `element` (the first one's);
     /// JSON's always.
-    pub(super) fn of(text: &str, syntax: Syntax, element: &Value) -> Style {
-        if syntax == Syntax::Json {
+    pub(crate) fn of(text: &str, syntax: Syntax, element: &Value) -> Style {
+        if syntax != Syntax::Yaml {
             return Style::Double;
         }
         let first = match &element.kind {
@@ -415,7 +422,7 @@ impl Style {
 
     /// `entry` in this style (plain only when YAML reads it back as the
     /// same string).
-    pub(super) fn quote(self, entry: &str) -> String {
+    pub(crate) fn quote(self, entry: &str) -> String {
         let plain_safe = entry
             .chars()
             .next()

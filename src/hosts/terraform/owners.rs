@@ -1,0 +1,649 @@
+//! Whose each Terraform policy is: references followed through the
+//! configuration, names from the configuration or the state.
+//!
+//! The rules (an owner too many only keeps an action; one too few could
+//! drop one in use, so every doubt is an unknown owner):
+//! * `aws_iam_role_policy` (user, group): the principal its `role`
+//!   (`user`, `group`) names; an `inline_policy` of `aws_iam_role`: that
+//!   role.
+//! * `aws_iam_policy`: every principal an attachment in its module gives
+//!   it to (`aws_iam_role_policy_attachment`, user and group ones,
+//!   `aws_iam_policy_attachment`'s `roles`, `users`, `groups`,
+//!   `aws_iam_role.managed_policy_arns`). Any other use of it (an output, a
+//!   module argument, a local) is an owner refine does not follow.
+//! * `data "aws_iam_policy_document"`: the owners of every policy whose
+//!   `policy` uses its JSON, and of every document that names it in
+//!   `source_policy_documents` or `override_policy_documents` (or the
+//!   older `source_json`, `override_json`). Any other use (a trust
+//!   policy, a bucket policy, an output) is not followed.
+//! * A principal reference is a literal name or ARN, a role, user or group
+//!   of the module (`aws_iam_role.app.name`, every instance under `count`
+//!   or `for_each`), a `data "aws_iam_role"` (user, group) with a literal
+//!   name, a `var.` (what each call of the module passes, followed into the
+//!   caller), a `local.`, a list of these, or either side of a condition.
+//! * A principal resource's names: its instances in the state (`--tf-state`),
+//!   else its literal `name`; `name_prefix` or a computed name without a
+//!   state is an owner refine cannot name.
+//! * A module is read when a call's `source` is a directory of the tree
+//!   (`./modules/x`); its policies are owned through every call of it.
+//!   A module whose source is a registry or a git address is outside the
+//!   tree: its own policies are not read.
+
+use super::find::Holder;
+use super::hcl::{self, attribute, labels, literal, Reference};
+use crate::input::tf_state::TfState;
+use crate::json::Span;
+use crate::model::principal::{Owner, OwnerName, Principal};
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body, Structure};
+
+/// A reference to a resource that does not exist, or another error in
+/// the configuration found while following references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphError {
+    /// The file's index.
+    pub file: usize,
+    /// Where.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A module of the configuration: a directory's `.tf` files.
+pub struct Module<'c> {
+    /// Its top-level blocks, with the index of their file.
+    pub blocks: Vec<(usize, &'c Block)>,
+    /// The calls of it: the calling module and its `module` block.
+    pub callers: Vec<(usize, usize, &'c Block)>,
+}
+
+/// A call chain from a root module: each calling module and its `module`
+/// block.
+type Context<'c> = Vec<(usize, &'c Block)>;
+
+/// The configuration's modules, for following references.
+pub struct Graph<'c> {
+    /// The modules.
+    pub modules: Vec<Module<'c>>,
+    /// The state, when given, and the root module it is the state of.
+    pub state: Option<(&'c TfState, usize)>,
+    /// Per module, why its policies may have owners refine cannot see (it
+    /// has files refine does not read, a call of it may be hidden).
+    pub tainted: Vec<Option<String>>,
+}
+
+/// How deep module calls and document sources are followed.
+const DEPTH: usize = 16;
+
+/// How many chains of module calls to one module are followed: past that,
+/// its policies' owners are not known (a diamond of calls grows
+/// exponentially).
+const CHAINS: usize = 256;
+
+fn principal_kind(resource: &str) -> Option<Owner> {
+    match resource {
+        "aws_iam_role" => Some(Owner::Role),
+        "aws_iam_user" => Some(Owner::User),
+        "aws_iam_group" => Some(Owner::Group),
+        _ => None,
+    }
+}
+
+impl<'c> Graph<'c> {
+    /// The owners of the policy `holder` declares in module `m`, over every
+    /// call chain that reaches the module.
+    pub fn owners(&self, m: usize, holder: &Holder) -> Result<Vec<OwnerName>, GraphError> {
+        let mut owners = Vec::new();
+        let contexts = self.contexts(m, 0);
+        if contexts.len() > CHAINS {
+            return Ok(vec![unknown(format!(
+                "its module is reached by more than {CHAINS} chains of module calls"
+            ))]);
+        }
+        if let Some(why) = self.tainted.get(m).and_then(Option::as_ref) {
+            owners.push(unknown(why.clone()));
+        }
+        for context in contexts {
+            for owner in self.holder_owners(m, &context, holder, 0)? {
+                if !owners.contains(&owner) {
+                    owners.push(owner);
+                }
+            }
+        }
+        Ok(owners)
+    }
+
+    /// The root module `state` is the state of: the one root (a module no
+    /// other calls) that declares every resource and module call the
+    /// state has at its top level. A state that fits none, or several,
+    /// would name the wrong principals: an error.
+    pub fn state_root(&self, state: &TfState) -> Result<Option<usize>, String> {
+        let fits = |m: usize| {
+            let module = &self.modules[m];
+            state
+                .instances
+                .iter()
+                .filter(|i| i.managed)
+                .all(|instance| {
+                    let declared = |ident: &str, labels_: &[&str]| {
+                        module
+                            .blocks
+                            .iter()
+                            .any(|(_, b)| b.ident.as_str() == ident && labels(b)[..] == *labels_)
+                    };
+                    match instance.module.first() {
+                        Some(call) => declared("module", &[call.as_str()]),
+                        None => declared(
+                            "resource",
+                            &[instance.kind.as_str(), instance.name.as_str()],
+                        ),
+                    }
+                })
+        };
+        let roots: Vec<usize> = (0..self.modules.len())
+            .filter(|&m| self.modules[m].callers.is_empty() && !self.modules[m].blocks.is_empty())
+            .filter(|&m| fits(m))
+            .collect();
+        match roots[..] {
+            [root] => Ok(Some(root)),
+            [] if state.instances.is_empty() => Ok(None),
+            [] => Err("the state is not of any root module here: it has resources or module calls none declares".into()),
+            _ => Err(format!("the state fits {} root modules here: run refine on one of them", roots.len())),
+        }
+    }
+
+    /// The address prefix of module `m`'s resources (`module.app.`), when
+    /// exactly one call chain reaches it; empty otherwise.
+    pub fn prefix(&self, m: usize) -> String {
+        match &self.contexts(m, 0)[..] {
+            [one] => one
+                .iter()
+                .map(|(_, call)| {
+                    format!(
+                        "module.{}.",
+                        labels(call).first().copied().unwrap_or_default()
+                    )
+                })
+                .collect(),
+            _ => String::new(),
+        }
+    }
+
+    /// Every call chain from a root to module `m`; past [`CHAINS`] of
+    /// them, one more than that (the caller gives up).
+    fn contexts(&self, m: usize, depth: usize) -> Vec<Context<'c>> {
+        let Some(module) = self.modules.get(m) else {
+            return Vec::new();
+        };
+        if module.callers.is_empty() || depth > DEPTH {
+            return vec![Vec::new()];
+        }
+        let mut all = Vec::new();
+        for &(caller, _, block) in &module.callers {
+            for mut context in self.contexts(caller, depth + 1) {
+                context.push((caller, block));
+                all.push(context);
+                if all.len() > CHAINS {
+                    return all;
+                }
+            }
+        }
+        all
+    }
+
+    /// The block `ident "kind" "name"` of module `m`.
+    fn block(&self, m: usize, ident: &str, kind: &str, name: &str) -> Option<(usize, &'c Block)> {
+        self.modules
+            .get(m)?
+            .blocks
+            .iter()
+            .copied()
+            .find(|(_, b)| b.ident.as_str() == ident && labels(b)[..] == [kind, name])
+    }
+
+    fn holder_owners(
+        &self,
+        m: usize,
+        context: &Context<'c>,
+        holder: &Holder,
+        depth: usize,
+    ) -> Result<Vec<OwnerName>, GraphError> {
+        if depth > DEPTH {
+            return Ok(vec![unknown(
+                "policy documents include each other too deeply",
+            )]);
+        }
+        match holder {
+            Holder::Inline { kind, name } => {
+                let Some((file, block)) = self.block(m, "resource", kind, name) else {
+                    return Ok(vec![unknown(format!("{kind}.{name} is not declared"))]);
+                };
+                let (owner, key) = super::find::inline_kind(kind).unwrap_or((Owner::Role, "role"));
+                match attribute(&block.body, key) {
+                    Some(expr) => self.principals(m, context, file, expr, owner),
+                    None => Ok(vec![unknown(format!("{kind}.{name} has no {key}"))]),
+                }
+            }
+            Holder::RoleInline { name } => {
+                self.resource_names(m, context, Owner::Role, "aws_iam_role", name)
+            }
+            Holder::Managed { name } => self.attached(m, context, name),
+            Holder::Document { name } => self.document_users(m, context, name, depth),
+        }
+    }
+
+    /// The owners of `aws_iam_policy.name` of module `m`: what its
+    /// attachments give it to.
+    fn attached(
+        &self,
+        m: usize,
+        context: &Context<'c>,
+        name: &str,
+    ) -> Result<Vec<OwnerName>, GraphError> {
+        let target = ["aws_iam_policy", name];
+        let mut owners = Vec::new();
+        if let Some(why) = self.named_elsewhere(m, name) {
+            owners.push(unknown(why));
+        }
+        let uses = self.uses(m, &target);
+        if uses.is_empty() {
+            owners.push(unknown(format!(
+                "aws_iam_policy.{name} is attached to no principal of the configuration"
+            )));
+        }
+        for (file, block, attr, _) in uses {
+            let kind = labels(block).first().copied().unwrap_or_default();
+            let lists: &[(&str, Owner)] = match (kind, attr.as_str()) {
+                ("aws_iam_role_policy_attachment", "policy_arn") => &[("role", Owner::Role)],
+                ("aws_iam_user_policy_attachment", "policy_arn") => &[("user", Owner::User)],
+                ("aws_iam_group_policy_attachment", "policy_arn") => &[("group", Owner::Group)],
+                ("aws_iam_policy_attachment", "policy_arn") => &[
+                    ("roles", Owner::Role),
+                    ("users", Owner::User),
+                    ("groups", Owner::Group),
+                ],
+                ("aws_iam_role", "managed_policy_arns") if block.ident.as_str() == "resource" => {
+                    let role = labels(block).get(1).copied().unwrap_or_default();
+                    let names =
+                        self.resource_names(m, context, Owner::Role, "aws_iam_role", role)?;
+                    owners.extend(names);
+                    continue;
+                }
+                _ => {
+                    owners.push(unknown(format!(
+                        "aws_iam_policy.{name} is also used by {} ({attr}), which refine does not follow",
+                        address(block)
+                    )));
+                    continue;
+                }
+            };
+            for (key, owner) in lists {
+                if let Some(expr) = attribute(&block.body, key) {
+                    owners.extend(self.principals(m, context, file, expr, *owner)?);
+                }
+            }
+        }
+        Ok(owners)
+    }
+
+    /// Whether `data.aws_iam_policy_document.name` of module `m` is used,
+    /// and only as roles' trust policies (`assume_role_policy`): not an
+    /// identity policy at all.
+    pub fn trust_only(&self, m: usize, name: &str) -> bool {
+        let uses = self.uses(m, &["data", "aws_iam_policy_document", name]);
+        !uses.is_empty()
+            && uses.iter().all(|(_, block, attr, _)| {
+                attr == "assume_role_policy" && labels(block).first() == Some(&"aws_iam_role")
+            })
+    }
+
+    /// Why `aws_iam_policy.name` of module `m` may be attached by its name
+    /// or ARN written out (`"arn:aws:iam::...:policy/app"`, a
+    /// `data "aws_iam_policy"` of that name), which refine does not
+    /// follow; `None` when nothing in the configuration names it so.
+    fn named_elsewhere(&self, m: usize, name: &str) -> Option<String> {
+        let (_, block) = self.block(m, "resource", "aws_iam_policy", name)?;
+        let written = attribute(&block.body, "name").and_then(literal)?;
+        let names_it = |text: &str| {
+            text.rsplit_once(":policy/")
+                .is_some_and(|(_, path)| path.rsplit('/').next() == Some(written))
+        };
+        for module in &self.modules {
+            for (_, other) in &module.blocks {
+                let data = other.ident.as_str() == "data"
+                    && labels(other).first() == Some(&"aws_iam_policy")
+                    && attribute(&other.body, "name").and_then(literal) == Some(written);
+                if data || hcl::strings(&other.body).iter().any(|s| names_it(s)) {
+                    return Some(format!(
+                        "aws_iam_policy.{name} ({written}) is also named by {}, which refine does not follow",
+                        address(other)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// The owners of `data.aws_iam_policy_document.name` of module `m`:
+    /// those of every policy that uses it.
+    fn document_users(
+        &self,
+        m: usize,
+        context: &Context<'c>,
+        name: &str,
+        depth: usize,
+    ) -> Result<Vec<OwnerName>, GraphError> {
+        let target = ["data", "aws_iam_policy_document", name];
+        let uses = self.uses(m, &target);
+        let mut owners = Vec::new();
+        if uses.is_empty() {
+            owners.push(unknown(format!(
+                "data.aws_iam_policy_document.{name} is used by no policy of the configuration"
+            )));
+        }
+        for (_, block, attr, _) in uses {
+            let labels = labels(block);
+            let kind = labels.first().copied().unwrap_or_default();
+            let user = labels.get(1).copied().unwrap_or_default();
+            let holder = match (block.ident.as_str(), kind, attr.as_str()) {
+                // An override document's statements replace those of the
+                // same Sid in the document it overrides: a statement
+                // refinement removed would let the overridden one back.
+                (
+                    "data",
+                    "aws_iam_policy_document",
+                    "override_policy_documents" | "override_json",
+                ) => {
+                    owners.push(unknown(format!(
+                        "data.aws_iam_policy_document.{name} overrides statements of {} by Sid",
+                        address(block)
+                    )));
+                    continue;
+                }
+                ("resource", "aws_iam_policy", "policy") => Holder::Managed { name: user.into() },
+                ("resource", _, "policy") if super::find::inline_kind(kind).is_some() => {
+                    Holder::Inline {
+                        kind: kind.into(),
+                        name: user.into(),
+                    }
+                }
+                ("resource", "aws_iam_role", "inline_policy.policy") => {
+                    Holder::RoleInline { name: user.into() }
+                }
+                ("data", "aws_iam_policy_document", attr)
+                    if super::find::INCLUDES.contains(&attr) && user != name =>
+                {
+                    Holder::Document { name: user.into() }
+                }
+                _ => {
+                    let why = match attr.as_str() {
+                        "assume_role_policy" => "as a trust policy".to_string(),
+                        _ => format!("({attr}), which refine does not follow"),
+                    };
+                    owners.push(unknown(format!(
+                        "data.aws_iam_policy_document.{name} is also used by {} {why}",
+                        address(block)
+                    )));
+                    continue;
+                }
+            };
+            owners.extend(self.holder_owners(m, context, &holder, depth + 1)?);
+        }
+        Ok(owners)
+    }
+
+    /// Where module `m` refers to `target` (`["aws_iam_policy", "x"]`):
+    /// each block, the attribute (`policy`, `inline_policy.policy`) and
+    /// where.
+    fn uses(&self, m: usize, target: &[&str]) -> Vec<(usize, &'c Block, String, Span)> {
+        let mut found = Vec::new();
+        let Some(module) = self.modules.get(m) else {
+            return found;
+        };
+        for &(file, block) in &module.blocks {
+            each_attribute(&block.body, "", &mut |key, expr| {
+                for reference in hcl::references(expr) {
+                    if reference.names.len() >= target.len()
+                        && reference.names.iter().zip(target).all(|(a, b)| a == b)
+                    {
+                        found.push((file, block, key.to_string(), reference.span));
+                    }
+                }
+            });
+        }
+        found
+    }
+
+    /// The principals `expr` (in module `m`, file `file`) names as
+    /// principals of kind `owner`.
+    fn principals(
+        &self,
+        m: usize,
+        context: &Context<'c>,
+        file: usize,
+        expr: &'c Expression,
+        owner: Owner,
+    ) -> Result<Vec<OwnerName>, GraphError> {
+        let text_of =
+            |what: &str| unnamed(format!("the {} is {what}: not followed", owner.as_str()));
+        match expr {
+            Expression::String(name) => Ok(vec![named(owner, name.value())]),
+            Expression::Array(items) => {
+                let mut all = Vec::new();
+                for item in items.iter() {
+                    all.extend(self.principals(m, context, file, item, owner)?);
+                }
+                Ok(all)
+            }
+            Expression::Conditional(c) => {
+                let mut all = self.principals(m, context, file, &c.true_expr, owner)?;
+                all.extend(self.principals(m, context, file, &c.false_expr, owner)?);
+                Ok(all)
+            }
+            Expression::Parenthesis(p) => self.principals(m, context, file, p.inner(), owner),
+            Expression::Traversal(traversal) => {
+                let reference = match &traversal.expr {
+                    Expression::Variable(_) => hcl::references(expr).into_iter().next(),
+                    // `[a, b][var.i]`: which one is not known.
+                    _ => None,
+                };
+                let Some(reference) = reference else {
+                    return Ok(vec![unknown(format!(
+                        "the {} is an expression refine does not follow",
+                        owner.as_str()
+                    ))]);
+                };
+                self.principal_reference(m, context, file, &reference, owner)
+            }
+            Expression::StringTemplate(_) => Ok(vec![text_of("a string template")]),
+            _ => Ok(vec![text_of("an expression")]),
+        }
+    }
+
+    /// The principals a reference names.
+    fn principal_reference(
+        &self,
+        m: usize,
+        context: &Context<'c>,
+        file: usize,
+        reference: &Reference,
+        owner: Owner,
+    ) -> Result<Vec<OwnerName>, GraphError> {
+        let names: Vec<&str> = reference.names.iter().map(String::as_str).collect();
+        match names[..] {
+            [kind, name, ..] if principal_kind(kind).is_some() => {
+                let kind_owner = principal_kind(kind).unwrap_or(owner);
+                if self.block(m, "resource", kind, name).is_none() {
+                    return Err(GraphError {
+                        file,
+                        span: reference.span,
+                        message: format!("a reference to {kind}.{name}, which is not declared"),
+                    });
+                }
+                self.resource_names(m, context, kind_owner, kind, name)
+            }
+            ["data", kind, name, ..] if principal_kind(kind).is_some() => {
+                let kind_owner = principal_kind(kind).unwrap_or(owner);
+                let Some((_, block)) = self.block(m, "data", kind, name) else {
+                    return Err(GraphError {
+                        file,
+                        span: reference.span,
+                        message: format!(
+                            "a reference to data.{kind}.{name}, which is not declared"
+                        ),
+                    });
+                };
+                let key = ["role_name", "user_name", "group_name", "name"]
+                    .into_iter()
+                    .find_map(|k| attribute(&block.body, k).and_then(literal));
+                Ok(vec![match key {
+                    Some(name) => named(kind_owner, name),
+                    None => unnamed(format!("data.{kind}.{name} has no literal name")),
+                }])
+            }
+            ["var", variable, ..] => {
+                let Some((caller, call)) = context.last().copied() else {
+                    return Ok(vec![unnamed(format!(
+                        "the {} is var.{variable}, an input of the root module",
+                        owner.as_str()
+                    ))]);
+                };
+                let outer: Context<'c> = context[..context.len() - 1].to_vec();
+                let Some(argument) = attribute(&call.body, variable) else {
+                    return Ok(vec![unnamed(format!(
+                        "the {} is var.{variable}, which module.{} does not pass",
+                        owner.as_str(),
+                        labels(call).first().copied().unwrap_or_default()
+                    ))]);
+                };
+                let call_file = self
+                    .modules
+                    .get(caller)
+                    .and_then(|c| c.blocks.iter().find(|(_, b)| std::ptr::eq(*b, call)))
+                    .map_or(file, |(f, _)| *f);
+                self.principals(caller, &outer, call_file, argument, owner)
+            }
+            ["local", local, ..] => {
+                let found = self.modules.get(m).and_then(|module| {
+                    module
+                        .blocks
+                        .iter()
+                        .filter(|(_, b)| b.ident.as_str() == "locals")
+                        .find_map(|(f, b)| attribute(&b.body, local).map(|e| (*f, e)))
+                });
+                match found {
+                    Some((f, expr)) => self.principals(m, context, f, expr, owner),
+                    None => Ok(vec![unknown(format!("local.{local} is not declared"))]),
+                }
+            }
+            _ => Ok(vec![unnamed(format!(
+                "the {} is {}: not followed",
+                owner.as_str(),
+                names.join(".")
+            ))]),
+        }
+    }
+
+    /// The names of the principal resource `kind.name` of module `m`: its
+    /// instances in the state, else its literal name.
+    fn resource_names(
+        &self,
+        m: usize,
+        context: &Context<'c>,
+        owner: Owner,
+        kind: &str,
+        name: &str,
+    ) -> Result<Vec<OwnerName>, GraphError> {
+        let address = format!("{kind}.{name}");
+        let root = context.first().map_or(m, |(caller, _)| *caller);
+        if let Some((state, _)) = self.state.filter(|(_, r)| *r == root) {
+            let path: Vec<String> = context
+                .iter()
+                .map(|(_, call)| {
+                    labels(call)
+                        .first()
+                        .copied()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            let instances = state.instances_of(&path, kind, name);
+            if !instances.is_empty() {
+                return Ok(instances
+                    .iter()
+                    .map(|instance| {
+                        let from_arn = instance.arn.as_deref().and_then(Principal::from_arn);
+                        match (&instance.values_name, from_arn) {
+                            (Some(n), _) => named(owner, n),
+                            (None, Some(p)) => OwnerName::Exact(p),
+                            (None, None) => {
+                                unnamed(format!("{} has no name in the state", instance.address))
+                            }
+                        }
+                    })
+                    .collect());
+            }
+        }
+        let Some((_, block)) = self.block(m, "resource", kind, name) else {
+            return Ok(vec![unknown(format!("{address} is not declared"))]);
+        };
+        let why = match attribute(&block.body, "name") {
+            Some(expr) => match literal(expr) {
+                Some(literal) => return Ok(vec![named(owner, literal)]),
+                None => "its name is an expression",
+            },
+            None if block.body.has_attribute("name_prefix") => "its name has a name_prefix",
+            None => "Terraform generates its name",
+        };
+        let state = match self.state {
+            Some((_, r)) if r == root => "it is not in the state given",
+            _ => "give --tf-state",
+        };
+        Ok(vec![unnamed(format!("{address}: {why} ({state})"))])
+    }
+}
+
+/// Calls `each` with every attribute of `body` and of its nested blocks,
+/// by its key (`policy`, `inline_policy.policy`).
+fn each_attribute<'b>(body: &'b Body, prefix: &str, each: &mut impl FnMut(&str, &'b Expression)) {
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => {
+                each(&format!("{prefix}{}", attr.key.as_str()), &attr.value)
+            }
+            Structure::Block(block) => {
+                let prefix = format!("{prefix}{}.", block.ident.as_str());
+                each_attribute(&block.body, &prefix, each);
+            }
+        }
+    }
+}
+
+/// A block's address (`aws_iam_role.app`, `data.x.y`, `module.m`).
+pub fn address(block: &Block) -> String {
+    let labels = labels(block).join(".");
+    match block.ident.as_str() {
+        "resource" => labels,
+        ident if labels.is_empty() => ident.to_string(),
+        ident => format!("{ident}.{labels}"),
+    }
+}
+
+/// A principal named by a literal: a name, or an ARN.
+fn named(owner: Owner, name: &str) -> OwnerName {
+    match Principal::from_arn(name) {
+        Some(principal) => OwnerName::Exact(principal),
+        None => OwnerName::Exact(Principal {
+            kind: owner,
+            name: name.to_string(),
+        }),
+    }
+}
+
+fn unknown(why: impl Into<String>) -> OwnerName {
+    OwnerName::Unknown(why.into())
+}
+
+fn unnamed(why: impl Into<String>) -> OwnerName {
+    OwnerName::Unnamed(why.into())
+}

@@ -1,0 +1,319 @@
+//! Whose a Terraform policy is, where a principal it reaches could be
+//! missed: each case one a review found refined against too few owners
+//! (or broadened), now left as written and reported, or refined safely.
+//!
+//! Every case has role A (s3:GetObject, s3:PutObject, s3:ListBucket, sqs
+//! and dynamodb unused) and role B, which uses s3 (only dynamodb unused):
+//! a policy that reaches B and loses an s3 action has lost one in use.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+
+/// A finding for role `name` with `unused` ("service" or "service:Action").
+fn finding(name: &str, unused: &[&str]) -> String {
+    let mut by_service: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in unused {
+        let (service, action) = entry.split_once(':').unwrap_or((entry, ""));
+        match by_service.iter_mut().find(|(s, _)| s == service) {
+            Some((_, actions)) => actions.push(action.to_string()),
+            None => by_service.push((service.to_string(), vec![action.to_string()])),
+        }
+    }
+    let details: Vec<serde_json::Value> = by_service
+        .into_iter()
+        .map(|(service, actions)| {
+            let mut detail = serde_json::json!({"serviceNamespace": service});
+            if !actions.iter().all(String::is_empty) {
+                detail["actions"] = actions
+                    .iter()
+                    .map(|a| serde_json::json!({"action": a}))
+                    .collect();
+            }
+            serde_json::json!({"unusedPermissionDetails": detail})
+        })
+        .collect();
+    serde_json::json!({
+        "findingType": "UnusedPermission", "status": "ACTIVE", "id": name,
+        "resource": format!("arn:aws:iam::123456789012:role/{name}"),
+        "resourceType": "AWS::IAM::Role", "findingDetails": details,
+    })
+    .to_string()
+}
+
+/// Runs `refine DIR findings --diff ARGS` on a configuration of `files`;
+/// returns (exit code, diff, stderr).
+fn run(files: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tf");
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let findings = dir.path().join("findings");
+    std::fs::create_dir_all(&findings).unwrap();
+    let a = [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "sqs",
+        "dynamodb",
+    ];
+    std::fs::write(findings.join("A.json"), finding("A", &a)).unwrap();
+    std::fs::write(findings.join("B.json"), finding("B", &["dynamodb"])).unwrap();
+    let mut command = common::refine();
+    command
+        .current_dir(&root)
+        .args([".", findings.to_str().unwrap(), "--diff"])
+        .args(args);
+    common::outcome(&mut command)
+}
+
+/// Asserts the configuration is left as written, with `why` said.
+fn left(files: &[(&str, &str)], why: &str) {
+    let (code, diff, err) = run(files, &[]);
+    assert_eq!((code, diff.as_str()), (0, ""), "{err}");
+    assert!(err.contains(why), "expected {why:?} in:\n{err}");
+}
+
+const ROLES: &str = r#"
+resource "aws_iam_role" "a" {
+  name               = "A"
+  assume_role_policy = "{}"
+}
+resource "aws_iam_role" "b" {
+  name               = "B"
+  assume_role_policy = "{}"
+}
+"#;
+
+const DOC: &str = r#"
+data "aws_iam_policy_document" "d" {
+  statement {
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
+    resources = ["*"]
+  }
+}
+"#;
+
+#[test]
+fn a_document_also_used_through_a_local_an_output_or_a_module_is_left() {
+    let uses = [
+        (
+            "locals { doc = data.aws_iam_policy_document.d.json }",
+            "used by locals (doc)",
+        ),
+        (
+            "output \"doc\" { value = data.aws_iam_policy_document.d.json }",
+            "used by output.doc (value)",
+        ),
+        (
+            "module \"b\" {\n  source = \"./b\"\n  policy = data.aws_iam_policy_document.d.json\n}",
+            "used by module.b (policy)",
+        ),
+    ];
+    for (other, why) in uses {
+        let main = format!(
+            "{ROLES}{DOC}resource \"aws_iam_role_policy\" \"a\" {{\n  role   = aws_iam_role.a.name\n  policy = data.aws_iam_policy_document.d.json\n}}\n{other}\n"
+        );
+        left(
+            &[
+                ("main.tf", &main),
+                ("b/main.tf", "variable \"policy\" {}\n"),
+            ],
+            why,
+        );
+    }
+}
+
+#[test]
+fn an_override_document_and_a_statement_that_overrides_by_sid_stay() {
+    let main = r#"
+data "aws_iam_policy_document" "base" {
+  statement {
+    sid       = "S3"
+    actions   = ["s3:*"]
+    resources = ["*"]
+  }
+}
+data "aws_iam_policy_document" "narrow" {
+  statement {
+    sid       = "S3"
+    actions   = ["s3:GetObject"]
+    resources = ["*"]
+  }
+}
+data "aws_iam_policy_document" "combined" {
+  source_policy_documents   = [data.aws_iam_policy_document.base.json]
+  override_policy_documents = [data.aws_iam_policy_document.narrow.json]
+  statement {
+    sid       = "S3"
+    actions   = ["s3:GetObject", "sqs:SendMessage"]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_role_policy" "a" {
+  role   = "A"
+  policy = data.aws_iam_policy_document.combined.json
+}
+"#;
+    let (code, diff, err) = run(&[("main.tf", main)], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("data.aws_iam_policy_document.narrow overrides statements of data.aws_iam_policy_document.combined by Sid"),
+        "{err}"
+    );
+    // combined's own S3 statement replaces base's: removed, it would let
+    // s3:* back. Only base (narrowed, still overridden) changes.
+    assert!(
+        !diff.contains("\"s3:GetObject\", \"sqs:SendMessage\""),
+        "{diff}"
+    );
+    assert!(diff.contains("-    actions   = [\"s3:*\"]"), "{diff}");
+}
+
+#[test]
+fn a_policy_named_by_its_arn_or_a_data_source_elsewhere_is_left() {
+    let policy = r#"
+resource "aws_iam_policy" "p" {
+  name   = "shared"
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = ["s3:GetObject", "s3:ListBucket"], Resource = "*" }] })
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = "A"
+  policy_arn = aws_iam_policy.p.arn
+}
+"#;
+    let by_arn = format!("{policy}resource \"aws_iam_role_policy_attachment\" \"b\" {{\n  role       = \"B\"\n  policy_arn = \"arn:aws:iam::123456789012:policy/shared\"\n}}\n");
+    left(
+        &[("main.tf", &by_arn)],
+        "aws_iam_policy.p (shared) is also named by aws_iam_role_policy_attachment.b",
+    );
+    let by_data =
+        format!("{policy}data \"aws_iam_policy\" \"shared\" {{\n  name = \"shared\"\n}}\n");
+    left(
+        &[("main.tf", &by_data)],
+        "is also named by data.aws_iam_policy.shared",
+    );
+}
+
+#[test]
+fn a_policy_file_read_anywhere_refine_does_not_follow_is_left() {
+    let json = r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}"#;
+    let root = "module \"m\" {\n  source = \"./m\"\n}\nresource \"aws_iam_role_policy\" \"a\" {\n  role   = \"A\"\n  policy = file(\"${path.module}/p.json\")\n}\n";
+    // The module reads it relative to where Terraform runs.
+    let module = "resource \"aws_iam_role_policy\" \"b\" {\n  role   = \"B\"\n  policy = file(\"p.json\")\n}\n";
+    left(
+        &[("main.tf", root), ("m/main.tf", module), ("p.json", json)],
+        "reads a file with file(...) or templatefile(...) outside a policy refine follows",
+    );
+    let local = "locals {\n  p = file(\"${path.module}/p.json\")\n}\nresource \"aws_iam_role_policy\" \"a\" {\n  role   = \"A\"\n  policy = file(\"${path.module}/p.json\")\n}\nresource \"aws_iam_role_policy\" \"b\" {\n  role   = \"B\"\n  policy = local.p\n}\n";
+    left(
+        &[("main.tf", local), ("p.json", json)],
+        "./main.tf:2 reads a file",
+    );
+}
+
+#[test]
+fn an_override_file_leaves_its_module_as_written() {
+    let main = format!("{ROLES}resource \"aws_iam_role_policy\" \"x\" {{\n  role   = aws_iam_role.a.name\n  policy = jsonencode({{ Statement = [{{ Effect = \"Allow\", Action = [\"s3:GetObject\", \"s3:ListBucket\"], Resource = \"*\" }}] }})\n}}\n");
+    let rename = "resource \"aws_iam_role\" \"a\" {\n  name = \"B\"\n}\n";
+    left(
+        &[("main.tf", &main), ("override.tf", rename)],
+        "override.tf is an override file",
+    );
+}
+
+#[test]
+fn a_module_a_remote_or_absolute_call_may_reach_is_left() {
+    let module = "variable \"role\" {}\nresource \"aws_iam_role_policy\" \"x\" {\n  role   = var.role\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\", \"s3:ListBucket\"], Resource = \"*\" }] })\n}\n";
+    for source in [
+        "git::https://example.com/org/repo.git//tf/mod?ref=v1",
+        "/srv/tf/mod",
+    ] {
+        let main = format!("module \"a\" {{\n  source = \"./mod\"\n  role   = \"A\"\n}}\nmodule \"b\" {{\n  source = \"{source}\"\n  role   = \"B\"\n}}\n");
+        left(
+            &[("main.tf", &main), ("mod/main.tf", module)],
+            "may call its module from outside the tree",
+        );
+    }
+    // A registry module is never one of the tree's.
+    let main = "module \"a\" {\n  source = \"./mod\"\n  role   = \"A\"\n}\nmodule \"b\" {\n  source = \"terraform-aws-modules/iam/aws\"\n}\n";
+    let (code, diff, err) = run(&[("main.tf", main), ("mod/main.tf", module)], &[]);
+    assert_eq!(code, 0, "{err}");
+    // Both entries unused by A: the statement goes.
+    assert!(
+        diff.contains("+  policy = jsonencode({ Statement = [] })"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn an_indexed_tuple_and_a_call_diamond_leave_owners_unknown() {
+    let indexed = format!("{ROLES}variable \"i\" {{}}\nresource \"aws_iam_role_policy\" \"x\" {{\n  role   = [aws_iam_role.a.name, \"B\"][var.i]\n  policy = jsonencode({{ Statement = [{{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"*\" }}] }})\n}}\n");
+    left(
+        &[("main.tf", &indexed)],
+        "the role is an expression refine does not follow",
+    );
+    let module = "resource \"aws_iam_role_policy\" \"x\" {\n  role   = \"A\"\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"*\" }] })\n}\n";
+    // Each level calls the next three times: 3^8 chains.
+    let mut files = vec![("main.tf".to_string(), "module \"a\" { source = \"./m1\" }\nmodule \"b\" { source = \"./m1\" }\nmodule \"c\" { source = \"./m1\" }\n".to_string())];
+    let mut dir = "m1".to_string();
+    for level in 2..=8 {
+        let next = format!("./m{level}");
+        files.push((format!("{dir}/main.tf"), format!("module \"a\" {{ source = \"{next}\" }}\nmodule \"b\" {{ source = \"{next}\" }}\nmodule \"c\" {{ source = \"{next}\" }}\n")));
+        dir = format!("{dir}/m{level}");
+    }
+    files.push((format!("{dir}/main.tf"), module.to_string()));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    left(&files, "reached by more than 256 chains of module calls");
+}
+
+#[test]
+fn a_manifest_names_an_unnamed_role_but_not_an_exported_policy() {
+    let main = "variable \"r\" {}\nresource \"aws_iam_role_policy\" \"c\" {\n  role   = var.r\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\", \"s3:ListBucket\"], Resource = \"*\" }] })\n}\nresource \"aws_iam_policy\" \"shared\" {\n  name   = \"shared\"\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:PutObject\"], Resource = \"*\" }] })\n}\noutput \"shared_arn\" {\n  value = aws_iam_policy.shared.arn\n}\n";
+    let manifest = r#"{"main.tf": ["arn:aws:iam::123456789012:role/A"]}"#;
+    let files = [("main.tf", main), ("owners.json", manifest)];
+    let (code, diff, err) = run(&files, &["--owners", "owners.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        diff.contains("+  policy = jsonencode({ Statement = [] })"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("s3:PutObject"),
+        "the exported policy stays: {diff}"
+    );
+    assert!(
+        err.contains("aws_iam_policy.shared is also used by output.shared_arn"),
+        "{err}"
+    );
+    // Without the manifest, the unnamed role leaves its policy as written.
+    let (_, diff, err) = run(&files[..1], &[]);
+    assert_eq!(diff, "");
+    assert!(
+        err.contains("the role is var.r, an input of the root module"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_attachment_in_terraform_json_syntax_is_an_owner_too() {
+    let main = "resource \"aws_iam_policy\" \"p\" {\n  name   = \"p\"\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\", \"sqs:SendMessage\"], Resource = \"*\" }] })\n}\nresource \"aws_iam_role_policy_attachment\" \"a\" {\n  role       = \"A\"\n  policy_arn = aws_iam_policy.p.arn\n}\n";
+    let json = r#"{"resource": {"aws_iam_role_policy_attachment": {"b": {"role": "B", "policy_arn": "${aws_iam_policy.p.arn}"}}}}"#;
+    let (code, diff, err) = run(&[("main.tf", main), ("extra.tf.json", json)], &[]);
+    assert_eq!(code, 0, "{err}");
+    // B uses S3 and SQS: nothing that A and B both leave unused is granted.
+    assert_eq!(diff, "", "{err}");
+    assert!(err.contains("1 policy: 0 to refine, 1 unchanged"), "{err}");
+    let (_, diff, _) = run(&[("main.tf", main)], &[]);
+    assert!(
+        diff.contains("Action = []") || diff.contains("Statement = []"),
+        "{diff}"
+    );
+}

@@ -119,10 +119,22 @@ pub(crate) fn document_splices(
                     (Syntax::Hcl, "Action") => "NotAction",
                     (Syntax::Hcl, _) => "\"NotAction\"",
                 };
+                // An HCL key aligned with its neighbours' (`actions   =`)
+                // keeps the `=` where it was, as far as the longer key
+                // allows.
+                let grown = quoted.len().saturating_sub(key.key_span.end - key.key_span.start);
+                let padding = text[key.key_span.end..]
+                    .bytes()
+                    .take_while(|&b| b == b' ')
+                    .count();
+                let keep = match syntax {
+                    Syntax::Hcl if padding > 0 => padding.saturating_sub(grown).max(1),
+                    _ => padding,
+                };
                 splices.push(Splice {
                     start: key.key_span.start,
-                    end: key.key_span.end,
-                    text: quoted.into(),
+                    end: key.key_span.end + padding,
+                    text: format!("{quoted}{}", " ".repeat(keep)),
                 });
                 splices.extend(element_splices(text, syntax, statement, place, entries)?);
             }
@@ -150,13 +162,7 @@ fn removal_splices(
         return Ok(removed
             .iter()
             .filter_map(|&r| items.get(r))
-            .map(|block| Splice {
-                start: text[..block.span.start].rfind('\n').map_or(0, |i| i + 1),
-                end: text[block.span.end..]
-                    .find('\n')
-                    .map_or(text.len(), |i| block.span.end + i + 1),
-                text: String::new(),
-            })
+            .map(|block| block_lines(text, block))
             .collect());
     }
     if layout.lone || removed.len() == layout.written {
@@ -205,6 +211,28 @@ fn removal_splices(
             })
         })
         .collect()
+}
+
+/// The splice that removes a Terraform `statement` block's lines; when
+/// the block is the last of its body (a `}` line follows), the blank line
+/// before it goes too, so that no blank line is left before the `}`.
+fn block_lines(text: &str, block: &Value) -> Splice {
+    let mut start = text[..block.span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[block.span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| block.span.end + i + 1);
+    let next_line = text[end..].lines().next().unwrap_or_default();
+    if next_line.trim() == "}" && start > 0 {
+        let before = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        if text[before..start].trim().is_empty() {
+            start = before;
+        }
+    }
+    Splice {
+        start,
+        end,
+        text: String::new(),
+    }
 }
 
 /// Whether every item of a flow list starts its own line.

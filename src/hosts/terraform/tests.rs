@@ -36,3 +36,27 @@ fn a_document_left_without_statements_reads_back_as_the_same_policy() {
         "data \"aws_iam_policy_document\" \"x\" {\n}\n"
     );
 }
+
+#[test]
+fn a_last_statement_removed_takes_the_blank_line_before_it() {
+    let text = "data \"aws_iam_policy_document\" \"x\" {\n  version = \"2012-10-17\"\n\n  statement {\n    actions = [\"s3:GetObject\"]\n  }\n\n  statement {\n    actions = [\"s3:PutObject\"]\n  }\n}\n";
+    assert_eq!(
+        refined(text),
+        "data \"aws_iam_policy_document\" \"x\" {\n  version = \"2012-10-17\"\n\n  statement {\n    actions = [\"s3:GetObject\"]\n  }\n}\n"
+    );
+}
+
+#[test]
+fn a_declared_twice_address_is_an_error_not_a_wrong_splice() {
+    let text = "data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    actions = [\"s3:PutObject\"]\n  }\n}\ndata \"aws_iam_policy_document\" \"x\" {\n  statement {\n    actions = [\"s3:GetObject\"]\n  }\n}\n";
+    let err = TerraformFile::read(text).unwrap_err();
+    assert_eq!(err.to_string(), "6:1: data.aws_iam_policy_document.x is declared twice");
+}
+
+#[test]
+fn an_aligned_actions_key_becomes_not_actions_with_its_equals_sign_in_place() {
+    let text = "data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    effect    = \"Allow\"\n    actions   = [\"*\"]\n    resources = [\"*\"]\n  }\n}\n";
+    let out = refined(text);
+    assert!(out.contains("\n    not_actions = [\"dynamodb:DeleteTable\", "), "{out}");
+    assert!(out.contains("\n    effect    = \"Allow\"\n"), "{out}");
+}

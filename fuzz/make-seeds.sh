@@ -82,4 +82,9 @@ mkdir -p $C/template
 for f in $F/cloudformation/*.yaml $F/cloudformation/long-forms.json; do
   cp "$f" "$C/template/seed-$(basename "$f")"
 done
+# terraform: the Terraform fixtures, HCL and JSON syntax.
+mkdir -p $C/terraform
+for f in $(cd $F/terraform && find . -name '*.tf' -o -name '*.tf.json' | sort); do
+  cp "$F/terraform/$f" "$C/terraform/seed-$(echo "${f#./}" | tr / -)"
+done
 du -sh $C/*

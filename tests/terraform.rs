@@ -354,3 +354,31 @@ fn terraform_json_syntax_is_read_and_its_documents_rewritten_as_json() {
         "{err}"
     );
 }
+
+#[test]
+fn for_each_module_instances_named_by_a_plan_are_all_owners() {
+    let (code, diff, err) = refine(&[
+        "teams",
+        "findings",
+        "--tf-state",
+        "states/teams-plan.json",
+        "--diff",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (removed, added) = changes(&diff);
+    assert_eq!(
+        removed,
+        vec!["      Action   = [\"s3:GetObject\", \"s3:PutObject\", \"s3:ListBucket\"]"]
+    );
+    // team-b uses s3:ListBucket: only s3:PutObject, unused by both, goes.
+    assert_eq!(
+        added,
+        vec!["      Action   = [\"s3:GetObject\", \"s3:ListBucket\"]"]
+    );
+    let (_, diff, err) = refine(&["teams", "findings", "--diff"]);
+    assert_eq!(diff, "");
+    assert!(
+        err.contains("module.team.aws_iam_role_policy.this: owner unknown: aws_iam_role.this: its name has a name_prefix (give --tf-state)"),
+        "{err}"
+    );
+}

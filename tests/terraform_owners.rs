@@ -10,7 +10,6 @@
 
 mod common;
 
-
 /// A finding for role `name` with `unused` ("service" or "service:Action").
 fn finding(name: &str, unused: &[&str]) -> String {
     let mut by_service: Vec<(String, Vec<String>)> = Vec::new();
@@ -207,13 +206,22 @@ fn a_policy_file_read_anywhere_refine_does_not_follow_is_left() {
     let module = "resource \"aws_iam_role_policy\" \"b\" {\n  role   = \"B\"\n  policy = file(\"p.json\")\n}\n";
     left(
         &[("main.tf", root), ("m/main.tf", module), ("p.json", json)],
-        "reads a file with file(...) or templatefile(...) outside a policy refine follows",
+        "./m/main.tf:3 names p.json outside a policy refine follows",
     );
     let local = "locals {\n  p = file(\"${path.module}/p.json\")\n}\nresource \"aws_iam_role_policy\" \"a\" {\n  role   = \"A\"\n  policy = file(\"${path.module}/p.json\")\n}\nresource \"aws_iam_role_policy\" \"b\" {\n  role   = \"B\"\n  policy = local.p\n}\n";
     left(
         &[("main.tf", local), ("p.json", json)],
-        "./main.tf:2 reads a file",
+        "./main.tf:2 names p.json outside a policy refine follows",
     );
+    // Read by a data source, by its name.
+    let data = "data \"local_file\" \"p\" {\n  filename = \"${path.module}/p.json\"\n}\nresource \"aws_iam_role_policy\" \"a\" {\n  role   = \"A\"\n  policy = file(\"${path.module}/p.json\")\n}\nresource \"aws_iam_role_policy\" \"b\" {\n  role   = \"B\"\n  policy = data.local_file.p.content\n}\n";
+    left(
+        &[("main.tf", data), ("p.json", json)],
+        "./main.tf:2 names p.json outside a policy refine follows",
+    );
+    // Read by a call whose path refine cannot tell.
+    let unknown = "variable \"f\" {}\nresource \"aws_iam_role_policy\" \"a\" {\n  role   = \"A\"\n  policy = file(\"${path.module}/p.json\")\n}\nresource \"aws_iam_role_policy\" \"b\" {\n  role   = \"B\"\n  policy = file(var.f)\n}\n";
+    left(&[("main.tf", unknown), ("p.json", json)], "./main.tf:8 reads a file with file(...) or templatefile(...) outside a policy refine follows");
 }
 
 #[test]
@@ -223,6 +231,11 @@ fn an_override_file_leaves_its_module_as_written() {
     left(
         &[("main.tf", &main), ("override.tf", rename)],
         "override.tf is an override file",
+    );
+    let rename = r#"{"resource": {"aws_iam_role": {"a": {"name": "B"}}}}"#;
+    left(
+        &[("main.tf", &main), ("x_override.tf.json", rename)],
+        "x_override.tf.json is an override file",
     );
 }
 
@@ -305,15 +318,81 @@ fn a_manifest_names_an_unnamed_role_but_not_an_exported_policy() {
 #[test]
 fn an_attachment_in_terraform_json_syntax_is_an_owner_too() {
     let main = "resource \"aws_iam_policy\" \"p\" {\n  name   = \"p\"\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\", \"sqs:SendMessage\"], Resource = \"*\" }] })\n}\nresource \"aws_iam_role_policy_attachment\" \"a\" {\n  role       = \"A\"\n  policy_arn = aws_iam_policy.p.arn\n}\n";
-    let json = r#"{"resource": {"aws_iam_role_policy_attachment": {"b": {"role": "B", "policy_arn": "${aws_iam_policy.p.arn}"}}}}"#;
-    let (code, diff, err) = run(&[("main.tf", main), ("extra.tf.json", json)], &[]);
-    assert_eq!(code, 0, "{err}");
-    // B uses S3 and SQS: nothing that A and B both leave unused is granted.
-    assert_eq!(diff, "", "{err}");
-    assert!(err.contains("1 policy: 0 to refine, 1 unchanged"), "{err}");
+    // The JSON syntax allows a list of objects wherever it allows an object.
+    let attachment = r#"{"role": "B", "policy_arn": "${aws_iam_policy.p.arn}"}"#;
+    let forms = [
+        format!(r#"{{"resource": {{"aws_iam_role_policy_attachment": {{"b": {attachment}}}}}}}"#),
+        format!(r#"{{"resource": [{{"aws_iam_role_policy_attachment": {{"b": {attachment}}}}}]}}"#),
+        format!(
+            r#"{{"resource": {{"aws_iam_role_policy_attachment": [{{"b": [{attachment}]}}]}}}}"#
+        ),
+        format!(r#"[{{"resource": {{"aws_iam_role_policy_attachment": {{"b": {attachment}}}}}}}]"#),
+        r#"{"resource": {"aws_iam_role_policy_attachment": {"b": {"role": "${~ \"B\" ~}", "policy_arn": "${~ aws_iam_policy.p.arn ~}"}}}}"#.to_string(),
+    ];
+    for json in &forms {
+        let (code, diff, err) = run(&[("main.tf", main), ("extra.tf.json", json)], &[]);
+        assert_eq!(code, 0, "{json}: {err}");
+        // B uses S3 and SQS: nothing that A and B both leave unused is granted.
+        assert_eq!(diff, "", "{json}: {err}");
+        assert!(
+            err.contains("1 policy: 0 to refine, 1 unchanged"),
+            "{json}: {err}"
+        );
+    }
+    // A large file is read too: leaving it out would leave B out.
+    let padding = format!("# {}\n", "x".repeat(100)).repeat(11_000);
+    let large = format!("{padding}resource \"aws_iam_role_policy_attachment\" \"b\" {{\n  role       = \"B\"\n  policy_arn = aws_iam_policy.p.arn\n}}\n");
+    let (code, diff, err) = run(&[("main.tf", main), ("b.tf", &large)], &[]);
+    assert_eq!((code, diff.as_str()), (0, ""), "{err}");
     let (_, diff, _) = run(&[("main.tf", main)], &[]);
     assert!(
         diff.contains("Action = []") || diff.contains("Statement = []"),
         "{diff}"
+    );
+}
+
+#[test]
+fn files_terraform_does_not_read_are_not_read() {
+    let policy = "resource \"aws_iam_role_policy\" \"x\" {\n  role   = \"A\"\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"*\" }] })\n}\n";
+    // Terraform's working directory, a hidden file, another case, a backup.
+    let files = [
+        (".terraform/modules/m/main.tf", policy),
+        (".hidden.tf", policy),
+        ("upper.TF", policy),
+        ("main.tf~", policy),
+    ];
+    let (code, diff, err) = run(&files, &[]);
+    assert_eq!((code, diff.as_str()), (0, ""), "{err}");
+    assert!(err.contains("0 policies"), "{err}");
+}
+
+#[test]
+fn a_policy_file_outside_the_tree_is_said_and_left() {
+    let json = r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}"#;
+    let x = "resource \"aws_iam_role_policy\" \"a\" {\n  role   = \"A\"\n  policy = file(\"${path.module}/../shared/p.json\")\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("x")).unwrap();
+    std::fs::create_dir_all(dir.path().join("shared")).unwrap();
+    std::fs::write(dir.path().join("x/main.tf"), x).unwrap();
+    std::fs::write(dir.path().join("shared/p.json"), json).unwrap();
+    let findings = dir.path().join("findings");
+    std::fs::create_dir_all(&findings).unwrap();
+    std::fs::write(findings.join("A.json"), finding("A", &["s3:GetObject"])).unwrap();
+    let (code, _, err) =
+        common::outcome(common::refine().current_dir(dir.path().join("x")).args([
+            ".",
+            findings.to_str().unwrap(),
+            "--in-place",
+        ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "../shared/p.json: a policy file the configuration reads, outside .: not refined"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("shared/p.json")).unwrap(),
+        json
     );
 }

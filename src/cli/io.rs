@@ -77,6 +77,13 @@ pub(super) const DATA: Limit = Limit {
     what: "this input",
 };
 
+/// A Terraform file: read whole for owners whatever its size (a generated
+/// `cdk.tf.json` can be large), within this bound.
+pub(super) const TERRAFORM: Limit = Limit {
+    bytes: 64 << 20,
+    what: "a Terraform file",
+};
+
 /// `get-account-authorization-details` output of a large account.
 pub(super) const ACCOUNT: Limit = Limit {
     bytes: 4 << 30,

@@ -76,6 +76,12 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         let files = super::terraform::module_files(path.parent().unwrap_or(Path::new("")))?;
         let loaded = super::terraform::load(&files, &basis)?;
         let done = loaded.refine(path, &mut basis, &plan)?;
+        for file in loaded.policy_files() {
+            diag::note(&format!(
+                "{}: a policy file the configuration reads: refined when its directory is given",
+                file.display()
+            ));
+        }
         return finish(path, done, basis, &plan);
     }
     let input = read_input(path, io::POLICY)?;

@@ -8,9 +8,7 @@ use super::io::{self, read_input, Input};
 use super::plan::Plan;
 use super::refine::Done;
 use anyhow::{anyhow, Result};
-use iam_refine::hosts::terraform::{
-    is_terraform, is_terraform_json, normal, ConfigFile, Configuration, Source,
-};
+use iam_refine::hosts::terraform::{is_terraform, normal, ConfigFile, Configuration, Source};
 use iam_refine::hosts::Host;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +23,7 @@ pub(super) struct Loaded {
 pub(super) fn load(paths: &[PathBuf], basis: &Basis) -> Result<Loaded> {
     let mut inputs = Vec::new();
     for path in paths {
-        inputs.push((path.clone(), read_input(path, io::POLICY)?));
+        inputs.push((path.clone(), read_input(path, io::TERRAFORM)?));
     }
     let sources: Vec<Source> = inputs
         .iter()
@@ -63,7 +61,7 @@ pub(super) fn module_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|err| anyhow!("{}: cannot read: {err}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| (is_terraform(path) || is_terraform_json(path)) && path.is_file())
+        .filter(|path| is_terraform(path) && path.is_file())
         .collect();
     files.sort();
     Ok(files)
@@ -85,7 +83,7 @@ impl Loaded {
         self.configuration
             .files
             .iter()
-            .filter(|file| !is_terraform(&file.path) && !is_terraform_json(&file.path))
+            .filter(|file| !is_terraform(&file.path))
             .map(|file| file.path.as_path())
     }
 

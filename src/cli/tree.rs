@@ -50,7 +50,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         ..Walk::default()
     };
     each_policy_file(dir, plan.follow, &mut first, |file, _| {
-        if hosts::terraform::is_terraform(file) || hosts::terraform::is_terraform_json(file) {
+        if hosts::terraform::is_terraform(file) {
             terraform.push(file.to_path_buf());
         }
     });
@@ -80,11 +80,21 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
     // Policy files a `templatefile(...)` reads under other names
     // (`policy.json.tpl`): refined as the configuration's.
     if let Some(loaded) = &loaded {
-        let root = hosts::terraform::normal(dir);
+        let root = std::fs::canonicalize(dir).ok();
         for file in loaded.policy_files() {
-            let path = hosts::terraform::normal(file);
-            if !visited.contains(&path) && path.starts_with(&root) {
-                keep(file, loaded.refine(file, basis, plan), plan, &mut walk);
+            if visited.contains(&hosts::terraform::normal(file)) {
+                continue;
+            }
+            let inside = root.as_ref().is_some_and(|root| {
+                std::fs::canonicalize(file).is_ok_and(|file| file.starts_with(root))
+            });
+            match inside {
+                true => keep(file, loaded.refine(file, basis, plan), plan, &mut walk),
+                false => diag::note(&format!(
+                    "{}: a policy file the configuration reads, outside {}: not refined",
+                    file.display(),
+                    dir.display()
+                )),
             }
         }
     }
@@ -220,6 +230,9 @@ fn each_policy_file(
         .standard_filters(false)
         .follow_links(follow)
         .sort_by_file_name(|a, b| a.cmp(b))
+        // Terraform's working directory (downloaded modules, providers) is
+        // not the configuration.
+        .filter_entry(|entry| entry.file_name() != ".terraform")
         .build();
     for entry in entries {
         let entry = match entry {
@@ -259,7 +272,10 @@ fn each_policy_file(
         } else {
             path.to_path_buf()
         };
-        if std::fs::metadata(&file).is_ok_and(|m| m.len() > io::POLICY_BYTES) {
+        // A Terraform file is read whatever its size: leaving one out of
+        // its configuration could leave an owner out.
+        let large = std::fs::metadata(&file).is_ok_and(|m| m.len() > io::POLICY_BYTES);
+        if large && !terraform {
             walk.note(&format!(
                 "{}: too large to be a policy: skipped",
                 file.display()

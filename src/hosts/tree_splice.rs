@@ -122,7 +122,9 @@ pub(crate) fn document_splices(
                 // An HCL key aligned with its neighbours' (`actions   =`)
                 // keeps the `=` where it was, as far as the longer key
                 // allows.
-                let grown = quoted.len().saturating_sub(key.key_span.end - key.key_span.start);
+                let grown = quoted
+                    .len()
+                    .saturating_sub(key.key_span.end - key.key_span.start);
                 let padding = text[key.key_span.end..]
                     .bytes()
                     .take_while(|&b| b == b' ')

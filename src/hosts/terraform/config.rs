@@ -84,16 +84,24 @@ fn local_source(call: &Block) -> Option<&str> {
 
 /// Whether `path` is a file of Terraform's JSON syntax (`*.tf.json`).
 pub fn is_terraform_json(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| name.to_ascii_lowercase().ends_with(".tf.json"))
+    super::is_terraform(path)
+        && path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.ends_with(".tf.json"))
 }
 
 /// Whether `path` is an override file (`override.tf`, `x_override.tf`).
 fn is_override(path: &Path) -> bool {
-    path.file_stem()
-        .and_then(|stem| stem.to_str())
-        .is_some_and(|stem| stem == "override" || stem.ends_with("_override"))
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".tf.json")
+        .or_else(|| name.strip_suffix(".tf"))
+        .unwrap_or(name);
+    stem == "override" || stem.ends_with("_override")
 }
 
 /// Whether a module call whose `source` is not a directory of the tree
@@ -249,7 +257,7 @@ impl Configuration {
                     crate::json::read(&source.text, "a Terraform JSON file").map_err(|error| {
                         FileError {
                             name: source.name.clone(),
-                            error,
+                            error: duplicate_key(error),
                         }
                     })?;
                 hcl_source.text = tfjson::to_hcl(&tree);
@@ -292,8 +300,18 @@ impl Configuration {
         let graph_error = |err: GraphError| FileError {
             name: sources[err.file].name.clone(),
             error: match trees[err.file] {
-                // Its place is in the HCL refine made of it, not in the file.
-                Some(_) => InputError::whole(err.message),
+                // Its place is in the HCL refine made of it: the file's is
+                // where the same text is written.
+                Some(_) => {
+                    let text = &sources[err.file].text;
+                    let written = hcl[err.file].text.get(err.span.start..err.span.end);
+                    match written.and_then(|w| text.find(w)) {
+                        Some(at) => {
+                            at_span(text, crate::json::Span { start: at, end: at }, err.message)
+                        }
+                        None => InputError::whole(err.message),
+                    }
+                }
                 None => at_span(&sources[err.file].text, err.span, err.message),
             },
         };
@@ -355,8 +373,19 @@ impl Configuration {
         }
         let hidden = hidden_reads(hcl, &bodies, &of_file, &dirs, &graph, &uses);
         for (path, mut group) in group_by_path(uses) {
-            let (m, first) = group.remove(0);
+            let first_at = group
+                .iter()
+                .map(|(file, _, used)| (*file, used.at))
+                .collect::<Vec<_>>();
+            let (m, first) = {
+                let (_, m, used) = group.remove(0);
+                (m, used)
+            };
+            let group: Vec<(usize, FileUse)> = group.into_iter().map(|(_, m, u)| (m, u)).collect();
             let mut names = graph.owners(m, &first.holder).map_err(graph_error)?;
+            if let Some(why) = named_elsewhere(hcl, &bodies, &path, &first_at) {
+                names.push(OwnerName::Unknown(why));
+            }
             for (read_at, read) in &hidden {
                 if read.as_ref().is_none_or(|p| *p == path) {
                     names.push(OwnerName::Unknown(format!(
@@ -424,18 +453,63 @@ fn hidden_reads(
     hidden
 }
 
+/// `error` from reading a `.tf.json` file, said for Terraform when it is a
+/// repeated key (which Terraform merges, and refine's JSON reader refuses).
+fn duplicate_key(mut error: InputError) -> InputError {
+    if let Some(rest) = error.message.strip_prefix("duplicate key ") {
+        let key = rest
+            .split(" in one object")
+            .next()
+            .unwrap_or(rest)
+            .to_string();
+        error.message = format!(
+            "duplicate key {key}: Terraform merges repeated keys, which refine does not read yet"
+        );
+        error.hint = Some("write the key once, its blocks in one object".into());
+    }
+    error
+}
+
 /// The uses of each policy file, by its path, in the order first met.
+#[allow(clippy::type_complexity)]
 fn group_by_path(
     uses: Vec<(PathBuf, usize, usize, FileUse)>,
-) -> Vec<(PathBuf, Vec<(usize, FileUse)>)> {
-    let mut groups: Vec<(PathBuf, Vec<(usize, FileUse)>)> = Vec::new();
-    for (path, m, _, used) in uses {
+) -> Vec<(PathBuf, Vec<(usize, usize, FileUse)>)> {
+    let mut groups: Vec<(PathBuf, Vec<(usize, usize, FileUse)>)> = Vec::new();
+    for (path, m, file, used) in uses {
         match groups.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, group)) => group.push((m, used)),
-            None => groups.push((path, vec![(m, used)])),
+            Some((_, group)) => group.push((file, m, used)),
+            None => groups.push((path, vec![(file, m, used)])),
         }
     }
     groups
+}
+
+/// Why the policy file at `path` may be read by something refine does
+/// not follow: its name written in a string (a `local_file` data source's
+/// `filename`, a `filebase64(...)`) outside the calls `uses` that read it.
+fn named_elsewhere(
+    sources: &[Source],
+    bodies: &[Body],
+    path: &Path,
+    uses: &[(usize, crate::json::Span)],
+) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    for (file, body) in bodies.iter().enumerate() {
+        for (span, text) in hcl::strings(body) {
+            let in_use = uses
+                .iter()
+                .any(|(f, at)| *f == file && at.start <= span.start && span.end <= at.end);
+            if !in_use && text.contains(name) {
+                let (line, _) = crate::json::line_column(&sources[file].text, span.start);
+                return Some(format!(
+                    "{}:{line} names {name} outside a policy refine follows: it may read it",
+                    sources[file].name
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The host of the policy file at `path`, which `address` reads, owned by

@@ -168,15 +168,16 @@ pub fn body_references(body: &Body) -> Vec<Reference> {
 }
 
 /// The string literals written in `body` (literal parts of templates
-/// included), for finding names written out (`"...:policy/app"`).
-pub fn strings(body: &Body) -> Vec<String> {
-    struct Strings(Vec<String>);
+/// included) and where each is, for finding names written out
+/// (`"...:policy/app"`, `"${path.module}/p.json"`).
+pub fn strings(body: &Body) -> Vec<(Span, String)> {
+    struct Strings(Vec<(Span, String)>);
     impl hcl_edit::visit::Visit for Strings {
         fn visit_string(&mut self, value: &hcl_edit::Decorated<String>) {
-            self.0.push(value.value().clone());
+            self.0.push((span_of(value), value.value().clone()));
         }
         fn visit_literal(&mut self, value: &hcl_edit::Spanned<String>) {
-            self.0.push(value.value().clone());
+            self.0.push((span_of(value), value.value().clone()));
         }
     }
     let mut strings = Strings(Vec::new());

@@ -76,11 +76,16 @@ pub struct TerraformFile {
     left: Vec<LeftAsWritten>,
 }
 
-/// Whether a file's name is a Terraform file's (`.tf`, `.tf.json`).
+/// Whether a file is one Terraform reads: named `*.tf` or `*.tf.json`
+/// (case matters), not hidden (`.x.tf`) and not an editor's backup
+/// (`x.tf~`, `#x.tf#`).
 pub fn is_terraform(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
-        || is_terraform_json(path)
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let read = !name.starts_with(['.', '#']) && !name.ends_with(['~', '#']);
+    read && (name.ends_with(".tf") || name.ends_with(".tf.json"))
 }
 
 /// Parses `text` as HCL; a syntax error at its line and column.

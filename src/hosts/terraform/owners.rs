@@ -313,7 +313,7 @@ impl<'c> Graph<'c> {
                 let data = other.ident.as_str() == "data"
                     && labels(other).first() == Some(&"aws_iam_policy")
                     && attribute(&other.body, "name").and_then(literal) == Some(written);
-                if data || hcl::strings(&other.body).iter().any(|s| names_it(s)) {
+                if data || hcl::strings(&other.body).iter().any(|(_, s)| names_it(s)) {
                     return Some(format!(
                         "aws_iam_policy.{name} ({written}) is also named by {}, which refine does not follow",
                         address(other)

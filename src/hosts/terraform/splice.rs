@@ -29,7 +29,11 @@ pub(super) fn rewrite(
             .ok_or_else(|| RewriteError::new("a policy is not in the file"))?;
         let whole = placed.layout.statements.len() == placed.layout.written
             && placed.layout.statements.iter().all(|s| s.opaque.is_empty());
-        splices.extend(match (placed.syntax, whole) {
+        // JSON in a heredoc or a policy file is a policy document, written
+        // by the JSON host's rules; a `.tf.json` document is Terraform's
+        // (`actions`, `statement`), written by the tree's.
+        let document_json = file.written != super::Written::Json;
+        splices.extend(match (placed.syntax, whole && document_json) {
             (Syntax::Json, true) => {
                 json_splice::statement_splices(text, document, &embedded.policy, checked.edits())?
             }

@@ -50,13 +50,35 @@ fn a_last_statement_removed_takes_the_blank_line_before_it() {
 fn a_declared_twice_address_is_an_error_not_a_wrong_splice() {
     let text = "data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    actions = [\"s3:PutObject\"]\n  }\n}\ndata \"aws_iam_policy_document\" \"x\" {\n  statement {\n    actions = [\"s3:GetObject\"]\n  }\n}\n";
     let err = TerraformFile::read(text).unwrap_err();
-    assert_eq!(err.to_string(), "6:1: data.aws_iam_policy_document.x is declared twice");
+    assert_eq!(
+        err.to_string(),
+        "6:1: data.aws_iam_policy_document.x is declared twice"
+    );
 }
 
 #[test]
 fn an_aligned_actions_key_becomes_not_actions_with_its_equals_sign_in_place() {
     let text = "data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    effect    = \"Allow\"\n    actions   = [\"*\"]\n    resources = [\"*\"]\n  }\n}\n";
     let out = refined(text);
-    assert!(out.contains("\n    not_actions = [\"dynamodb:DeleteTable\", "), "{out}");
+    assert!(
+        out.contains("\n    not_actions = [\"dynamodb:DeleteTable\", "),
+        "{out}"
+    );
     assert!(out.contains("\n    effect    = \"Allow\"\n"), "{out}");
+}
+
+#[test]
+fn a_json_syntax_actions_list_becomes_not_actions() {
+    let text = "{\"data\": {\"aws_iam_policy_document\": {\"d\": {\"statement\": {\"actions\": [\"*\"], \"resources\": [\"*\"]}}}}}";
+    let file = TerraformFile::read_json(text).unwrap();
+    let resolved = findings::parse(r#"["s3:PutObject"]"#)
+        .unwrap()
+        .resolve(&Catalog::bundled());
+    let usage = resolved.usage();
+    let proved = checked(&file.policies()[0].policy, &usage, Options::default()).unwrap();
+    let out = file.rewrite(&[Some(&proved)]).unwrap();
+    assert_eq!(
+        out.text(),
+        "{\"data\": {\"aws_iam_policy_document\": {\"d\": {\"statement\": {\"not_actions\": [\"s3:PutObject\"], \"resources\": [\"*\"]}}}}}"
+    );
 }

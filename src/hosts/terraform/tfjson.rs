@@ -43,11 +43,11 @@ const ONE_LABEL: [&str; 5] = ["module", "variable", "output", "provider", "check
 /// The HCL a Terraform JSON file stands for, for following references.
 pub fn to_hcl(tree: &Value) -> String {
     let mut out = String::new();
-    for member in tree.as_object().unwrap_or_default() {
+    for member in members(tree) {
         let kind = member.key.as_str();
         if TWO_LABELS.contains(&kind) {
-            for by_type in member.value.as_object().unwrap_or_default() {
-                for by_name in by_type.value.as_object().unwrap_or_default() {
+            for by_type in members(&member.value) {
+                for by_name in members(&by_type.value) {
                     for body in bodies(&by_name.value) {
                         let labels = [by_type.key.as_str(), by_name.key.as_str()];
                         block(&mut out, kind, &labels, body, 0);
@@ -55,7 +55,7 @@ pub fn to_hcl(tree: &Value) -> String {
                 }
             }
         } else if ONE_LABEL.contains(&kind) {
-            for by_name in member.value.as_object().unwrap_or_default() {
+            for by_name in members(&member.value) {
                 for body in bodies(&by_name.value) {
                     block(&mut out, kind, &[by_name.key.as_str()], body, 0);
                 }
@@ -67,6 +67,16 @@ pub fn to_hcl(tree: &Value) -> String {
         }
     }
     out
+}
+
+/// The members of an object, or of every object of a list: the JSON
+/// syntax allows a list of objects wherever it allows an object of labels
+/// or blocks.
+fn members(value: &Value) -> Vec<&Member> {
+    bodies(value)
+        .into_iter()
+        .flat_map(|body| body.as_object().unwrap_or_default())
+        .collect()
 }
 
 /// A block's bodies: an object, or each object of a list.
@@ -139,7 +149,8 @@ fn expression(value: &Value) -> String {
 /// The expression of a string that is one interpolation and nothing else.
 fn sole_interpolation(s: &str) -> Option<&str> {
     match &parts(s)[..] {
-        [(true, inner)] => Some(inner),
+        // `${~ x ~}` strips the whitespace around it: `x` all the same.
+        [(true, inner)] => Some(inner.trim_start_matches('~').trim_end_matches('~').trim()),
         _ => None,
     }
 }
@@ -235,12 +246,18 @@ fn is_identifier(key: &str) -> bool {
 pub fn documents(text: &str, tree: &Value) -> (Vec<Found>, Vec<Left>) {
     let mut found = Vec::new();
     let mut left = Vec::new();
-    let section = |key: &str| tree.get(key).and_then(Value::as_object).unwrap_or_default();
+    let section = |key: &str| -> Vec<&Member> {
+        members(tree)
+            .into_iter()
+            .filter(|m| m.key == key)
+            .flat_map(|m| members(&m.value))
+            .collect()
+    };
     for by_type in section("data") {
         if by_type.key != "aws_iam_policy_document" {
             continue;
         }
-        for by_name in by_type.value.as_object().unwrap_or_default() {
+        for by_name in members(&by_type.value) {
             let address = format!("data.aws_iam_policy_document.{}", by_name.key);
             match document(text, &by_name.value) {
                 Some((document, included)) => found.push(Found {
@@ -263,34 +280,59 @@ pub fn documents(text: &str, tree: &Value) -> (Vec<Found>, Vec<Left>) {
         }
     }
     for by_type in section("resource") {
-        for by_name in by_type.value.as_object().unwrap_or_default() {
-            let Some(policy) = by_name.value.member("policy") else {
-                continue;
-            };
-            if policy
-                .value
-                .as_str()
-                .is_some_and(|s| sole_interpolation(s).is_some_and(|e| !e.contains('(')))
-            {
-                // A reference: the document is refined where it is written.
-                continue;
+        for by_name in members(&by_type.value) {
+            for body in bodies(&by_name.value) {
+                let address = format!("{}.{}", by_type.key, by_name.key);
+                let inline = body.get("inline_policy").map(bodies).unwrap_or_default();
+                for holder in std::iter::once(body).chain(inline) {
+                    if let Some(why) = written_policy(holder, &address) {
+                        left.push(why);
+                    }
+                }
             }
-            let address = format!("{}.{}", by_type.key, by_name.key);
-            left.push(Left {
-                at: policy.value.span,
-                why: format!("the policy of {address} is written inside a JSON string"),
-                address: Some(address),
-            });
         }
     }
     (found, left)
+}
+
+/// A note for a `policy` written in a string (`"${jsonencode(...)}"`,
+/// escaped JSON), which refine does not read; `None` for a reference.
+fn written_policy(holder: &Value, address: &str) -> Option<Left> {
+    let policy = holder.member("policy")?;
+    if policy
+        .value
+        .as_str()
+        .is_some_and(|s| sole_interpolation(s).is_some_and(|e| !e.contains('(')))
+    {
+        // A reference: the document is refined where it is written.
+        return None;
+    }
+    Some(Left {
+        at: policy.value.span,
+        why: format!(
+            "the policy of {address} is written inside a JSON string (an aws_iam_policy_document data source would be refined)"
+        ),
+        address: Some(address.to_string()),
+    })
 }
 
 /// One `aws_iam_policy_document` body as the JSON Terraform makes of it,
 /// and how many documents it includes; `None` for a list of bodies.
 fn document(text: &str, body: &Value) -> Option<(Value, usize)> {
     let members = body.as_object()?;
-    let included = INCLUDES.iter().filter(|k| body.get(k).is_some()).count();
+    // The documents it includes, and its `dynamic "statement"` blocks:
+    // parts of it not evaluated here.
+    let dynamic = body
+        .get("dynamic")
+        .map(|d| {
+            self::members(d)
+                .iter()
+                .filter(|m| m.key == "statement")
+                .map(|m| bodies(&m.value).len())
+                .sum::<usize>()
+        })
+        .unwrap_or_default();
+    let included = INCLUDES.iter().filter(|k| body.get(k).is_some()).count() + dynamic;
     let mut out = Vec::new();
     if let Some(version) = body.member("version") {
         out.push(renamed(version, "Version", text));
@@ -431,5 +473,9 @@ mod tests {
             Some(r#"file("${path.module}/p.json")"#)
         );
         assert_eq!(sole_interpolation("${a} ${b}"), None);
+        assert_eq!(
+            sole_interpolation("${~ aws_iam_role.a.id ~}"),
+            Some("aws_iam_role.a.id")
+        );
     }
 }

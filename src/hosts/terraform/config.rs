@@ -4,11 +4,13 @@
 //! file (and each policy file a `file(...)` or `templatefile(...)` reads)
 //! made a host of its own.
 
-use super::find::{self, FileUse, Found, Holder, Left};
-use super::owners::{self, Graph, GraphError};
+use super::files::{file_of, group_by_path, hidden_reads, named_elsewhere, policy_file};
+use super::find::{self, FileUse, Holder, Left};
+use super::graph::{self, Graph, GraphError};
 use super::{at_span, hcl, parse, tfjson, TerraformFile, Written};
 use crate::error::InputError;
 use crate::input::tf_state::TfState;
+use crate::json::{Span, Value};
 use crate::model::principal::OwnerName;
 use hcl_edit::structure::{Block, Body};
 use std::path::{Component, Path, PathBuf};
@@ -157,7 +159,7 @@ fn modules<'c>(sources: &[Source], bodies: &'c [Body]) -> Result<Modules<'c>, Fi
     let mut graph = Graph {
         modules: dirs
             .iter()
-            .map(|_| owners::Module {
+            .map(|_| graph::Module {
                 blocks: Vec::new(),
                 callers: Vec::new(),
             })
@@ -181,16 +183,8 @@ fn modules<'c>(sources: &[Source], bodies: &'c [Body]) -> Result<Modules<'c>, Fi
         }
         for block in body.blocks() {
             let named = matches!(block.ident.as_str(), "resource" | "data" | "module");
-            if named && !declared.insert((m, owners::address(block))) {
-                let span = hcl::span_of(block);
-                return Err(FileError {
-                    name: sources[file].name.clone(),
-                    error: at_span(
-                        &sources[file].text,
-                        span,
-                        format!("{} is declared twice in its module", owners::address(block)),
-                    ),
-                });
+            if named && !declared.insert((m, graph::address(block))) {
+                return Err(declared_twice(&sources[file], block));
             }
             graph.modules[m].blocks.push((file, block));
         }
@@ -200,7 +194,7 @@ fn modules<'c>(sources: &[Source], bodies: &'c [Body]) -> Result<Modules<'c>, Fi
                 notes.push(format!(
                     "{}: {}: its source is outside the tree (a registry or git module): its policies are not read",
                     sources[file].name,
-                    owners::address(call)
+                    graph::address(call)
                 ));
                 hidden_calls.push((file, call, written.unwrap_or_default().to_string()));
                 continue;
@@ -212,21 +206,13 @@ fn modules<'c>(sources: &[Source], bodies: &'c [Body]) -> Result<Modules<'c>, Fi
                 None => notes.push(format!(
                     "{}: {}: {source} has no .tf file in the tree refine reads: its policies are not read",
                     sources[file].name,
-                    owners::address(call)
+                    graph::address(call)
                 )),
             }
         }
     }
     for (file, call, source) in hidden_calls {
-        for (m, dir) in dirs.iter().enumerate() {
-            if may_be(&source, dir, &dirs) && graph.tainted[m].is_none() {
-                graph.tainted[m] = Some(format!(
-                    "{} of {} may call its module from outside the tree",
-                    owners::address(call),
-                    sources[file].name
-                ));
-            }
-        }
+        taint_reachable(&mut graph, &dirs, (&sources[file], call, &source));
     }
     Ok(Modules {
         dirs,
@@ -234,6 +220,36 @@ fn modules<'c>(sources: &[Source], bodies: &'c [Body]) -> Result<Modules<'c>, Fi
         graph,
         notes,
     })
+}
+
+/// The error for a block whose address its module already declares.
+fn declared_twice(source: &Source, block: &Block) -> FileError {
+    FileError {
+        name: source.name.clone(),
+        error: at_span(
+            &source.text,
+            hcl::span_of(block),
+            format!("{} is declared twice in its module", graph::address(block)),
+        ),
+    }
+}
+
+/// Marks every module the call `call` (in `source`, its `source` written
+/// as `written`), which is not to a directory of the tree, may still reach.
+fn taint_reachable(
+    graph: &mut Graph,
+    dirs: &[PathBuf],
+    (source, call, written): (&Source, &Block, &str),
+) {
+    for (m, dir) in dirs.iter().enumerate() {
+        if may_be(written, dir, dirs) && graph.tainted[m].is_none() {
+            graph.tainted[m] = Some(format!(
+                "{} of {} may call its module from outside the tree",
+                graph::address(call),
+                source.name
+            ));
+        }
+    }
 }
 
 impl Configuration {
@@ -246,48 +262,14 @@ impl Configuration {
         state: Option<&TfState>,
         read_file: ReadFile,
     ) -> Result<Configuration, FileError> {
-        // A Terraform JSON file is read as the HCL it stands for, for
-        // owners; its policy documents from the JSON itself.
-        let mut hcl_sources = Vec::new();
-        let mut trees = Vec::new();
-        for source in sources {
-            let mut hcl_source = source.clone();
-            if is_terraform_json(&source.path) {
-                let tree =
-                    crate::json::read(&source.text, "a Terraform JSON file").map_err(|error| {
-                        FileError {
-                            name: source.name.clone(),
-                            error: duplicate_key(error),
-                        }
-                    })?;
-                hcl_source.text = tfjson::to_hcl(&tree);
-                trees.push(Some(tree));
-            } else {
-                trees.push(None);
-            }
-            hcl_sources.push(hcl_source);
-        }
-        let mut bodies = Vec::new();
-        for (source, tree) in hcl_sources.iter().zip(&trees) {
-            let body = parse(&source.text).map_err(|error| FileError {
-                name: source.name.clone(),
-                error: match tree {
-                    Some(_) => InputError::whole(format!(
-                        "not Terraform's JSON syntax as refine reads it: {}",
-                        error.message
-                    )),
-                    None => error,
-                },
-            })?;
-            bodies.push(body);
-        }
-        let hcl = &hcl_sources[..];
+        let (hcl, trees) = as_hcl(sources)?;
+        let bodies = parse_all(&hcl, &trees)?;
         let Modules {
             dirs,
             of_file,
             mut graph,
-            mut notes,
-        } = modules(hcl, &bodies)?;
+            notes,
+        } = modules(&hcl, &bodies)?;
         if let Some(state) = state {
             let root = graph.state_root(state).map_err(|message| FileError {
                 name: "--tf-state".into(),
@@ -297,93 +279,203 @@ impl Configuration {
             })?;
             graph.state = root.map(|root| (state, root));
         }
-        let graph_error = |err: GraphError| FileError {
-            name: sources[err.file].name.clone(),
-            error: match trees[err.file] {
-                // Its place is in the HCL refine made of it: the file's is
-                // where the same text is written.
-                Some(_) => {
-                    let text = &sources[err.file].text;
-                    let written = hcl[err.file].text.get(err.span.start..err.span.end);
-                    match written.and_then(|w| text.find(w)) {
-                        Some(at) => {
-                            at_span(text, crate::json::Span { start: at, end: at }, err.message)
-                        }
-                        None => InputError::whole(err.message),
-                    }
-                }
-                None => at_span(&sources[err.file].text, err.span, err.message),
-            },
+        let mut reading = Reading {
+            sources,
+            hcl: &hcl,
+            trees: &trees,
+            bodies: &bodies,
+            dirs,
+            of_file,
+            graph,
+            notes,
+            uses: Vec::new(),
         };
         let mut files = Vec::new();
-        let mut uses: Vec<(PathBuf, usize, usize, FileUse)> = Vec::new();
-        for (file, body) in bodies.iter().enumerate() {
-            let m = of_file[file];
-            let prefix = graph.prefix(m);
-            let source = &sources[file];
-            let finds = find::find(&hcl[file].text, body);
-            let (found, left, written) = match &trees[file] {
-                Some(tree) => {
-                    let (found, left) = tfjson::documents(&source.text, tree);
-                    (found, left, Written::Json)
-                }
-                None => (finds.found, finds.left, Written::Hcl),
-            };
-            let mut owned = Vec::new();
-            let mut left = left;
-            let mut set_aside = Vec::new();
-            for found in found {
-                if let Holder::Document { name } = &found.holder {
-                    if graph.trust_only(m, name) {
-                        set_aside.push(found.address.clone());
-                        left.push(Left {
-                            at: found.at,
-                            why: format!(
-                                "{prefix}{}: used only as a trust policy: not changed",
-                                found.address
-                            ),
-                            address: None,
-                        });
-                        continue;
+        for file in 0..bodies.len() {
+            files.push(reading.file_host(file)?);
+        }
+        files.extend(reading.policy_files(read_file)?);
+        Ok(Configuration {
+            files,
+            notes: reading.notes,
+        })
+    }
+}
+
+/// Each source as HCL (a `.tf.json` file as the HCL it stands for), and
+/// each `.tf.json` file's JSON tree.
+fn as_hcl(sources: &[Source]) -> Result<(Vec<Source>, Vec<Option<Value>>), FileError> {
+    let mut hcl = Vec::new();
+    let mut trees = Vec::new();
+    for source in sources {
+        let mut hcl_source = source.clone();
+        if is_terraform_json(&source.path) {
+            let tree =
+                crate::json::read(&source.text, "a Terraform JSON file").map_err(|error| {
+                    FileError {
+                        name: source.name.clone(),
+                        error: duplicate_key(error),
                     }
-                }
-                let names = graph.owners(m, &found.holder).map_err(graph_error)?;
-                owned.push((found, names));
-            }
-            for used in finds.files {
-                match file_of(&dirs, &graph, m, &used.path, used.in_module) {
-                    Some(path) => uses.push((path, m, file, used)),
-                    None => notes.push(format!(
-                        "{}: the policy of {}{} reads {}, relative to where Terraform runs, not to its module: not read",
-                        source.name, prefix, used.address, used.path
+                })?;
+            hcl_source.text = tfjson::to_hcl(&tree);
+            trees.push(Some(tree));
+        } else {
+            trees.push(None);
+        }
+        hcl.push(hcl_source);
+    }
+    Ok((hcl, trees))
+}
+
+/// Every source parsed; a syntax error with its file and place.
+fn parse_all(hcl: &[Source], trees: &[Option<Value>]) -> Result<Vec<Body>, FileError> {
+    hcl.iter()
+        .zip(trees)
+        .map(|(source, tree)| {
+            parse(&source.text).map_err(|error| FileError {
+                name: source.name.clone(),
+                error: match tree {
+                    Some(_) => InputError::whole(format!(
+                        "not Terraform's JSON syntax as refine reads it: {}",
+                        error.message
                     )),
+                    None => error,
+                },
+            })
+        })
+        .collect()
+}
+
+/// A configuration being read: its files, as written and as HCL, and
+/// its modules.
+struct Reading<'c> {
+    sources: &'c [Source],
+    hcl: &'c [Source],
+    trees: &'c [Option<Value>],
+    bodies: &'c [Body],
+    dirs: Vec<PathBuf>,
+    of_file: Vec<usize>,
+    graph: Graph<'c>,
+    notes: Vec<String>,
+    /// The policy files read so far: path, module, file, the call.
+    uses: Vec<(PathBuf, usize, usize, FileUse)>,
+}
+
+impl Reading<'_> {
+    /// `err` as an error about its file: in a `.tf.json` file, where the
+    /// same text is written (its place is in the HCL refine made of it).
+    fn graph_error(&self, err: GraphError) -> FileError {
+        let text = &self.sources[err.file].text;
+        let error = match self.trees[err.file] {
+            Some(_) => {
+                let written = self.hcl[err.file].text.get(err.span.start..err.span.end);
+                match written.and_then(|w| text.find(w)) {
+                    Some(at) => at_span(text, Span { start: at, end: at }, err.message),
+                    None => InputError::whole(err.message),
                 }
             }
-            let mut host = TerraformFile::build(&source.text, owned, left, &prefix, written)
-                .map_err(|error| FileError {
+            None => at_span(text, err.span, err.message),
+        };
+        FileError {
+            name: self.sources[err.file].name.clone(),
+            error,
+        }
+    }
+
+    /// The host of source `file`, its policies owned; the policy files it
+    /// reads are kept for [`Reading::policy_files`].
+    fn file_host(&mut self, file: usize) -> Result<ConfigFile, FileError> {
+        let m = self.of_file[file];
+        let prefix = self.graph.prefix(m);
+        let source = &self.sources[file];
+        let finds = find::find(&self.hcl[file].text, &self.bodies[file]);
+        let (found, mut left, written) = match &self.trees[file] {
+            Some(tree) => {
+                let (found, left) = tfjson::documents(&source.text, tree);
+                (found, left, Written::Json)
+            }
+            None => (finds.found, finds.left, Written::Hcl),
+        };
+        let mut owned = Vec::new();
+        let mut set_aside = Vec::new();
+        for found in found {
+            if let Holder::Document { name } = &found.holder {
+                if self.graph.trust_only(m, name) {
+                    set_aside.push(found.address.clone());
+                    left.push(Left {
+                        at: found.at,
+                        why: format!(
+                            "{prefix}{}: used only as a trust policy: not changed",
+                            found.address
+                        ),
+                        address: None,
+                    });
+                    continue;
+                }
+            }
+            let names = self
+                .graph
+                .owners(m, &found.holder)
+                .map_err(|e| self.graph_error(e))?;
+            owned.push((found, names));
+        }
+        for used in finds.files {
+            match file_of(&self.dirs, &self.graph, m, &used.path, used.in_module) {
+                Some(path) => self.uses.push((path, m, file, used)),
+                None => self.notes.push(format!(
+                    "{}: the policy of {}{} reads {}, relative to where Terraform runs, not to its module: not read",
+                    source.name, prefix, used.address, used.path
+                )),
+            }
+        }
+        let mut host =
+            TerraformFile::build(&source.text, owned, left, &prefix, written).map_err(|error| {
+                FileError {
                     name: source.name.clone(),
                     error,
-                })?;
-            host.set_aside = set_aside;
-            files.push(ConfigFile {
-                path: source.path.clone(),
-                name: source.name.clone(),
-                host,
-            });
-        }
-        let hidden = hidden_reads(hcl, &bodies, &of_file, &dirs, &graph, &uses);
+                }
+            })?;
+        host.set_aside = set_aside;
+        Ok(ConfigFile {
+            path: source.path.clone(),
+            name: source.name.clone(),
+            host,
+        })
+    }
+
+    /// The hosts of the policy files the configuration reads, each owned
+    /// by the owners of every resource that reads it, and by an unknown
+    /// owner when something else may read it too; a file that cannot be
+    /// read is a note.
+    fn policy_files(&mut self, read_file: ReadFile) -> Result<Vec<ConfigFile>, FileError> {
+        let uses = std::mem::take(&mut self.uses);
+        let hidden = hidden_reads(
+            self.hcl,
+            self.bodies,
+            &self.of_file,
+            &self.dirs,
+            &self.graph,
+            &uses,
+        );
+        let mut files = Vec::new();
         for (path, mut group) in group_by_path(uses) {
-            let first_at = group
+            let calls: Vec<(usize, Span)> = group
                 .iter()
                 .map(|(file, _, used)| (*file, used.at))
-                .collect::<Vec<_>>();
-            let (m, first) = {
-                let (_, m, used) = group.remove(0);
-                (m, used)
-            };
-            let group: Vec<(usize, FileUse)> = group.into_iter().map(|(_, m, u)| (m, u)).collect();
-            let mut names = graph.owners(m, &first.holder).map_err(graph_error)?;
-            if let Some(why) = named_elsewhere(hcl, &bodies, &path, &first_at) {
+                .collect();
+            let (_, m, first) = group.remove(0);
+            let mut names = self
+                .graph
+                .owners(m, &first.holder)
+                .map_err(|e| self.graph_error(e))?;
+            for (_, m, used) in &group {
+                names.extend(
+                    self.graph
+                        .owners(*m, &used.holder)
+                        .map_err(|e| self.graph_error(e))?,
+                );
+            }
+            if let Some(why) = named_elsewhere(self.hcl, self.bodies, &path, &calls) {
                 names.push(OwnerName::Unknown(why));
             }
             for (read_at, read) in &hidden {
@@ -393,64 +485,14 @@ impl Configuration {
                     )));
                 }
             }
-            for (m, used) in &group {
-                names.extend(graph.owners(*m, &used.holder).map_err(graph_error)?);
-            }
-            let address = format!("{}{}", graph.prefix(m), first.address);
+            let address = format!("{}{}", self.graph.prefix(m), first.address);
             match policy_file(&path, &address, first, names, read_file) {
                 Ok(file) => files.push(file),
-                Err(why) => notes.push(why),
+                Err(why) => self.notes.push(why),
             }
         }
-        Ok(Configuration { files, notes })
+        Ok(files)
     }
-}
-
-/// The file a `file(...)` of module `m` reads: `path` in the module's
-/// directory after `${path.module}/`, or in the root module's directory
-/// (where Terraform runs) for a root module; `None` when it cannot be told.
-fn file_of(
-    dirs: &[PathBuf],
-    graph: &Graph,
-    m: usize,
-    path: &str,
-    in_module: bool,
-) -> Option<PathBuf> {
-    let root = graph.modules.get(m)?.callers.is_empty();
-    (in_module || root).then(|| normal(&dirs[m].join(path)))
-}
-
-/// The calls of `file(...)` and `templatefile(...)` that are not the
-/// `policy` of a resource refine follows (a local, a module argument, a
-/// policy relative to where Terraform runs): where each is, and the file
-/// it reads when that can be told. Whatever reads a policy file that way
-/// may give it to a principal refine does not see.
-fn hidden_reads(
-    sources: &[Source],
-    bodies: &[Body],
-    of_file: &[usize],
-    dirs: &[PathBuf],
-    graph: &Graph,
-    uses: &[(PathBuf, usize, usize, FileUse)],
-) -> Vec<(String, Option<PathBuf>)> {
-    let mut hidden = Vec::new();
-    for (file, body) in bodies.iter().enumerate() {
-        let m = of_file[file];
-        for (span, arg) in hcl::calls(body, &["file", "templatefile"]) {
-            let followed = uses
-                .iter()
-                .any(|(_, _, f, used)| *f == file && used.at == span);
-            if followed {
-                continue;
-            }
-            let (line, _) = crate::json::line_column(&sources[file].text, span.start);
-            let read = arg
-                .and_then(find::file_path)
-                .and_then(|(path, in_module)| file_of(dirs, graph, m, &path, in_module));
-            hidden.push((format!("{}:{line}", sources[file].name), read));
-        }
-    }
-    hidden
 }
 
 /// `error` from reading a `.tf.json` file, said for Terraform when it is a
@@ -468,98 +510,4 @@ fn duplicate_key(mut error: InputError) -> InputError {
         error.hint = Some("write the key once, its blocks in one object".into());
     }
     error
-}
-
-/// The uses of each policy file, by its path, in the order first met.
-#[allow(clippy::type_complexity)]
-fn group_by_path(
-    uses: Vec<(PathBuf, usize, usize, FileUse)>,
-) -> Vec<(PathBuf, Vec<(usize, usize, FileUse)>)> {
-    let mut groups: Vec<(PathBuf, Vec<(usize, usize, FileUse)>)> = Vec::new();
-    for (path, m, file, used) in uses {
-        match groups.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, group)) => group.push((file, m, used)),
-            None => groups.push((path, vec![(file, m, used)])),
-        }
-    }
-    groups
-}
-
-/// Why the policy file at `path` may be read by something refine does
-/// not follow: its name written in a string (a `local_file` data source's
-/// `filename`, a `filebase64(...)`) outside the calls `uses` that read it.
-fn named_elsewhere(
-    sources: &[Source],
-    bodies: &[Body],
-    path: &Path,
-    uses: &[(usize, crate::json::Span)],
-) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
-    for (file, body) in bodies.iter().enumerate() {
-        for (span, text) in hcl::strings(body) {
-            let in_use = uses
-                .iter()
-                .any(|(f, at)| *f == file && at.start <= span.start && span.end <= at.end);
-            if !in_use && text.contains(name) {
-                let (line, _) = crate::json::line_column(&sources[file].text, span.start);
-                return Some(format!(
-                    "{}:{line} names {name} outside a policy refine follows: it may read it",
-                    sources[file].name
-                ));
-            }
-        }
-    }
-    None
-}
-
-/// The host of the policy file at `path`, which `address` reads, owned by
-/// `owners`; or a note saying why it is not read.
-fn policy_file(
-    path: &Path,
-    address: &str,
-    used: FileUse,
-    owners: Vec<OwnerName>,
-    read_file: ReadFile,
-) -> Result<ConfigFile, String> {
-    let (name, text) =
-        read_file(path).map_err(|why| format!("{}: read by {address}: {why}", path.display()))?;
-    let span = crate::json::Span {
-        start: 0,
-        end: text.len(),
-    };
-    let (found, left) = match hcl::heredoc_document(&text, span) {
-        Ok(document) => (
-            vec![(
-                Found {
-                    address: address.to_string(),
-                    at: span,
-                    document,
-                    syntax: crate::hosts::Syntax::Json,
-                    holder: used.holder,
-                    limit: used.limit,
-                    included: 0,
-                },
-                owners,
-            )],
-            Vec::new(),
-        ),
-        Err(_) => (
-            Vec::new(),
-            vec![Left {
-                at: span,
-                why: format!("the policy of {address} is not JSON outside its strings (template directives?)"),
-                address: Some(address.to_string()),
-            }],
-        ),
-    };
-    let written = Written::PolicyFile {
-        address: address.to_string(),
-    };
-    let host = TerraformFile::build(&text, found, left, "", written)
-        .map_err(|err| format!("{name}: {err}"))?;
-    Ok(ConfigFile {
-        path: path.to_path_buf(),
-        name,
-        host,
-    })
 }

@@ -15,7 +15,9 @@
 //! call reaches its module), which is also its key in the file's tree.
 
 mod config;
+mod files;
 pub mod find;
+pub mod graph;
 pub mod hcl;
 pub mod owners;
 mod splice;

@@ -30,55 +30,10 @@
 //!   tree: its own policies are not read.
 
 use super::find::Holder;
+use super::graph::{address, Context, Graph, GraphError, CHAINS, DEPTH};
 use super::hcl::{self, attribute, labels, literal, Reference};
-use crate::input::tf_state::TfState;
-use crate::json::Span;
 use crate::model::principal::{Owner, OwnerName, Principal};
 use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Body, Structure};
-
-/// A reference to a resource that does not exist, or another error in
-/// the configuration found while following references.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GraphError {
-    /// The file's index.
-    pub file: usize,
-    /// Where.
-    pub span: Span,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// A module of the configuration: a directory's `.tf` files.
-pub struct Module<'c> {
-    /// Its top-level blocks, with the index of their file.
-    pub blocks: Vec<(usize, &'c Block)>,
-    /// The calls of it: the calling module and its `module` block.
-    pub callers: Vec<(usize, usize, &'c Block)>,
-}
-
-/// A call chain from a root module: each calling module and its `module`
-/// block.
-type Context<'c> = Vec<(usize, &'c Block)>;
-
-/// The configuration's modules, for following references.
-pub struct Graph<'c> {
-    /// The modules.
-    pub modules: Vec<Module<'c>>,
-    /// The state, when given, and the root module it is the state of.
-    pub state: Option<(&'c TfState, usize)>,
-    /// Per module, why its policies may have owners refine cannot see (it
-    /// has files refine does not read, a call of it may be hidden).
-    pub tainted: Vec<Option<String>>,
-}
-
-/// How deep module calls and document sources are followed.
-const DEPTH: usize = 16;
-
-/// How many chains of module calls to one module are followed: past that,
-/// its policies' owners are not known (a diamond of calls grows
-/// exponentially).
-const CHAINS: usize = 256;
 
 fn principal_kind(resource: &str) -> Option<Owner> {
     match resource {
@@ -111,94 +66,6 @@ impl<'c> Graph<'c> {
             }
         }
         Ok(owners)
-    }
-
-    /// The root module `state` is the state of: the one root (a module no
-    /// other calls) that declares every resource and module call the
-    /// state has at its top level. A state that fits none, or several,
-    /// would name the wrong principals: an error.
-    pub fn state_root(&self, state: &TfState) -> Result<Option<usize>, String> {
-        let fits = |m: usize| {
-            let module = &self.modules[m];
-            state
-                .instances
-                .iter()
-                .filter(|i| i.managed)
-                .all(|instance| {
-                    let declared = |ident: &str, labels_: &[&str]| {
-                        module
-                            .blocks
-                            .iter()
-                            .any(|(_, b)| b.ident.as_str() == ident && labels(b)[..] == *labels_)
-                    };
-                    match instance.module.first() {
-                        Some(call) => declared("module", &[call.as_str()]),
-                        None => declared(
-                            "resource",
-                            &[instance.kind.as_str(), instance.name.as_str()],
-                        ),
-                    }
-                })
-        };
-        let roots: Vec<usize> = (0..self.modules.len())
-            .filter(|&m| self.modules[m].callers.is_empty() && !self.modules[m].blocks.is_empty())
-            .filter(|&m| fits(m))
-            .collect();
-        match roots[..] {
-            [root] => Ok(Some(root)),
-            [] if state.instances.is_empty() => Ok(None),
-            [] => Err("the state is not of any root module here: it has resources or module calls none declares".into()),
-            _ => Err(format!("the state fits {} root modules here: run refine on one of them", roots.len())),
-        }
-    }
-
-    /// The address prefix of module `m`'s resources (`module.app.`), when
-    /// exactly one call chain reaches it; empty otherwise.
-    pub fn prefix(&self, m: usize) -> String {
-        match &self.contexts(m, 0)[..] {
-            [one] => one
-                .iter()
-                .map(|(_, call)| {
-                    format!(
-                        "module.{}.",
-                        labels(call).first().copied().unwrap_or_default()
-                    )
-                })
-                .collect(),
-            _ => String::new(),
-        }
-    }
-
-    /// Every call chain from a root to module `m`; past [`CHAINS`] of
-    /// them, one more than that (the caller gives up).
-    fn contexts(&self, m: usize, depth: usize) -> Vec<Context<'c>> {
-        let Some(module) = self.modules.get(m) else {
-            return Vec::new();
-        };
-        if module.callers.is_empty() || depth > DEPTH {
-            return vec![Vec::new()];
-        }
-        let mut all = Vec::new();
-        for &(caller, _, block) in &module.callers {
-            for mut context in self.contexts(caller, depth + 1) {
-                context.push((caller, block));
-                all.push(context);
-                if all.len() > CHAINS {
-                    return all;
-                }
-            }
-        }
-        all
-    }
-
-    /// The block `ident "kind" "name"` of module `m`.
-    fn block(&self, m: usize, ident: &str, kind: &str, name: &str) -> Option<(usize, &'c Block)> {
-        self.modules
-            .get(m)?
-            .blocks
-            .iter()
-            .copied()
-            .find(|(_, b)| b.ident.as_str() == ident && labels(b)[..] == [kind, name])
     }
 
     fn holder_owners(
@@ -284,17 +151,6 @@ impl<'c> Graph<'c> {
             }
         }
         Ok(owners)
-    }
-
-    /// Whether `data.aws_iam_policy_document.name` of module `m` is used,
-    /// and only as roles' trust policies (`assume_role_policy`): not an
-    /// identity policy at all.
-    pub fn trust_only(&self, m: usize, name: &str) -> bool {
-        let uses = self.uses(m, &["data", "aws_iam_policy_document", name]);
-        !uses.is_empty()
-            && uses.iter().all(|(_, block, attr, _)| {
-                attr == "assume_role_policy" && labels(block).first() == Some(&"aws_iam_role")
-            })
     }
 
     /// Why `aws_iam_policy.name` of module `m` may be attached by its name
@@ -390,28 +246,6 @@ impl<'c> Graph<'c> {
             owners.extend(self.holder_owners(m, context, &holder, depth + 1)?);
         }
         Ok(owners)
-    }
-
-    /// Where module `m` refers to `target` (`["aws_iam_policy", "x"]`):
-    /// each block, the attribute (`policy`, `inline_policy.policy`) and
-    /// where.
-    fn uses(&self, m: usize, target: &[&str]) -> Vec<(usize, &'c Block, String, Span)> {
-        let mut found = Vec::new();
-        let Some(module) = self.modules.get(m) else {
-            return found;
-        };
-        for &(file, block) in &module.blocks {
-            each_attribute(&block.body, "", &mut |key, expr| {
-                for reference in hcl::references(expr) {
-                    if reference.names.len() >= target.len()
-                        && reference.names.iter().zip(target).all(|(a, b)| a == b)
-                    {
-                        found.push((file, block, key.to_string(), reference.span));
-                    }
-                }
-            });
-        }
-        found
     }
 
     /// The principals `expr` (in module `m`, file `file`) names as
@@ -577,7 +411,7 @@ impl<'c> Graph<'c> {
                             (Some(n), _) => named(owner, n),
                             (None, Some(p)) => OwnerName::Exact(p),
                             (None, None) => {
-                                unnamed(format!("{} has no name in the state", instance.address))
+                                unnamed(format!("{} has no name in the state (a name known only after apply: give the state after it)", instance.address))
                             }
                         }
                     })
@@ -600,32 +434,6 @@ impl<'c> Graph<'c> {
             _ => "give --tf-state",
         };
         Ok(vec![unnamed(format!("{address}: {why} ({state})"))])
-    }
-}
-
-/// Calls `each` with every attribute of `body` and of its nested blocks,
-/// by its key (`policy`, `inline_policy.policy`).
-fn each_attribute<'b>(body: &'b Body, prefix: &str, each: &mut impl FnMut(&str, &'b Expression)) {
-    for structure in body.iter() {
-        match structure {
-            Structure::Attribute(attr) => {
-                each(&format!("{prefix}{}", attr.key.as_str()), &attr.value)
-            }
-            Structure::Block(block) => {
-                let prefix = format!("{prefix}{}.", block.ident.as_str());
-                each_attribute(&block.body, &prefix, each);
-            }
-        }
-    }
-}
-
-/// A block's address (`aws_iam_role.app`, `data.x.y`, `module.m`).
-pub fn address(block: &Block) -> String {
-    let labels = labels(block).join(".");
-    match block.ident.as_str() {
-        "resource" => labels,
-        ident if labels.is_empty() => ident.to_string(),
-        ident => format!("{ident}.{labels}"),
     }
 }
 

@@ -1,12 +1,12 @@
-//! The main job on a CloudFormation or SAM template: every policy in it
-//! decided, refined and proved on its own, then one rewrite of the
-//! template with all of them, read back and checked by the host.
+//! The main job on a host of several policies, each its principals': a
+//! CloudFormation or SAM template, or a Terraform file. Every policy in it
+//! is decided, refined and proved on its own, then the host is rewritten
+//! once with all of them, read back and checked by the host.
 //!
-//! A template's policies belong to its principals, so they are refined
+//! Such a host's policies belong to its principals, so they are refined
 //! against their owners' findings only: with one source of use for every
-//! policy (a directory run with one findings file, `--used`, ...) a
-//! template met in the walk is left as written and reported, since
-//! nothing says that source is its principals'.
+//! policy (`--used`, `--cloudtrail`, ...) its policies are left as written
+//! and reported, since nothing says that source is their principals'.
 
 use super::basis::{Basis, Decision};
 use super::diag;
@@ -124,7 +124,7 @@ fn refine_policy(
     let decision = match basis {
         Basis::One(_) => Decision::Leave {
             why: NotChecked::NotNamed {
-                why: "a template's policies are refined against their principals' findings: give FINDINGS as a directory of get-finding-v2 outputs, or --stack-resources".into(),
+                why: "a template's or Terraform file's policies are refined against their principals' findings: give FINDINGS as a directory of get-finding-v2 outputs (or --stack-resources, --tf-state)".into(),
             },
             owners: None,
         },

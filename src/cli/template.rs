@@ -5,7 +5,8 @@
 //!
 //! Such a host's policies belong to its principals, so they are refined
 //! against their owners' findings only: with one source of use for every
-//! policy (`--used`, `--cloudtrail`, ...) its policies are left as written
+//! policy (a directory run with one findings file, `--used`, ...) its
+//! policies are left as written
 //! and reported, since nothing says that source is their principals'.
 
 use super::basis::{Basis, Decision};

@@ -6,8 +6,8 @@
 //! Such a host's policies belong to its principals, so they are refined
 //! against their owners' findings only: with one source of use for every
 //! policy (a directory run with one findings file, `--used`, ...) its
-//! policies are left as written
-//! and reported, since nothing says that source is their principals'.
+//! policies are left as written and reported, since nothing says that
+//! source is their principals'.
 
 use super::basis::{Basis, Decision};
 use super::diag;

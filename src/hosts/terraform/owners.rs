@@ -1,8 +1,11 @@
 //! Whose each Terraform policy is: references followed through the
-//! configuration, names from the configuration or the state.
+//! configuration ([`super::graph`]), names from the configuration or the
+//! state.
 //!
 //! The rules (an owner too many only keeps an action; one too few could
-//! drop one in use, so every doubt is an unknown owner):
+//! drop one in use, so every doubt is an unknown owner, and a principal
+//! refine sees but cannot name is an unnamed one, which an owners manifest
+//! may answer):
 //! * `aws_iam_role_policy` (user, group): the principal its `role`
 //!   (`user`, `group`) names; an `inline_policy` of `aws_iam_role`: that
 //!   role.
@@ -10,12 +13,13 @@
 //!   it to (`aws_iam_role_policy_attachment`, user and group ones,
 //!   `aws_iam_policy_attachment`'s `roles`, `users`, `groups`,
 //!   `aws_iam_role.managed_policy_arns`). Any other use of it (an output, a
-//!   module argument, a local) is an owner refine does not follow.
+//!   module argument, a local, its ARN or name written out) is an owner
+//!   refine does not follow.
 //! * `data "aws_iam_policy_document"`: the owners of every policy whose
 //!   `policy` uses its JSON, and of every document that names it in
-//!   `source_policy_documents` or `override_policy_documents` (or the
-//!   older `source_json`, `override_json`). Any other use (a trust
-//!   policy, a bucket policy, an output) is not followed.
+//!   `source_policy_documents` (or the older `source_json`). A document
+//!   used as an override (its statements replace others by Sid) and any
+//!   other use (a bucket policy, an output) is not followed.
 //! * A principal reference is a literal name or ARN, a role, user or group
 //!   of the module (`aws_iam_role.app.name`, every instance under `count`
 //!   or `for_each`), a `data "aws_iam_role"` (user, group) with a literal
@@ -24,10 +28,9 @@
 //! * A principal resource's names: its instances in the state (`--tf-state`),
 //!   else its literal `name`; `name_prefix` or a computed name without a
 //!   state is an owner refine cannot name.
-//! * A module is read when a call's `source` is a directory of the tree
-//!   (`./modules/x`); its policies are owned through every call of it.
-//!   A module whose source is a registry or a git address is outside the
-//!   tree: its own policies are not read.
+//! * A module's policies are owned through every call of it that the graph
+//!   knows; one a call from outside the tree may reach, or with an override
+//!   file, has an unknown owner.
 
 use super::find::Holder;
 use super::graph::{address, Context, Graph, GraphError, CHAINS, DEPTH};

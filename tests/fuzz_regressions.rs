@@ -255,3 +255,17 @@ fn template_lone_carriage_return() {
 fn template_empty_last_value() {
     template_survives("template-empty-last-value").unwrap();
 }
+
+/// A malformed `.tf` file of 1.2 KB (nested objects with operators and a
+/// long name) on which hcl-edit's parser backtracks exponentially: refused
+/// as bad input (a syntax error, or the parse budget passed), never a hang.
+#[test]
+fn terraform_backtracking_parse() {
+    let text = String::from_utf8_lossy(&input("terraform-backtracking-parse.tf")).into_owned();
+    let err = iam_refine::hosts::terraform::TerraformFile::read(&text).unwrap_err();
+    assert!(
+        err.message.starts_with("not valid HCL")
+            || err.message.contains("parsing it took more than"),
+        "{err}"
+    );
+}

@@ -382,3 +382,30 @@ fn for_each_module_instances_named_by_a_plan_are_all_owners() {
         "{err}"
     );
 }
+
+#[test]
+fn results_count_statements_as_written_unevaluated_ones_included() {
+    // The second statement of data.aws_iam_policy_document.s3 holds an
+    // expression beside its literals; basic/'s jsonencode policy has two
+    // plain statements. Here the first statement of `doc` is one refine
+    // does not evaluate (its actions are an expression).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tf");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("main.tf"),
+        "variable \"list\" {}\ndata \"aws_iam_policy_document\" \"doc\" {\n  statement {\n    actions = var.list\n  }\n  statement {\n    actions = [\"s3:GetObject\", \"s3:PutObject\"]\n  }\n}\nresource \"aws_iam_role_policy\" \"p\" {\n  role   = \"app\"\n  policy = data.aws_iam_policy_document.doc.json\n}\n",
+    )
+    .unwrap();
+    let findings = common::fixture("terraform/findings");
+    let (code, out, err) = common::outcome(common::refine().args([
+        root.to_str().unwrap(),
+        findings.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["results"][0]["statement"], 1, "{out}");
+    assert_eq!(report["results"][0]["entry"], "s3:PutObject", "{out}");
+}

@@ -26,17 +26,7 @@ pub(crate) fn merge(
     let literal: Vec<usize> = (0..items.len())
         .filter(|i| !place.opaque.contains(i))
         .collect();
-    let mut keeps = vec![None; entries.len()];
-    let mut next = 0;
-    for (n, entry) in entries.iter().enumerate() {
-        if let Some(found) = literal[next..]
-            .iter()
-            .position(|&i| items[i].as_str() == Some(entry))
-        {
-            keeps[n] = Some(literal[next + found]);
-            next += found + 1;
-        }
-    }
+    let keeps = kept_entries(text, items, &literal, entries);
     let mut before: Vec<Vec<String>> = vec![Vec::new(); items.len()];
     let mut pending = Vec::new();
     for (n, entry) in entries.iter().enumerate() {
@@ -60,6 +50,73 @@ pub(crate) fn merge(
         }
     }
     pieces
+}
+
+/// Which written literal entry each refined entry keeps (`None`: a new
+/// one): the most written entries that can stay in the refined order
+/// (which the rewrite must keep), an entry with a comment after it
+/// counting double, so that its comment stays where it can.
+fn kept_entries(
+    text: &str,
+    items: &[Value],
+    literal: &[usize],
+    entries: &[String],
+) -> Vec<Option<usize>> {
+    let weight = |i: usize| {
+        let end = text[items[i].span.end..]
+            .find('\n')
+            .map_or(text.len(), |e| items[i].span.end + e);
+        let rest = &text[items[i].span.end..end];
+        1 + usize::from(rest.contains('#') || rest.contains("//"))
+    };
+    let (n, m) = (literal.len(), entries.len());
+    if n.saturating_mul(m) > 1 << 20 {
+        return kept_in_order(items, literal, entries);
+    }
+    // best[a][b]: the most weight keeping among literal[a..] and entries[b..].
+    let mut best = vec![vec![0usize; m + 1]; n + 1];
+    for a in (0..n).rev() {
+        for b in (0..m).rev() {
+            let skip = best[a + 1][b].max(best[a][b + 1]);
+            let same = items[literal[a]].as_str() == Some(entries[b].as_str());
+            best[a][b] = match same {
+                true => skip.max(weight(literal[a]) + best[a + 1][b + 1]),
+                false => skip,
+            };
+        }
+    }
+    let mut keeps = vec![None; m];
+    let (mut a, mut b) = (0, 0);
+    while a < n && b < m {
+        let same = items[literal[a]].as_str() == Some(entries[b].as_str());
+        if same && best[a][b] == weight(literal[a]) + best[a + 1][b + 1] {
+            keeps[b] = Some(literal[a]);
+            a += 1;
+            b += 1;
+        } else if best[a][b] == best[a + 1][b] {
+            a += 1;
+        } else {
+            b += 1;
+        }
+    }
+    keeps
+}
+
+/// [`kept_entries`] for lists too long to weigh every pair: each refined
+/// entry keeps the next written one of its text.
+fn kept_in_order(items: &[Value], literal: &[usize], entries: &[String]) -> Vec<Option<usize>> {
+    let mut keeps = vec![None; entries.len()];
+    let mut next = 0;
+    for (n, entry) in entries.iter().enumerate() {
+        if let Some(found) = literal[next..]
+            .iter()
+            .position(|&i| items[i].as_str() == Some(entry))
+        {
+            keeps[n] = Some(literal[next + found]);
+            next += found + 1;
+        }
+    }
+    keeps
 }
 
 /// A flow list of `pieces` in the style of `list`: its opening and
@@ -152,6 +209,11 @@ pub(crate) fn flow_lines(
         return None;
     }
     let indent = &text[line_start(first.span.start)..first.span.start];
+    // New lines end as the list's lines do.
+    let newline = match text[list.span.start..list.span.end].contains("\r\n") {
+        true => "\r\n",
+        false => "\n",
+    };
     let trailing = text[last.span.end..line_end(last.span.end)]
         .trim_start()
         .starts_with(',');
@@ -178,7 +240,7 @@ pub(crate) fn flow_lines(
                     lines.push((text[start..item.span.end].to_string(), rest.to_string()));
                 }
                 Some(_) => {}
-                None => lines.push((format!("{indent}{}", pieces[p].text), "\n".to_string())),
+                None => lines.push((format!("{indent}{}", pieces[p].text), newline.to_string())),
             }
             p += 1;
         }

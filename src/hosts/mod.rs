@@ -123,6 +123,13 @@ pub trait Host {
     /// policies.
     fn rewrite(&self, refined: &[Option<&Checked>]) -> Result<Rewritten, RewriteError>;
 
+    /// Which statement of its policy at `policy` (as written, counting the
+    /// statements the host does not evaluate) the view's statement `index`
+    /// is: for reports.
+    fn written_statement(&self, _policy: &JsonPath, index: usize) -> usize {
+        index
+    }
+
     /// What the host leaves as written, with why (a template's SAM policy
     /// template, a Terraform policy that is an expression): reported.
     fn left(&self) -> &[LeftAsWritten] {

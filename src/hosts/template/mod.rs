@@ -245,6 +245,14 @@ impl Host for Template<'_> {
         &self.left
     }
 
+    fn written_statement(&self, policy: &JsonPath, index: usize) -> usize {
+        self.placed
+            .iter()
+            .find(|p| p.document == *policy)
+            .and_then(|p| p.layout.statements.get(index))
+            .map_or(index, |place| place.written)
+    }
+
     /// Whether the CDK generated the template (a resource's Metadata has
     /// `aws:cdk:path`): a change belongs in the CDK source.
     fn generated(&self) -> bool {

@@ -400,14 +400,20 @@ impl Reading<'_> {
         let mut set_aside = Vec::new();
         for found in found {
             if let Holder::Document { name } = &found.holder {
-                if self.graph.trust_only(m, name) {
+                let why = match (found.trust, self.graph.trust_only(m, name)) {
+                    (true, _) => {
+                        Some("every statement has principals (a trust or resource policy)")
+                    }
+                    (false, true) => Some("used only as a trust policy"),
+                    (false, false) => None,
+                };
+                if let Some(why) = why {
+                    // Not an identity policy: said, not counted as not
+                    // checked.
                     set_aside.push(found.address.clone());
                     left.push(Left {
                         at: found.at,
-                        why: format!(
-                            "{prefix}{}: used only as a trust policy: not changed",
-                            found.address
-                        ),
+                        why: format!("{prefix}{}: {why}: not changed", found.address),
                         address: None,
                     });
                     continue;

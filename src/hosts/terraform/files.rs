@@ -127,6 +127,7 @@ pub(super) fn policy_file(
                     holder: used.holder,
                     limit: used.limit,
                     included: 0,
+ trust: false,
                 },
                 owners,
             )],

@@ -73,6 +73,10 @@ pub struct Found {
     /// How many other documents it includes (`source_policy_documents`,
     /// `override_policy_documents`, ...): parts of it not evaluated here.
     pub included: usize,
+    /// Whether every statement has principals: a trust or resource
+    /// policy's document, set aside by the configuration (a rewrite that
+    /// removes its last other statement must still read back as it).
+    pub trust: bool,
 }
 
 /// The attributes of a policy document that include other documents.
@@ -148,27 +152,20 @@ pub fn find(text: &str, body: &Body) -> Finds {
         match (block.ident.as_str(), kind) {
             ("data", "aws_iam_policy_document") => {
                 let address = format!("data.{kind}.{name}");
-                match policy_document(text, block) {
-                    Ok(document) => finds.found.push(Found {
-                        address,
-                        at,
-                        document,
-                        syntax: Syntax::Hcl,
-                        holder: Holder::Document { name: name.into() },
-                        limit: None,
-                        included: INCLUDES
-                            .iter()
-                            .filter(|key| block.body.has_attribute(key))
-                            .count(),
-                    }),
-                    // Not an identity policy: nothing to report as not
-                    // checked.
-                    Err(Trust) => finds.left.push(Left {
-                        at,
-                        why: format!("{address}: every statement has principals (a trust or resource policy): not changed"),
-                        address: None,
-                    }),
-                }
+                let (document, trust) = policy_document(text, block);
+                finds.found.push(Found {
+                    address,
+                    at,
+                    document,
+                    syntax: Syntax::Hcl,
+                    holder: Holder::Document { name: name.into() },
+                    limit: None,
+                    included: INCLUDES
+                        .iter()
+                        .filter(|key| block.body.has_attribute(key))
+                        .count(),
+                    trust,
+                });
             }
             ("resource", "aws_iam_policy") => {
                 let holder = Holder::Managed { name: name.into() };
@@ -226,6 +223,7 @@ fn written(
                         holder,
                         limit,
                         included: 0,
+                        trust: false,
                     });
                 }
                 _ => "jsonencode of an expression".to_string(),
@@ -243,6 +241,7 @@ fn written(
                         holder,
                         limit,
                         included: 0,
+                        trust: false,
                     });
                 }
                 Err(why) => why,
@@ -307,15 +306,11 @@ pub fn file_path(arg: &Expression) -> Option<(String, bool)> {
     }
 }
 
-/// A policy document every statement of which has principals: a trust or
-/// resource policy, not read.
-struct Trust;
-
 /// A `data "aws_iam_policy_document"` as the JSON Terraform makes of it
 /// (its own statements: those of the documents it includes are read where
-/// they are written). One with no statement is read too (a rewrite may
-/// remove every statement, and must read back as the same policy).
-fn policy_document(text: &str, block: &Block) -> Result<Value, Trust> {
+/// they are written), and whether every statement of it has principals (a
+/// trust or resource policy, which the configuration sets aside).
+fn policy_document(text: &str, block: &Block) -> (Value, bool) {
     let mut statements = Vec::new();
     let mut trust = 0;
     let includes = INCLUDES.iter().any(|key| block.body.has_attribute(key));
@@ -332,9 +327,7 @@ fn policy_document(text: &str, block: &Block) -> Result<Value, Trust> {
             _ => {}
         }
     }
-    if trust > 0 && trust == statements.len() {
-        return Err(Trust);
-    }
+    let trust = trust > 0 && trust == statements.len();
     let mut members = Vec::new();
     if let Some(version) = block.body.get_attribute("version") {
         members.push(member(text, "Version", version));
@@ -353,10 +346,13 @@ fn policy_document(text: &str, block: &Block) -> Result<Value, Trust> {
             kind: Kind::Array(statements),
         },
     });
-    Ok(Value {
-        span,
-        kind: Kind::Object(members),
-    })
+    (
+        Value {
+            span,
+            kind: Kind::Object(members),
+        },
+        trust,
+    )
 }
 
 /// Whether a statement block names principals: a resource or trust

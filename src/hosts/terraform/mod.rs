@@ -90,8 +90,39 @@ pub fn is_terraform(path: &Path) -> bool {
     read && (name.ends_with(".tf") || name.ends_with(".tf.json"))
 }
 
+/// How long parsing one file may take. hcl-edit's parser backtracks, and
+/// some malformed inputs of a few kilobytes (found by fuzzing: nested
+/// objects with operators and long names) take it exponentially long; real
+/// files parse in milliseconds.
+const PARSE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Parses `text` as HCL; a syntax error at its line and column.
+///
+/// The parse runs on a thread of its own, waited for at most
+/// [`PARSE_BUDGET`]: past it the file is refused (exit 2, as for any bad
+/// input), and the thread is left to end with the process.
 pub fn parse(text: &str) -> Result<Body, InputError> {
+    let owned = text.to_string();
+    let (send, receive) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("hcl-parse".into())
+        .spawn(move || {
+            // The receiver may be gone (the budget passed): nothing to do.
+            let _ = send.send(parse_now(&owned));
+        });
+    if spawned.is_err() {
+        return parse_now(text);
+    }
+    receive.recv_timeout(PARSE_BUDGET).unwrap_or_else(|_| {
+        Err(InputError::whole(format!(
+            "not read: parsing it took more than {} s (deeply nested or malformed HCL)",
+            PARSE_BUDGET.as_secs()
+        )))
+    })
+}
+
+/// [`parse`], on this thread.
+fn parse_now(text: &str) -> Result<Body, InputError> {
     hcl_edit::parser::parse_body(text).map_err(|err| {
         let location = err.location();
         let message = err
@@ -166,6 +197,7 @@ impl TerraformFile {
                     },
                     limit: None,
                     included: 0,
+                    trust: false,
                 };
                 (vec![(found, unknown())], Vec::new())
             }
@@ -318,6 +350,14 @@ impl Host for TerraformFile {
 
     fn left(&self) -> &[LeftAsWritten] {
         &self.left
+    }
+
+    fn written_statement(&self, policy: &JsonPath, index: usize) -> usize {
+        self.placed
+            .iter()
+            .find(|p| p.document == *policy)
+            .and_then(|p| p.layout.statements.get(index))
+            .map_or(index, |place| place.written)
     }
 }
 

@@ -12,12 +12,18 @@ use crate::model::catalog::Catalog;
 /// `text` with every policy refined against a fixed unused set and written
 /// back by the host (its rewrite read back and checked).
 fn refined(text: &str) -> String {
-    let file = TerraformFile::read(text).unwrap();
-    let resolved = findings::parse(
+    refined_with(
+        text,
         r#"["s3:PutObject", "s3:ListBucket", "sqs:DeleteQueue", "ec2:DescribeInstances", "dynamodb:DeleteTable"]"#,
     )
-    .unwrap()
-    .resolve(&Catalog::bundled());
+}
+
+/// [`refined`] against the unused actions `unused` (a JSON list).
+fn refined_with(text: &str, unused: &str) -> String {
+    let file = TerraformFile::read(text).unwrap();
+    let resolved = findings::parse(unused)
+        .unwrap()
+        .resolve(&Catalog::bundled());
     let usage = resolved.usage();
     let proved: Vec<Checked> = file
         .policies()
@@ -81,4 +87,34 @@ fn a_json_syntax_actions_list_becomes_not_actions() {
         out.text(),
         "{\"data\": {\"aws_iam_policy_document\": {\"d\": {\"statement\": {\"not_actions\": [\"s3:PutObject\"], \"resources\": [\"*\"]}}}}}"
     );
+}
+
+#[test]
+fn a_document_left_with_only_principals_statements_reads_back_as_the_same_policy() {
+    let text = "data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    actions = [\"s3:PutObject\"]\n  }\n  statement {\n    actions = [\"s3:GetObject\"]\n    principals {\n      type        = \"AWS\"\n      identifiers = [\"*\"]\n    }\n  }\n}\n";
+    let out = refined(text);
+    assert!(!out.contains("s3:PutObject"), "{out}");
+    assert!(out.contains("principals {"), "{out}");
+}
+
+#[test]
+fn a_crlf_list_gets_crlf_lines() {
+    let text = "data \"aws_iam_policy_document\" \"x\" {\r\n  statement {\r\n    actions = [\r\n      \"sqs:*\",\r\n    ]\r\n  }\r\n}\r\n";
+    let out = refined(text);
+    assert!(out.contains("\"sqs:AddPermission\",\r\n"), "{out:?}");
+    assert!(
+        !out.replace("\r\n", "").contains('\n'),
+        "a bare line feed: {out:?}"
+    );
+}
+
+#[test]
+fn an_entry_that_stays_keeps_its_line_and_comment_wherever_refinement_puts_it() {
+    let text = "data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    actions = [\n      \"s3:GetObject*\",\n      \"logs:*\", # keep this comment\n      \"s3:GetObject\",\n    ]\n  }\n}\n";
+    let out = refined_with(text, r#"["s3:GetObjectAcl"]"#);
+    assert!(
+        out.contains("\n      \"logs:*\", # keep this comment\n"),
+        "{out}"
+    );
+    assert!(!out.contains("s3:GetObject*"), "{out}");
 }

@@ -270,6 +270,7 @@ pub fn documents(text: &str, tree: &Value) -> (Vec<Found>, Vec<Left>) {
                     },
                     limit: None,
                     included,
+                    trust: false,
                 }),
                 None => left.push(Left {
                     at: by_name.key_span,

@@ -183,7 +183,7 @@ impl FileReport {
                     change.path.clone()
                 };
                 EntryReport {
-                    statement: change.statement,
+                    statement: host.written_statement(&policy.path, change.statement),
                     sid: statement.sid.clone().filter(|s| !s.is_empty()),
                     entry: change.entry.clone(),
                     region: region_of(&entry_path),

@@ -110,15 +110,21 @@ pub fn parse(text: &str) -> Result<Body, InputError> {
             // The receiver may be gone (the budget passed): nothing to do.
             let _ = send.send(parse_now(&owned));
         });
-    if spawned.is_err() {
+    let Ok(thread) = spawned else {
         return parse_now(text);
-    }
-    receive.recv_timeout(PARSE_BUDGET).unwrap_or_else(|_| {
-        Err(InputError::whole(format!(
+    };
+    match receive.recv_timeout(PARSE_BUDGET) {
+        Ok(parsed) => {
+            // Done: its thread is ending; wait, so that nothing of it
+            // outlives the call.
+            let _ = thread.join();
+            parsed
+        }
+        Err(_) => Err(InputError::whole(format!(
             "not read: parsing it took more than {} s (deeply nested or malformed HCL)",
             PARSE_BUDGET.as_secs()
-        )))
-    })
+        ))),
+    }
 }
 
 /// [`parse`], on this thread.

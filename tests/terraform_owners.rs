@@ -396,3 +396,38 @@ fn a_policy_file_outside_the_tree_is_said_and_left() {
         json
     );
 }
+
+#[test]
+fn a_name_a_module_call_passes_as_a_string_names_its_role() {
+    let module = "variable \"name\" {}\nresource \"aws_iam_role\" \"this\" {\n  name               = \"${var.name}\"\n  assume_role_policy = \"{}\"\n}\nresource \"aws_iam_role_policy\" \"this\" {\n  role   = aws_iam_role.this.id\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\", \"dynamodb:GetItem\"], Resource = \"*\" }] })\n}\n";
+    // Called as A: A leaves both unused.
+    let main = "module \"a\" {\n  source = \"./m\"\n  name   = \"A\"\n}\n";
+    let (code, diff, err) = run(&[("main.tf", main), ("m/main.tf", module)], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        diff.contains("+  policy = jsonencode({ Statement = [] })"),
+        "{diff}\n{err}"
+    );
+    // Called as A and as B (through a local): B uses s3, so s3 stays.
+    let both = "locals {\n  b = \"B\"\n}\nmodule \"a\" {\n  source = \"./m\"\n  name   = \"A\"\n}\nmodule \"b\" {\n  source = \"./m\"\n  name   = \"${local.b}\"\n}\n";
+    let (code, diff, err) = run(&[("main.tf", both), ("m/main.tf", module)], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(diff.contains("+  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"*\" }] })"), "{diff}\n{err}");
+}
+
+#[test]
+fn a_state_of_another_configuration_with_the_same_addresses_is_refused() {
+    // fixtures' workers state has aws_iam_role.worker[0] and [1]; this
+    // role has no count.
+    let main = "resource \"aws_iam_role\" \"worker\" {\n  name_prefix        = \"w\"\n  assume_role_policy = \"{}\"\n}\n";
+    let state = std::fs::read_to_string(common::fixture("terraform/states/workers.json")).unwrap();
+    let (code, _, err) = run(
+        &[("main.tf", main), ("state/s.json", &state)],
+        &["--tf-state", "state/s.json"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the state is not of any root module here"),
+        "{err}"
+    );
+}

@@ -35,11 +35,12 @@ pub(super) struct Cli {
 pub(super) struct RunArgs {
     /// The policy: a policy document, `aws iam get-policy-version` or
     /// `get-role-policy` output, or a CloudFormation or SAM template (YAML
-    /// or JSON; printed rewritten), or a Terraform .tf file (read with the
-    /// other .tf files of its directory); `-` reads stdin; or a directory,
-    /// whose *.json policy files, templates (.json, .yaml, .yml,
-    /// .template) and Terraform configurations (.tf) are all refined (with
-    /// --diff, --in-place, --check or a --format).
+    /// or JSON; printed rewritten), or a Terraform .tf or .tf.json file
+    /// (read with the other Terraform files of its directory); `-` reads
+    /// stdin; or a directory, whose *.json policy files, templates (.json,
+    /// .yaml, .yml, .template) and Terraform configurations (.tf, .tf.json,
+    /// with FINDINGS a directory of findings) are all refined (with --diff,
+    /// --in-place, --check or a --format).
     #[arg(value_name = "POLICY", required = true)]
     pub(super) policy: Option<PathBuf>,
     /// The unused-access findings: `aws accessanalyzer get-finding-v2`

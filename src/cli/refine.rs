@@ -78,8 +78,9 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         let done = loaded.refine(path, &mut basis, &plan)?;
         for file in loaded.policy_files() {
             diag::note(&format!(
-                "{}: a policy file the configuration reads: refined when its directory is given",
-                file.display()
+                "{}: a policy file {} reads: refined when a directory that holds both is given",
+                file.display(),
+                path.display()
             ));
         }
         return finish(path, done, basis, &plan);

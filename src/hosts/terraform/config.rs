@@ -204,7 +204,7 @@ fn modules<'c>(sources: &[Source], bodies: &'c [Body]) -> Result<Modules<'c>, Fi
                 Some(callee) if callee != m => graph.modules[callee].callers.push((m, file, call)),
                 Some(_) => {}
                 None => notes.push(format!(
-                    "{}: {}: {source} has no .tf file in the tree refine reads: its policies are not read",
+                    "{}: {}: {source} is not among the files read (give a directory that holds it): its policies are not read",
                     sources[file].name,
                     graph::address(call)
                 )),

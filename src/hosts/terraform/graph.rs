@@ -59,24 +59,35 @@ impl<'c> Graph<'c> {
     pub fn state_root(&self, state: &TfState) -> Result<Option<usize>, String> {
         let fits = |m: usize| {
             let module = &self.modules[m];
+            // Declared, and with instance keys exactly when it has `count`
+            // or `for_each` (a state of another configuration may have the
+            // same addresses).
+            let declared = |ident: &str, labels_: &[&str], keyed: bool| {
+                module.blocks.iter().any(|(_, b)| {
+                    let repeated =
+                        b.body.has_attribute("count") || b.body.has_attribute("for_each");
+                    b.ident.as_str() == ident && labels(b)[..] == *labels_ && repeated == keyed
+                })
+            };
             state
                 .instances
                 .iter()
                 .filter(|i| i.managed)
-                .all(|instance| {
-                    let declared = |ident: &str, labels_: &[&str]| {
-                        module
-                            .blocks
-                            .iter()
-                            .any(|(_, b)| b.ident.as_str() == ident && labels(b)[..] == *labels_)
-                    };
-                    match instance.module.first() {
-                        Some(call) => declared("module", &[call.as_str()]),
-                        None => declared(
-                            "resource",
-                            &[instance.kind.as_str(), instance.name.as_str()],
-                        ),
+                .all(|instance| match instance.module.first() {
+                    Some(call) => {
+                        let first = format!("module.{call}");
+                        let rest = instance
+                            .module_address
+                            .get(first.len()..)
+                            .unwrap_or_default();
+                        let keyed = rest.starts_with('[');
+                        declared("module", &[call.as_str()], keyed)
                     }
+                    None => declared(
+                        "resource",
+                        &[instance.kind.as_str(), instance.name.as_str()],
+                        instance.key.is_some(),
+                    ),
                 })
         };
         let roots: Vec<usize> = (0..self.modules.len())

@@ -381,6 +381,72 @@ impl<'c> Graph<'c> {
         }
     }
 
+    /// The strings `expr` (in module `m`, reached by `context`) is: a
+    /// literal, a `var.` each call passes as one (followed into the
+    /// caller), a `local.`, or a template of those; `None` when any part
+    /// is anything else (a function, a resource's attribute, a condition).
+    fn strings_of(
+        &self,
+        m: usize,
+        context: &Context<'c>,
+        expr: &'c Expression,
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        if depth > DEPTH {
+            return None;
+        }
+        match expr {
+            Expression::String(s) => Some(vec![s.value().clone()]),
+            Expression::Parenthesis(p) => self.strings_of(m, context, p.inner(), depth + 1),
+            Expression::Traversal(t) => {
+                let Expression::Variable(root) = &t.expr else {
+                    return None;
+                };
+                let [op] = &t.operators[..] else {
+                    return None;
+                };
+                let hcl_edit::expr::TraversalOperator::GetAttr(name) = op.value() else {
+                    return None;
+                };
+                match root.as_str() {
+                    "var" => {
+                        let (caller, call) = context.last().copied()?;
+                        let outer: Context<'c> = context[..context.len() - 1].to_vec();
+                        let argument = attribute(&call.body, name.as_str())?;
+                        self.strings_of(caller, &outer, argument, depth + 1)
+                    }
+                    "local" => {
+                        let module = self.modules.get(m)?;
+                        let local = module
+                            .blocks
+                            .iter()
+                            .filter(|(_, b)| b.ident.as_str() == "locals")
+                            .find_map(|(_, b)| attribute(&b.body, name.as_str()))?;
+                        self.strings_of(m, context, local, depth + 1)
+                    }
+                    _ => None,
+                }
+            }
+            Expression::StringTemplate(template) => {
+                let mut out = String::new();
+                for element in template.iter() {
+                    match element {
+                        hcl_edit::template::Element::Literal(text) => out.push_str(text.value()),
+                        hcl_edit::template::Element::Interpolation(i) => {
+                            match &self.strings_of(m, context, &i.expr, depth + 1)?[..] {
+                                [one] => out.push_str(one),
+                                _ => return None,
+                            }
+                        }
+                        hcl_edit::template::Element::Directive(_) => return None,
+                    }
+                }
+                Some(vec![out])
+            }
+            _ => None,
+        }
+    }
+
     /// The names of the principal resource `kind.name` of module `m`: its
     /// instances in the state, else its literal name.
     fn resource_names(
@@ -425,8 +491,8 @@ impl<'c> Graph<'c> {
             return Ok(vec![unknown(format!("{address} is not declared"))]);
         };
         let why = match attribute(&block.body, "name") {
-            Some(expr) => match literal(expr) {
-                Some(literal) => return Ok(vec![named(owner, literal)]),
+            Some(expr) => match self.strings_of(m, context, expr, 0) {
+                Some(names) => return Ok(names.iter().map(|n| named(owner, n)).collect()),
                 None => "its name is an expression",
             },
             None if block.body.has_attribute("name_prefix") => "its name has a name_prefix",

@@ -431,3 +431,20 @@ fn a_state_of_another_configuration_with_the_same_addresses_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_state_whose_names_differ_from_the_written_ones_is_refused() {
+    let main = "resource \"aws_iam_role\" \"app\" {\n  name               = \"A\"\n  assume_role_policy = \"{}\"\n}\n";
+    let state = r#"{"format_version": "1.0", "values": {"root_module": {"resources": [
+        {"address": "aws_iam_role.app", "mode": "managed", "type": "aws_iam_role", "name": "app",
+         "values": {"name": "B", "arn": "arn:aws:iam::123456789012:role/B"}}]}}}"#;
+    let (code, _, err) = run(
+        &[("main.tf", main), ("state/s.json", state)],
+        &["--tf-state", "state/s.json"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the state is not of any root module here"),
+        "{err}"
+    );
+}

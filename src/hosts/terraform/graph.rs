@@ -59,14 +59,24 @@ impl<'c> Graph<'c> {
     pub fn state_root(&self, state: &TfState) -> Result<Option<usize>, String> {
         let fits = |m: usize| {
             let module = &self.modules[m];
-            // Declared, and with instance keys exactly when it has `count`
-            // or `for_each` (a state of another configuration may have the
-            // same addresses).
-            let declared = |ident: &str, labels_: &[&str], keyed: bool| {
+            // A state of another configuration may have the same
+            // addresses: each instance's resource must be declared, with
+            // instance keys exactly when it has `count` or `for_each`, and
+            // with the name the state has when the configuration writes
+            // one.
+            let declared = |ident: &str, labels_: &[&str], keyed: bool, name: Option<&str>| {
                 module.blocks.iter().any(|(_, b)| {
                     let repeated =
                         b.body.has_attribute("count") || b.body.has_attribute("for_each");
-                    b.ident.as_str() == ident && labels(b)[..] == *labels_ && repeated == keyed
+                    let written = hcl::attribute(&b.body, "name").and_then(hcl::literal);
+                    let same_name = match (written, name) {
+                        (Some(written), Some(name)) => written == name,
+                        _ => true,
+                    };
+                    b.ident.as_str() == ident
+                        && labels(b)[..] == *labels_
+                        && repeated == keyed
+                        && same_name
                 })
             };
             state
@@ -81,12 +91,13 @@ impl<'c> Graph<'c> {
                             .get(first.len()..)
                             .unwrap_or_default();
                         let keyed = rest.starts_with('[');
-                        declared("module", &[call.as_str()], keyed)
+                        declared("module", &[call.as_str()], keyed, None)
                     }
                     None => declared(
                         "resource",
                         &[instance.kind.as_str(), instance.name.as_str()],
                         instance.key.is_some(),
+                        instance.values_name.as_deref(),
                     ),
                 })
         };

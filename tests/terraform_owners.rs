@@ -448,3 +448,65 @@ fn a_state_whose_names_differ_from_the_written_ones_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn names_refine_cannot_trust_leave_the_policy_as_written() {
+    let module = |name: &str, extra: &str| {
+        format!("variable \"name\" {{}}\nresource \"aws_iam_role\" \"r\" {{\n  name               = {name}\n  assume_role_policy = \"{{}}\"\n{extra}}}\nresource \"aws_iam_role_policy\" \"p\" {{\n  role   = aws_iam_role.r.id\n  policy = jsonencode({{ Statement = [{{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"*\" }}] }})\n}}\n")
+    };
+    let call = "module \"m\" {\n  source = \"./m\"\n  name   = \"A\"\n}\n";
+    // An override file in the caller may pass another name.
+    let over = "module \"m\" {\n  name = \"B\"\n}\n";
+    let plain = module("var.name", "");
+    left(
+        &[
+            ("main.tf", call),
+            ("override.tf", over),
+            ("m/main.tf", &plain),
+        ],
+        "./override.tf is an override file",
+    );
+    // One role per workspace; a deployed name a lifecycle ignores.
+    let workspace = module("\"app-${terraform.workspace}\"", "");
+    left(
+        &[("main.tf", call), ("m/main.tf", &workspace)],
+        "its name holds terraform.workspace",
+    );
+    let ignored = module(
+        "var.name",
+        "  lifecycle {\n    ignore_changes = [name]\n  }\n",
+    );
+    left(
+        &[("main.tf", call), ("m/main.tf", &ignored)],
+        "its lifecycle ignores changes to its name",
+    );
+    // A strip marker changes the text around it: not read.
+    let stripped = module("\"${var.name} ${~ var.name}\"", "");
+    left(
+        &[("main.tf", call), ("m/main.tf", &stripped)],
+        "its name is an expression",
+    );
+}
+
+#[test]
+fn a_state_of_another_configuration_in_a_module_is_refused() {
+    let module = "resource \"aws_iam_role\" \"r\" {\n  name               = \"B\"\n  assume_role_policy = \"{}\"\n}\n";
+    let main = "module \"m\" {\n  source = \"./m\"\n}\n";
+    let state = r#"{"format_version": "1.0", "values": {"root_module": {"child_modules": [
+        {"address": "module.m", "resources": [
+          {"address": "module.m.aws_iam_role.r[0]", "mode": "managed", "type": "aws_iam_role", "name": "r", "index": 0,
+           "values": {"name": "A", "arn": "arn:aws:iam::123456789012:role/A"}}]}]}}}"#;
+    let (code, _, err) = run(
+        &[
+            ("main.tf", main),
+            ("m/main.tf", module),
+            ("state/s.json", state),
+        ],
+        &["--tf-state", "state/s.json"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the state is not of any root module here"),
+        "{err}"
+    );
+}

@@ -3,7 +3,7 @@
 //! follows it to say whose each policy is.
 
 use super::hcl::{self, labels};
-use crate::input::tf_state::TfState;
+use crate::input::tf_state::{TfInstance, TfState};
 use crate::json::Span;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body, Structure};
@@ -92,6 +92,7 @@ impl<'c> Graph<'c> {
                             .unwrap_or_default();
                         let keyed = rest.starts_with('[');
                         declared("module", &[call.as_str()], keyed, None)
+                            && self.fits_in_callee(m, instance)
                     }
                     None => declared(
                         "resource",
@@ -111,6 +112,37 @@ impl<'c> Graph<'c> {
             [] => Err("the state is not of any root module here: it has resources or module calls none declares".into()),
             _ => Err(format!("the state fits {} root modules here: run refine on one of them", roots.len())),
         }
+    }
+
+    /// Whether `instance`, in a module of root `root`, is declared there:
+    /// its module calls followed into the tree's modules, the resource
+    /// declared in the last one with instance keys exactly when it has
+    /// `count` or `for_each` and the state's name when the configuration
+    /// writes one. A call into a module outside the tree is not checked.
+    fn fits_in_callee(&self, root: usize, instance: &TfInstance) -> bool {
+        let mut at = root;
+        for call in &instance.module {
+            let callee = self.modules.iter().position(|module| {
+                module.callers.iter().any(|(caller, _, block)| {
+                    *caller == at && labels(block).first() == Some(&call.as_str())
+                })
+            });
+            match callee {
+                Some(callee) => at = callee,
+                None => return true,
+            }
+        }
+        self.modules[at].blocks.iter().any(|(_, b)| {
+            let repeated = b.body.has_attribute("count") || b.body.has_attribute("for_each");
+            let written = hcl::attribute(&b.body, "name").and_then(hcl::literal);
+            b.ident.as_str() == "resource"
+                && labels(b)[..] == [instance.kind.as_str(), instance.name.as_str()]
+                && repeated == instance.key.is_some()
+                && match (written, instance.values_name.as_deref()) {
+                    (Some(written), Some(name)) => written == name,
+                    _ => true,
+                }
+        })
     }
 
     /// The address prefix of module `m`'s resources (`module.app.`), when

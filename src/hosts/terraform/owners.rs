@@ -37,6 +37,7 @@ use super::graph::{address, Context, Graph, GraphError, CHAINS, DEPTH};
 use super::hcl::{self, attribute, labels, literal, Reference};
 use crate::model::principal::{Owner, OwnerName, Principal};
 use hcl_edit::expr::Expression;
+use hcl_edit::structure::Block;
 
 fn principal_kind(resource: &str) -> Option<Owner> {
     match resource {
@@ -62,6 +63,15 @@ impl<'c> Graph<'c> {
             owners.push(unknown(why.clone()));
         }
         for context in contexts {
+            // A caller with files refine does not read (an override file)
+            // may pass something else than refine reads.
+            if let Some(why) = context
+                .iter()
+                .find_map(|(caller, _)| self.tainted.get(*caller).and_then(Option::as_ref))
+            {
+                owners.push(unknown(why.clone()));
+                continue;
+            }
             for owner in self.holder_owners(m, &context, holder, 0)? {
                 if !owners.contains(&owner) {
                     owners.push(owner);
@@ -432,6 +442,12 @@ impl<'c> Graph<'c> {
                 for element in template.iter() {
                     match element {
                         hcl_edit::template::Element::Literal(text) => out.push_str(text.value()),
+                        // `${~ x ~}` strips the text around it: not read.
+                        hcl_edit::template::Element::Interpolation(i)
+                            if i.strip != hcl_edit::template::Strip::None =>
+                        {
+                            return None
+                        }
                         hcl_edit::template::Element::Interpolation(i) => {
                             match &self.strings_of(m, context, &i.expr, depth + 1)?[..] {
                                 [one] => out.push_str(one),
@@ -458,6 +474,11 @@ impl<'c> Graph<'c> {
         name: &str,
     ) -> Result<Vec<OwnerName>, GraphError> {
         let address = format!("{kind}.{name}");
+        if let Some((_, block)) = self.block(m, "resource", kind, name) {
+            if let Some(why) = named_per_deployment(block) {
+                return Ok(vec![unknown(format!("{address}: {why}"))]);
+            }
+        }
         let root = context.first().map_or(m, |(caller, _)| *caller);
         if let Some((state, _)) = self.state.filter(|(_, r)| *r == root) {
             let path: Vec<String> = context
@@ -504,6 +525,32 @@ impl<'c> Graph<'c> {
         };
         Ok(vec![unnamed(format!("{address}: {why} ({state})"))])
     }
+}
+
+/// Why a principal resource's name is not one name the configuration or
+/// a state can tell: it holds `terraform.workspace` (one name per
+/// workspace, and a state is one workspace's), or its `lifecycle` ignores
+/// changes to it (the deployed name may be another).
+fn named_per_deployment(block: &Block) -> Option<&'static str> {
+    let name = attribute(&block.body, "name").or_else(|| attribute(&block.body, "name_prefix"));
+    let workspace = name.is_some_and(|expr| {
+        hcl::references(expr).iter().any(|r| {
+            r.names.first().is_some_and(|n| n == "terraform")
+                && r.names.get(1).is_some_and(|n| n == "workspace")
+        })
+    });
+    if workspace {
+        return Some("its name holds terraform.workspace: each workspace's role is another");
+    }
+    let ignored = block.body.get_blocks("lifecycle").any(|lifecycle| {
+        attribute(&lifecycle.body, "ignore_changes").is_some_and(|expr| {
+            matches!(expr, Expression::Variable(v) if v.as_str() == "all")
+                || hcl::references(expr)
+                    .iter()
+                    .any(|r| r.names.first().is_some_and(|n| n == "name" || n == "all"))
+        })
+    });
+    ignored.then_some("its lifecycle ignores changes to its name: the deployed one may be another")
 }
 
 /// A principal named by a literal: a name, or an ARN.

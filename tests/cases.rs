@@ -166,6 +166,8 @@ cases! {
     service_wildcard_refined_with_catalog_current,
     star_keeps_services_newer_than_the_catalog,
     star_per_service_with_catalog_current,
+    star_smaller_as_action_with_catalog_current,
+    star_action_form_smaller_is_said,
     star_unknown_unused_action_excluded_by_name,
     star_with_findings_dated_before_the_catalog,
     string_prefix_not_word_subtree,

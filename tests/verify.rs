@@ -508,9 +508,9 @@ fn key_order_and_number_spelling_do_not_change_a_statement() {
     assert!(stdout.contains("[unmatched-statement]"), "{stdout}");
 }
 
-/// Issue 11, item 5: `"Action": "*"` refined per catalog service stops
-/// granting services newer than the catalog; with undated findings (which
-/// may be newer than it) verify refuses that, and accepts refine's
+/// Issue 11, item 5: `"Action": "*"` refined over the catalog's services
+/// stops granting services newer than the catalog; with undated findings
+/// (which may be newer than it) verify refuses that, and accepts refine's
 /// NotAction form; with `--catalog-current` it accepts the Action form.
 #[test]
 fn services_newer_than_the_catalog_stay_granted_unless_the_catalog_is_current() {
@@ -523,7 +523,10 @@ fn services_newer_than_the_catalog_stay_granted_unless_the_catalog_is_current() 
     let findings = dir.path().join("findings.json");
     std::fs::write(&findings, r#"["s3:GetObject"]"#).unwrap();
     let current = Path::new("--catalog-current");
-    let (code, per_service, _) = run(&[&original, &findings, current]);
+    // With a current catalog refine writes the smaller form, here
+    // NotAction; --exact makes it write the Action form (every name).
+    let exact = Path::new("--exact");
+    let (code, per_service, _) = run(&[&original, &findings, current, exact]);
     assert_eq!(code, 0);
     let per_service: Value = serde_json::from_str(&per_service).unwrap();
     assert!(
@@ -578,7 +581,12 @@ fn naming_one_new_service_does_not_pass_for_keeping_them_all() {
     );
     let findings = dir.path().join("findings.json");
     std::fs::write(&findings, r#"["s3:PutBucketAcl"]"#).unwrap();
-    let (_, per_service, _) = run(&[&original, &findings, Path::new("--catalog-current")]);
+    let (_, per_service, _) = run(&[
+        &original,
+        &findings,
+        Path::new("--catalog-current"),
+        Path::new("--exact"),
+    ]);
     let mut forged: Value = serde_json::from_str(&per_service).unwrap();
     let actions = forged["Statement"][0]["Action"].as_array_mut().unwrap();
     actions.push(json!("newservice:*"));

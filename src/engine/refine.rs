@@ -144,6 +144,20 @@ pub fn refine_with(policy: &Policy, usage: &Usage, options: Options) -> Refined 
     }
 }
 
+/// About how many characters IAM counts for `entries` as a list: each
+/// quoted, with a comma.
+fn entries_chars(entries: &[String]) -> usize {
+    entries.iter().map(|e| e.chars().count() + 3).sum()
+}
+
+/// [`entries_chars`] of an edit's entries (none for a removed statement).
+fn edit_chars(edit: Option<&Edit>) -> usize {
+    match edit {
+        Some(Edit::Entries(entries) | Edit::NotAction(entries)) => entries_chars(entries),
+        Some(Edit::Remove) | None => 0,
+    }
+}
+
 /// Whether `glob` matches every action of every service, the catalog's and
 /// any added later: `*`, `*:*` and the like.
 pub fn grants_every_action(glob: &Glob) -> bool {
@@ -218,13 +232,69 @@ impl Run<'_> {
         });
     }
 
-    /// Refines an Allow statement with Action.
+    /// Refines an Allow statement with Action. A statement that grants
+    /// every action has two exact refinements over a current catalog: the
+    /// cover of what stays used, and `NotAction` of the cover of the unused
+    /// set; the smaller is written (not with `--exact`, whose promise the
+    /// `NotAction` form, granting what AWS adds later, would break). With
+    /// a catalog that may be older than the findings only the `NotAction`
+    /// form keeps the newer services; a warning says when the other would
+    /// be smaller.
     fn action(&mut self, statement: &Statement) -> Option<Edit> {
-        if self.usage.beyond.keeps_new_services()
-            && statement.entries.iter().any(grants_every_action)
-        {
-            return self.every_service(statement);
+        let universal = statement.entries.iter().any(grants_every_action);
+        if self.usage.beyond.keeps_new_services() && universal {
+            let edit = self.every_service(statement);
+            self.say_smaller_action_form(statement, edit.as_ref());
+            return edit;
         }
+        let mark = (
+            self.changes.len(),
+            self.warnings.len(),
+            self.narrowed_wildcards,
+        );
+        let as_action = self.action_entries(statement);
+        if !universal || self.options.exact || as_action.is_none() {
+            return as_action;
+        }
+        let changes = self.changes.split_off(mark.0);
+        let warnings = self.warnings.split_off(mark.1);
+        let narrowed = std::mem::replace(&mut self.narrowed_wildcards, mark.2);
+        let as_not = self.every_service(statement);
+        if edit_chars(as_not.as_ref()) < edit_chars(as_action.as_ref()) {
+            return as_not;
+        }
+        self.changes.truncate(mark.0);
+        self.changes.extend(changes);
+        self.warnings.extend(warnings);
+        self.narrowed_wildcards = narrowed;
+        as_action
+    }
+
+    /// A warning, for a statement that grants every action and became
+    /// `NotAction` (`edit`), when the `Action` cover of what stays used
+    /// would be smaller, which a current catalog allows.
+    fn say_smaller_action_form(&mut self, statement: &Statement, edit: Option<&Edit>) {
+        let mut keep = ActionSet::full(self.catalog.len());
+        keep.difference_with(self.unused);
+        let as_action = cover(self.catalog, &keep, &keep, None);
+        let (action, not) = (entries_chars(&as_action), edit_chars(edit));
+        if action < not {
+            let at = statement
+                .entries
+                .iter()
+                .position(grants_every_action)
+                .unwrap_or(0);
+            self.warnings.push(InputError::at(
+                &statement.entry_path(at),
+                format!(
+                    "written as NotAction of the unused actions ({not} characters) to keep granting services newer than the catalog; as Action it would take about {action}: if the catalog is current for this account, say so (--catalog-current) and refine writes that"
+                ),
+            ));
+        }
+    }
+
+    /// Refines an Allow statement with Action, entry by entry.
+    fn action_entries(&mut self, statement: &Statement) -> Option<Edit> {
         let mut entries: Vec<String> = Vec::with_capacity(statement.entries.len());
         let mut changed = false;
         for (i, glob) in statement.entries.iter().enumerate() {

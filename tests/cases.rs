@@ -168,6 +168,8 @@ cases! {
     star_per_service_with_catalog_current,
     star_smaller_as_action_with_catalog_current,
     star_action_form_smaller_is_said,
+    not_action_smaller_as_action_with_catalog_current,
+    not_action_action_form_smaller_is_said,
     star_unknown_unused_action_excluded_by_name,
     star_with_findings_dated_before_the_catalog,
     string_prefix_not_word_subtree,

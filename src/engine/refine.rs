@@ -153,7 +153,9 @@ fn entries_chars(entries: &[String]) -> usize {
 /// [`entries_chars`] of an edit's entries (none for a removed statement).
 fn edit_chars(edit: Option<&Edit>) -> usize {
     match edit {
-        Some(Edit::Entries(entries) | Edit::NotAction(entries)) => entries_chars(entries),
+        Some(Edit::Entries(entries) | Edit::NotAction(entries) | Edit::Action(entries)) => {
+            entries_chars(entries)
+        }
         Some(Edit::Remove) | None => 0,
     }
 }
@@ -451,6 +453,37 @@ impl Run<'_> {
                 .collect()
         };
         self.narrowed_wildcards = true;
+        let mut entries: Vec<String> = statement
+            .entries
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .collect();
+        entries.extend(added.iter().cloned());
+        // Over a current catalog the statement may as well be written as
+        // the Action cover of what it still allows: when that is smaller.
+        let mut keep = allowed;
+        keep.difference_with(self.unused);
+        let smaller = match remove || keep.is_empty() {
+            true => None,
+            false => Some(self.action_form(&keep, &statement.entries))
+                .filter(|action| entries_chars(action) < entries_chars(&entries)),
+        };
+        let as_action = match (smaller, self.usage.beyond.keeps_new_services()) {
+            (Some(action), true) => {
+                // Only NotAction keeps the newer services granted: say
+                // what a current catalog would allow.
+                self.warnings.push(InputError::at(
+                    &statement.path.key("NotAction"),
+                    format!(
+                        "written as NotAction ({} characters) to keep granting services newer than the catalog; as Action it would take about {}: if the catalog is current for this account, say so (--catalog-current) and refine writes that",
+                        entries_chars(&entries),
+                        entries_chars(&action)
+                    ),
+                ));
+                None
+            }
+            (action, _) => action,
+        };
         self.changes.push(EntryChange {
             statement: statement.index,
             label: statement.label(),
@@ -458,19 +491,38 @@ impl Run<'_> {
             entry: "NotAction".to_string(),
             unused: targets.iter().collect(),
             beyond_catalog: false,
-            replacement: added.clone(),
+            replacement: as_action.clone().unwrap_or_else(|| added.clone()),
         });
+        if let Some(action) = as_action {
+            return Some(Edit::Action(action));
+        }
         Some(if remove {
             Edit::Remove
         } else {
-            let mut entries: Vec<String> = statement
-                .entries
-                .iter()
-                .map(|g| g.as_str().to_string())
-                .collect();
-            entries.extend(added);
             Edit::Entries(entries)
         })
+    }
+
+    /// The Action entries that allow exactly `keep` over the catalog, none
+    /// of which reaches into what the NotAction entries `excluded` exclude,
+    /// even beyond the catalog (an entry that would is written as the exact
+    /// names it stands for); exact names only with `--exact`.
+    fn action_form(&self, keep: &ActionSet, excluded: &[Glob]) -> Vec<String> {
+        if self.options.exact {
+            return keep.iter().map(|id| self.catalog.full_name(id)).collect();
+        }
+        let mut entries = Vec::new();
+        for entry in cover(self.catalog, keep, keep, None) {
+            let glob = Glob::new(&entry);
+            if glob.is_literal() || !excluded.iter().any(|n| overlaps(n, &glob)) {
+                entries.push(entry);
+                continue;
+            }
+            let mut names = self.catalog.matching(&glob);
+            names.intersect_with(keep);
+            entries.extend(names.iter().map(|id| self.catalog.full_name(id)));
+        }
+        entries
     }
 }
 

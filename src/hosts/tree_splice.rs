@@ -100,44 +100,17 @@ pub(crate) fn document_splices(
             Edit::Entries(entries) => {
                 splices.extend(element_splices(text, syntax, statement, place, entries)?)
             }
-            Edit::NotAction(entries) => {
+            Edit::NotAction(entries) | Edit::Action(entries) => {
+                let to_not = matches!(edit, Edit::NotAction(_));
                 if !place.opaque.is_empty() {
                     return Err(RewriteError::new(
-                        "a statement with unevaluated entries cannot become a NotAction",
+                        "a statement with unevaluated entries cannot change its action key",
                     ));
                 }
                 let key = statement
-                    .member("Action")
-                    .ok_or_else(|| RewriteError::new("no Action to turn into NotAction"))?;
-                // Terraform's `actions` (a block's, or a `.tf.json`
-                // statement's) is `not_actions`, quoted as it was.
-                let quoted = match (syntax, &text[key.key_span.start..key.key_span.end]) {
-                    (_, "actions") => "not_actions",
-                    (_, "\"actions\"") => "\"not_actions\"",
-                    (Syntax::Json, _) => "\"NotAction\"",
-                    (Syntax::Yaml, _) => "NotAction",
-                    (Syntax::Hcl, "Action") => "NotAction",
-                    (Syntax::Hcl, _) => "\"NotAction\"",
-                };
-                // An HCL key aligned with its neighbours' (`actions   =`)
-                // keeps the `=` where it was, as far as the longer key
-                // allows.
-                let grown = quoted
-                    .len()
-                    .saturating_sub(key.key_span.end - key.key_span.start);
-                let padding = text[key.key_span.end..]
-                    .bytes()
-                    .take_while(|&b| b == b' ')
-                    .count();
-                let keep = match syntax {
-                    Syntax::Hcl if padding > 0 => padding.saturating_sub(grown).max(1),
-                    _ => padding,
-                };
-                splices.push(Splice {
-                    start: key.key_span.start,
-                    end: key.key_span.end + padding,
-                    text: format!("{quoted}{}", " ".repeat(keep)),
-                });
+                    .member(if to_not { "Action" } else { "NotAction" })
+                    .ok_or_else(|| RewriteError::new("no action element to rename"))?;
+                splices.push(renamed_key(text, syntax, key, to_not));
                 splices.extend(element_splices(text, syntax, statement, place, entries)?);
             }
         }
@@ -146,6 +119,45 @@ pub(crate) fn document_splices(
         splices.extend(removal_splices(text, syntax, member, layout, &removed)?);
     }
     Ok(splices)
+}
+
+/// The splice that renames an action element's key: `Action` to
+/// `NotAction` (`to_not`) or back, in the host's spelling (Terraform's
+/// `actions` and `not_actions`, quoted as they were). An HCL key aligned
+/// with its neighbours' (`actions   =`) keeps the `=` where it was, as far
+/// as the new length allows.
+fn renamed_key(text: &str, syntax: Syntax, key: &Member, to_not: bool) -> Splice {
+    let written = &text[key.key_span.start..key.key_span.end];
+    // (Terraform's name before, after; IAM's name after.)
+    let (tf_from, tf_to, iam) = match to_not {
+        true => ("actions", "not_actions", "NotAction"),
+        false => ("not_actions", "actions", "Action"),
+    };
+    let iam_from = if to_not { "Action" } else { "NotAction" };
+    let renamed = if written == tf_from {
+        tf_to.to_string()
+    } else if written.trim_matches('"') == tf_from {
+        format!("\"{tf_to}\"")
+    } else if syntax == Syntax::Yaml || (syntax == Syntax::Hcl && written == iam_from) {
+        iam.to_string()
+    } else {
+        format!("\"{iam}\"")
+    };
+    let padding = text[key.key_span.end..]
+        .bytes()
+        .take_while(|&b| b == b' ')
+        .count();
+    let keep = match syntax {
+        Syntax::Hcl if padding > 0 => (padding + written.len())
+            .saturating_sub(renamed.len())
+            .max(1),
+        _ => padding,
+    };
+    Splice {
+        start: key.key_span.start,
+        end: key.key_span.end + padding,
+        text: format!("{renamed}{}", " ".repeat(keep)),
+    }
 }
 
 /// The splices that remove the written statements `removed`.

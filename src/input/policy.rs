@@ -156,6 +156,10 @@ pub enum Edit {
     /// them, services the catalog does not know included (a string stays a
     /// string while one).
     NotAction(Vec<String>),
+    /// Replace the `NotAction` element with an `Action` element of these
+    /// entries, in its place: over a current catalog, what an `Allow` +
+    /// `NotAction` statement still allows, when that is smaller to write.
+    Action(Vec<String>),
     /// Remove the statement.
     Remove,
 }
@@ -168,6 +172,7 @@ impl Edit {
         match self {
             Edit::Entries(entries) => Some((key, entries.as_slice())),
             Edit::NotAction(entries) => Some((ActionKey::NotAction, entries.as_slice())),
+            Edit::Action(entries) => Some((ActionKey::Action, entries.as_slice())),
             Edit::Remove => None,
         }
     }
@@ -438,6 +443,7 @@ impl Policy {
                 Some(Edit::Remove) => continue,
                 Some(Edit::Entries(entries)) => (statement.key, entries),
                 Some(Edit::NotAction(entries)) => (ActionKey::NotAction, entries),
+                Some(Edit::Action(entries)) => (ActionKey::Action, entries),
             };
             let element = if statement.was_string && entries.len() == 1 {
                 Value::string(entries[0].clone())

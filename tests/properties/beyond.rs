@@ -204,6 +204,67 @@ proptest! {
         prop_assert!(still.is_empty(), "still allows {} unused actions", still.len());
         verified(&original, &refined.document, &resolved.usage())?;
     }
+    /// An `Allow` + `NotAction` statement over a current catalog: written
+    /// as an `Action` statement only when that is smaller, and then still
+    /// proved (contained in the original as languages, nothing used
+    /// dropped, nothing unused left), whatever the exclusions (whole
+    /// services, prefixes, names) and the unused services.
+    #[test]
+    fn not_action_becomes_the_smaller_action_form_over_a_current_catalog(
+        excluded in prop::collection::vec((any::<usize>(), 0usize..3), 1..4),
+        unused in prop::collection::vec(any::<usize>(), 1..60),
+        current in any::<bool>(),
+        mostly in any::<bool>(),
+    ) {
+        let catalog = bundled();
+        // Mostly: every service unused but the few picked, so that the
+        // Action form is the small one.
+        let picked: Vec<String> = unused.iter().map(|&i| service(i)).collect();
+        let unused_services: Vec<String> = match mostly {
+            true => catalog
+                .service_names()
+                .filter(|s| !picked.iter().take(3).any(|p| p == s))
+                .map(str::to_string)
+                .collect(),
+            false => picked,
+        };
+        let entries: Vec<String> = excluded
+            .iter()
+            .map(|&(i, shape)| {
+                let name = catalog.full_name(catalog.ids().nth(i % catalog.len()).expect("in the catalog"));
+                let (svc, action) = name.split_once(':').unwrap_or_default();
+                match shape {
+                    0 => format!("{svc}:*"),
+                    1 => format!("{svc}:{}*", &action[..action.len().min(3)]),
+                    _ => name.clone(),
+                }
+            })
+            .collect();
+        let services: Vec<String> = unused_services
+            .iter()
+            .map(|s| format!(r#"{{"serviceNamespace": "{s}"}}"#))
+            .collect();
+        let mut resolved = findings::parse(&format!("[{}]", services.join(",")))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?
+            .resolve(catalog);
+        resolved.beyond.catalog_current = current;
+        let text = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": entries, "Resource": "*"}]}).to_string();
+        let original = policy::parse(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let refined = refine(&original, &resolved.usage());
+        let after = policy::from_value(refined.document.clone())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if let Some(statement) = after.statements.first() {
+            if statement.key == ActionKey::Action {
+                prop_assert!(current, "an Action form without a current catalog");
+            } else if current && mostly {
+                // A few services kept of hundreds: the Action form is smaller
+                // unless the exclusions make it write names.
+                let names = statement.entries.len();
+                prop_assert!(names <= 3 + entries.len() || after.statements.is_empty(), "NotAction of {names} entries kept");
+            }
+        }
+        verified(&original, &refined.document, &resolved.usage())?;
+    }
 }
 
 /// The civil date of `secs` since the epoch (UTC), for writing timestamps.

@@ -586,7 +586,7 @@ fn entry_changes(policy: &Policy, edits: &[Option<Edit>]) -> (Vec<String>, Vec<S
         match edit {
             None => {}
             Some(Edit::Remove) => removed.extend(before.iter().map(|e| e.to_string())),
-            Some(Edit::Entries(after) | Edit::NotAction(after)) => {
+            Some(Edit::Entries(after) | Edit::NotAction(after) | Edit::Action(after)) => {
                 removed.extend(
                     before
                         .iter()

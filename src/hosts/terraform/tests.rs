@@ -20,10 +20,17 @@ fn refined(text: &str) -> String {
 
 /// [`refined`] against the unused actions `unused` (a JSON list).
 fn refined_with(text: &str, unused: &str) -> String {
+    refined_as(text, unused, false)
+}
+
+/// [`refined_with`], the catalog said current (`--catalog-current`) when
+/// `current`.
+fn refined_as(text: &str, unused: &str, current: bool) -> String {
     let file = TerraformFile::read(text).unwrap();
-    let resolved = findings::parse(unused)
+    let mut resolved = findings::parse(unused)
         .unwrap()
         .resolve(&Catalog::bundled());
+    resolved.beyond.catalog_current |= current;
     let usage = resolved.usage();
     let proved: Vec<Checked> = file
         .policies()
@@ -117,4 +124,18 @@ fn an_entry_that_stays_keeps_its_line_and_comment_wherever_refinement_puts_it() 
         "{out}"
     );
     assert!(!out.contains("s3:GetObject*"), "{out}");
+}
+
+#[test]
+fn not_actions_becomes_actions_when_that_is_smaller_over_a_current_catalog() {
+    let text = "data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    effect      = \"Allow\"\n    not_actions = [\"iam:*\"]\n    resources   = [\"*\"]\n  }\n}\n";
+    let services: Vec<String> = Catalog::bundled()
+        .service_names()
+        .filter(|s| *s != "s3" && *s != "iam")
+        .map(|s| format!("{{\"serviceNamespace\": \"{s}\"}}"))
+        .collect();
+    let unused = format!("[{}]", services.join(", "));
+    let out = refined_as(text, &unused, true);
+    assert!(out.contains("\n    actions     = [\"s3:*\"]\n"), "{out}");
+    assert!(out.contains("\n    effect      = \"Allow\"\n"), "{out}");
 }

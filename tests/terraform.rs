@@ -409,3 +409,35 @@ fn results_count_statements_as_written_unevaluated_ones_included() {
     assert_eq!(report["results"][0]["statement"], 1, "{out}");
     assert_eq!(report["results"][0]["entry"], "s3:PutObject", "{out}");
 }
+
+#[test]
+fn a_refined_policy_over_its_hosts_limit_is_said() {
+    // A user's inline policies may hold 2,048 characters; narrowing two
+    // service wildcards around three unused actions takes more.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tf");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("main.tf"),
+        "resource \"aws_iam_user_policy\" \"u\" {\n  name = \"u\"\n  user = \"app\"\n  policy = jsonencode({\n    Statement = [{ Effect = \"Allow\", Action = [\"s3:*\", \"ec2:*\"], Resource = \"*\" }]\n  })\n}\n",
+    )
+    .unwrap();
+    let findings = dir.path().join("findings");
+    std::fs::create_dir_all(&findings).unwrap();
+    std::fs::write(
+        findings.join("u.json"),
+        r#"{"findingType":"UnusedPermission","status":"ACTIVE","id":"u","resource":"arn:aws:iam::123456789012:user/app","resourceType":"AWS::IAM::User","findingDetails":[{"unusedPermissionDetails":{"serviceNamespace":"s3","actions":[{"action":"PutObject"}]}},{"unusedPermissionDetails":{"serviceNamespace":"ec2","actions":[{"action":"RunInstances"},{"action":"CreateTags"}]}}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = common::outcome(common::refine().args([
+        root.to_str().unwrap(),
+        findings.to_str().unwrap(),
+        "--check",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("main.tf:4:23: aws_iam_user_policy.u: the refined policy has ")
+            && err.contains("over IAM's limit of 2048 for a user's inline policies"),
+        "{err}"
+    );
+}

@@ -174,6 +174,19 @@ fn warn(input: &Input, template: &dyn Host, refined: &Checked, embedded: &Embedd
             place.unwrap_or("a policy")
         ));
     }
+    // The host says which of IAM's limits applies (a user's inline
+    // policies, a managed policy).
+    if let (true, Some(limit)) = (refined.changed(), embedded.limit) {
+        if let Some(over) = iam_refine::output::size::over_limit(limit, refined.document()) {
+            let at = template.locate(&embedded.policy.path).start;
+            let (line, column) = iam_refine::json::line_column(&input.text, at);
+            diag::warning(&format!(
+                "{}:{line}:{column}: {}: {over}",
+                input.name,
+                place.unwrap_or("a policy")
+            ));
+        }
+    }
 }
 
 /// `FILE:LINE:COL: message` for an error about a place in a template.

@@ -212,3 +212,44 @@ fn many_hostile_globs_are_kept_and_the_rest_refined() {
         assert!(entries.contains(&glob.as_str()), "{glob} kept");
     }
 }
+
+/// `--limit` and `--max-size` set the size a refined policy must fit: one
+/// over it is warned about (the policy is still printed); a bad value is a
+/// usage error.
+#[test]
+fn limit_and_max_size_set_the_size_a_refined_policy_is_warned_over() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example");
+    let run = |extra: &[&str]| {
+        let output = Command::cargo_bin("refine")
+            .unwrap()
+            .current_dir(&dir)
+            .args(["policy.json", "findings.json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, 0);
+    assert!(!err.contains("characters"), "{err}");
+    let (code, same, err) = run(&["--max-size", "100"]);
+    assert_eq!((code, same.as_str()), (0, out.as_str()));
+    assert!(
+        err.contains("policy.json: the refined policy has 406 characters, over --max-size 100"),
+        "{err}"
+    );
+    let (_, _, err) = run(&["--limit", "300", "--max-size", "5000"]);
+    assert!(err.contains("over --limit 300"), "{err}");
+    let (_, _, err) = run(&["--limit", "managed"]);
+    assert!(!err.contains("characters"), "{err}");
+    let (code, _, err) = run(&["--limit", "huge"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--limit huge: expected managed, role-inline, user-inline, group-inline or a number of characters"),
+        "{err}"
+    );
+}

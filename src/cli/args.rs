@@ -75,6 +75,17 @@ pub(super) struct RunArgs {
     /// names.
     #[arg(long, value_name = "REGION")]
     pub(super) region: Option<String>,
+    /// The IAM size limit a refined policy must fit, when its file does not
+    /// say (or to override it): `managed` (6,144 characters),
+    /// `role-inline` (10,240), `user-inline` (2,048), `group-inline`
+    /// (5,120), or a number of characters. A refined policy over it is
+    /// warned about.
+    #[arg(long, value_name = "KIND|N")]
+    pub(super) limit: Option<String>,
+    /// A tighter budget than the limit, in characters (IAM's count: without
+    /// whitespace), to leave room for later edits.
+    #[arg(long = "max-size", value_name = "N")]
+    pub(super) max_size: Option<usize>,
     /// For Terraform: `terraform show -json` output of a state or a saved
     /// plan, which names each role, user and group resource instance
     /// (under `count`, `for_each` and modules) the configuration declares.

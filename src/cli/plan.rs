@@ -121,6 +121,8 @@ pub(super) struct Plan {
     pub(super) catalog_current: bool,
     pub(super) follow: bool,
     pub(super) color: Color,
+    /// `--limit` and `--max-size`: the size a refined policy must fit.
+    pub(super) budget: iam_refine::output::size::Budget,
 }
 
 impl Plan {
@@ -174,8 +176,34 @@ impl Plan {
             catalog_current: args.catalog_current,
             follow: args.follow,
             color: args.color,
+            budget: budget(args.limit.as_deref(), args.max_size)?,
         })
     }
+}
+
+/// `--limit` and `--max-size` as a size budget.
+fn budget(limit: Option<&str>, max: Option<usize>) -> Result<iam_refine::output::size::Budget> {
+    use iam_refine::input::policy::Owner;
+    use iam_refine::output::size::{Budget, Limit};
+    let mut budget = Budget {
+        max,
+        ..Budget::default()
+    };
+    if max == Some(0) {
+        bail!("--max-size 0: a policy has at least a few characters\nhint: give the most characters a refined policy may have, e.g. --max-size 5000");
+    }
+    match limit.map(str::to_ascii_lowercase).as_deref() {
+        None => {}
+        Some("managed") => budget.limit = Some(Limit::Managed),
+        Some("role-inline") => budget.limit = Some(Limit::Inline(Owner::Role)),
+        Some("user-inline") => budget.limit = Some(Limit::Inline(Owner::User)),
+        Some("group-inline") => budget.limit = Some(Limit::Inline(Owner::Group)),
+        Some(other) => match other.parse::<usize>() {
+            Ok(n) if n > 0 => budget.chars = Some(n),
+            _ => bail!("--limit {other}: expected managed, role-inline, user-inline, group-inline or a number of characters"),
+        },
+    }
+    Ok(budget)
 }
 
 /// The one source of use the arguments name.

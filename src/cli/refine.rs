@@ -280,7 +280,7 @@ pub(super) fn refine_host(
     )?;
     let name = patch_path(&input.name);
     let report = FileReport::new(&name, host, policy, &refined, usage.catalog);
-    warn(input, embedded, &refined);
+    warn(input, embedded, &refined, &plan.budget);
     if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) = (&plan.gate, plan.stdout)
     {
         check_lines(&input.name, &report, gate);
@@ -328,7 +328,12 @@ pub(super) fn newer_note(basis: &Basis, narrowed: bool) {
 /// The warnings about one file: lints of the policy, entries the catalog
 /// does not know, a policy that grants nothing used, a size over IAM's
 /// limit.
-fn warn(input: &Input, embedded: &iam_refine::hosts::Embedded, refined: &Checked) {
+fn warn(
+    input: &Input,
+    embedded: &iam_refine::hosts::Embedded,
+    refined: &Checked,
+    budget: &size::Budget,
+) {
     for lint in embedded.policy.lints() {
         diag::warning(&describe(input, &lint));
     }
@@ -338,8 +343,8 @@ fn warn(input: &Input, embedded: &iam_refine::hosts::Embedded, refined: &Checked
     if refined.grants_nothing() {
         diag::error(&format!("{}: grants nothing used: detach it", input.name));
     }
-    if let (true, Some(limit)) = (refined.changed(), embedded.limit) {
-        if let Some(over) = size::over_limit(limit, refined.document()) {
+    if refined.changed() {
+        if let Some(over) = budget.over(embedded.limit, refined.document()) {
             diag::warning(&format!("{}: {over}", input.name));
         }
     }

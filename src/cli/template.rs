@@ -152,13 +152,19 @@ fn refine_policy(
     if let Some(owners) = owners {
         report = report.owned_by(owners);
     }
-    warn(input, template, &proved, embedded);
+    warn(input, template, &proved, embedded, &plan.budget);
     Ok((report, Some(proved)))
 }
 
 /// The warnings about one policy of a template: entries the catalog does
 /// not know, a policy that grants nothing used.
-fn warn(input: &Input, template: &dyn Host, refined: &Checked, embedded: &Embedded) {
+fn warn(
+    input: &Input,
+    template: &dyn Host,
+    refined: &Checked,
+    embedded: &Embedded,
+    budget: &iam_refine::output::size::Budget,
+) {
     for warning in &refined.refined().warnings {
         diag::warning(&describe_in(input, template, warning));
     }
@@ -176,8 +182,8 @@ fn warn(input: &Input, template: &dyn Host, refined: &Checked, embedded: &Embedd
     }
     // The host says which of IAM's limits applies (a user's inline
     // policies, a managed policy).
-    if let (true, Some(limit)) = (refined.changed(), embedded.limit) {
-        if let Some(over) = iam_refine::output::size::over_limit(limit, refined.document()) {
+    if refined.changed() {
+        if let Some(over) = budget.over(embedded.limit, refined.document()) {
             let at = template.locate(&embedded.policy.path).start;
             let (line, column) = iam_refine::json::line_column(&input.text, at);
             diag::warning(&format!(

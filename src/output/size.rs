@@ -51,6 +51,44 @@ impl Limit {
     }
 }
 
+/// The size a refined policy must fit: IAM's limit that applies (the
+/// host's, or `--limit`'s), lowered by `--max-size` to leave room for later
+/// edits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Budget {
+    /// `--limit`: the limit that applies, overriding the host's.
+    pub limit: Option<Limit>,
+    /// `--limit N`: a number of characters instead.
+    pub chars: Option<usize>,
+    /// `--max-size N`.
+    pub max: Option<usize>,
+}
+
+impl Budget {
+    /// The warning for a changed policy over its budget (the host naming
+    /// `host`'s limit), if it is: none when no limit is known.
+    pub fn over(&self, host: Option<Limit>, document: &Value) -> Option<String> {
+        let limit = self.limit.or(host);
+        let (cap, what) = match (self.chars, limit) {
+            (Some(n), _) => (n, format!("--limit {n}")),
+            (None, Some(limit)) => (
+                limit.chars(),
+                format!("IAM's limit of {} for {}", limit.chars(), limit.describe()),
+            ),
+            (None, None) => match self.max {
+                Some(max) => (max, format!("--max-size {max}")),
+                None => return None,
+            },
+        };
+        let (cap, what) = match self.max {
+            Some(max) if max < cap => (max, format!("--max-size {max}")),
+            _ => (cap, what),
+        };
+        let size = of(document);
+        (size > cap).then(|| format!("the refined policy has {size} characters, over {what}"))
+    }
+}
+
 /// The warning for a changed policy over `limit`, if it is (for an inline
 /// policy, this one alone: its owner's other inline policies add to it).
 pub fn over_limit(limit: Limit, document: &Value) -> Option<String> {
@@ -82,5 +120,37 @@ mod tests {
         // {"Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]} is 58 characters.
         assert_eq!(of(&document), 58);
         assert_eq!(inline_limit(Owner::User), 2_048);
+    }
+
+    #[test]
+    fn a_budget_is_the_smaller_of_the_limit_and_max_size() {
+        let document = Value::from(
+            &serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}),
+        );
+        let none = Budget::default();
+        assert_eq!(none.over(None, &document), None);
+        assert_eq!(none.over(Some(Limit::Managed), &document), None);
+        let tight = Budget {
+            max: Some(50),
+            ..Budget::default()
+        };
+        assert_eq!(
+            tight.over(Some(Limit::Managed), &document).as_deref(),
+            Some("the refined policy has 58 characters, over --max-size 50")
+        );
+        let chars = Budget {
+            chars: Some(57),
+            ..Budget::default()
+        };
+        assert_eq!(
+            chars.over(None, &document).as_deref(),
+            Some("the refined policy has 58 characters, over --limit 57")
+        );
+        let user = Budget {
+            limit: Some(Limit::Inline(Owner::User)),
+            max: Some(1_000),
+            ..Budget::default()
+        };
+        assert_eq!(user.over(Some(Limit::Managed), &document), None);
     }
 }

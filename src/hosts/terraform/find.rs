@@ -210,44 +210,35 @@ fn written(
     let Some(policy) = attribute(body, "policy") else {
         return;
     };
-    let why = match policy {
-        Expression::FuncCall(call) if call.name.name.as_str() == "jsonencode" => {
+    // The document written here (jsonencode, a heredoc), or why it is not
+    // read; `None` for a policy that is not written here.
+    let written = match policy {
+        Expression::FuncCall(call) if call.name.name.as_str() == "jsonencode" => Some(
             match call.args.iter().next().map(|arg| hcl::value(text, arg)) {
-                Some(document) if !hcl::is_opaque(&document) => {
-                    let syntax = Syntax::Hcl;
-                    return finds.found.push(Found {
-                        address,
-                        at,
-                        document,
-                        syntax,
-                        holder,
-                        limit,
-                        included: 0,
-                        trust: false,
-                    });
-                }
-                _ => "jsonencode of an expression".to_string(),
-            }
-        }
+                Some(document) if !hcl::is_opaque(&document) => Ok((document, Syntax::Hcl)),
+                _ => Err("jsonencode of an expression".to_string()),
+            },
+        ),
         Expression::HeredocTemplate(heredoc) => {
-            match hcl::heredoc_document(text, span_of(&heredoc.template)) {
-                Ok(document) => {
-                    let syntax = Syntax::Json;
-                    return finds.found.push(Found {
-                        address,
-                        at,
-                        document,
-                        syntax,
-                        holder,
-                        limit,
-                        included: 0,
-                        trust: false,
-                    });
-                }
-                Err(why) => why,
-            }
+            Some(hcl::heredoc_document(text, span_of(&heredoc.template)).map(|d| (d, Syntax::Json)))
         }
-        Expression::FuncCall(call)
+        _ => None,
+    };
+    if let Some(Ok((document, syntax))) = written {
+        return finds.found.push(Found {
+            address,
+            at,
+            document,
+            syntax,
+            holder,
+            limit,
+            included: 0,
+            trust: false,
+        });
+    }
+    let why = match (written, policy) {
+        (Some(Err(why)), _) => why,
+        (_, Expression::FuncCall(call))
             if matches!(call.name.name.as_str(), "file" | "templatefile") =>
         {
             match call.args.iter().next().and_then(file_path) {
@@ -269,10 +260,10 @@ fn written(
                 ),
             }
         }
-        Expression::FuncCall(call) => format!("{}(...)", call.name.name.as_str()),
+        (_, Expression::FuncCall(call)) => format!("{}(...)", call.name.name.as_str()),
         // A reference to a policy document: refined where it is written.
-        Expression::Traversal(_) => return,
-        Expression::String(_) => "a JSON string".into(),
+        (_, Expression::Traversal(_)) => return,
+        (_, Expression::String(_)) => "a JSON string".into(),
         _ => "an expression".into(),
     };
     finds.left.push(Left {

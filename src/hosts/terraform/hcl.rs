@@ -109,8 +109,9 @@ fn shift(value: &mut Value, by: usize) {
     }
 }
 
-/// Makes every string of `value` that holds template syntax opaque.
-fn mark_templates(text: &str, value: &mut Value) {
+/// Makes every string of `value` that holds template syntax (`${`, `%{`)
+/// opaque: in a heredoc, a policy file, a `.tf.json` string.
+pub fn mark_templates(text: &str, value: &mut Value) {
     match &mut value.kind {
         Kind::String(s) if s.contains("${") || s.contains("%{") => {
             *value = opaque(text, value.span);

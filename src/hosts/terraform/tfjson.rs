@@ -16,7 +16,7 @@
 //!   changed.
 
 use super::find::{Found, Holder, Left, INCLUDES};
-use super::hcl::opaque;
+use super::hcl::{self, opaque};
 use crate::hosts::Syntax;
 use crate::json::{Kind, Member, Span, Value};
 use std::fmt::Write as _;
@@ -424,24 +424,11 @@ fn statement_of(text: &str, statement: &Value, includes: bool) -> Value {
 /// opaque.
 fn renamed(member: &Member, name: &str, text: &str) -> Member {
     let mut value = member.value.clone();
-    templates_opaque(text, &mut value);
+    hcl::mark_templates(text, &mut value);
     Member {
         key: name.into(),
         key_span: member.key_span,
         value,
-    }
-}
-
-fn templates_opaque(text: &str, value: &mut Value) {
-    match &mut value.kind {
-        Kind::String(s) if s.contains("${") || s.contains("%{") => {
-            *value = opaque(text, value.span)
-        }
-        Kind::Array(items) => items.iter_mut().for_each(|v| templates_opaque(text, v)),
-        Kind::Object(members) => members
-            .iter_mut()
-            .for_each(|m| templates_opaque(text, &mut m.value)),
-        _ => {}
     }
 }
 

@@ -218,6 +218,35 @@ pub fn written_path(
     written
 }
 
+/// [`written_path`] in a host of several documents, each at its path with
+/// its layout: `path` unchanged when it is in none of them.
+pub fn written_in<'a>(
+    placed: impl IntoIterator<Item = (&'a crate::error::JsonPath, &'a Layout)>,
+    path: &crate::error::JsonPath,
+) -> crate::error::JsonPath {
+    placed
+        .into_iter()
+        .find(|(document, _)| path.segments().starts_with(document.segments()))
+        .map_or_else(
+            || path.clone(),
+            |(document, layout)| written_path(document, layout, path),
+        )
+}
+
+/// Which written statement of the document at `policy` (among `placed`)
+/// the view's statement `index` is, unevaluated statements counted.
+pub fn written_statement<'a>(
+    placed: impl IntoIterator<Item = (&'a crate::error::JsonPath, &'a Layout)>,
+    policy: &crate::error::JsonPath,
+    index: usize,
+) -> usize {
+    placed
+        .into_iter()
+        .find(|(document, _)| *document == policy)
+        .and_then(|(_, layout)| layout.statements.get(index))
+        .map_or(index, |place| place.written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

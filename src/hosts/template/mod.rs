@@ -200,13 +200,12 @@ impl<'t> Template<'t> {
 
     /// `path` (into a view) as the path where that part is written.
     fn written_path(&self, path: &JsonPath) -> JsonPath {
-        self.placed
-            .iter()
-            .find(|p| path.segments().starts_with(p.document.segments()))
-            .map_or_else(
-                || path.clone(),
-                |placed| view::written_path(&placed.document, &placed.layout, path),
-            )
+        view::written_in(self.placements(), path)
+    }
+
+    /// Each policy's path and layout.
+    fn placements(&self) -> impl Iterator<Item = (&JsonPath, &view::Layout)> {
+        self.placed.iter().map(|p| (&p.document, &p.layout))
     }
 }
 
@@ -246,11 +245,7 @@ impl Host for Template<'_> {
     }
 
     fn written_statement(&self, policy: &JsonPath, index: usize) -> usize {
-        self.placed
-            .iter()
-            .find(|p| p.document == *policy)
-            .and_then(|p| p.layout.statements.get(index))
-            .map_or(index, |place| place.written)
+        view::written_statement(self.placements(), policy, index)
     }
 
     /// Whether the CDK generated the template (a resource's Metadata has

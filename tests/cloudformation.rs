@@ -33,43 +33,15 @@ fn refine_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
 fn copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("cfn");
-    copy_tree(&common::fixture("cloudformation"), &root);
+    common::copy_tree(&common::fixture("cloudformation"), &root);
     (dir, root)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// The lines a unified diff removes and adds (without `---`/`+++`).
-fn changes(diff: &str) -> (Vec<&str>, Vec<&str>) {
-    let removed = diff
-        .lines()
-        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
-        .map(|l| &l[1..])
-        .collect();
-    let added = diff
-        .lines()
-        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
-        .map(|l| &l[1..])
-        .collect();
-    (removed, added)
 }
 
 #[test]
 fn a_block_list_keeps_its_comments_and_unevaluated_entries_and_new_entries_take_its_style() {
     let (code, diff, stderr) = refine(&["role-inline.yaml", "findings", "--diff"]);
     assert_eq!(code, 0, "{stderr}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     // The used entry, the comments and the !Sub entry stay; ListBucket and
     // the dynamodb statement (a flow mapping) go with their lines; s3:Put*
     // becomes the Put actions still used, plain like its neighbours.
@@ -259,7 +231,7 @@ fn sam_inline_statements_are_refined_beside_policy_templates_that_are_reported()
         "--diff",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         (removed, added),
         (vec!["                - dynamodb:DeleteTable"], vec![])
@@ -294,7 +266,7 @@ fn names_from_sub_of_the_stack_name_groups_without_members_and_anchors() {
         "--diff",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         (removed, added),
         (
@@ -328,7 +300,7 @@ fn names_from_sub_of_the_stack_name_groups_without_members_and_anchors() {
 fn json_templates_keep_long_form_functions_and_their_layout() {
     let (code, diff, stderr) = refine(&["long-forms.json", "findings", "--diff"]);
     assert_eq!(code, 0, "{stderr}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         [

@@ -12,7 +12,7 @@
 mod common;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Runs refine in the fixture directory; returns (exit code, stdout, stderr).
 fn refine(args: &[&str]) -> (i32, String, String) {
@@ -23,47 +23,19 @@ fn refine(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// The lines a unified diff removes and adds (without `---`/`+++`).
-fn changes(diff: &str) -> (Vec<&str>, Vec<&str>) {
-    let removed = diff
-        .lines()
-        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
-        .map(|l| &l[1..])
-        .collect();
-    let added = diff
-        .lines()
-        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
-        .map(|l| &l[1..])
-        .collect();
-    (removed, added)
-}
-
 /// A copy of one fixture configuration to rewrite.
 fn copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join(name);
-    copy_tree(&common::fixture("terraform").join(name), &root);
+    common::copy_tree(&common::fixture("terraform").join(name), &root);
     (dir, root)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]
 fn each_form_is_refined_in_its_own_style_and_nothing_else_changes() {
     let (code, diff, err) = refine(&["basic", "findings", "--diff"]);
     assert_eq!(code, 0, "{err}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         vec![
@@ -164,7 +136,7 @@ fn count_instances_named_by_the_state_are_all_owners_and_keep_what_either_uses()
         "--diff",
     ]);
     assert_eq!(code, 0, "{err}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         vec![
@@ -194,7 +166,7 @@ fn a_module_policy_is_owned_by_what_its_call_passes() {
     let (code, diff, err) = refine(&["modules", "findings", "--diff"]);
     assert_eq!(code, 0, "{err}");
     assert!(diff.contains("+++ b/modules/modules/svc/main.tf"), "{diff}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         vec!["      Action   = [\"s3:GetObject\", \"s3:PutObject\"]"]
@@ -268,7 +240,7 @@ fn policy_files_read_by_file_and_templatefile_are_refined_where_they_are() {
         diff.contains("+++ b/files/policies/queue.json.tpl"),
         "{diff}"
     );
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         vec![
@@ -306,7 +278,7 @@ fn policy_files_read_by_file_and_templatefile_are_refined_where_they_are() {
 fn included_and_attached_policies_keep_what_any_of_their_owners_uses() {
     let (code, diff, err) = refine(&["shared", "findings", "--diff"]);
     assert_eq!(code, 0, "{err}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         vec![
@@ -333,7 +305,7 @@ fn included_and_attached_policies_keep_what_any_of_their_owners_uses() {
 fn terraform_json_syntax_is_read_and_its_documents_rewritten_as_json() {
     let (code, diff, err) = refine(&["json", "findings", "--diff"]);
     assert_eq!(code, 0, "{err}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         vec![
@@ -365,7 +337,7 @@ fn for_each_module_instances_named_by_a_plan_are_all_owners() {
         "--diff",
     ]);
     assert_eq!(code, 0, "{err}");
-    let (removed, added) = changes(&diff);
+    let (removed, added) = common::changes(&diff);
     assert_eq!(
         removed,
         vec!["      Action   = [\"s3:GetObject\", \"s3:PutObject\", \"s3:ListBucket\"]"]

@@ -369,3 +369,99 @@ fn a_principal_without_findings_keeps_shared_and_group_policies_whole() {
     assert_eq!(record(&report, "shared", None)["changed"], false);
     assert_eq!(record(&report, "devs-inline", None)["changed"], false);
 }
+
+/// Account details with one role holding an inline policy `svc:*` per
+/// service, and findings calling every other action of each unused: each
+/// refined policy is long, and together they are over the role's 10,240.
+fn many_inline(dir: &Path, services: &[&str]) -> (PathBuf, PathBuf) {
+    let arn = "arn:aws:iam::123456789012:role/big";
+    let policies: Vec<Value> = services
+        .iter()
+        .map(|service| {
+            json!({"PolicyName": format!("{service}-all"), "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": format!("{service}:*"), "Resource": "*"}]}})
+        })
+        .collect();
+    let details = json!({"UserDetailList": [], "GroupDetailList": [], "Policies": [],
+        "RoleDetailList": [{"RoleName": "big", "RoleId": "AROABIG", "Arn": arn, "Path": "/",
+            "RolePolicyList": policies, "AttachedManagedPolicies": []}]});
+    let mut details_of = Vec::new();
+    for service in services {
+        let listed = refine()
+            .args(["catalog", "list", &format!("{service}:*")])
+            .output()
+            .unwrap();
+        let names: Vec<Value> = String::from_utf8(listed.stdout)
+            .unwrap()
+            .lines()
+            .step_by(2)
+            .map(|a| json!({"action": a.split_once(':').unwrap().1}))
+            .collect();
+        details_of.push(json!({"unusedPermissionDetails":
+            {"serviceNamespace": service, "actions": names}}));
+    }
+    let findings = json!({"id": "f-big", "resource": arn, "status": "ACTIVE",
+        "findingType": "UnusedPermission", "findingDetails": details_of});
+    let (details_path, findings_path) = (dir.join("details.json"), dir.join("findings.json"));
+    std::fs::write(&details_path, details.to_string()).unwrap();
+    std::fs::write(&findings_path, findings.to_string()).unwrap();
+    (details_path, findings_path)
+}
+
+/// IAM counts a role's inline policies together: each refined policy here
+/// is under 10,240 characters, their total is not. Without --fit each
+/// record says the total and one warning names the role; with --fit they
+/// are fitted together under it, each listing what it re-admits.
+#[test]
+fn a_roles_inline_policies_share_its_limit_and_fit_brings_them_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let services = [
+        "s3", "lambda", "dynamodb", "kms", "sns", "sqs", "logs", "iam", "ssm",
+    ];
+    let (details, findings) = many_inline(dir.path(), &services);
+    let (code, stdout, stderr) = run_account(&details, &findings, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let records = report["policies"].as_array().unwrap();
+    assert_eq!(records.len(), services.len());
+    let total: u64 = records
+        .iter()
+        .map(|r| r["size"]["after"].as_u64().unwrap())
+        .sum();
+    assert!(total > 10_240, "{total}");
+    for record in records {
+        assert!(record["size"]["after"].as_u64().unwrap() < 10_240);
+        assert_eq!(record["size"]["counted"], total);
+        assert_eq!(record["size"]["over_limit"], true);
+        assert!(record.get("readmitted").is_none());
+    }
+    let warned = stderr.matches("all inline policies of its owner").count();
+    assert_eq!(warned, 1, "{stderr}");
+
+    let (code, stdout, stderr) = run_account(&details, &findings, &["--fit"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let records = report["policies"].as_array().unwrap();
+    let total: u64 = records
+        .iter()
+        .map(|r| r["size"]["after"].as_u64().unwrap())
+        .sum();
+    assert!(total <= 10_240, "{total}");
+    assert!(!stderr.contains("over IAM's limit"), "{stderr}");
+    let mut readmitting = 0;
+    for record in records {
+        assert_eq!(record["size"]["counted"], total);
+        assert_eq!(record["size"]["over_limit"], false);
+        let Some(readmitted) = record["readmitted"].as_array() else {
+            continue;
+        };
+        readmitting += 1;
+        // Each re-admitted action is of the policy's own service.
+        let service = record["name"].as_str().unwrap().trim_end_matches("-all");
+        assert!(readmitted
+            .iter()
+            .all(|a| a.as_str().unwrap().starts_with(&format!("{service}:"))));
+    }
+    assert!(readmitting > 0, "{stdout}");
+}

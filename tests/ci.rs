@@ -84,7 +84,8 @@ fn sarif_for_the_seed_validates_and_points_at_each_entry() {
             "unused-tagging",
             "unused-read",
             "unused-list",
-            "not-checked"
+            "not-checked",
+            "readmitted"
         ]
     );
 }
@@ -422,4 +423,53 @@ fn exact_mode_names_no_new_wildcards() {
         .as_array()
         .unwrap()
         .contains(&json!("s3:GetObjectVersionTorrent")));
+}
+
+/// With --fit, each statement that re-admits unused actions is a note in
+/// SARIF (rule `readmitted`) and a `::notice` in GitHub's format, and the
+/// gate still fails on the entries that granted them.
+#[test]
+fn fit_readmissions_are_notes_and_the_gate_still_fails() {
+    let case = fixtures().join("cases/fit-merges-then-readmits");
+    let catalog = fixtures().join("catalog-small");
+    let catalog = catalog.to_str().unwrap();
+    let args = |format: &'static str| {
+        vec![
+            "--catalog",
+            catalog,
+            "--fit",
+            "--max-size",
+            "200",
+            "--check",
+            "--format",
+            format,
+            "policy.json",
+            "findings.json",
+        ]
+    };
+    let (code, stdout, _) = run(&case, &args("sarif"), &[]);
+    assert_eq!(code, 1);
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let notes: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "readmitted")
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["level"], "note");
+    assert_eq!(
+        notes[0]["message"]["text"],
+        "--fit re-admits 2 unused actions to fit the size limit (Write 1, Read 1): s3:GetObjectAcl, sqs:DeleteQueue"
+    );
+    assert_eq!(
+        notes[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        7
+    );
+    let (code, stdout, _) = run(&case, &args("github"), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.starts_with("::notice file=policy.json,line=7,col=17,title=refine%3A readmitted::--fit re-admits 2 unused actions"),
+        "{stdout}"
+    );
 }

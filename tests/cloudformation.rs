@@ -606,3 +606,44 @@ fn text_and_github_reports_name_the_policy_of_each_entry() {
     );
     assert!(github.contains("::notice file=every-type.yaml,line=41,title=refine%3A not-checked::not checked: Ops: owned by group ops"), "{github}");
 }
+
+/// `--fit` in a template: the policy holds a function, so its statements
+/// are not merged; unused actions are re-admitted (here by writing `s3:Put*`
+/// back) and the fitted policy is written in place. A cap even the
+/// original's entries cannot reach fails with the policy's place, and
+/// nothing is written.
+#[test]
+fn fit_in_a_template_readmits_without_merging_around_functions() {
+    let (_dir, root) = copy();
+    let file = root.join("role-inline.yaml");
+    let args = |cap: &'static str| {
+        [
+            "role-inline.yaml",
+            "findings",
+            "--in-place",
+            "--fit",
+            "--max-size",
+            cap,
+        ]
+    };
+    let (code, _, stderr) = refine_in(&root, &args("300"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("role-inline.yaml:22:19: --fit re-admits 2 unused actions to fit the size limit (Permissions management 1, Write 1): s3:PutBucketPolicy, s3:PutObject"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("merged"), "{stderr}");
+    let fitted = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        fitted.contains("                  - 's3:Put*'\n"),
+        "{fitted}"
+    );
+    assert!(!fitted.contains("s3:ListBucket"), "{fitted}");
+    let (code, _, stderr) = refine_in(&root, &args("200"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("role-inline.yaml:17:13: AppRole policy s3: --fit cannot bring the policy under 200 characters"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), fitted);
+}

@@ -413,3 +413,33 @@ fn a_refined_policy_over_its_hosts_limit_is_said() {
         "{err}"
     );
 }
+
+/// `--fit` in a Terraform file: the sqs statement's exact refinement is
+/// long, so under 250 characters `sqs:*` is written back, re-admitting
+/// sqs:DeleteQueue, beside the expression it was written with.
+#[test]
+fn fit_in_a_terraform_file_writes_a_wildcard_back_beside_an_expression() {
+    let (_dir, root) = copy("basic");
+    let findings = common::fixture("terraform/findings");
+    let findings = findings.to_str().unwrap();
+    let args = [
+        "main.tf",
+        findings,
+        "--in-place",
+        "--fit",
+        "--max-size",
+        "250",
+    ];
+    let (code, _, stderr) = common::outcome(common::refine().args(args).current_dir(&root));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("main.tf:31:17: --fit re-admits 1 unused action to fit the size limit (Write 1): sqs:DeleteQueue"),
+        "{stderr}"
+    );
+    let fitted = std::fs::read_to_string(root.join("main.tf")).unwrap();
+    assert!(
+        fitted.contains(r#"actions   = ["sqs:*", var.extra_action]"#),
+        "{fitted}"
+    );
+    assert!(!fitted.contains("s3:ListBucket"), "{fitted}");
+}

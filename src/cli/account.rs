@@ -37,6 +37,15 @@ pub(super) struct AccountArgs {
     /// --catalog-current).
     #[arg(long)]
     catalog_current: bool,
+    /// Bring each refined policy over its IAM size limit under it (as for
+    /// the main job's --fit); a principal's inline policies share its
+    /// limit.
+    #[arg(long)]
+    fit: bool,
+    /// With --fit: a tighter cap than IAM's limits, in characters (for a
+    /// principal's inline policies, on their total).
+    #[arg(long = "max-size", value_name = "N", requires = "fit")]
+    max_size: Option<usize>,
 }
 
 /// Output formats of `refine account`.
@@ -70,6 +79,11 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
         ),
         AccountError::Output(err) => anyhow!("{output_name}: cannot write the report: {err}"),
     };
+    let settings = account::Settings {
+        catalog_current: args.catalog_current,
+        fit: args.fit,
+        max_size: args.max_size,
+    };
     let summary = match (args.format, args.principal.as_deref()) {
         (AccountFormat::Aws, Some(principal)) => {
             let mut records = Vec::new();
@@ -78,7 +92,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 groups,
                 &catalog,
                 Some(principal),
-                args.catalog_current,
+                settings,
                 &mut |r| {
                     records.push(r);
                     Ok(())
@@ -96,7 +110,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 groups,
                 &catalog,
                 principal,
-                args.catalog_current,
+                settings,
                 &mut |r| writer.record(&r),
             )
             .map_err(failed)?;

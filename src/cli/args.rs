@@ -86,6 +86,14 @@ pub(super) struct RunArgs {
     /// whitespace), to leave room for later edits.
     #[arg(long = "max-size", value_name = "N")]
     pub(super) max_size: Option<usize>,
+    /// When a refined policy is over its limit (or --max-size), bring it
+    /// under: merge statements with the same Effect, Resource and
+    /// Condition, then re-admit the fewest unused actions (weighted by
+    /// access level) with shorter prefixes, each one listed. Never grants
+    /// more than the original. A policy file that does not say how it is
+    /// attached is fitted to a managed policy's 6,144 characters.
+    #[arg(long)]
+    pub(super) fit: bool,
     /// For Terraform: `terraform show -json` output of a state or a saved
     /// plan, which names each role, user and group resource instance
     /// (under `count`, `for_each` and modules) the configuration declares.

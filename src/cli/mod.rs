@@ -22,6 +22,7 @@ mod account;
 mod args;
 mod basis;
 mod diag;
+mod fit;
 mod io;
 mod manifest;
 mod plan;

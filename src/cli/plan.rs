@@ -176,17 +176,22 @@ impl Plan {
             catalog_current: args.catalog_current,
             follow: args.follow,
             color: args.color,
-            budget: budget(args.limit.as_deref(), args.max_size)?,
+            budget: budget(args.limit.as_deref(), args.max_size, args.fit)?,
         })
     }
 }
 
 /// `--limit` and `--max-size` as a size budget.
-fn budget(limit: Option<&str>, max: Option<usize>) -> Result<iam_refine::output::size::Budget> {
+fn budget(
+    limit: Option<&str>,
+    max: Option<usize>,
+    fit: bool,
+) -> Result<iam_refine::output::size::Budget> {
     use iam_refine::input::policy::Owner;
     use iam_refine::output::size::{Budget, Limit};
     let mut budget = Budget {
         max,
+        fit,
         ..Budget::default()
     };
     if max == Some(0) {

@@ -12,7 +12,7 @@ use super::io::{self, describe, emit, read_input, write_atomic, Input};
 use super::plan::{Plan, Stdout, Target};
 use super::{diag, load_catalog, sources, tree};
 use anyhow::{anyhow, bail, Result};
-use iam_refine::engine::checked::{checked, Checked, SelfCheckFailed};
+use iam_refine::engine::checked::{Checked, SelfCheckFailed};
 use iam_refine::error::escape;
 use iam_refine::hosts::json_file::JsonFile;
 use iam_refine::hosts::{self, template, Detected, Host, Rewritten};
@@ -262,8 +262,7 @@ pub(super) fn refine_host(
 ) -> Result<Done> {
     let embedded = &host.policies()[0];
     let policy = &embedded.policy;
-    let refined = checked(policy, &usage, plan.options)
-        .map_err(|failed| internal(&input.name, &failed.to_string()))?;
+    let refined = super::fit::prove_policy(&input.name, embedded, &usage, plan)?;
     let rewritten = match plan.in_place || plan.stdout == Stdout::Diff {
         true => Some(
             host.rewrite(&[Some(&refined)])
@@ -281,6 +280,9 @@ pub(super) fn refine_host(
     let name = patch_path(&input.name);
     let report = FileReport::new(&name, host, policy, &refined, usage.catalog);
     warn(input, embedded, &refined, &plan.budget);
+    super::fit::say_fitted(&input.name, &report, policy, &refined, &|err| {
+        describe(input, err)
+    });
     if let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) = (&plan.gate, plan.stdout)
     {
         check_lines(&input.name, &report, gate);

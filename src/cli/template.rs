@@ -15,7 +15,7 @@ use super::io::Input;
 use super::plan::{Plan, Stdout};
 use super::refine::{check_lines, patch_path, Done};
 use anyhow::{anyhow, Result};
-use iam_refine::engine::checked::{checked, Checked, SelfCheckFailed};
+use iam_refine::engine::checked::{Checked, SelfCheckFailed};
 use iam_refine::engine::resolve::NotChecked;
 use iam_refine::error::{InputError, Location};
 use iam_refine::hosts::{Embedded, Host};
@@ -146,13 +146,19 @@ fn refine_policy(
         unused: &unused,
         beyond: &beyond,
     };
-    let proved = checked(&embedded.policy, &usage, plan.options)
-        .map_err(|failed| anyhow!("{}: {failed}\nhint: {}", input.name, SelfCheckFailed::HINT))?;
+    let at = template.locate(&embedded.policy.path).start;
+    let (line, column) = iam_refine::json::line_column(&input.text, at);
+    let place = embedded.place.as_deref().unwrap_or("a policy");
+    let named = format!("{}:{line}:{column}: {place}", input.name);
+    let proved = super::fit::prove_policy(&named, embedded, &usage, plan)?;
     let mut report = FileReport::new(&name, template, &embedded.policy, &proved, usage.catalog);
     if let Some(owners) = owners {
         report = report.owned_by(owners);
     }
     warn(input, template, &proved, embedded, &plan.budget);
+    super::fit::say_fitted(&input.name, &report, &embedded.policy, &proved, &|err| {
+        describe_in(input, template, err)
+    });
     Ok((report, Some(proved)))
 }
 

@@ -19,12 +19,14 @@
 //! }
 //! ```
 
-use crate::engine::refine::{refine_with, EntryChange, Options, Refined};
+use crate::engine::fit::{self, Fit, TooLarge};
+use crate::engine::refine::{refine_with, EntryChange, Options, Readmission, Refined};
 use crate::engine::verify;
 use crate::error::InputError;
 use crate::input::findings::Usage;
 use crate::input::policy::{self, Edit, Policy};
 use crate::json::Value;
+use crate::model::catalog::ActionSet;
 use std::fmt;
 
 /// A refinement that passed the self-check. See the module documentation.
@@ -67,15 +69,58 @@ pub fn checked(
     Ok(Checked { refined })
 }
 
+/// Why [`checked_fit`] made no [`Checked`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FitFailed {
+    /// The policy cannot be brought under its cap: an input problem.
+    TooLarge(TooLarge),
+    /// The result could not be proved: a bug in refine.
+    SelfCheck(SelfCheckFailed),
+}
+
+/// [`checked`], brought under `fit`'s cap when the exact refinement is over
+/// it ([`crate::engine::fit`]). The proof then tolerates exactly the unused
+/// actions the result lists as re-admitted, and checks the rest as for an
+/// exact refinement: nothing new granted, nothing used dropped.
+pub fn checked_fit(
+    policy: &Policy,
+    usage: &Usage,
+    options: Options,
+    fit: Fit,
+) -> Result<Checked, FitFailed> {
+    let exact = refine_with(policy, usage, options);
+    let refined = fit::fit(policy, exact, usage, fit).map_err(FitFailed::TooLarge)?;
+    let mut tolerated = usage.catalog.empty_set();
+    for readmission in &refined.readmitted {
+        for &id in &readmission.actions {
+            tolerated.insert(id);
+        }
+    }
+    prove_tolerating(policy, &refined, usage, &tolerated).map_err(FitFailed::SelfCheck)?;
+    Ok(Checked { refined })
+}
+
 /// Verifies `refined` against `policy` with `usage`: it must read back as a
 /// policy and pass [`verify::verify`] with the unused set.
 pub fn prove(policy: &Policy, refined: &Refined, usage: &Usage) -> Result<(), SelfCheckFailed> {
+    prove_tolerating(policy, refined, usage, &usage.catalog.empty_set())
+}
+
+/// [`prove`], a refined statement allowed to keep the unused actions of
+/// `tolerated`.
+fn prove_tolerating(
+    policy: &Policy,
+    refined: &Refined,
+    usage: &Usage,
+    tolerated: &ActionSet,
+) -> Result<(), SelfCheckFailed> {
     let reread = policy::from_value(refined.document.clone()).map_err(|err: InputError| {
         SelfCheckFailed {
             reason: format!("the refined document does not read back: {err}"),
         }
     })?;
-    match verify::verify(policy, &reread, Some(usage)).first() {
+    let tolerated = (!tolerated.is_empty()).then_some(tolerated);
+    match verify::verify_tolerating(policy, &reread, Some(usage), tolerated).first() {
         Some(reason) => Err(SelfCheckFailed {
             reason: reason.describe(),
         }),
@@ -107,6 +152,11 @@ impl Checked {
     /// Whether refinement changed anything.
     pub fn changed(&self) -> bool {
         self.refined.changed()
+    }
+
+    /// The unused actions `--fit` re-admitted, per statement.
+    pub fn readmitted(&self) -> &[Readmission] {
+        &self.refined.readmitted
     }
 
     /// Whether the refined policy allows nothing the original allowed.

@@ -24,7 +24,7 @@ use crate::hosts::auth_details::Record;
 use crate::input::account::{Attached, Details, Inline};
 use crate::input::policy::Policy;
 use crate::json::canon::Canonical;
-use crate::output::size::Limit;
+use crate::model::size::Limit;
 use std::collections::HashMap;
 
 /// One deployed policy.

@@ -83,6 +83,27 @@ pub struct Refined {
     /// A wildcard was narrowed or dropped over the catalog: an action AWS
     /// added after the catalog was made, under that wildcard, went with it.
     pub narrowed_wildcards: bool,
+    /// The unused actions `--fit` re-admitted to bring the policy under its
+    /// size limit, per statement (empty without `--fit`, or when the exact
+    /// refinement fits).
+    pub readmitted: Vec<Readmission>,
+    /// `(into, from)`: statement `from` of the original was merged into
+    /// statement `into` by `--fit` (same context).
+    pub merged: Vec<(usize, usize)>,
+}
+
+/// Unused actions a refined statement still allows because `--fit`
+/// re-admitted them to bring the policy under its size limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readmission {
+    /// Index of the statement in the original policy.
+    pub statement: usize,
+    /// How messages name the statement (Sid or index).
+    pub label: String,
+    /// Path of the statement's action element in the input.
+    pub path: JsonPath,
+    /// The unused actions it allows.
+    pub actions: Vec<ActionId>,
 }
 
 impl Refined {
@@ -141,6 +162,8 @@ pub fn refine_with(policy: &Policy, usage: &Usage, options: Options) -> Refined 
         warnings: run.warnings,
         grants_nothing: had_allow && !kept_allow,
         narrowed_wildcards: run.narrowed_wildcards,
+        readmitted: Vec::new(),
+        merged: Vec::new(),
     }
 }
 
@@ -547,7 +570,7 @@ impl Run<'_> {
 }
 
 /// Whether two globs match a common action string.
-fn overlaps(a: &Glob, b: &Glob) -> bool {
+pub(crate) fn overlaps(a: &Glob, b: &Glob) -> bool {
     let services = (a.literal_service(), b.literal_service());
     if let (Some(x), Some(y)) = services {
         if !x.eq_ignore_ascii_case(y) {
@@ -567,6 +590,16 @@ fn overlaps(a: &Glob, b: &Glob) -> bool {
 /// compared with each other as languages, and only when their literal
 /// service prefixes allow an overlap.
 fn drop_covered(entries: Vec<String>) -> Vec<String> {
+    let covered = covered_mask(&entries);
+    entries
+        .into_iter()
+        .zip(covered)
+        .filter_map(|(entry, covered)| (!covered).then_some(entry))
+        .collect()
+}
+
+/// Per entry, whether [`drop_covered`] drops it.
+pub(crate) fn covered_mask(entries: &[String]) -> Vec<bool> {
     let globs: Vec<Glob> = entries.iter().map(|e| Glob::new(e)).collect();
     let services: Vec<Option<String>> = globs
         .iter()
@@ -600,7 +633,7 @@ fn drop_covered(entries: Vec<String>) -> Vec<String> {
         own.iter().chain(more).copied()
     };
     let mut literals = HashSet::new();
-    let mut kept = Vec::with_capacity(entries.len());
+    let mut mask = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let covered = if globs[i].is_literal() {
             candidates(i).any(|j| globs[j].matches(entry))
@@ -612,11 +645,9 @@ fn drop_covered(entries: Vec<String>) -> Vec<String> {
                     && (j < i || !pattern::contains(&globs[i], &globs[j]))
             })
         };
-        if !covered {
-            kept.push(entry.clone());
-        }
+        mask.push(covered);
     }
-    kept
+    mask
 }
 
 #[cfg(test)]

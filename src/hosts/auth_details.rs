@@ -13,7 +13,7 @@ use crate::engine::checked::Checked;
 use crate::error::{InputError, JsonPath};
 use crate::input::policy::{self, ActionKey};
 use crate::json::{self, Span, Value};
-use crate::output::size::Limit;
+use crate::model::size::Limit;
 
 /// One record's document.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ use crate::engine::checked::Checked;
 use crate::error::{InputError, JsonPath};
 use crate::input::policy::{self, ActionKey, Edit, Owner, Policy};
 use crate::json::{self, Kind, Span, Value};
-use crate::output::size::Limit;
+use crate::model::size::Limit;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Which form a JSON file has.

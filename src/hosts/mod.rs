@@ -36,7 +36,7 @@ use crate::error::JsonPath;
 use crate::input::policy::{ActionKey, Policy};
 use crate::json::Span;
 pub use crate::model::principal::{OwnerName, Principal};
-use crate::output::size::Limit;
+use crate::model::size::Limit;
 
 /// How a host's text is written, for splices in its own style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,10 @@
 //! The model refinement reasons over: every IAM action ([`catalog`]), the
 //! globs policies write ([`pattern`], decided exactly as languages), and
-//! how action names split into words ([`words`]).
+//! how action names split into words ([`words`]), and IAM's size limits
+//! ([`size`]).
 
 pub mod catalog;
 pub mod pattern;
 pub mod principal;
+pub mod size;
 pub mod words;

@@ -9,10 +9,14 @@
 //!   {"name", "arn", "kind", "owner", "attached_to", "principals", "changed",
 //!    "grants_nothing", "removed", "added", "refined",
 //!    "size": {"before", "after", "limit", "counted", "over_limit"},
-//!    "steps": [{"step", ...}]},
+//!    "readmitted"?: [...], "steps": [{"step", ...}]},
 //!   ...],
 //!  "notes": [...], "warnings": [...]}
 //! ```
+//!
+//! `readmitted` (only with `--fit`, when it re-admitted any) names the
+//! unused actions the refined policy still allows so that it fits its
+//! size limit.
 //!
 //! Each policy record is written on one line as soon as it is made, so an
 //! account's report never exists twice in memory (as values and as text),
@@ -79,6 +83,8 @@ struct RecordOut<'a> {
     added: &'a [String],
     refined: Option<&'a RawValue>,
     size: SizeOut,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    readmitted: &'a [String],
     steps: Vec<Value>,
 }
 
@@ -113,6 +119,7 @@ impl<'a> From<&'a Record> for RecordOut<'a> {
                 counted: record.size.counted,
                 over_limit: record.size.over(),
             },
+            readmitted: &record.readmitted,
             steps: steps(record),
         }
     }

@@ -34,7 +34,7 @@ pub(crate) fn meet(a: &ActionSet, b: &ActionSet) -> ActionSet {
 }
 
 /// Up to ten names of a set, for messages.
-fn names(catalog: &Catalog, set: &ActionSet) -> String {
+pub(crate) fn names(catalog: &Catalog, set: &ActionSet) -> String {
     let shown: Vec<String> = set
         .iter()
         .take(10)

@@ -29,6 +29,8 @@
 //! `input.rs` adds the input shapes adversarial testing found: control
 //! characters in action strings (refused by every reader) and Condition /
 //! Principal in another key order or number spelling (verify must pass);
+//! `fit.rs` `--fit` under random caps (it fits, or says it cannot only when
+//! even the original's entries do not; its proof always holds);
 //! `beyond.rs` what the catalog does not know: an unused role's date under
 //! `--unused-for`, entries the catalog lacks in a wholly unused service,
 //! and `"*"` with findings dated before and after the catalog; `owners.rs`
@@ -48,6 +50,7 @@
 
 mod beyond;
 mod checks;
+mod fit;
 mod generators;
 mod input;
 mod owners;
@@ -200,6 +203,8 @@ fn fake(document: Value, edits: Vec<Option<Edit>>) -> Refined {
         warnings: Vec::new(),
         grants_nothing: false,
         narrowed_wildcards: false,
+        readmitted: Vec::new(),
+        merged: Vec::new(),
     }
 }
 

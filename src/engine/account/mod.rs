@@ -24,105 +24,27 @@
 //! Every refinement is verified like a single run's (see [`crate::engine::verify`]).
 
 mod holders;
+mod record;
+
+use record::{entry_changes, over_limit_warning};
+pub use record::{Kind, Record, Size};
 
 use holders::{extended, findings_by_principal, intersection, Holder};
 
-use crate::engine::checked::{checked, SelfCheckFailed};
+use crate::engine::checked::{checked, checked_fit, FitFailed, SelfCheckFailed};
+use crate::engine::fit::Fit;
 use crate::engine::refine::Options;
 use crate::error::escape;
 use crate::error::InputError;
 use crate::hosts::auth_details;
 use crate::input::account::{self as details, Details, Inline, ManagedPolicy};
 use crate::input::findings::{self, Beyond, Usage};
-use crate::input::policy::{Edit, Owner, Policy};
+use crate::input::policy::Owner;
 use crate::model::catalog::{ActionSet, Catalog};
-use crate::output::size;
-use crate::output::size::Limit;
+use crate::model::size;
+use crate::model::size::Limit;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
-
-/// What kind of policy a [`Record`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A role's inline policy.
-    InlineRole,
-    /// A user's inline policy.
-    InlineUser,
-    /// A group's inline policy.
-    InlineGroup,
-    /// A customer-managed policy.
-    CustomerManaged,
-    /// An AWS-managed policy, for one principal or group it is attached to.
-    AwsManaged,
-}
-
-impl Kind {
-    /// The name used in the report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::InlineRole => "inline-role",
-            Kind::InlineUser => "inline-user",
-            Kind::InlineGroup => "inline-group",
-            Kind::CustomerManaged => "customer-managed",
-            Kind::AwsManaged => "aws-managed",
-        }
-    }
-}
-
-/// A policy's size as IAM counts it, against the limit that applies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Size {
-    /// The policy before refinement.
-    pub before: usize,
-    /// The policy after refinement.
-    pub after: usize,
-    /// IAM's limit: per managed policy, or for all inline policies of the
-    /// owner together.
-    pub limit: usize,
-    /// What the limit is compared with after refinement: `after` for a
-    /// managed policy, the owner's inline total for an inline one.
-    pub counted: usize,
-}
-
-impl Size {
-    /// Whether the refined policy is over its limit.
-    pub fn over(&self) -> bool {
-        self.counted > self.limit
-    }
-}
-
-/// One policy of the account, refined.
-#[derive(Debug)]
-pub struct Record {
-    /// What kind of policy.
-    pub kind: Kind,
-    /// The policy's name.
-    pub name: String,
-    /// The policy's ARN (managed policies).
-    pub arn: Option<String>,
-    /// The principal or group that holds an inline policy, or that an
-    /// AWS-managed policy (or, for one principal, any managed policy) is
-    /// attached to.
-    pub owner: Option<String>,
-    /// The principals and groups a customer-managed policy is attached to.
-    pub attached_to: Vec<String>,
-    /// The principals whose findings bound the refinement.
-    pub principals: Vec<String>,
-    /// When a managed policy's default version was last changed.
-    pub updated_at: Option<String>,
-    /// Whether refinement changed the policy.
-    pub changed: bool,
-    /// Whether the refined policy allows nothing: detach or delete it.
-    pub grants_nothing: bool,
-    /// Entries the refinement took out.
-    pub removed: Vec<String>,
-    /// Entries the refinement wrote.
-    pub added: Vec<String>,
-    /// The refined document (compact JSON), when it changed.
-    pub refined: Option<Box<RawValue>>,
-    /// Its size against its limit.
-    pub size: Size,
-}
 
 /// What refining an account says besides its records.
 #[derive(Debug, Default)]
@@ -176,9 +98,17 @@ struct Out<'s> {
 }
 
 impl Out<'_> {
+    /// Sends a managed policy's record, with its warnings. (A principal's
+    /// inline policies are sent by [`Context::inline_policies`], which
+    /// warns once about their total.)
     fn record(&mut self, record: Record) -> Result<(), AccountError> {
         if record.size.over() {
             self.summary.warnings.push(over_limit_warning(&record));
+        }
+        if let (Some(arn), Some(why)) = (&record.arn, &record.unfit) {
+            self.summary
+                .warnings
+                .push(format!("{}: {why}", escape(arn)));
         }
         (self.sink)(record).map_err(AccountError::Output)
     }
@@ -191,8 +121,9 @@ impl Out<'_> {
 /// directly, against its own findings alone, the way AWS's per-principal
 /// recommendation replaces a shared policy with one of its own.
 ///
-/// With `catalog_current`, the user says the catalog is current for this
-/// account (see [`findings::Beyond::catalog_current`]).
+/// `settings` say whether the catalog is current for this account (see
+/// [`findings::Beyond::catalog_current`]) and whether to fit each refined
+/// policy to its size limit (`--fit`, `--max-size`).
 ///
 /// Fails on input that cannot be trusted: unreadable details, findings
 /// about no named principal, or a policy document that does not read.
@@ -201,7 +132,7 @@ pub fn refine_account(
     groups: Vec<findings::Group>,
     catalog: &Catalog,
     only: Option<&str>,
-    catalog_current: bool,
+    settings: Settings,
     sink: &mut dyn FnMut(Record) -> std::io::Result<()>,
 ) -> Result<Summary, AccountError> {
     let details = details::parse(details_text)?;
@@ -212,12 +143,13 @@ pub fn refine_account(
         &details,
         &by_principal,
         &catalog,
-        catalog_current,
+        settings.catalog_current,
         &mut outcome,
     );
     let context = Context {
         catalog: &catalog,
         warnings: Default::default(),
+        settings,
     };
     let mut out = Out {
         sink,
@@ -245,9 +177,46 @@ pub fn refine_account(
     Ok(out.summary)
 }
 
+/// How an account is refined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `--catalog-current`.
+    pub catalog_current: bool,
+    /// `--fit`: bring each refined policy over its limit under it. A
+    /// principal's inline policies share its limit: when their exact
+    /// refinements are over it together, each is fitted to a share in
+    /// proportion to its refined size, or, if one cannot reach its share,
+    /// in proportion to its original size (which fits whenever the
+    /// originals do).
+    pub fit: bool,
+    /// `--max-size`: a tighter cap than IAM's limits (for inline policies,
+    /// on their total).
+    pub max_size: Option<usize>,
+}
+
+impl Settings {
+    /// The cap `--fit` brings policies under `limit` to, if it is asked.
+    fn fit_cap(&self, limit: Limit) -> Option<usize> {
+        self.fit.then(|| {
+            self.max_size
+                .map_or(limit.chars(), |max| max.min(limit.chars()))
+        })
+    }
+}
+
+/// Shares of `cap` in proportion to `sizes` (each at least 1).
+fn shares(sizes: &[usize], cap: usize) -> Vec<usize> {
+    let total: usize = sizes.iter().sum::<usize>().max(1);
+    sizes
+        .iter()
+        .map(|&size| (size * cap / total).max(1))
+        .collect()
+}
+
 /// What every refinement of one account shares.
 struct Context<'c> {
     catalog: &'c Catalog,
+    settings: Settings,
     /// Warnings from refining the documents (entries the catalog does not
     /// know), collected while records stream out.
     warnings: std::cell::RefCell<Vec<String>>,
@@ -263,6 +232,8 @@ struct Job<'a> {
     principals: Vec<&'a str>,
     updated_at: Option<&'a str>,
     document: &'a RawValue,
+    /// Refined before, now fitted to a share of its owner's limit.
+    again: bool,
 }
 
 impl Context<'_> {
@@ -270,14 +241,52 @@ impl Context<'_> {
     /// principal's inline total can be held against its limit.
     fn inline_policies(&self, holders: &[Holder], out: &mut Out) -> Result<(), AccountError> {
         for holder in holders {
-            let mut records = self.inline_list(holder, holder.inline, &mut out.summary)?;
+            let mut records = self.inline_list(holder, None, &mut out.summary)?;
             let total: usize = records.iter().map(|r| r.size.after).sum();
+            let limit = Limit::Inline(holder.owner);
+            if let Some(cap) = self.settings.fit_cap(limit).filter(|&cap| total > cap) {
+                records = self.fit_inline(holder, &records, cap, &mut out.summary)?;
+            }
+            let total: usize = records.iter().map(|r| r.size.after).sum();
+            if let Some(first) = records.first().filter(|_| total > limit.chars()) {
+                let mut first = first.clone();
+                first.size.counted = total;
+                out.summary.warnings.push(over_limit_warning(&first));
+            }
             for mut record in records.drain(..) {
                 record.size.counted = total;
-                out.record(record)?;
+                (out.sink)(record).map_err(AccountError::Output)?;
             }
         }
         Ok(())
+    }
+
+    /// One holder's inline policies, fitted together under `cap`: shares
+    /// in proportion to their exact refinements (`exact`), or to their
+    /// originals when a share is out of reach.
+    fn fit_inline(
+        &self,
+        holder: &Holder,
+        exact: &[Record],
+        cap: usize,
+        summary: &mut Summary,
+    ) -> Result<Vec<Record>, AccountError> {
+        let after: Vec<usize> = exact.iter().map(|r| r.size.after).collect();
+        let fitted = self.inline_list(holder, Some(&shares(&after, cap)), summary)?;
+        if fitted.iter().all(|r| r.unfit.is_none()) {
+            return Ok(fitted);
+        }
+        let before: Vec<usize> = exact.iter().map(|r| r.size.before).collect();
+        let fitted = self.inline_list(holder, Some(&shares(&before, cap)), summary)?;
+        for record in fitted.iter().filter(|r| r.unfit.is_some()) {
+            let why = record.unfit.as_deref().unwrap_or_default();
+            summary.warnings.push(format!(
+                "{} inline policy {}: {why}",
+                escape(holder.arn),
+                escape(&record.name)
+            ));
+        }
+        Ok(fitted)
     }
 
     /// One holder's inline policies, refined; its records are sent together
@@ -285,9 +294,10 @@ impl Context<'_> {
     fn inline_list(
         &self,
         holder: &Holder,
-        list: &[Inline],
+        caps: Option<&[usize]>,
         summary: &mut Summary,
     ) -> Result<Vec<Record>, AccountError> {
+        let list: &[Inline] = holder.inline;
         let mut records = Vec::with_capacity(list.len());
         let unused = holder.unused.to_set(self.catalog);
         let kind = match holder.owner {
@@ -295,7 +305,7 @@ impl Context<'_> {
             Owner::User => Kind::InlineUser,
             Owner::Group => Kind::InlineGroup,
         };
-        for inline in list {
+        for (i, inline) in list.iter().enumerate() {
             let job = Job {
                 kind,
                 name: &inline.policy_name,
@@ -305,6 +315,7 @@ impl Context<'_> {
                 principals: holder.principals.clone(),
                 updated_at: None,
                 document: inline.policy_document,
+                again: caps.is_some(),
             };
             let (unused, beyond) = if holder.principals.is_empty() {
                 summary.notes.push(format!(
@@ -317,7 +328,8 @@ impl Context<'_> {
                 (unused.clone(), holder.beyond.clone())
             };
             let limit = Limit::Inline(holder.owner);
-            records.push(self.refine_job(&job, &unused, &beyond, limit)?);
+            let cap = caps.and_then(|caps| caps.get(i).copied());
+            records.push(self.refine_job(&job, &unused, &beyond, limit, cap)?);
         }
         Ok(records)
     }
@@ -395,9 +407,11 @@ impl Context<'_> {
                 principals: target.principals.clone(),
                 updated_at: policy.update_date.as_deref(),
                 document,
+                again: false,
             };
             let unused = target.unused.to_set(self.catalog);
-            out.record(self.refine_job(&job, &unused, &target.beyond, Limit::Managed)?)?;
+            let cap = self.settings.fit_cap(Limit::Managed);
+            out.record(self.refine_job(&job, &unused, &target.beyond, Limit::Managed, cap)?)?;
         }
         Ok(())
     }
@@ -461,8 +475,10 @@ impl Context<'_> {
             principals,
             updated_at: policy.update_date.as_deref(),
             document,
+            again: false,
         };
-        out.record(self.refine_job(&job, &unused, &beyond, Limit::Managed)?)
+        let cap = self.settings.fit_cap(Limit::Managed);
+        out.record(self.refine_job(&job, &unused, &beyond, Limit::Managed, cap)?)
     }
 
     /// Refines each managed policy attached directly to `holder` against
@@ -501,8 +517,10 @@ impl Context<'_> {
                 principals: holder.principals.clone(),
                 updated_at: policy.update_date.as_deref(),
                 document,
+                again: false,
             };
-            out.record(self.refine_job(&job, &unused, &holder.beyond, Limit::Managed)?)?;
+            let cap = self.settings.fit_cap(Limit::Managed);
+            out.record(self.refine_job(&job, &unused, &holder.beyond, Limit::Managed, cap)?)?;
         }
         Ok(())
     }
@@ -514,6 +532,7 @@ impl Context<'_> {
         unused: &ActionSet,
         beyond: &Beyond,
         limit: Limit,
+        cap: Option<usize>,
     ) -> Result<Record, AccountError> {
         let label = job.arn.map_or_else(
             || {
@@ -533,17 +552,45 @@ impl Context<'_> {
             unused,
             beyond,
         };
-        let refined = checked(policy, &usage, Options::default()).map_err(|failed| {
-            AccountError::SelfCheck {
-                policy: label.clone(),
-                failed,
+        let self_check = |failed| AccountError::SelfCheck {
+            policy: label.clone(),
+            failed,
+        };
+        let fitted = cap.map(|cap| {
+            let fit = Fit {
+                cap,
+                merge: true,
+                exact: false,
+            };
+            checked_fit(policy, &usage, Options::default(), fit)
+        });
+        let (refined, unfit) = match fitted {
+            Some(Ok(refined)) => (refined, None),
+            Some(Err(FitFailed::SelfCheck(failed))) => return Err(self_check(failed)),
+            Some(Err(FitFailed::TooLarge(too_large))) => (
+                checked(policy, &usage, Options::default()).map_err(self_check)?,
+                Some(too_large.to_string()),
+            ),
+            None => (
+                checked(policy, &usage, Options::default()).map_err(self_check)?,
+                None,
+            ),
+        };
+        // A policy fitted again (a principal's inline policies sharing its
+        // limit) said its warnings the first time.
+        if !job.again {
+            for warning in &refined.refined().warnings {
+                self.warnings
+                    .borrow_mut()
+                    .push(format!("{label}: {warning}"));
             }
-        })?;
-        for warning in &refined.refined().warnings {
-            self.warnings
-                .borrow_mut()
-                .push(format!("{label}: {warning}"));
         }
+        let readmitted: Vec<String> = refined
+            .readmitted()
+            .iter()
+            .flat_map(|r| &r.actions)
+            .map(|&id| self.catalog.full_name(id))
+            .collect();
         let (removed, added) = entry_changes(policy, refined.edits());
         let changed = refined.changed();
         let before = size::of(policy.document());
@@ -568,6 +615,8 @@ impl Context<'_> {
             removed,
             added,
             refined: refined_text,
+            readmitted,
+            unfit,
             size: Size {
                 before,
                 after,
@@ -576,53 +625,4 @@ impl Context<'_> {
             },
         })
     }
-}
-
-/// The entries a refinement took out and wrote, statement by statement.
-fn entry_changes(policy: &Policy, edits: &[Option<Edit>]) -> (Vec<String>, Vec<String>) {
-    let (mut removed, mut added) = (Vec::new(), Vec::new());
-    for (statement, edit) in policy.statements.iter().zip(edits) {
-        let before: Vec<&str> = statement.entries.iter().map(|g| g.as_str()).collect();
-        match edit {
-            None => {}
-            Some(Edit::Remove) => removed.extend(before.iter().map(|e| e.to_string())),
-            Some(Edit::Entries(after) | Edit::NotAction(after) | Edit::Action(after)) => {
-                removed.extend(
-                    before
-                        .iter()
-                        .filter(|e| !after.iter().any(|a| a == *e))
-                        .map(|e| e.to_string()),
-                );
-                added.extend(
-                    after
-                        .iter()
-                        .filter(|a| !before.contains(&a.as_str()))
-                        .cloned(),
-                );
-            }
-        }
-    }
-    (removed, added)
-}
-
-/// The warning for a record over its size limit.
-fn over_limit_warning(record: &Record) -> String {
-    let what = match (&record.arn, &record.owner) {
-        (Some(arn), Some(owner)) => format!("{arn} (replacement for {owner})"),
-        (Some(arn), None) => arn.clone(),
-        (None, owner) => format!(
-            "{} inline policy {}",
-            owner.as_deref().unwrap_or_default(),
-            record.name
-        ),
-    };
-    let scope = if record.arn.is_some() {
-        "the policy"
-    } else {
-        "all inline policies of its owner"
-    };
-    format!(
-        "{what}: {scope} would have {} characters after refinement, over IAM's limit of {}",
-        record.size.counted, record.size.limit
-    )
 }

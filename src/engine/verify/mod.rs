@@ -32,6 +32,7 @@
 pub use crate::input::findings::Usage;
 use crate::input::policy::{ActionKey, Effect, Policy, Statement};
 use crate::json::Value;
+use crate::model::catalog::ActionSet;
 use crate::model::pattern::{self, Glob, TooComplex};
 use std::collections::HashMap;
 
@@ -46,6 +47,18 @@ use usage::{check_new_denies, check_usage};
 /// Checks `refined` against `original`; with `usage`, also that nothing
 /// used was dropped and nothing unused is left. An empty result is a pass.
 pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec<Reason> {
+    verify_tolerating(original, refined, usage, None)
+}
+
+/// [`verify`], except that a refined statement may still allow the unused
+/// actions of `tolerated`: those `--fit` re-admitted and reports list.
+/// Everything else is checked as for an exact refinement.
+pub fn verify_tolerating(
+    original: &Policy,
+    refined: &Policy,
+    usage: Option<&Usage>,
+    tolerated: Option<&ActionSet>,
+) -> Vec<Reason> {
     let mut reasons = Vec::new();
     let version = |policy: &Policy| {
         // No Version means 2008-10-17, where `${...}` is literal text.
@@ -83,7 +96,7 @@ pub fn verify(original: &Policy, refined: &Policy, usage: Option<&Usage>) -> Vec
         }
     }
     if let Some(usage) = usage {
-        check_usage(&original, &refined, usage, &mut reasons);
+        check_usage(&original, &refined, usage, tolerated, &mut reasons);
         check_new_denies(&original, &refined, usage, &mut reasons);
     }
     reasons

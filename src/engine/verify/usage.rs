@@ -65,6 +65,7 @@ pub(super) fn check_usage(
     original: &Contexts,
     refined: &Contexts,
     usage: &Usage,
+    tolerated: Option<&ActionSet>,
     reasons: &mut Vec<Reason>,
 ) {
     let catalog = usage.catalog;
@@ -141,6 +142,9 @@ pub(super) fn check_usage(
     {
         let mut left = allowed.refinable.clone();
         left.intersect_with(usage.unused);
+        if let Some(tolerated) = tolerated {
+            left.difference_with(tolerated);
+        }
         reasons.extend(first_action(
             catalog,
             &left,

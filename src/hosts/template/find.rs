@@ -24,7 +24,7 @@ use crate::error::{InputError, JsonPath};
 use crate::input::stack::StackResource;
 use crate::json::{Kind, Value};
 use crate::model::principal::{Owner, OwnerName};
-use crate::output::size::Limit;
+use crate::model::size::Limit;
 
 /// What a template's owners are told by the run.
 #[derive(Debug, Clone, Default)]

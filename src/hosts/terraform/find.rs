@@ -21,7 +21,7 @@ use super::hcl::{self, attribute, labels, opaque, span_of};
 use crate::hosts::Syntax;
 use crate::json::{Kind, Member, Span, Value};
 use crate::model::principal::Owner;
-use crate::output::size::Limit;
+use crate::model::size::Limit;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body, Structure};
 

@@ -1,7 +1,7 @@
 //! `--format github` and `--format text`: for CI logs and for people.
 
 use super::sarif::severity;
-use super::{level_key, totals, worst, FileReport};
+use super::{level_key, totals, worst, FileReport, READMITTED};
 use crate::error::{escape, quote};
 use crate::input::findings::abbreviate;
 use crate::input::policy::ActionKey;
@@ -25,6 +25,20 @@ pub fn github(reports: &[FileReport]) -> String {
                     .map_or_else(String::new, |line| format!(",line={line}")),
                 property("refine: not-checked"),
                 data(&text)
+            ));
+        }
+        for readmitted in &report.readmitted {
+            let message = match &report.policy {
+                Some(place) => format!("{place}: {}", readmitted.summary()),
+                None => readmitted.summary(),
+            };
+            out.push_str(&format!(
+                "::notice file={},line={},col={},title={}::{}\n",
+                property(&escape(&report.path)),
+                readmitted.region.start_line,
+                readmitted.region.start_column,
+                property(&format!("refine: {READMITTED}")),
+                data(&message)
             ));
         }
         for entry in &report.entries {
@@ -81,7 +95,7 @@ fn property(text: &str) -> String {
 }
 
 /// "Read 20, List 2", most severe level first.
-fn level_counts(unused: &[(String, AccessLevel)]) -> String {
+pub fn level_counts(unused: &[(String, AccessLevel)]) -> String {
     let mut counts: Vec<(AccessLevel, usize)> = Vec::new();
     for (_, level) in unused {
         match counts.iter_mut().find(|(l, _)| l == level) {
@@ -199,6 +213,13 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
             out.push_str(&format!(
                 "  new wildcards, which also match actions AWS adds later (--exact avoids them): {}\n",
                 wildcards.join(", ")
+            ));
+        }
+        for readmitted in &report.readmitted {
+            out.push_str(&format!(
+                "  statement {}: {}\n",
+                readmitted.statement,
+                paint(yellow, &readmitted.summary())
             ));
         }
         if report.grants_nothing {

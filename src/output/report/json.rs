@@ -9,8 +9,16 @@
 //!               "unused": [{"action", "level"}], "beyond_catalog", "removed",
 //!               "replacement", "replaced_by", "wildcards", "unused_by"}],
 //!  "totals": {"entries", "unused_actions", "not_checked",
-//!             "by_service": {"s3": {"Read": 20, ...}}, "by_level": {"Read": 20, ...}}}
+//!             "by_service": {"s3": {"Read": 20, ...}}, "by_level": {"Read": 20, ...},
+//!             "readmitted_actions"?},
+//!  "readmitted"?: [{"file", "policy"?, "statement", "sid", "line", "column",
+//!                   "actions": [{"action", "level"}]}]}
 //! ```
+//!
+//! `readmitted` (present only with `--fit`, when it re-admitted any) lists
+//! each statement that still allows unused actions because `--fit`
+//! re-admitted them to fit the size limit; `totals.readmitted_actions`
+//! counts them.
 //!
 //! A file that holds several policies (a template) has an entry per
 //! policy, each with `policy` naming it (`AppRole policy s3`), and
@@ -51,7 +59,22 @@ struct ReportOut<'a> {
     catalog: CatalogOut<'a>,
     files: Vec<FileOut<'a>>,
     results: Vec<ResultOut<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    readmitted: Vec<ReadmittedOut<'a>>,
     totals: TotalsOut,
+}
+
+/// A statement that still allows unused actions `--fit` re-admitted.
+#[derive(Serialize)]
+struct ReadmittedOut<'a> {
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
+    statement: usize,
+    sid: Option<&'a str>,
+    line: usize,
+    column: usize,
+    actions: Vec<UnusedOut<'a>>,
 }
 
 /// One file.
@@ -119,6 +142,8 @@ struct TotalsOut {
     not_checked: usize,
     by_service: Map<String, Value>,
     by_level: Map<String, Value>,
+    #[serde(skip_serializing_if = "is_zero")]
+    readmitted_actions: usize,
 }
 
 impl<'a> ResultOut<'a> {
@@ -208,16 +233,40 @@ pub fn render(reports: &[FileReport], catalog: &CatalogInfo) -> Value {
         }
         by_service.insert(service, Value::Object(counts));
     }
+    let readmitted: Vec<ReadmittedOut> = reports
+        .iter()
+        .flat_map(|r| {
+            r.readmitted.iter().map(|readmitted| ReadmittedOut {
+                file: &r.path,
+                policy: r.policy.as_deref(),
+                statement: readmitted.statement,
+                sid: readmitted.sid.as_deref(),
+                line: readmitted.region.start_line,
+                column: readmitted.region.start_column,
+                actions: readmitted
+                    .actions
+                    .iter()
+                    .map(|(action, level)| UnusedOut {
+                        action,
+                        level: level.name(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    let readmitted_actions = readmitted.iter().map(|r| r.actions.len()).sum();
     let report = ReportOut {
         version: VERSION,
         catalog: catalog.into(),
         files,
+        readmitted,
         totals: TotalsOut {
             entries: results.len(),
             unused_actions,
             not_checked: reports.iter().filter(|r| r.not_checked.is_some()).count(),
             by_service,
             by_level,
+            readmitted_actions,
         },
         results,
     };

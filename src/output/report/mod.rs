@@ -64,6 +64,34 @@ pub struct EntryReport {
     pub unused_by: Vec<String>,
 }
 
+/// Unused actions a refined statement still allows because `--fit`
+/// re-admitted them to bring the policy under its size limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadmittedReport {
+    /// The statement's index in the policy.
+    pub statement: usize,
+    /// The statement's Sid, if it has one.
+    pub sid: Option<String>,
+    /// Where the statement's action element is.
+    pub region: Region,
+    /// The re-admitted actions, with their access levels.
+    pub actions: Vec<(String, AccessLevel)>,
+}
+
+impl ReadmittedReport {
+    /// `--fit re-admits N unused actions (Write 2, Read 3): A, B, ...`.
+    pub fn summary(&self) -> String {
+        let names: Vec<String> = self.actions.iter().map(|(a, _)| a.clone()).collect();
+        format!(
+            "--fit re-admits {} unused action{} to fit the size limit ({}): {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            formats::level_counts(&self.actions),
+            crate::input::findings::abbreviate(&names)
+        )
+    }
+}
+
 /// A span of a file as lines and columns (1-based; the end is exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Region {
@@ -103,6 +131,8 @@ pub struct FileReport {
     /// The file was generated (a CDK template): a change belongs in its
     /// source.
     pub generated: bool,
+    /// The unused actions `--fit` re-admitted, per statement.
+    pub readmitted: Vec<ReadmittedReport>,
 }
 
 impl EntryReport {
@@ -216,6 +246,23 @@ impl FileReport {
                 }
             })
             .collect();
+        let readmitted = refined
+            .readmitted
+            .iter()
+            .map(|r| ReadmittedReport {
+                statement: host.written_statement(&policy.path, r.statement),
+                sid: policy.statements[r.statement]
+                    .sid
+                    .clone()
+                    .filter(|s| !s.is_empty()),
+                region: region_of(&r.path),
+                actions: r
+                    .actions
+                    .iter()
+                    .map(|&id| (catalog.full_name(id), catalog.level(id)))
+                    .collect(),
+            })
+            .collect();
         FileReport {
             path: path.to_string(),
             entries,
@@ -226,6 +273,7 @@ impl FileReport {
             line: None,
             not_evaluated: 0,
             generated: false,
+            readmitted,
         }
     }
 
@@ -251,6 +299,7 @@ impl FileReport {
             line: None,
             not_evaluated: 0,
             generated: false,
+            readmitted: Vec::new(),
         }
     }
 
@@ -350,6 +399,10 @@ impl std::error::Error for UnknownLevel {}
 /// The `--fail-on` word for policies left unchecked (owners or their use
 /// unknown).
 pub const NOT_CHECKED: &str = "not-checked";
+
+/// The rule of statements that still allow unused actions `--fit`
+/// re-admitted (SARIF, GitHub).
+pub const READMITTED: &str = "readmitted";
 
 /// Which access levels make `--check` fail, and whether a policy that was
 /// not checked does.

@@ -12,7 +12,7 @@
 //! use are unknown has one result of rule `not-checked`, level `note`, at
 //! the file's first line.
 
-use super::{level_key, worst, FileReport, Region, LEVELS, NOT_CHECKED};
+use super::{level_key, worst, FileReport, Region, LEVELS, NOT_CHECKED, READMITTED};
 use crate::input::policy::ActionKey;
 use crate::model::catalog::AccessLevel;
 use serde_json::{json, Value};
@@ -27,6 +27,7 @@ pub fn render(reports: &[FileReport]) -> Value {
         .map(|(key, level)| rule(key, *level))
         .collect();
     rules.push(not_checked_rule());
+    rules.push(readmitted_rule());
     let mut results = Vec::new();
     for report in reports {
         if let Some(text) = report.not_checked_text() {
@@ -38,6 +39,22 @@ pub fn render(reports: &[FileReport]) -> Value {
                 "locations": [{"physicalLocation": {
                     "artifactLocation": {"uri": report.path},
                     "region": {"startLine": report.line.unwrap_or(1)},
+                }}],
+            }));
+        }
+        for readmitted in &report.readmitted {
+            let message = match &report.policy {
+                Some(place) => format!("{place}: {}", readmitted.summary()),
+                None => readmitted.summary(),
+            };
+            results.push(json!({
+                "ruleId": READMITTED,
+                "ruleIndex": LEVELS.len() + 1,
+                "level": "note",
+                "message": {"text": message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": report.path},
+                    "region": region(&readmitted.region),
                 }}],
             }));
         }
@@ -142,6 +159,22 @@ fn not_checked_rule() -> Value {
         "fullDescription": {"text":
             "Nothing said which roles or users the policy is attached to (give --owners or --details), \
              it differs from every deployed policy, or an owner has no findings: refine left it as written."
+        },
+        "defaultConfiguration": {"level": "note"},
+        "properties": {"tags": ["iam"]},
+    })
+}
+
+/// The rule of statements that still allow unused actions because
+/// `--fit` re-admitted them.
+fn readmitted_rule() -> Value {
+    json!({
+        "id": READMITTED,
+        "name": "Readmitted",
+        "shortDescription": {"text": "--fit re-admitted unused actions to bring the policy under its size limit"},
+        "fullDescription": {"text":
+            "The exact refinement was over IAM's size limit (or --max-size): --fit wrote shorter prefixes \
+             that also allow these unused actions, all of which the original allowed."
         },
         "defaultConfiguration": {"level": "note"},
         "properties": {"tags": ["iam"]},

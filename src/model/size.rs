@@ -62,28 +62,45 @@ pub struct Budget {
     pub chars: Option<usize>,
     /// `--max-size N`.
     pub max: Option<usize>,
+    /// `--fit`: bring a refined policy over the budget under it.
+    pub fit: bool,
 }
 
 impl Budget {
+    /// The most characters a policy whose host names `host`'s limit may
+    /// have, and what sets it, for messages; `None` when nothing does.
+    pub fn cap(&self, host: Option<Limit>) -> Option<(usize, String)> {
+        let limit = self.limit.or(host);
+        let limit = match (self.chars, limit) {
+            (Some(n), _) => Some((n, format!("--limit {n}"))),
+            (None, Some(limit)) => Some((
+                limit.chars(),
+                format!("IAM's limit of {} for {}", limit.chars(), limit.describe()),
+            )),
+            (None, None) => None,
+        };
+        match (limit, self.max) {
+            (Some((cap, _)), Some(max)) | (None, Some(max @ cap)) if max <= cap => {
+                Some((max, format!("--max-size {max}")))
+            }
+            (limit, _) => limit,
+        }
+    }
+
+    /// The cap `--fit` brings a policy under, when it is asked: the
+    /// [`cap`](Budget::cap), or a managed policy's limit when neither the
+    /// host nor the arguments name one (a policy file alone does not say
+    /// how it is attached; a managed policy is the common case and the
+    /// README says so).
+    pub fn fit_cap(&self, host: Option<Limit>) -> Option<usize> {
+        self.fit
+            .then(|| self.cap(host).map_or(MANAGED, |(cap, _)| cap))
+    }
+
     /// The warning for a changed policy over its budget (the host naming
     /// `host`'s limit), if it is: none when no limit is known.
     pub fn over(&self, host: Option<Limit>, document: &Value) -> Option<String> {
-        let limit = self.limit.or(host);
-        let (cap, what) = match (self.chars, limit) {
-            (Some(n), _) => (n, format!("--limit {n}")),
-            (None, Some(limit)) => (
-                limit.chars(),
-                format!("IAM's limit of {} for {}", limit.chars(), limit.describe()),
-            ),
-            (None, None) => match self.max {
-                Some(max) => (max, format!("--max-size {max}")),
-                None => return None,
-            },
-        };
-        let (cap, what) = match self.max {
-            Some(max) if max < cap => (max, format!("--max-size {max}")),
-            _ => (cap, what),
-        };
+        let (cap, what) = self.cap(host)?;
         let size = of(document);
         (size > cap).then(|| format!("the refined policy has {size} characters, over {what}"))
     }

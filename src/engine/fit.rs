@@ -1,0 +1,758 @@
+//! `--fit`: a refined policy over its size limit, brought under it by the
+//! least loss of precision, never beyond the original.
+//!
+//! IAM counts a policy's characters without whitespace, so writing the
+//! document compactly saves nothing IAM counts: refine keeps the layout
+//! (see the README's "Size limits"). What can make it shorter, in order:
+//!
+//! 1. **Merging** `Allow` statements written with `Action` that share their
+//!    context (Effect, Resource, NotResource, Condition): one statement
+//!    with the entries of both allows exactly what the two did. The first
+//!    statement of each group keeps its Sid and place; the others go.
+//!    Groups are merged in the order they are written until the policy
+//!    fits. A host that keeps parts of the policy unevaluated (a
+//!    template's functions) is not merged: those parts cannot move.
+//! 2. **Re-admitting** unused actions, by one of three steps on a
+//!    statement:
+//!    * *widen*: replace every entry that the word prefix `svc:W*` covers
+//!      by `svc:W*`, where `W` is a word prefix of one of them (or by one
+//!      of the original's own entries). The prefix must be within the
+//!      original statement's language (for an `Action` original, inside
+//!      one of its entries; for a `NotAction` original written as `Action`,
+//!      overlapping none of its exclusions), so nothing new is granted;
+//!    * *drop* one exclusion refinement added to a `NotAction` list;
+//!    * *revert* the statement to the original as written.
+//!
+//!    Each step saves characters and re-admits the unused actions it newly
+//!    allows, each weighted by its access level ([`weight`]). Steps are
+//!    taken greedily, best ratio of characters saved to weight re-admitted
+//!    first (a step that re-admits nothing first of all), until the policy
+//!    fits. Ratios go stale as steps change a statement, so each is
+//!    re-evaluated when it comes to the top ("lazy greedy").
+//!
+//! Greedy is not always optimal: the README's "Size limits" says by how
+//! much on exhaustively searched cases, and a test pins one case where it
+//! is not. Every re-admitted action is listed ([`Readmission`]); the proof
+//! ([`crate::engine::checked`]) tolerates exactly those as still allowed
+//! unused actions, and checks everything else as for an exact refinement.
+
+use crate::engine::refine::{covered_mask, overlaps, EntryChange, Readmission, Refined};
+use crate::input::findings::Usage;
+use crate::input::policy::{ActionKey, Edit, Effect, Policy, Statement};
+use crate::model::catalog::{AccessLevel, ActionId, ActionSet, Catalog};
+use crate::model::pattern::{self, Glob};
+use crate::model::size;
+use crate::model::words;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+use std::fmt;
+
+/// What `--fit` must reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fit {
+    /// The most characters the refined policy may have, counted as IAM
+    /// counts them ([`size::of`]).
+    pub cap: usize,
+    /// Whether statements may be merged: not when the host keeps parts of
+    /// the policy unevaluated.
+    pub merge: bool,
+    /// `--exact`: no new wildcards, so widening only to the original's own
+    /// entries.
+    pub exact: bool,
+}
+
+/// The policy cannot be brought under its cap without granting more than
+/// the original: even re-admitting every unused action leaves it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLarge {
+    /// The smallest size `--fit` reached.
+    pub reached: usize,
+    /// The original's size.
+    pub original: usize,
+    /// The cap.
+    pub cap: usize,
+}
+
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "--fit cannot bring the policy under {} characters: with the unused actions re-admitted it still has {} (the original has {})",
+            self.cap, self.reached, self.original
+        )
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+impl TooLarge {
+    /// What to tell the user.
+    pub const HINT: &'static str =
+        "split the policy's statements into several policies, or give a larger --limit or --max-size";
+}
+
+/// How much re-admitting one unused action of `level` costs: granting a
+/// principal more power costs more than letting it read. Permissions
+/// management (who may do what) is the costliest, then Write; Tagging can
+/// change what tag-based conditions allow, so it costs more than reading;
+/// an action whose level the catalog does not know costs as Write.
+pub fn weight(level: AccessLevel) -> u64 {
+    match level {
+        AccessLevel::List => 1,
+        AccessLevel::Read => 2,
+        AccessLevel::Tagging => 4,
+        AccessLevel::Write | AccessLevel::Unknown => 8,
+        AccessLevel::PermissionsManagement => 16,
+    }
+}
+
+/// Brings `refined` (the exact refinement of `policy`) under `fit.cap`;
+/// unchanged when it is already there.
+pub fn fit(
+    policy: &Policy,
+    mut refined: Refined,
+    usage: &Usage,
+    fit: Fit,
+) -> Result<Refined, TooLarge> {
+    if size::of(&refined.document) <= fit.cap {
+        return Ok(refined);
+    }
+    let mut state = State::new(policy, &refined, usage, fit);
+    if fit.merge {
+        state.merge();
+    }
+    state.readmit();
+    let edits = state.edits();
+    let document = policy.apply(&edits);
+    let reached = size::of(&document);
+    if reached > fit.cap {
+        return Err(TooLarge {
+            reached,
+            original: size::of(policy.document()),
+            cap: fit.cap,
+        });
+    }
+    state.update_changes(&mut refined.changes);
+    refined.readmitted = state.readmissions();
+    refined.merged = state.merged.clone();
+    refined.document = document;
+    refined.edits = edits;
+    Ok(refined)
+}
+
+/// One entry being written, and the changes of the original it stands for
+/// (indices into [`Refined::changes`]): the entries it replaces.
+#[derive(Debug, Clone)]
+struct Piece {
+    text: String,
+    origins: Vec<usize>,
+    /// An exclusion the original wrote, which no step may drop.
+    fixed: bool,
+}
+
+/// What a statement's entries may become without granting more than the
+/// original.
+#[derive(Debug, Clone)]
+enum Bound {
+    /// An `Action` original: each entry inside one of these.
+    Within(Vec<Glob>),
+    /// A `NotAction` original: no entry overlapping any of these.
+    Outside(Vec<Glob>),
+}
+
+/// One kept `Allow` statement being fitted.
+#[derive(Debug, Clone)]
+struct Place {
+    /// The original statement (the first, when others merged into it).
+    index: usize,
+    /// Whether the entries are written as NotAction.
+    excludes: bool,
+    pieces: Vec<Piece>,
+    bound: Bound,
+    /// The unused actions a step re-admitted here.
+    readmitted: ActionSet,
+    /// Another statement merged into this one, or this one into another.
+    merged: bool,
+    /// Gone: merged into another.
+    gone: bool,
+}
+
+/// The fitting of one policy: its statements as they are being written.
+struct State<'a> {
+    policy: &'a Policy,
+    usage: &'a Usage<'a>,
+    fit: Fit,
+    /// The refinement's edits; a place's edit replaces its statement's.
+    base: Vec<Option<Edit>>,
+    places: Vec<Place>,
+    /// (into, from): statement `from` merged into `into`.
+    merged: Vec<(usize, usize)>,
+    /// The refinement's changes, which pieces stand for.
+    changes: Vec<EntryChange>,
+}
+
+/// A step on one place.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Replace the entries the glob covers by it.
+    Widen(Glob),
+    /// Drop an added exclusion.
+    Drop(String),
+    /// Write the original statement.
+    Revert,
+}
+
+/// A step's worth as last evaluated: the characters it saves and the
+/// weight of the unused actions it re-admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Worth {
+    saves: usize,
+    costs: u64,
+}
+
+impl Worth {
+    /// Better first: a higher ratio of characters saved to weight, then
+    /// more characters saved.
+    fn cmp_ratio(&self, other: &Worth) -> Ordering {
+        let (a, b) = (
+            self.saves as u128 * u128::from(other.costs),
+            other.saves as u128 * u128::from(self.costs),
+        );
+        a.cmp(&b).then(self.saves.cmp(&other.saves))
+    }
+}
+
+/// A candidate step in the greedy queue.
+struct Queued {
+    worth: Worth,
+    place: usize,
+    step: usize,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    /// The heap pops the best worth; of equals, the earliest step, so the
+    /// result does not depend on the heap's order.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.worth
+            .cmp_ratio(&other.worth)
+            .then_with(|| other.place.cmp(&self.place))
+            .then_with(|| other.step.cmp(&self.step))
+    }
+}
+
+/// About how many characters IAM counts for one entry of a list.
+fn chars(entry: &str) -> usize {
+    entry.chars().count() + 3
+}
+
+impl<'a> State<'a> {
+    fn new(policy: &'a Policy, refined: &Refined, usage: &'a Usage<'a>, fit: Fit) -> State<'a> {
+        let len = usage.catalog.len();
+        let places = policy
+            .statements
+            .iter()
+            .filter_map(|s| place(s, refined.edits[s.index].as_ref(), &refined.changes, len))
+            .collect();
+        State {
+            policy,
+            usage,
+            fit,
+            base: refined.edits.clone(),
+            places,
+            merged: Vec::new(),
+            changes: refined.changes.clone(),
+        }
+    }
+
+    fn catalog(&self) -> &'a Catalog {
+        self.usage.catalog
+    }
+
+    /// The size of the policy as the places now write it.
+    fn size(&self) -> usize {
+        size::of(&self.policy.apply(&self.edits()))
+    }
+
+    /// The edits that write the places.
+    fn edits(&self) -> Vec<Option<Edit>> {
+        let mut edits = self.base.clone();
+        for place in &self.places {
+            let statement = &self.policy.statements[place.index];
+            edits[place.index] = if place.gone {
+                Some(Edit::Remove)
+            } else {
+                place_edit(statement, place)
+            };
+        }
+        edits
+    }
+
+    /// Merges statements of one context, group by group, until the policy
+    /// fits.
+    fn merge(&mut self) {
+        let mergeable = |p: &Place, s: &Statement| {
+            !p.excludes && !p.gone && s.key == ActionKey::Action && s.effect == Effect::Allow
+        };
+        for first in 0..self.places.len() {
+            let head = &self.policy.statements[self.places[first].index];
+            if !mergeable(&self.places[first], head) {
+                continue;
+            }
+            let context = head.context();
+            let mut any = false;
+            for other in first + 1..self.places.len() {
+                let statement = &self.policy.statements[self.places[other].index];
+                if !mergeable(&self.places[other], statement) || statement.context() != context {
+                    continue;
+                }
+                let moved = std::mem::take(&mut self.places[other].pieces);
+                let Bound::Within(more) = self.places[other].bound.clone() else {
+                    continue;
+                };
+                self.places[other].gone = true;
+                self.places[other].merged = true;
+                let into = &mut self.places[first];
+                into.pieces.extend(moved);
+                into.merged = true;
+                if let Bound::Within(bound) = &mut into.bound {
+                    bound.extend(more);
+                }
+                self.merged.push((into.index, statement.index));
+                any = true;
+            }
+            if any {
+                let place = &mut self.places[first];
+                let texts: Vec<String> = place.pieces.iter().map(|p| p.text.clone()).collect();
+                let covered = covered_mask(&texts);
+                let mut i = 0;
+                place.pieces.retain(|_| {
+                    i += 1;
+                    !covered[i - 1]
+                });
+                if self.size() <= self.fit.cap {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Re-admits unused actions, greedily, until the policy fits.
+    fn readmit(&mut self) {
+        let steps: Vec<Vec<(Step, Vec<ActionId>)>> =
+            (0..self.places.len()).map(|p| self.steps(p)).collect();
+        let mut queue = BinaryHeap::new();
+        for (place, candidates) in steps.iter().enumerate() {
+            for (step, (candidate, unused)) in candidates.iter().enumerate() {
+                if let Some(worth) = self.worth(place, candidate, unused) {
+                    queue.push(Queued { worth, place, step });
+                }
+            }
+        }
+        let mut estimate = self.size();
+        while estimate > self.fit.cap {
+            let Some(top) = queue.pop() else { return };
+            let (step, unused) = &steps[top.place][top.step];
+            let Some(worth) = self.worth(top.place, step, unused) else {
+                continue;
+            };
+            if worth != top.worth {
+                queue.push(Queued { worth, ..top });
+                continue;
+            }
+            // The best ratio would reach the cap: a step that reaches it
+            // for less weight, whatever its ratio, is better.
+            let need = estimate - self.fit.cap;
+            let (place, step, unused, worth) = match worth.saves >= need {
+                true => self
+                    .cheapest_reaching(&steps, need)
+                    .filter(|(_, _, _, cheaper)| cheaper.costs < worth.costs)
+                    .unwrap_or((top.place, step, unused.as_slice(), worth)),
+                false => (top.place, step, unused.as_slice(), worth),
+            };
+            self.apply(place, step, unused);
+            estimate = estimate.saturating_sub(worth.saves);
+            if estimate <= self.fit.cap {
+                estimate = self.size();
+            }
+        }
+    }
+
+    /// Of all steps, the one that saves at least `need` characters for
+    /// the least weight, as it is worth now.
+    fn cheapest_reaching<'s>(
+        &self,
+        steps: &'s [Vec<(Step, Vec<ActionId>)>],
+        need: usize,
+    ) -> Option<(usize, &'s Step, &'s [ActionId], Worth)> {
+        let mut best: Option<(usize, &Step, &[ActionId], Worth)> = None;
+        for (place, candidates) in steps.iter().enumerate() {
+            for (step, unused) in candidates {
+                let Some(worth) = self.worth(place, step, unused) else {
+                    continue;
+                };
+                if worth.saves >= need && best.as_ref().is_none_or(|b| worth.costs < b.3.costs) {
+                    best = Some((place, step, unused, worth));
+                }
+            }
+        }
+        best
+    }
+
+    /// Every step that may be taken on place `p`, with the unused actions
+    /// each would allow.
+    fn steps(&self, p: usize) -> Vec<(Step, Vec<ActionId>)> {
+        let place = &self.places[p];
+        let statement = &self.policy.statements[place.index];
+        let mut steps = Vec::new();
+        if !place.merged {
+            let allowed = statement.allowed_actions(self.catalog());
+            steps.push((Step::Revert, self.unused_in(&allowed)));
+        }
+        if place.excludes {
+            for piece in place.pieces.iter().filter(|p| !p.fixed) {
+                let matched = self.catalog().matching(&Glob::new(&piece.text));
+                let unused = self.unused_in(&matched);
+                // An exclusion of a service the catalog does not know:
+                // what dropping it re-admits cannot be counted.
+                if !unused.is_empty() {
+                    steps.push((Step::Drop(piece.text.clone()), unused));
+                }
+            }
+            return steps;
+        }
+        for glob in self.widenings(place) {
+            let unused = self.unused_in(&self.catalog().matching(&glob));
+            steps.push((Step::Widen(glob), unused));
+        }
+        steps
+    }
+
+    /// The globs a place's entries may be widened to: word prefixes of
+    /// their literal starts and the original's entries, each within the
+    /// bound.
+    fn widenings(&self, place: &Place) -> Vec<Glob> {
+        let mut seen = HashSet::new();
+        let mut globs = Vec::new();
+        if let Bound::Within(bound) = &place.bound {
+            for glob in bound {
+                if seen.insert(glob.as_str().to_ascii_lowercase()) {
+                    globs.push(glob.clone());
+                }
+            }
+        }
+        if self.fit.exact {
+            return globs;
+        }
+        for piece in &place.pieces {
+            let Some((service, name)) = literal_start(&piece.text).split_once(':') else {
+                continue;
+            };
+            let ends = std::iter::once(0).chain(words::word_ends(name));
+            for end in ends.filter(|&end| end < name.len()) {
+                let text = format!("{service}:{}*", &name[..end]);
+                if !seen.insert(text.to_ascii_lowercase()) {
+                    continue;
+                }
+                let glob = Glob::new(&text);
+                if within(&place.bound, &glob) {
+                    globs.push(glob);
+                }
+            }
+        }
+        globs
+    }
+
+    /// The unused actions of `set`, as a list.
+    fn unused_in(&self, set: &ActionSet) -> Vec<ActionId> {
+        let mut unused = set.clone();
+        unused.intersect_with(self.usage.unused);
+        unused.iter().collect()
+    }
+
+    /// What `step` on place `p` is worth now; `None` when it saves nothing.
+    fn worth(&self, p: usize, step: &Step, unused: &[ActionId]) -> Option<Worth> {
+        let place = &self.places[p];
+        if place.gone {
+            return None;
+        }
+        let now: usize = place.pieces.iter().map(|p| chars(&p.text)).sum();
+        let after = match step {
+            Step::Revert => {
+                let statement = &self.policy.statements[place.index];
+                statement.entries.iter().map(|g| chars(g.as_str())).sum()
+            }
+            Step::Drop(text) => {
+                place.pieces.iter().find(|p| &p.text == text)?;
+                now - chars(text)
+            }
+            Step::Widen(glob) => {
+                let kept = place.pieces.iter().filter(|p| !covers(glob, &p.text));
+                let covered = place.pieces.len() - kept.clone().count();
+                if covered == 0 {
+                    return None;
+                }
+                kept.map(|p| chars(&p.text)).sum::<usize>() + chars(glob.as_str())
+            }
+        };
+        let saves = now.checked_sub(after).filter(|&s| s > 0)?;
+        let costs = unused
+            .iter()
+            .filter(|&&id| !place.readmitted.contains(id))
+            .map(|&id| weight(self.catalog().level(id)))
+            .sum();
+        Some(Worth { saves, costs })
+    }
+
+    /// Takes `step` on place `p`.
+    fn apply(&mut self, p: usize, step: &Step, unused: &[ActionId]) {
+        let policy = self.policy;
+        let place = &mut self.places[p];
+        for &id in unused {
+            place.readmitted.insert(id);
+        }
+        match step {
+            Step::Revert => {
+                let statement = &policy.statements[place.index];
+                place.pieces = original_pieces(statement, &self.changes);
+                place.excludes = statement.key == ActionKey::NotAction;
+            }
+            Step::Drop(text) => place.pieces.retain(|p| &p.text != text),
+            Step::Widen(glob) => {
+                let first = place.pieces.iter().position(|p| covers(glob, &p.text));
+                let Some(first) = first else { return };
+                let mut origins: Vec<usize> = place
+                    .pieces
+                    .iter()
+                    .filter(|p| covers(glob, &p.text))
+                    .flat_map(|p| p.origins.iter().copied())
+                    .collect();
+                origins.sort_unstable();
+                origins.dedup();
+                let widened = Piece {
+                    text: glob.as_str().to_string(),
+                    origins,
+                    fixed: false,
+                };
+                let mut i = 0;
+                place.pieces.retain(|p| {
+                    i += 1;
+                    i - 1 == first || !covers(glob, &p.text)
+                });
+                place.pieces[first] = widened;
+            }
+        }
+    }
+
+    /// What the written statements allow of the unused set, per place
+    /// that allows any: the re-admitted actions.
+    fn readmissions(&self) -> Vec<Readmission> {
+        let catalog = self.catalog();
+        let mut readmitted = Vec::new();
+        for place in self.places.iter().filter(|p| !p.gone) {
+            let statement = &self.policy.statements[place.index];
+            let mut allowed = allowed_by(catalog, place);
+            allowed.intersect_with(self.usage.unused);
+            if allowed.is_empty() {
+                continue;
+            }
+            let key = if place.excludes {
+                ActionKey::NotAction
+            } else {
+                ActionKey::Action
+            };
+            readmitted.push(Readmission {
+                statement: statement.index,
+                label: statement.label(),
+                path: statement.path.key(key.as_str()),
+                actions: allowed.iter().collect(),
+            });
+        }
+        readmitted
+    }
+
+    /// Each change's replacement, as the places now write it.
+    fn update_changes(&self, changes: &mut [EntryChange]) {
+        for (at, change) in changes.iter_mut().enumerate() {
+            let Some(place) = self
+                .places
+                .iter()
+                .find(|p| p.index == change.statement && !p.gone)
+                .or_else(|| {
+                    let into = self.merged.iter().find(|m| m.1 == change.statement)?.0;
+                    self.places.iter().find(|p| p.index == into)
+                })
+            else {
+                continue;
+            };
+            if place.excludes && place.pieces.iter().all(|p| p.fixed) {
+                change.replacement = Vec::new();
+                continue;
+            }
+            change.replacement = place
+                .pieces
+                .iter()
+                .filter(|p| p.origins.contains(&at))
+                .map(|p| p.text.clone())
+                .collect();
+        }
+    }
+}
+
+/// The place a kept statement is fitted as, with its refinement `edit`;
+/// `None` for statements that cannot shrink (Deny, principals, removed,
+/// or a NotAction left as written).
+fn place(
+    statement: &Statement,
+    edit: Option<&Edit>,
+    changes: &[EntryChange],
+    actions: usize,
+) -> Option<Place> {
+    if statement.effect == Effect::Deny || statement.has_principal {
+        return None;
+    }
+    let origins_of = |text: &str| -> Vec<usize> {
+        let of_statement = changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.statement == statement.index);
+        of_statement
+            .filter(|(_, c)| c.replacement.iter().any(|r| r == text))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let originals: Vec<Glob> = statement.entries.clone();
+    let (excludes, entries, bound) = match (statement.key, edit) {
+        (_, Some(Edit::Remove)) | (ActionKey::NotAction, None) => return None,
+        (ActionKey::Action, None) => (false, Vec::new(), Bound::Within(originals)),
+        (ActionKey::Action, Some(Edit::Entries(e))) => (false, e.clone(), Bound::Within(originals)),
+        (ActionKey::Action, Some(Edit::NotAction(e))) => {
+            (true, e.clone(), Bound::Within(originals))
+        }
+        (ActionKey::NotAction, Some(Edit::Action(e))) => {
+            (false, e.clone(), Bound::Outside(originals))
+        }
+        (ActionKey::NotAction, Some(Edit::Entries(e))) => {
+            (true, e.clone(), Bound::Outside(originals))
+        }
+        (_, Some(Edit::Action(_) | Edit::NotAction(_))) => return None,
+    };
+    let pieces = match edit {
+        None => original_pieces(statement, changes),
+        Some(_) => {
+            let fixed = match statement.key {
+                ActionKey::NotAction => statement.entries.len(),
+                ActionKey::Action => 0,
+            };
+            entries
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| Piece {
+                    origins: origins_of(&text),
+                    fixed: i < fixed && excludes,
+                    text,
+                })
+                .collect()
+        }
+    };
+    Some(Place {
+        index: statement.index,
+        excludes,
+        pieces,
+        bound,
+        readmitted: ActionSet::new(actions),
+        merged: false,
+        gone: false,
+    })
+}
+
+/// A statement's entries as written, as pieces, each standing for the
+/// change of itself (a NotAction's for the change of the element).
+fn original_pieces(statement: &Statement, changes: &[EntryChange]) -> Vec<Piece> {
+    let fixed = statement.key == ActionKey::NotAction;
+    let origins = |path: &crate::error::JsonPath| -> Vec<usize> {
+        changes
+            .iter()
+            .position(|c| &c.path == path)
+            .into_iter()
+            .collect()
+    };
+    statement
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Piece {
+            text: g.as_str().to_string(),
+            origins: match fixed {
+                true => Vec::new(),
+                false => origins(&statement.entry_path(i)),
+            },
+            fixed,
+        })
+        .collect()
+}
+
+/// The edit that writes `place` in `statement`'s stead: `None` when it
+/// writes the statement as it was.
+fn place_edit(statement: &Statement, place: &Place) -> Option<Edit> {
+    let texts: Vec<String> = place.pieces.iter().map(|p| p.text.clone()).collect();
+    let original = statement.key == ActionKey::NotAction;
+    let same = !place.merged
+        && place.excludes == original
+        && texts.len() == statement.entries.len()
+        && texts
+            .iter()
+            .zip(&statement.entries)
+            .all(|(t, g)| t == g.as_str());
+    if same || (place.excludes && place.pieces.iter().all(|p| p.fixed)) {
+        return None;
+    }
+    Some(match (statement.key, place.excludes) {
+        (ActionKey::Action, true) => Edit::NotAction(texts),
+        (ActionKey::NotAction, false) => Edit::Action(texts),
+        _ => Edit::Entries(texts),
+    })
+}
+
+/// The catalog actions `place` allows as written now.
+fn allowed_by(catalog: &Catalog, place: &Place) -> ActionSet {
+    let mut listed = catalog.empty_set();
+    for piece in &place.pieces {
+        catalog.add_matching(&Glob::new(&piece.text), &mut listed);
+    }
+    if place.excludes {
+        let mut all = ActionSet::full(catalog.len());
+        all.difference_with(&listed);
+        return all;
+    }
+    listed
+}
+
+/// Whether `glob` may be written in a statement with `bound`.
+fn within(bound: &Bound, glob: &Glob) -> bool {
+    match bound {
+        Bound::Within(entries) => entries.iter().any(|o| pattern::contains(o, glob)),
+        Bound::Outside(excluded) => !excluded.iter().any(|n| overlaps(n, glob)),
+    }
+}
+
+/// Whether `glob` covers the entry `text` as languages.
+fn covers(glob: &Glob, text: &str) -> bool {
+    pattern::contains(glob, &Glob::new(text))
+}
+
+/// The start of an entry before its first wildcard.
+fn literal_start(text: &str) -> &str {
+    let end = text.find(['*', '?']).unwrap_or(text.len());
+    &text[..end]
+}

@@ -39,7 +39,10 @@ fn main() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus");
     let dir = args.first().map_or(corpus.as_path(), |a| Path::new(a));
     if !dir.join("cases.json").is_file() {
-        eprintln!("sizes: no corpus at {}: run benches/compare first", dir.display());
+        eprintln!(
+            "sizes: no corpus at {}: run benches/compare first",
+            dir.display()
+        );
         return;
     }
     let catalog = Catalog::bundled();
@@ -103,7 +106,7 @@ fn measure(dir: &Path, catalog: &Catalog, catalog_current: bool) -> Value {
         let exact = refine(&policy, &resolved.usage());
         tally.case(case["id"].as_str().unwrap(), &policy, &resolved, &exact);
     }
-    tally.to_json()
+    tally.into_json()
 }
 
 /// The counts over the corpus.
@@ -152,7 +155,10 @@ impl Tally {
                 let mut count = 0;
                 for id in fitted.readmitted().iter().flat_map(|r| &r.actions) {
                     count += 1;
-                    *self.by_level.entry(level_name(resolved.catalog.level(*id))).or_default() += 1;
+                    *self
+                        .by_level
+                        .entry(level_name(resolved.catalog.level(*id)))
+                        .or_default() += 1;
                 }
                 self.readmitted.push(count);
             }
@@ -164,8 +170,8 @@ impl Tally {
         }
     }
 
-    fn to_json(&mut self) -> Value {
-        self.explosions.sort_by(|a, b| b.2.cmp(&a.2));
+    fn into_json(mut self) -> Value {
+        self.explosions.sort_by_key(|e| std::cmp::Reverse(e.2));
         self.readmitted.sort_unstable();
         let quantile = |q: f64| -> usize {
             let n = self.readmitted.len();

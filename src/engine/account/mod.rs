@@ -23,8 +23,11 @@
 //!
 //! Every refinement is verified like a single run's (see [`crate::engine::verify`]).
 
+mod fitting;
 mod holders;
 mod record;
+
+pub use fitting::Settings;
 
 use record::{entry_changes, over_limit_warning};
 pub use record::{Kind, Record, Size};
@@ -177,42 +180,6 @@ pub fn refine_account(
     Ok(out.summary)
 }
 
-/// How an account is refined.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Settings {
-    /// `--catalog-current`.
-    pub catalog_current: bool,
-    /// `--fit`: bring each refined policy over its limit under it. A
-    /// principal's inline policies share its limit: when their exact
-    /// refinements are over it together, each is fitted to a share in
-    /// proportion to its refined size, or, if one cannot reach its share,
-    /// in proportion to its original size (which fits whenever the
-    /// originals do).
-    pub fit: bool,
-    /// `--max-size`: a tighter cap than IAM's limits (for inline policies,
-    /// on their total).
-    pub max_size: Option<usize>,
-}
-
-impl Settings {
-    /// The cap `--fit` brings policies under `limit` to, if it is asked.
-    fn fit_cap(&self, limit: Limit) -> Option<usize> {
-        self.fit.then(|| {
-            self.max_size
-                .map_or(limit.chars(), |max| max.min(limit.chars()))
-        })
-    }
-}
-
-/// Shares of `cap` in proportion to `sizes` (each at least 1).
-fn shares(sizes: &[usize], cap: usize) -> Vec<usize> {
-    let total: usize = sizes.iter().sum::<usize>().max(1);
-    sizes
-        .iter()
-        .map(|&size| (size * cap / total).max(1))
-        .collect()
-}
-
 /// What every refinement of one account shares.
 struct Context<'c> {
     catalog: &'c Catalog,
@@ -259,34 +226,6 @@ impl Context<'_> {
             }
         }
         Ok(())
-    }
-
-    /// One holder's inline policies, fitted together under `cap`: shares
-    /// in proportion to their exact refinements (`exact`), or to their
-    /// originals when a share is out of reach.
-    fn fit_inline(
-        &self,
-        holder: &Holder,
-        exact: &[Record],
-        cap: usize,
-        summary: &mut Summary,
-    ) -> Result<Vec<Record>, AccountError> {
-        let after: Vec<usize> = exact.iter().map(|r| r.size.after).collect();
-        let fitted = self.inline_list(holder, Some(&shares(&after, cap)), summary)?;
-        if fitted.iter().all(|r| r.unfit.is_none()) {
-            return Ok(fitted);
-        }
-        let before: Vec<usize> = exact.iter().map(|r| r.size.before).collect();
-        let fitted = self.inline_list(holder, Some(&shares(&before, cap)), summary)?;
-        for record in fitted.iter().filter(|r| r.unfit.is_some()) {
-            let why = record.unfit.as_deref().unwrap_or_default();
-            summary.warnings.push(format!(
-                "{} inline policy {}: {why}",
-                escape(holder.arn),
-                escape(&record.name)
-            ));
-        }
-        Ok(fitted)
     }
 
     /// One holder's inline policies, refined; its records are sent together

@@ -1,184 +1,23 @@
-//! `--fit`: a refined policy over its size limit, brought under it by the
-//! least loss of precision, never beyond the original.
-//!
-//! IAM counts a policy's characters without whitespace, so writing the
-//! document compactly saves nothing IAM counts: refine keeps the layout
-//! (see the README's "Size limits"). What can make it shorter, in order:
-//!
-//! 1. **Merging** `Allow` statements written with `Action` that share their
-//!    context (Effect, Resource, NotResource, Condition): one statement
-//!    with the entries of both allows exactly what the two did. The first
-//!    statement of each group keeps its Sid and place; the others go.
-//!    Groups are merged in the order they are written until the policy
-//!    fits. A host that keeps parts of the policy unevaluated (a
-//!    template's functions) is not merged: those parts cannot move.
-//! 2. **Re-admitting** unused actions, by one of three steps on a
-//!    statement:
-//!    * *widen*: replace every entry that the word prefix `svc:W*` covers
-//!      by `svc:W*`, where `W` is a word prefix of one of them (or by one
-//!      of the original's own entries). The prefix must be within the
-//!      original statement's language (for an `Action` original, inside
-//!      one of its entries; for a `NotAction` original written as `Action`,
-//!      overlapping none of its exclusions), so nothing new is granted;
-//!    * *drop* one exclusion refinement added to a `NotAction` list;
-//!    * *revert* the statement to the original as written.
-//!
-//!    Each step saves characters and re-admits the unused actions it newly
-//!    allows, each weighted by its access level ([`weight`]). Steps are
-//!    taken greedily, best ratio of characters saved to weight re-admitted
-//!    first (a step that re-admits nothing first of all), until the policy
-//!    fits. Ratios go stale as steps change a statement, so each is
-//!    re-evaluated when it comes to the top ("lazy greedy").
-//!
-//! Greedy is not always optimal: the README's "Size limits" says by how
-//! much on exhaustively searched cases, and a test pins one case where it
-//! is not. Every re-admitted action is listed ([`Readmission`]); the proof
-//! ([`crate::engine::checked`]) tolerates exactly those as still allowed
-//! unused actions, and checks everything else as for an exact refinement.
+//! The greedy search of `--fit`: merging, then the steps that re-admit
+//! unused actions, weighed against each other (see the parent module).
 
-use crate::engine::refine::{covered_mask, overlaps, EntryChange, Readmission, Refined};
+use super::place::{
+    allowed_by, covers, literal_start, original_pieces, place, place_edit, within, Bound, Piece,
+    Place,
+};
+use super::{weight, Fit};
+use crate::engine::refine::{covered_mask, EntryChange, Readmission, Refined};
 use crate::input::findings::Usage;
 use crate::input::policy::{ActionKey, Edit, Effect, Policy, Statement};
-use crate::model::catalog::{AccessLevel, ActionId, ActionSet, Catalog};
-use crate::model::pattern::{self, Glob};
+use crate::model::catalog::{ActionId, ActionSet, Catalog};
+use crate::model::pattern::Glob;
 use crate::model::size;
 use crate::model::words;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
-use std::fmt;
-
-/// What `--fit` must reach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fit {
-    /// The most characters the refined policy may have, counted as IAM
-    /// counts them ([`size::of`]).
-    pub cap: usize,
-    /// Whether statements may be merged: not when the host keeps parts of
-    /// the policy unevaluated.
-    pub merge: bool,
-    /// `--exact`: no new wildcards, so widening only to the original's own
-    /// entries.
-    pub exact: bool,
-}
-
-/// The policy cannot be brought under its cap without granting more than
-/// the original: even re-admitting every unused action leaves it over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooLarge {
-    /// The smallest size `--fit` reached.
-    pub reached: usize,
-    /// The original's size.
-    pub original: usize,
-    /// The cap.
-    pub cap: usize,
-}
-
-impl fmt::Display for TooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "--fit cannot bring the policy under {} characters: with the unused actions re-admitted it still has {} (the original has {})",
-            self.cap, self.reached, self.original
-        )
-    }
-}
-
-impl std::error::Error for TooLarge {}
-
-impl TooLarge {
-    /// What to tell the user.
-    pub const HINT: &'static str =
-        "split the policy's statements into several policies, or give a larger --limit or --max-size";
-}
-
-/// How much re-admitting one unused action of `level` costs: granting a
-/// principal more power costs more than letting it read. Permissions
-/// management (who may do what) is the costliest, then Write; Tagging can
-/// change what tag-based conditions allow, so it costs more than reading;
-/// an action whose level the catalog does not know costs as Write.
-pub fn weight(level: AccessLevel) -> u64 {
-    match level {
-        AccessLevel::List => 1,
-        AccessLevel::Read => 2,
-        AccessLevel::Tagging => 4,
-        AccessLevel::Write | AccessLevel::Unknown => 8,
-        AccessLevel::PermissionsManagement => 16,
-    }
-}
-
-/// Brings `refined` (the exact refinement of `policy`) under `fit.cap`;
-/// unchanged when it is already there.
-pub fn fit(
-    policy: &Policy,
-    mut refined: Refined,
-    usage: &Usage,
-    fit: Fit,
-) -> Result<Refined, TooLarge> {
-    if size::of(&refined.document) <= fit.cap {
-        return Ok(refined);
-    }
-    let mut state = State::new(policy, &refined, usage, fit);
-    if fit.merge {
-        state.merge();
-    }
-    state.readmit();
-    let edits = state.edits();
-    let document = policy.apply(&edits);
-    let reached = size::of(&document);
-    if reached > fit.cap {
-        return Err(TooLarge {
-            reached,
-            original: size::of(policy.document()),
-            cap: fit.cap,
-        });
-    }
-    state.update_changes(&mut refined.changes);
-    refined.readmitted = state.readmissions();
-    refined.merged = state.merged.clone();
-    refined.document = document;
-    refined.edits = edits;
-    Ok(refined)
-}
-
-/// One entry being written, and the changes of the original it stands for
-/// (indices into [`Refined::changes`]): the entries it replaces.
-#[derive(Debug, Clone)]
-struct Piece {
-    text: String,
-    origins: Vec<usize>,
-    /// An exclusion the original wrote, which no step may drop.
-    fixed: bool,
-}
-
-/// What a statement's entries may become without granting more than the
-/// original.
-#[derive(Debug, Clone)]
-enum Bound {
-    /// An `Action` original: each entry inside one of these.
-    Within(Vec<Glob>),
-    /// A `NotAction` original: no entry overlapping any of these.
-    Outside(Vec<Glob>),
-}
-
-/// One kept `Allow` statement being fitted.
-#[derive(Debug, Clone)]
-struct Place {
-    /// The original statement (the first, when others merged into it).
-    index: usize,
-    /// Whether the entries are written as NotAction.
-    excludes: bool,
-    pieces: Vec<Piece>,
-    bound: Bound,
-    /// The unused actions a step re-admitted here.
-    readmitted: ActionSet,
-    /// Another statement merged into this one, or this one into another.
-    merged: bool,
-    /// Gone: merged into another.
-    gone: bool,
-}
 
 /// The fitting of one policy: its statements as they are being written.
-struct State<'a> {
+pub(super) struct State<'a> {
     policy: &'a Policy,
     usage: &'a Usage<'a>,
     fit: Fit,
@@ -186,7 +25,7 @@ struct State<'a> {
     base: Vec<Option<Edit>>,
     places: Vec<Place>,
     /// (into, from): statement `from` merged into `into`.
-    merged: Vec<(usize, usize)>,
+    pub(super) merged: Vec<(usize, usize)>,
     /// The refinement's changes, which pieces stand for.
     changes: Vec<EntryChange>,
 }
@@ -257,7 +96,12 @@ fn chars(entry: &str) -> usize {
 }
 
 impl<'a> State<'a> {
-    fn new(policy: &'a Policy, refined: &Refined, usage: &'a Usage<'a>, fit: Fit) -> State<'a> {
+    pub(super) fn new(
+        policy: &'a Policy,
+        refined: &Refined,
+        usage: &'a Usage<'a>,
+        fit: Fit,
+    ) -> State<'a> {
         let len = usage.catalog.len();
         let places = policy
             .statements
@@ -285,7 +129,7 @@ impl<'a> State<'a> {
     }
 
     /// The edits that write the places.
-    fn edits(&self) -> Vec<Option<Edit>> {
+    pub(super) fn edits(&self) -> Vec<Option<Edit>> {
         let mut edits = self.base.clone();
         for place in &self.places {
             let statement = &self.policy.statements[place.index];
@@ -300,7 +144,7 @@ impl<'a> State<'a> {
 
     /// Merges statements of one context, group by group, until the policy
     /// fits.
-    fn merge(&mut self) {
+    pub(super) fn merge(&mut self) {
         let mergeable = |p: &Place, s: &Statement| {
             !p.excludes && !p.gone && s.key == ActionKey::Action && s.effect == Effect::Allow
         };
@@ -348,7 +192,7 @@ impl<'a> State<'a> {
     }
 
     /// Re-admits unused actions, greedily, until the policy fits.
-    fn readmit(&mut self) {
+    pub(super) fn readmit(&mut self) {
         let steps: Vec<Vec<(Step, Vec<ActionId>)>> =
             (0..self.places.len()).map(|p| self.steps(p)).collect();
         let mut queue = BinaryHeap::new();
@@ -556,7 +400,7 @@ impl<'a> State<'a> {
 
     /// What the written statements allow of the unused set, per place
     /// that allows any: the re-admitted actions.
-    fn readmissions(&self) -> Vec<Readmission> {
+    pub(super) fn readmissions(&self) -> Vec<Readmission> {
         let catalog = self.catalog();
         let mut readmitted = Vec::new();
         for place in self.places.iter().filter(|p| !p.gone) {
@@ -582,7 +426,7 @@ impl<'a> State<'a> {
     }
 
     /// Each change's replacement, as the places now write it.
-    fn update_changes(&self, changes: &mut [EntryChange]) {
+    pub(super) fn update_changes(&self, changes: &mut [EntryChange]) {
         for (at, change) in changes.iter_mut().enumerate() {
             let Some(place) = self
                 .places
@@ -607,152 +451,4 @@ impl<'a> State<'a> {
                 .collect();
         }
     }
-}
-
-/// The place a kept statement is fitted as, with its refinement `edit`;
-/// `None` for statements that cannot shrink (Deny, principals, removed,
-/// or a NotAction left as written).
-fn place(
-    statement: &Statement,
-    edit: Option<&Edit>,
-    changes: &[EntryChange],
-    actions: usize,
-) -> Option<Place> {
-    if statement.effect == Effect::Deny || statement.has_principal {
-        return None;
-    }
-    let origins_of = |text: &str| -> Vec<usize> {
-        let of_statement = changes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.statement == statement.index);
-        of_statement
-            .filter(|(_, c)| c.replacement.iter().any(|r| r == text))
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let originals: Vec<Glob> = statement.entries.clone();
-    let (excludes, entries, bound) = match (statement.key, edit) {
-        (_, Some(Edit::Remove)) | (ActionKey::NotAction, None) => return None,
-        (ActionKey::Action, None) => (false, Vec::new(), Bound::Within(originals)),
-        (ActionKey::Action, Some(Edit::Entries(e))) => (false, e.clone(), Bound::Within(originals)),
-        (ActionKey::Action, Some(Edit::NotAction(e))) => {
-            (true, e.clone(), Bound::Within(originals))
-        }
-        (ActionKey::NotAction, Some(Edit::Action(e))) => {
-            (false, e.clone(), Bound::Outside(originals))
-        }
-        (ActionKey::NotAction, Some(Edit::Entries(e))) => {
-            (true, e.clone(), Bound::Outside(originals))
-        }
-        (_, Some(Edit::Action(_) | Edit::NotAction(_))) => return None,
-    };
-    let pieces = match edit {
-        None => original_pieces(statement, changes),
-        Some(_) => {
-            let fixed = match statement.key {
-                ActionKey::NotAction => statement.entries.len(),
-                ActionKey::Action => 0,
-            };
-            entries
-                .into_iter()
-                .enumerate()
-                .map(|(i, text)| Piece {
-                    origins: origins_of(&text),
-                    fixed: i < fixed && excludes,
-                    text,
-                })
-                .collect()
-        }
-    };
-    Some(Place {
-        index: statement.index,
-        excludes,
-        pieces,
-        bound,
-        readmitted: ActionSet::new(actions),
-        merged: false,
-        gone: false,
-    })
-}
-
-/// A statement's entries as written, as pieces, each standing for the
-/// change of itself (a NotAction's for the change of the element).
-fn original_pieces(statement: &Statement, changes: &[EntryChange]) -> Vec<Piece> {
-    let fixed = statement.key == ActionKey::NotAction;
-    let origins = |path: &crate::error::JsonPath| -> Vec<usize> {
-        changes
-            .iter()
-            .position(|c| &c.path == path)
-            .into_iter()
-            .collect()
-    };
-    statement
-        .entries
-        .iter()
-        .enumerate()
-        .map(|(i, g)| Piece {
-            text: g.as_str().to_string(),
-            origins: match fixed {
-                true => Vec::new(),
-                false => origins(&statement.entry_path(i)),
-            },
-            fixed,
-        })
-        .collect()
-}
-
-/// The edit that writes `place` in `statement`'s stead: `None` when it
-/// writes the statement as it was.
-fn place_edit(statement: &Statement, place: &Place) -> Option<Edit> {
-    let texts: Vec<String> = place.pieces.iter().map(|p| p.text.clone()).collect();
-    let original = statement.key == ActionKey::NotAction;
-    let same = !place.merged
-        && place.excludes == original
-        && texts.len() == statement.entries.len()
-        && texts
-            .iter()
-            .zip(&statement.entries)
-            .all(|(t, g)| t == g.as_str());
-    if same || (place.excludes && place.pieces.iter().all(|p| p.fixed)) {
-        return None;
-    }
-    Some(match (statement.key, place.excludes) {
-        (ActionKey::Action, true) => Edit::NotAction(texts),
-        (ActionKey::NotAction, false) => Edit::Action(texts),
-        _ => Edit::Entries(texts),
-    })
-}
-
-/// The catalog actions `place` allows as written now.
-fn allowed_by(catalog: &Catalog, place: &Place) -> ActionSet {
-    let mut listed = catalog.empty_set();
-    for piece in &place.pieces {
-        catalog.add_matching(&Glob::new(&piece.text), &mut listed);
-    }
-    if place.excludes {
-        let mut all = ActionSet::full(catalog.len());
-        all.difference_with(&listed);
-        return all;
-    }
-    listed
-}
-
-/// Whether `glob` may be written in a statement with `bound`.
-fn within(bound: &Bound, glob: &Glob) -> bool {
-    match bound {
-        Bound::Within(entries) => entries.iter().any(|o| pattern::contains(o, glob)),
-        Bound::Outside(excluded) => !excluded.iter().any(|n| overlaps(n, glob)),
-    }
-}
-
-/// Whether `glob` covers the entry `text` as languages.
-fn covers(glob: &Glob, text: &str) -> bool {
-    pattern::contains(glob, &Glob::new(text))
-}
-
-/// The start of an entry before its first wildcard.
-fn literal_start(text: &str) -> &str {
-    let end = text.find(['*', '?']).unwrap_or(text.len());
-    &text[..end]
 }

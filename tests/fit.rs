@@ -3,7 +3,9 @@
 //! names that keeps every used action is tried, and the fewest (weighted)
 //! re-admitted unused actions under the cap is compared with what `--fit`
 //! re-admits. Greedy is not always optimal; the README's "Size limits"
-//! gives the gap measured here, which the test pins.
+//! gives the gap measured here, which the test pins. And the choice
+//! between a statement's two exact forms, on a 562-character `NotAction`
+//! policy with a fragmented unused set.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -292,4 +294,101 @@ fn greedy_is_not_optimal_here_and_says_by_how_much() {
     let (base, _) = sizes(&case);
     assert_eq!(optimum(&case, 108, base), Some(20));
     assert_eq!(greedy(&case, 108), Some(36));
+}
+
+/// Item 1 of the size issue on a measured shape: an `Allow` + `NotAction`
+/// policy of 562 characters whose unused set is fragmented (every other
+/// action of every service it allows). Over a current catalog, refine
+/// writes the smaller of its two exact forms, the `NotAction` list and the
+/// `Action` cover; with findings newer than the catalog, only the
+/// `NotAction` form keeps the services the catalog lacks, and a warning
+/// gives both sizes.
+#[test]
+fn a_562_character_not_action_policy_takes_the_smaller_exact_form() {
+    use iam_refine::engine::cover::cover;
+    let excluded = [
+        "iam:*",
+        "organizations:*",
+        "account:*",
+        "sso:*",
+        "sso-directory:*",
+        "identitystore:*",
+        "ram:*",
+        "sts:*",
+        "kms:*",
+        "secretsmanager:*",
+        "cloudtrail:*",
+        "config:*",
+        "guardduty:*",
+        "securityhub:*",
+        "access-analyzer:*",
+        "billing:*",
+        "budgets:*",
+        "ce:*",
+        "cur:*",
+        "aws-portal:*",
+        "payments:*",
+        "tax:*",
+        "support:*",
+        "trustedadvisor:*",
+        "health:*",
+        "servicequotas:*",
+        "ds:*",
+        "macie2:*",
+        "inspector2:*",
+        "detective:*",
+        "fms:*",
+        "shield:*",
+        "waf:*",
+        "wafv2:*",
+        "network-firewall:*",
+        "glacier:Delete*",
+        "lambda:Delete*",
+    ];
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": excluded.to_vec(), "Resource": "*"}]});
+    let original = policy::parse(&document.to_string()).unwrap();
+    assert_eq!(size::of(original.document()), 562);
+    let catalog = Catalog::bundled();
+    let allowed = original.statements[0].allowed_actions(&catalog);
+    let mut unused = catalog.empty_set();
+    for (i, id) in allowed.iter().enumerate() {
+        if i % 2 == 0 {
+            unused.insert(id);
+        }
+    }
+    let mut keep = allowed.clone();
+    keep.difference_with(&unused);
+    let action_form = {
+        let entries = cover(&catalog, &keep, &keep, None);
+        let written = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": entries, "Resource": "*"}]});
+        size::of(&Value::from(&written))
+    };
+    let refined = |catalog_current: bool| {
+        let beyond = Beyond {
+            catalog_current,
+            ..Beyond::default()
+        };
+        let usage = Usage {
+            catalog: &catalog,
+            unused: &unused,
+            beyond: &beyond,
+        };
+        refine(&original, &usage)
+    };
+    let dated = refined(false);
+    let not_action_form = size::of(&dated.document);
+    assert!(
+        dated.document.get("Statement").unwrap().as_array().unwrap()[0]
+            .get("NotAction")
+            .is_some()
+    );
+    let said = dated
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("as Action it would take about"));
+    assert_eq!(said, action_form < not_action_form);
+    let current = size::of(&refined(true).document);
+    assert_eq!(current, not_action_form.min(action_form));
 }

@@ -464,4 +464,7 @@ fn a_roles_inline_policies_share_its_limit_and_fit_brings_them_under_it() {
             .all(|a| a.as_str().unwrap().starts_with(&format!("{service}:"))));
     }
     assert!(readmitting > 0, "{stdout}");
+    // Every format lists them: stderr names each policy that re-admits.
+    let said = stderr.matches(": --fit re-admits ").count();
+    assert_eq!(said, readmitting, "{stderr}");
 }

@@ -249,7 +249,7 @@ fn limit_and_max_size_set_the_size_a_refined_policy_is_warned_over() {
     let (code, _, err) = run(&["--limit", "huge"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("--limit huge: expected managed, role-inline, user-inline, group-inline or a number of characters"),
+        err.contains("--limit huge: expected managed, role-inline, user-inline, group-inline or a positive number of characters"),
         "{err}"
     );
 }

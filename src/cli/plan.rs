@@ -205,7 +205,7 @@ fn budget(
         Some("group-inline") => budget.limit = Some(Limit::Inline(Owner::Group)),
         Some(other) => match other.parse::<usize>() {
             Ok(n) if n > 0 => budget.chars = Some(n),
-            _ => bail!("--limit {other}: expected managed, role-inline, user-inline, group-inline or a number of characters"),
+            _ => bail!("--limit {other}: expected managed, role-inline, user-inline, group-inline or a positive number of characters"),
         },
     }
     Ok(budget)

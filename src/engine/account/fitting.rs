@@ -2,8 +2,8 @@
 //! principal's inline policies fitted together under its limit.
 
 use super::holders::Holder;
+use super::record::unfit_warning;
 use super::{AccountError, Context, Record, Summary};
-use crate::error::escape;
 use crate::model::size::Limit;
 
 /// How an account is refined.
@@ -62,11 +62,10 @@ impl Context<'_> {
         let fitted = self.inline_list(holder, Some(&shares(&before, cap)), summary)?;
         for record in fitted.iter().filter(|r| r.unfit.is_some()) {
             let why = record.unfit.as_deref().unwrap_or_default();
-            summary.warnings.push(format!(
-                "{} inline policy {}: {why}",
-                escape(holder.arn),
-                escape(&record.name)
-            ));
+            let why = format!(
+                "{why}, its share of the {cap} its owner's inline policies may have together"
+            );
+            summary.warnings.push(unfit_warning(record, &why));
         }
         Ok(fitted)
     }

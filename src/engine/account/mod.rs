@@ -29,7 +29,7 @@ mod record;
 
 pub use fitting::Settings;
 
-use record::{entry_changes, over_limit_warning};
+use record::{entry_changes, over_limit_warning, readmitted_warning, unfit_warning};
 pub use record::{Kind, Record, Size};
 
 use holders::{extended, findings_by_principal, intersection, Holder};
@@ -108,11 +108,10 @@ impl Out<'_> {
         if record.size.over() {
             self.summary.warnings.push(over_limit_warning(&record));
         }
-        if let (Some(arn), Some(why)) = (&record.arn, &record.unfit) {
-            self.summary
-                .warnings
-                .push(format!("{}: {why}", escape(arn)));
+        if let Some(why) = &record.unfit {
+            self.summary.warnings.push(unfit_warning(&record, why));
         }
+        self.summary.warnings.extend(readmitted_warning(&record));
         (self.sink)(record).map_err(AccountError::Output)
     }
 }
@@ -222,6 +221,7 @@ impl Context<'_> {
             }
             for mut record in records.drain(..) {
                 record.size.counted = total;
+                out.summary.warnings.extend(readmitted_warning(&record));
                 (out.sink)(record).map_err(AccountError::Output)?;
             }
         }
@@ -257,17 +257,23 @@ impl Context<'_> {
                 again: caps.is_some(),
             };
             let (unused, beyond) = if holder.principals.is_empty() {
-                summary.notes.push(format!(
-                    "{}: group without members: its inline policy {} is left as it is",
-                    escape(holder.arn),
-                    escape(&inline.policy_name)
-                ));
+                // Said once, not again when fitted to a share.
+                if caps.is_none() {
+                    summary.notes.push(format!(
+                        "{}: group without members: its inline policy {} is left as it is",
+                        escape(holder.arn),
+                        escape(&inline.policy_name)
+                    ));
+                }
                 (self.catalog.empty_set(), Beyond::default())
             } else {
                 (unused.clone(), holder.beyond.clone())
             };
             let limit = Limit::Inline(holder.owner);
-            let cap = caps.and_then(|caps| caps.get(i).copied());
+            // A group without members is left as it is: nothing to fit.
+            let cap = caps
+                .filter(|_| !holder.principals.is_empty())
+                .and_then(|caps| caps.get(i).copied());
             records.push(self.refine_job(&job, &unused, &beyond, limit, cap)?);
         }
         Ok(records)

@@ -119,17 +119,49 @@ pub(super) fn entry_changes(policy: &Policy, edits: &[Option<Edit>]) -> (Vec<Str
     (removed, added)
 }
 
-/// The warning for a record over its size limit.
-pub(super) fn over_limit_warning(record: &Record) -> String {
-    let what = match (&record.arn, &record.owner) {
-        (Some(arn), Some(owner)) => format!("{arn} (replacement for {owner})"),
-        (Some(arn), None) => arn.clone(),
+/// How messages name a record's policy.
+fn described(record: &Record) -> String {
+    use crate::error::escape;
+    match (&record.arn, &record.owner) {
+        (Some(arn), Some(owner)) => {
+            format!("{} (replacement for {})", escape(arn), escape(owner))
+        }
+        (Some(arn), None) => escape(arn),
         (None, owner) => format!(
             "{} inline policy {}",
-            owner.as_deref().unwrap_or_default(),
-            record.name
+            escape(owner.as_deref().unwrap_or_default()),
+            escape(&record.name)
         ),
-    };
+    }
+}
+
+/// The warning for a record whose refinement `--fit` re-admitted unused
+/// actions into, if it did: every such action is listed somewhere a user
+/// reads, whatever the report's format.
+pub(super) fn readmitted_warning(record: &Record) -> Option<String> {
+    let n = record.readmitted.len();
+    (n > 0).then(|| {
+        format!(
+            "{}: --fit re-admits {n} unused action{} to fit the size limit: {}",
+            described(record),
+            if n == 1 { "" } else { "s" },
+            crate::input::findings::abbreviate(&record.readmitted)
+        )
+    })
+}
+
+/// The warning for a record `--fit` could not bring under its cap, `why`.
+pub(super) fn unfit_warning(record: &Record, why: &str) -> String {
+    format!(
+        "{}: {why}; the exact refinement ({} characters) is recorded",
+        described(record),
+        record.size.after
+    )
+}
+
+/// The warning for a record over its size limit.
+pub(super) fn over_limit_warning(record: &Record) -> String {
+    let what = described(record);
     let scope = if record.arn.is_some() {
         "the policy"
     } else {

@@ -88,7 +88,7 @@ impl std::error::Error for TooLarge {}
 impl TooLarge {
     /// What to tell the user.
     pub const HINT: &'static str =
-        "split the policy's statements into several policies, or give a larger --limit or --max-size";
+        "split the policy's statements into several policies; if --max-size or --limit set the cap, raise it";
 }
 
 /// How much re-admitting one unused action of `level` costs: granting a

@@ -144,6 +144,11 @@ impl<'a> State<'a> {
 
     /// Merges statements of one context, group by group, until the policy
     /// fits.
+    ///
+    /// Only where every original statement of the context is written with
+    /// `Action`: the union of their entries then bounds the merged one (as
+    /// the proof decides it). Beside a `NotAction` statement of the same
+    /// context, each refined statement must stay inside one original.
     pub(super) fn merge(&mut self) {
         let mergeable = |p: &Place, s: &Statement| {
             !p.excludes && !p.gone && s.key == ActionKey::Action && s.effect == Effect::Allow
@@ -154,16 +159,24 @@ impl<'a> State<'a> {
                 continue;
             }
             let context = head.context();
+            let mixed = self
+                .policy
+                .statements
+                .iter()
+                .any(|s| s.key == ActionKey::NotAction && s.context() == context);
+            if mixed {
+                continue;
+            }
             let mut any = false;
             for other in first + 1..self.places.len() {
                 let statement = &self.policy.statements[self.places[other].index];
                 if !mergeable(&self.places[other], statement) || statement.context() != context {
                     continue;
                 }
-                let moved = std::mem::take(&mut self.places[other].pieces);
                 let Bound::Within(more) = self.places[other].bound.clone() else {
                     continue;
                 };
+                let moved = std::mem::take(&mut self.places[other].pieces);
                 self.places[other].gone = true;
                 self.places[other].merged = true;
                 let into = &mut self.places[first];
@@ -214,15 +227,19 @@ impl<'a> State<'a> {
                 queue.push(Queued { worth, ..top });
                 continue;
             }
-            // The best ratio would reach the cap: a step that reaches it
-            // for less weight, whatever its ratio, is better.
+            // The best ratio would reach the cap: a step, or a step and
+            // then another, that reaches it for less weight is better.
             let need = estimate - self.fit.cap;
-            let (place, step, unused, worth) = match worth.saves >= need {
-                true => self
-                    .cheapest_reaching(&steps, need)
-                    .filter(|(_, _, _, cheaper)| cheaper.costs < worth.costs)
-                    .unwrap_or((top.place, step, unused.as_slice(), worth)),
-                false => (top.place, step, unused.as_slice(), worth),
+            let (place, index) = match worth.saves >= need {
+                true => self.finisher(&steps, need, (top.place, top.step, worth)),
+                false => (top.place, top.step),
+            };
+            if (place, index) != (top.place, top.step) {
+                queue.push(Queued { worth, ..top });
+            }
+            let (step, unused) = &steps[place][index];
+            let Some(worth) = self.worth(place, step, unused) else {
+                continue;
             };
             self.apply(place, step, unused);
             estimate = estimate.saturating_sub(worth.saves);
@@ -232,25 +249,50 @@ impl<'a> State<'a> {
         }
     }
 
-    /// Of all steps, the one that saves at least `need` characters for
-    /// the least weight, as it is worth now.
-    fn cheapest_reaching<'s>(
+    /// When `top` (the best ratio: place, step, worth) would reach the cap
+    /// with `need` characters still to save, the step to take: the one
+    /// that reaches the cap for the least weight; or, when a step that
+    /// does not reach it and a second that then would weigh less together,
+    /// the first of those (one of the few best ratios; the second is found
+    /// again once the first is taken). Steps are weighed as they are worth
+    /// now, apart from each other.
+    fn finisher(
         &self,
-        steps: &'s [Vec<(Step, Vec<ActionId>)>],
+        steps: &[Vec<(Step, Vec<ActionId>)>],
         need: usize,
-    ) -> Option<(usize, &'s Step, &'s [ActionId], Worth)> {
-        let mut best: Option<(usize, &Step, &[ActionId], Worth)> = None;
+        top: (usize, usize, Worth),
+    ) -> (usize, usize) {
+        let mut worths: Vec<(usize, usize, Worth)> = Vec::new();
         for (place, candidates) in steps.iter().enumerate() {
-            for (step, unused) in candidates {
-                let Some(worth) = self.worth(place, step, unused) else {
-                    continue;
-                };
-                if worth.saves >= need && best.as_ref().is_none_or(|b| worth.costs < b.3.costs) {
-                    best = Some((place, step, unused, worth));
+            for (index, (step, unused)) in candidates.iter().enumerate() {
+                if let Some(worth) = self.worth(place, step, unused) {
+                    worths.push((place, index, worth));
                 }
             }
         }
-        best
+        let cheapest_reaching = |need: usize, not: (usize, usize)| {
+            worths
+                .iter()
+                .filter(|(p, i, w)| w.saves >= need && (*p, *i) != not)
+                .min_by_key(|(p, i, w)| (w.costs, *p, *i))
+                .copied()
+        };
+        let single = cheapest_reaching(need, (usize::MAX, 0)).unwrap_or(top);
+        let mut firsts: Vec<&(usize, usize, Worth)> =
+            worths.iter().filter(|(_, _, w)| w.saves < need).collect();
+        firsts.sort_by(|a, b| b.2.cmp_ratio(&a.2));
+        let pair = firsts
+            .iter()
+            .take(16)
+            .filter_map(|&&(p, i, w)| {
+                let (_, _, second) = cheapest_reaching(need - w.saves, (p, i))?;
+                Some((p, i, w.costs + second.costs))
+            })
+            .min_by_key(|(p, i, costs)| (*costs, *p, *i));
+        match pair {
+            Some((p, i, costs)) if costs < single.2.costs => (p, i),
+            _ => (single.0, single.1),
+        }
     }
 
     /// Every step that may be taken on place `p`, with the unused actions
@@ -439,8 +481,14 @@ impl<'a> State<'a> {
             else {
                 continue;
             };
-            if place.excludes && place.pieces.iter().all(|p| p.fixed) {
-                change.replacement = Vec::new();
+            // Written as it was: an Action entry stays itself; a NotAction
+            // gets nothing added.
+            let statement = &self.policy.statements[place.index];
+            if place_edit(statement, place).is_none() {
+                change.replacement = match statement.key {
+                    ActionKey::Action => vec![change.entry.clone()],
+                    ActionKey::NotAction => Vec::new(),
+                };
                 continue;
             }
             change.replacement = place

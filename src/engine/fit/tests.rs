@@ -132,3 +132,42 @@ fn below_the_originals_own_entries_it_cannot_fit() {
     );
     assert!(too_large.reached > original - 5);
 }
+
+/// Beside a NotAction statement of the same context, Action statements are
+/// not merged: the proof bounds each by one original, and so must `--fit`.
+#[test]
+fn statements_beside_a_not_action_of_their_context_are_not_merged() {
+    let policy = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"},
+        {"Effect": "Allow", "NotAction": ["s3:*", "sqs:*"], "Resource": "*"}]}"#;
+    let unused = ["ec2:DeleteVpc"];
+    let exact = exact_size(policy, &unused);
+    let (_, readmitted, merged) = fitted(policy, &unused, exact - 1).unwrap();
+    assert!(merged.is_empty());
+    assert_eq!(readmitted, ["ec2:DeleteVpc"]);
+}
+
+/// A `"*"` whose every added exclusion goes is written as it was, and its
+/// change says so: replaced by itself, not by nothing.
+#[test]
+fn a_statement_written_back_as_it_was_is_replaced_by_itself() {
+    let catalog = Catalog::bundled();
+    let original =
+        policy::parse(r#"{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#)
+            .unwrap();
+    let resolved = findings::parse(r#"["iam:CreateUser", "s3:DeleteBucket"]"#)
+        .unwrap()
+        .resolve(&catalog);
+    // The original's own size: nothing else fits.
+    let fit = Fit {
+        cap: 62,
+        merge: true,
+        exact: false,
+    };
+    assert_eq!(size::of(original.document()), 62);
+    let checked = checked_fit(&original, &resolved.usage(), Options::default(), fit).unwrap();
+    assert!(!checked.changed());
+    assert_eq!(checked.changes()[0].replacement, ["*"]);
+    assert_eq!(checked.readmitted()[0].actions.len(), 2);
+}

@@ -225,10 +225,18 @@ impl FileReport {
                     beyond_catalog: change.beyond_catalog,
                     replacement: change.replacement.clone(),
                     wildcards: if statement.key == ActionKey::Action && renamed_to.is_none() {
+                        // New: not an entry the statement already wrote
+                        // (which `--fit` may write back).
                         change
                             .replacement
                             .iter()
                             .filter(|e| e.contains(['*', '?']))
+                            .filter(|e| {
+                                !statement
+                                    .entries
+                                    .iter()
+                                    .any(|g| g.as_str().eq_ignore_ascii_case(e))
+                            })
                             .cloned()
                             .collect()
                     } else {

@@ -647,3 +647,57 @@ fn fit_in_a_template_readmits_without_merging_around_functions() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), fitted);
 }
+
+/// IAM counts a user's inline policies together: two policies of alice
+/// that each fit 2,048 characters but not together are warned about once,
+/// by their total.
+#[test]
+fn a_principals_inline_policies_are_warned_about_by_their_total() {
+    let listed = common::refine()
+        .args(["catalog", "list", "s3:Get*"])
+        .output()
+        .unwrap();
+    let names: Vec<String> = String::from_utf8(listed.stdout)
+        .unwrap()
+        .lines()
+        .take(45)
+        .map(|name| format!("                  - {name}\n"))
+        .collect();
+    let policy = |name: &str| {
+        format!(
+            "        - PolicyName: {name}\n          PolicyDocument:\n            Statement:\n              - Effect: Allow\n                Resource: '*'\n                Action:\n{}                  - s3:DeleteObject\n",
+            names.concat()
+        )
+    };
+    let template = format!(
+        "Resources:\n  Alice:\n    Type: AWS::IAM::User\n    Properties:\n      UserName: alice\n      Policies:\n{}{}",
+        policy("one"),
+        policy("two")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("user.yaml"), template).unwrap();
+    std::fs::create_dir(dir.path().join("findings")).unwrap();
+    std::fs::copy(
+        common::fixture("cloudformation/findings/alice.json"),
+        dir.path().join("findings/alice.json"),
+    )
+    .unwrap();
+    let (code, _, stderr) = refine_in(dir.path(), &["user.yaml", "findings", "--diff"]);
+    assert_eq!(code, 0, "{stderr}");
+    let warned: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("inline policies of"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{stderr}");
+    // Each fits alone.
+    assert!(!stderr.contains("the refined policy has"), "{stderr}");
+    assert!(
+        warned[0]
+            .starts_with("refine: warning: user.yaml: the 2 inline policies of user alice have "),
+        "{stderr}"
+    );
+    assert!(
+        warned[0].contains("over IAM's limit of 2048 for a user's inline policies"),
+        "{stderr}"
+    );
+}

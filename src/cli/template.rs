@@ -21,6 +21,7 @@ use iam_refine::error::{InputError, Location};
 use iam_refine::hosts::{Embedded, Host};
 use iam_refine::input::findings::Usage;
 use iam_refine::json::Lines;
+use iam_refine::model::principal::OwnerName;
 use iam_refine::output::report::FileReport;
 use std::path::Path;
 
@@ -56,6 +57,7 @@ pub(super) fn refine_template(
         reports.push(report);
         refined.push(proved);
     }
+    warn_inline_totals(input, template, &refined, &plan.budget);
     for left in template.left() {
         if let Some(place) = &left.policy {
             let why = NotChecked::NotEvaluated {
@@ -219,4 +221,59 @@ pub(super) fn describe_in(input: &Input, template: &dyn Host, err: &InputError) 
         text.push_str(hint);
     }
     text
+}
+
+/// How messages name the one principal that owns an inline policy, when
+/// the host says who it is.
+fn owner_label(embedded: &Embedded) -> Option<String> {
+    match &embedded.owners[..] {
+        [OwnerName::Exact(principal)] => {
+            Some(format!("{} {}", principal.kind.as_str(), principal.name))
+        }
+        [OwnerName::Deployed { label, .. }] => Some(label.clone()),
+        [OwnerName::Fits(pattern)] => Some(pattern.label.clone()),
+        _ => None,
+    }
+}
+
+/// IAM counts a principal's inline policies together: one warning per
+/// principal of the file whose inline policies, refined (each on its own,
+/// and with `--fit` each fitted on its own), are over its limit together.
+fn warn_inline_totals(
+    input: &Input,
+    template: &dyn Host,
+    refined: &[Option<Checked>],
+    budget: &iam_refine::output::size::Budget,
+) {
+    use iam_refine::output::size::{self, Limit};
+    let mut totals: Vec<(String, Limit, usize, usize, bool)> = Vec::new();
+    for (embedded, proved) in template.policies().iter().zip(refined) {
+        let (Some(limit @ Limit::Inline(_)), Some(label)) = (embedded.limit, owner_label(embedded))
+        else {
+            continue;
+        };
+        let document = proved
+            .as_ref()
+            .map_or(embedded.policy.document(), Checked::document);
+        let changed = proved.as_ref().is_some_and(Checked::changed);
+        match totals.iter_mut().find(|t| t.0 == label && t.1 == limit) {
+            Some(total) => {
+                total.2 += size::of(document);
+                total.3 += 1;
+                total.4 |= changed;
+            }
+            None => totals.push((label, limit, size::of(document), 1, changed)),
+        }
+    }
+    for (label, limit, total, count, changed) in totals {
+        let Some((cap, what)) = budget.cap(Some(limit)) else {
+            continue;
+        };
+        if count > 1 && changed && total > cap {
+            diag::warning(&format!(
+                "{}: the {count} inline policies of {label} have {total} characters together, over {what} (each is held to it alone: give --max-size to leave each its share)",
+                input.name
+            ));
+        }
+    }
 }

@@ -50,6 +50,24 @@ struct Case {
     unused: ActionSet,
 }
 
+impl Case {
+    fn usage<'a>(&'a self, beyond: &'a Beyond) -> Usage<'a> {
+        Usage {
+            catalog: &self.catalog,
+            unused: &self.unused,
+            beyond,
+        }
+    }
+}
+
+/// The policy every generated case refines: `svc:*`, in a list.
+fn svc_star() -> iam_refine::input::policy::Policy {
+    policy::parse(
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["svc:*"], "Resource": "*"}]}"#,
+    )
+    .unwrap()
+}
+
 fn case(random: &mut Random) -> Case {
     let mut names: Vec<String> = Vec::new();
     let count = 5 + random.next(5);
@@ -159,16 +177,8 @@ fn optimum(case: &Case, cap: usize, base: usize) -> Option<u64> {
 
 /// What `--fit` re-admits under `cap`, weighted: `None` if it cannot fit.
 fn greedy(case: &Case, cap: usize) -> Option<u64> {
-    let original = policy::parse(
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["svc:*"], "Resource": "*"}]}"#,
-    )
-    .unwrap();
-    let beyond = Beyond::default();
-    let usage = Usage {
-        catalog: &case.catalog,
-        unused: &case.unused,
-        beyond: &beyond,
-    };
+    let (original, beyond) = (svc_star(), Beyond::default());
+    let usage = case.usage(&beyond);
     let fit = Fit {
         cap,
         merge: true,
@@ -190,16 +200,8 @@ fn greedy(case: &Case, cap: usize) -> Option<u64> {
 fn sizes(case: &Case) -> (usize, usize) {
     let empty = Value::from(&serde_json::json!({"Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": [], "Resource": "*"}]}));
-    let original = policy::parse(
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["svc:*"], "Resource": "*"}]}"#,
-    )
-    .unwrap();
-    let beyond = Beyond::default();
-    let usage = Usage {
-        catalog: &case.catalog,
-        unused: &case.unused,
-        beyond: &beyond,
-    };
+    let (original, beyond) = (svc_star(), Beyond::default());
+    let usage = case.usage(&beyond);
     (
         size::of(&empty),
         size::of(&refine(&original, &usage).document),

@@ -31,7 +31,7 @@ fn report() -> Value {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stderr,
-        "refine: note: arn:aws:iam::123456789012:group/empty: group without members: its inline policy empty-inline is left as it is\n"
+        "note: arn:aws:iam::123456789012:group/empty: group without members: its inline policy empty-inline is left as it is\n"
     );
     serde_json::from_str(&stdout).unwrap()
 }
@@ -243,7 +243,7 @@ fn aws_format_needs_a_principal() {
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert_eq!(
         stderr,
-        "refine: --format aws describes one principal: add --principal ARN\n"
+        "error: --format aws describes one principal: add --principal ARN\n"
     );
 }
 
@@ -283,8 +283,8 @@ fn boundaries_incomplete_exports_and_unknown_entries_are_left_alone_with_a_note(
     let findings = account("findings");
     let (code, stdout, stderr) = run_account(&file, &findings, &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("refine: note: arn:aws:iam::123456789012:policy/shared: the permissions boundary of 1 principal, whose use findings do not show: left as it is\n"), "{stderr}");
-    assert!(stderr.contains("refine: warning: arn:aws:iam::123456789012:role/app inline policy app-inline: Statement[0].Action[1]: \"lambda:BrandNew\" matches no action in the catalog"), "{stderr}");
+    assert!(stderr.contains("note: arn:aws:iam::123456789012:policy/shared: the permissions boundary of 1 principal, whose use findings do not show: left as it is\n"), "{stderr}");
+    assert!(stderr.contains("warning: arn:aws:iam::123456789012:role/app inline policy app-inline: Statement[0].Action[1]: \"lambda:BrandNew\" matches no action in the catalog"), "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(record(&report, "shared", None)["changed"], false);
     assert_eq!(

@@ -351,7 +351,7 @@ fn the_gate_fails_only_on_the_levels_asked_for() {
         (code, stderr.as_str()),
         (
             2,
-            "refine: --fail-on sets what makes --check fail: add --check\n"
+            "error: --fail-on sets what makes --check fail: add --check\n"
         )
     );
 }

@@ -77,7 +77,7 @@ fn output_into_a_missing_directory_fails_cleanly() {
         .stdout("");
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(
-        stderr.starts_with(&format!("refine: {}: cannot write", out.display())),
+        stderr.starts_with(&format!("error: {}: cannot write", out.display())),
         "{stderr}"
     );
 }
@@ -89,7 +89,7 @@ fn both_inputs_from_stdin_is_refused() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr("refine: only one input can be `-` (stdin)\n");
+        .stderr("error: only one input can be `-` (stdin)\n");
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn a_directory_where_a_file_is_expected_is_named() {
         .code(2)
         .stdout("")
         .stderr(format!(
-            "refine: {}: is a directory: expected a JSON file\n",
+            "error: {}: is a directory: expected a JSON file\n",
             dir.path().display()
         ));
 }
@@ -119,7 +119,7 @@ fn an_empty_findings_directory_is_named() {
         .code(2)
         .stdout("")
         .stderr(format!(
-            "refine: {}: no findings files here (*.json, *.json.gz)\n",
+            "error: {}: no findings files here (*.json, *.json.gz)\n",
             dir.path().display()
         ));
 }
@@ -171,7 +171,7 @@ fn a_bad_catalog_file_is_named_with_its_line() {
         .code(2)
         .stdout("")
         .stderr(format!(
-            "refine: {}:3: unknown access level `Q`: expected one of L R W P T ?\n",
+            "error: {}:3: unknown access level `Q`: expected one of L R W P T ?\n",
             file.display()
         ));
 }

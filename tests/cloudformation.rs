@@ -329,6 +329,7 @@ fn a_directory_of_templates_reports_each_policy_with_its_place() {
         "--check",
         "--format",
         "sarif",
+        "--verbose",
     ]);
     assert_eq!(code, 1, "{stderr}");
     let log: Value = serde_json::from_str(&report).unwrap();
@@ -421,6 +422,13 @@ fn yaml_that_is_not_a_template_is_skipped_in_a_walk() {
     std::fs::write(dir.path().join("bad.yml"), "a: [1\n").unwrap();
     let findings = common::fixture("cloudformation/findings");
     let (code, _, stderr) = refine_in(dir.path(), &[".", findings.to_str().unwrap(), "--check"]);
+    assert_eq!(code, 0, "{stderr}");
+    // A routine run does not list what it skipped; -v does.
+    assert!(!stderr.contains("skipped"), "{stderr}");
+    let (code, _, stderr) = refine_in(
+        dir.path(),
+        &[".", findings.to_str().unwrap(), "--check", "-v"],
+    );
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("workflow.yml: not a CloudFormation template: skipped"),
@@ -692,8 +700,7 @@ fn a_principals_inline_policies_are_warned_about_by_their_total() {
     // Each fits alone.
     assert!(!stderr.contains("the refined policy has"), "{stderr}");
     assert!(
-        warned[0]
-            .starts_with("refine: warning: user.yaml: the 2 inline policies of user alice have "),
+        warned[0].starts_with("warning: user.yaml: the 2 inline policies of user alice have "),
         "{stderr}"
     );
     assert!(

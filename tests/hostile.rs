@@ -1,5 +1,5 @@
 //! Hostile input and faults: every bad input gets exit 2, one line on stderr
-//! of the form `refine: FILE[:LINE:COL]: what is wrong` (plus, where
+//! of the form `error: FILE[:LINE:COL]: what is wrong` (plus, where
 //! useful, an indented second line saying what to do), nothing on stdout,
 //! and no file created or changed.
 
@@ -77,23 +77,23 @@ impl Scratch {
     }
 }
 
-/// One line `refine: ...: message`, and at most one indented hint line.
+/// One line `error: ...: message`, and at most one indented hint line.
 fn assert_shape(stderr: &str) {
     let lines: Vec<&str> = stderr.lines().collect();
     assert!(!lines.is_empty() && lines.len() <= 2, "{stderr:?}");
-    assert!(lines[0].starts_with("refine: "), "{stderr:?}");
+    assert!(lines[0].starts_with("error: "), "{stderr:?}");
     if let Some(hint) = lines.get(1) {
         assert!(hint.starts_with("  "), "{stderr:?}");
     }
 }
 
 /// A policy file with `text`, refined against good findings: refused with
-/// stderr starting `refine: bad.json` and containing `expected`.
+/// stderr starting `error: bad.json` and containing `expected`.
 fn bad_policy(text: &[u8], expected: &str) {
     let scratch = Scratch::new();
     scratch.write("bad.json", text);
     let stderr = scratch.refuses(&["bad.json", "findings.json"]);
-    assert!(stderr.starts_with("refine: bad.json"), "{stderr}");
+    assert!(stderr.starts_with("error: bad.json"), "{stderr}");
     assert!(stderr.contains(expected), "{expected:?} not in {stderr:?}");
 }
 
@@ -101,7 +101,7 @@ fn bad_policy(text: &[u8], expected: &str) {
 fn empty_and_whitespace_files() {
     bad_policy(
         b"",
-        "refine: bad.json: empty file: expected an IAM policy document",
+        "error: bad.json: empty file: expected an IAM policy document",
     );
     bad_policy(b" \n\t \r\n", "empty file");
 }
@@ -110,7 +110,7 @@ fn empty_and_whitespace_files() {
 fn not_json_and_trailing_garbage() {
     bad_policy(
         b"hello",
-        "refine: bad.json:1:1: invalid JSON: expected value",
+        "error: bad.json:1:1: invalid JSON: expected value",
     );
     bad_policy(
         format!("{POLICY} garbage").as_bytes(),
@@ -136,7 +136,7 @@ fn a_byte_order_mark_is_accepted() {
 fn invalid_utf8_and_nul_bytes() {
     bad_policy(
         b"{\"a\": \"\xff\xfe\"}",
-        "refine: bad.json:1:8: not UTF-8 text",
+        "error: bad.json:1:8: not UTF-8 text",
     );
     bad_policy(b"{\"Statement\": [\x00]}", "invalid JSON");
 }
@@ -164,7 +164,7 @@ fn a_200_mb_file_is_refused_without_reading_it() {
     assert!(std::fs::metadata(&path).unwrap().len() >= 200 << 20);
     let stderr = scratch.refuses(&["huge.json", "findings.json"]);
     assert!(
-        stderr.starts_with("refine: huge.json: larger than 1 MiB, too large for a policy"),
+        stderr.starts_with("error: huge.json: larger than 1 MiB, too large for a policy"),
         "{stderr}"
     );
 }
@@ -236,8 +236,7 @@ fn versions() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&output.stderr)
-        .starts_with("refine: warning: old.json: no Version"));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("warning: old.json: no Version"));
 }
 
 #[test]
@@ -261,7 +260,7 @@ fn findings_of_the_wrong_shape_or_principal() {
     let scratch = Scratch::new();
     scratch.write("shape.json", br#"{"Findings": []}"#);
     let stderr = scratch.refuses(&["policy.json", "shape.json"]);
-    assert!(stderr.starts_with("refine: shape.json: found an object, not findings\n  hint: expected unused-access findings"), "{stderr}");
+    assert!(stderr.starts_with("error: shape.json: found an object, not findings\n  hint: expected unused-access findings"), "{stderr}");
     scratch.write(
         "role-policy.json",
         format!(r#"{{"RoleName": "app", "PolicyName": "p", "PolicyDocument": {POLICY}}}"#)
@@ -272,7 +271,7 @@ fn findings_of_the_wrong_shape_or_principal() {
         br#"{"id": "f", "resource": "arn:aws:iam::123456789012:user/bob", "status": "ACTIVE", "findingType": "UnusedPermission", "findingDetails": []}"#,
     );
     let stderr = scratch.refuses(&["role-policy.json", "user-finding.json"]);
-    assert!(stderr.starts_with("refine: role-policy.json: the findings are about arn:aws:iam::123456789012:user/bob, but this is role app's inline policy"), "{stderr}");
+    assert!(stderr.starts_with("error: role-policy.json: the findings are about arn:aws:iam::123456789012:user/bob, but this is role app's inline policy"), "{stderr}");
 }
 
 #[test]
@@ -291,7 +290,7 @@ fn unknown_services_in_findings_are_a_warning() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "refine: warning: unknown.json: the findings name service nosuchservice, which the catalog does not know\n"
+        "warning: unknown.json: the findings name service nosuchservice, which the catalog does not know\n"
     );
 }
 
@@ -308,7 +307,7 @@ fn stdin_closed_or_empty() {
     assert!(output.stdout.is_empty());
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "refine: <stdin>: empty file: expected an IAM policy document\n"
+        "error: <stdin>: empty file: expected an IAM policy document\n"
     );
 }
 
@@ -317,7 +316,7 @@ fn unwritable_outputs_write_nothing() {
     let scratch = Scratch::new();
     let stderr = scratch.refuses(&["policy.json", "findings.json", "-o", "no/such/dir/out.json"]);
     assert!(
-        stderr.starts_with("refine: no/such/dir/out.json: cannot write"),
+        stderr.starts_with("error: no/such/dir/out.json: cannot write"),
         "{stderr}"
     );
     use std::os::unix::fs::PermissionsExt;
@@ -335,18 +334,15 @@ fn directories_and_files_in_each_others_places() {
     let scratch = Scratch::new();
     std::fs::create_dir(scratch.path("dir")).unwrap();
     let stderr = scratch.refuses(&["policy.json", "--used", "dir"]);
-    assert_eq!(
-        stderr,
-        "refine: dir: is a directory: expected a JSON file\n"
-    );
+    assert_eq!(stderr, "error: dir: is a directory: expected a JSON file\n");
     // FINDINGS may be a directory, of findings files.
     let stderr = scratch.refuses(&["policy.json", "dir"]);
     assert_eq!(
         stderr,
-        "refine: dir: no findings files here (*.json, *.json.gz)\n"
+        "error: dir: no findings files here (*.json, *.json.gz)\n"
     );
     let stderr = scratch.refuses(&["catalog", "import", "policy.json"]);
-    assert_eq!(stderr, "refine: policy.json: not a directory\n");
+    assert_eq!(stderr, "error: policy.json: not a directory\n");
 }
 
 #[test]
@@ -360,7 +356,7 @@ fn a_fifo_is_refused_instead_of_blocking() {
     assert!(status.success());
     let stderr = scratch.refuses(&["fifo.json", "findings.json"]);
     assert!(
-        stderr.starts_with("refine: fifo.json: not a regular file"),
+        stderr.starts_with("error: fifo.json: not a regular file"),
         "{stderr}"
     );
 }
@@ -399,7 +395,7 @@ fn paths_that_do_not_exist() {
     let scratch = Scratch::new();
     let stderr = scratch.refuses(&["nosuch.json", "findings.json"]);
     assert!(
-        stderr.starts_with("refine: nosuch.json: cannot read: No such file or directory"),
+        stderr.starts_with("error: nosuch.json: cannot read: No such file or directory"),
         "{stderr}"
     );
 }
@@ -432,7 +428,7 @@ fn refuses_to_write_a_policy_it_could_not_read_back() {
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.starts_with("refine: two-stars.json: the refined policy would have ")
+        stderr.starts_with("error: two-stars.json: the refined policy would have ")
             && stderr.contains("more than the 1 MiB refine reads back: nothing written"),
         "{stderr}"
     );

@@ -242,7 +242,7 @@ fn contradicting_findings_of_one_principal_are_refused() {
     );
     assert_eq!(
         refuses(&root, &args),
-        "refine: an UnusedIAMRole and an UnusedPermission finding for arn:aws:iam::111122223333:role/app: UnusedIAMRole f-app-role in findings/app-role.json and UnusedPermission f-app (analyzedAt 2026-09-01T00:00:00Z) in findings/app.json: which one is current?\n"
+        "error: an UnusedIAMRole and an UnusedPermission finding for arn:aws:iam::111122223333:role/app: UnusedIAMRole f-app-role in findings/app-role.json and UnusedPermission f-app (analyzedAt 2026-09-01T00:00:00Z) in findings/app.json: which one is current?\n"
     );
     std::fs::remove_file(root.join("findings/app-role.json")).unwrap();
     // An older copy of the same finding, which said more was unused.
@@ -252,7 +252,7 @@ fn contradicting_findings_of_one_principal_are_refused() {
     write(&root.join("findings/old/app-june.json"), &old);
     assert_eq!(
         refuses(&root, &args),
-        "refine: two copies of one finding, analyzed at different times, for arn:aws:iam::111122223333:role/app: UnusedPermission f-app (analyzedAt 2026-09-01T00:00:00Z) in findings/app.json and UnusedPermission f-app (analyzedAt 2026-06-01T00:00:00Z) in findings/old/app-june.json: which one is current?\n"
+        "error: two copies of one finding, analyzed at different times, for arn:aws:iam::111122223333:role/app: UnusedPermission f-app (analyzedAt 2026-09-01T00:00:00Z) in findings/app.json and UnusedPermission f-app (analyzedAt 2026-06-01T00:00:00Z) in findings/old/app-june.json: which one is current?\n"
     );
 }
 
@@ -519,7 +519,7 @@ fn an_active_copy_beside_a_resolved_one_is_refused() {
         ],
     );
     assert!(
-        stderr.starts_with("refine: two copies of one finding, analyzed at different times, for arn:aws:iam::111122223333:role/app:"),
+        stderr.starts_with("error: two copies of one finding, analyzed at different times, for arn:aws:iam::111122223333:role/app:"),
         "{stderr}"
     );
     // The same date and another status: still one of them is stale.

@@ -49,8 +49,8 @@ fn the_manifest_patch_applies_with_git_and_equals_the_in_place_rewrite() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stderr,
-        "refine: note: policies/legacy/old.json: not checked: no findings for arn:aws:iam::111122223333:role/legacy\n\
-         refine: note: 8 policies: 7 to refine, 0 unchanged, 1 not checked (1 no findings)\n"
+        "note: policies/legacy/old.json: not checked: no findings for arn:aws:iam::111122223333:role/legacy\n\
+         note: 8 policies: 7 to refine, 0 unchanged, 1 not checked (1 no findings)\n"
     );
     let headers: Vec<&str> = patch.lines().filter(|l| l.starts_with("+++ ")).collect();
     assert_eq!(
@@ -237,7 +237,7 @@ fn details_match_files_to_deployed_policies_and_never_guess() {
     );
     assert!(
         stderr.contains(
-            "refine: note: 8 policies: 6 to refine, 0 unchanged, 2 not checked (1 not deployed as is, 1 no findings)\n"
+            "note: 8 policies: 6 to refine, 0 unchanged, 2 not checked (1 not deployed as is, 1 no findings)\n"
         ),
         "{stderr}"
     );
@@ -255,9 +255,14 @@ fn findings_for_a_principal_nobody_names_are_warned() {
     let args = ["policies", "findings", "--owners", "owners.json", "--check"];
     let (_, _, stderr) = refine(&root, &args);
     assert!(
-        stderr.ends_with(
-            "refine: warning: findings for 1 principal that no policy here belongs to: arn:aws:iam::111122223333:role/webb\n"
+        stderr.contains(
+            "warning: findings for 1 principal that no policy here belongs to: arn:aws:iam::111122223333:role/webb\n"
         ),
+        "{stderr}"
+    );
+    // --check closes with its summary.
+    assert!(
+        stderr.ends_with("note: 7 files, 8 entries grant 8 unused actions (write 8)\n"),
         "{stderr}"
     );
     // A run over part of the repository: the other roles are named by
@@ -363,7 +368,7 @@ fn a_file_that_names_its_role_is_owned_by_it() {
         "owner unknown"
     );
     assert!(
-        stderr.contains("refine: note: without --owners or --details, only policy files that name their role or user (get-role-policy output) have known owners\n  hint: give --owners FILE or --details FILE\n"),
+        stderr.contains("note: without --owners or --details, only policy files that name their role or user (get-role-policy output) have known owners\n  hint: give --owners FILE or --details FILE\n"),
         "{stderr}"
     );
 }
@@ -374,7 +379,7 @@ fn one_policy_of_many_principals_needs_its_owner_named() {
     let (code, stdout, stderr) = refine(&root, &["policies/app/api.json", "findings"]);
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert!(
-        stderr.starts_with("refine: policies/app/api.json: not checked: owner unknown (the findings are about 5 principals: "),
+        stderr.starts_with("error: policies/app/api.json: not checked: owner unknown (the findings are about 5 principals: "),
         "{stderr}"
     );
     // With the manifest, the one file is refined against its owner's.
@@ -413,7 +418,7 @@ fn unused_for_applies_to_every_principal() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.starts_with(
-            "refine: note: findings: 10 unused entries last used within 365d: counted as used\n"
+            "note: findings: 10 unused entries last used within 365d: counted as used\n"
         ),
         "{stderr}"
     );
@@ -442,24 +447,24 @@ fn a_bad_manifest_is_named_with_its_place_and_nothing_is_written() {
     };
     assert_eq!(
         run(r#"{"policies/app/*.json": ["arn:aws:iam::111122223333:role/app", "role/web"]}"#),
-        "refine: m.json:1:64: policies/app/*.json[1]: \"role/web\" is not the ARN of an IAM role, user or group\n  hint: e.g. arn:aws:iam::123456789012:role/app\n"
+        "error: m.json:1:64: policies/app/*.json[1]: \"role/web\" is not the ARN of an IAM role, user or group\n  hint: e.g. arn:aws:iam::123456789012:role/app\n"
     );
     assert_eq!(
         run(r#"{"policies/app/*.json": "arn:aws:iam::111122223333:role/app"}"#),
-        "refine: m.json:1:25: policies/app/*.json: expected a list of owners, found a string\n"
+        "error: m.json:1:25: policies/app/*.json: expected a list of owners, found a string\n"
     );
     assert_eq!(
         run("[\"policies\"]"),
-        "refine: m.json: expected an owners manifest (a JSON object of paths and owners), found an array\n"
+        "error: m.json: expected an owners manifest (a JSON object of paths and owners), found an array\n"
     );
-    assert!(run("{\"a\": [").starts_with("refine: m.json:1:8: invalid JSON"));
+    assert!(run("{\"a\": [").starts_with("error: m.json:1:8: invalid JSON"));
     // A key that matches no file: the whole run is refused, after every
     // file was decided and before any is written.
     let stderr = run(&format!(
         r#"{{"policies/app/*.json": ["{APP}"], "policies/ap/*.json": ["{APP}"]}}"#
     ));
     assert!(
-        stderr.starts_with("refine: m.json:1:87: policies/ap/*.json: matches no file\n  hint: keys are paths relative to the manifest's directory ("),
+        stderr.starts_with("error: m.json:1:87: policies/ap/*.json: matches no file\n  hint: keys are paths relative to the manifest's directory ("),
         "{stderr}"
     );
     assert_eq!(
@@ -473,7 +478,7 @@ fn a_bad_manifest_is_named_with_its_place_and_nothing_is_written() {
     ));
     assert_eq!(
         stderr,
-        "refine: m.json:1:90: policies/app/api.json: this key and \"policies/app/*.json\" both match \"policies/app/api.json\", with different owners\n  hint: make the keys name each file once, or give them the same owners\n"
+        "error: m.json:1:90: policies/app/api.json: this key and \"policies/app/*.json\" both match \"policies/app/api.json\", with different owners\n  hint: make the keys name each file once, or give them the same owners\n"
     );
 }
 
@@ -492,11 +497,11 @@ fn bad_findings_are_named_and_nothing_is_written() {
         "{\"id\": 1,\n \"resource\": [}",
     )
     .unwrap();
-    assert!(refuses(&root, &args).starts_with("refine: findings/broken.json:2:15: invalid JSON"));
+    assert!(refuses(&root, &args).starts_with("error: findings/broken.json:2:15: invalid JSON"));
     std::fs::write(root.join("findings/broken.json"), "{\"Statement\": []}").unwrap();
     assert_eq!(
         refuses(&root, &args),
-        "refine: findings/broken.json: found an object, not findings\n  hint: expected unused-access findings: `aws accessanalyzer get-finding-v2` output (or an array of them), an array of {\"serviceNamespace\", \"actions\"} objects, or an array of \"service:Action\" strings\n"
+        "error: findings/broken.json: found an object, not findings\n  hint: expected unused-access findings: `aws accessanalyzer get-finding-v2` output (or an array of them), an array of {\"serviceNamespace\", \"actions\"} objects, or an array of \"service:Action\" strings\n"
     );
     std::fs::remove_file(root.join("findings/broken.json")).unwrap();
     // Two active findings of one type for one principal: which is current?
@@ -504,7 +509,7 @@ fn bad_findings_are_named_and_nothing_is_written() {
     std::fs::write(root.join("findings/app-again.json"), again).unwrap();
     assert_eq!(
         refuses(&root, &args),
-        "refine: two active findings of one type for arn:aws:iam::111122223333:role/app: UnusedPermission f-app-2 (analyzedAt 2026-09-01T00:00:00Z) in findings/app-again.json and UnusedPermission f-app (analyzedAt 2026-09-01T00:00:00Z) in findings/app.json: which one is current?\n"
+        "error: two active findings of one type for arn:aws:iam::111122223333:role/app: UnusedPermission f-app-2 (analyzedAt 2026-09-01T00:00:00Z) in findings/app-again.json and UnusedPermission f-app (analyzedAt 2026-09-01T00:00:00Z) in findings/app.json: which one is current?\n"
     );
 }
 
@@ -525,6 +530,6 @@ fn owner_files_need_findings() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr,
-        "refine: --owners says whose findings refine each policy: it needs FINDINGS\n"
+        "error: --owners says whose findings refine each policy: it needs FINDINGS\n"
     );
 }

@@ -139,7 +139,7 @@ fn check_prints_a_line_per_entry_with_its_place_in_the_template() {
     );
     assert_eq!((code, stdout.as_str()), (1, ""));
     assert!(
-        stderr.contains("template.yaml:11:40: R policy p: statement 0: \"s3:PutObject\" grants 1 unused action: s3:PutObject"),
+        stderr.contains("template.yaml:11:40: error: R policy p: statement 0: \"s3:PutObject\" grants 1 unused action: s3:PutObject"),
         "{stderr}"
     );
 }

@@ -101,7 +101,7 @@ fn check_lines_point_into_the_tf_file_with_the_address() {
     assert_eq!(code, 1);
     assert!(
         err.contains(
-            "basic/main.tf:23:7: data.aws_iam_policy_document.s3: statement 0 (Sid Read): \"s3:PutObject\" grants 1 unused action"
+            "basic/main.tf:23:7: error: data.aws_iam_policy_document.s3: statement 0 (Sid Read): \"s3:PutObject\" grants 1 unused action"
         ),
         "{err}"
     );

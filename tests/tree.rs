@@ -33,11 +33,16 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-const SKIPPED: &str =
-    "refine: note: policies/nested/link.json: a symbolic link: skipped (use --follow)
-refine: note: policies/nested/loop: a symbolic link: skipped (use --follow)
-refine: note: policies/nested/notes.json: not JSON: skipped
-refine: note: policies/package.json: not a policy document: skipped
+/// What a walk of the tree says it skipped: symbolic links always; files
+/// that are not policies only with `-v`.
+const SKIPPED: &str = "note: policies/nested/link.json: a symbolic link: skipped (use --follow)
+note: policies/nested/loop: a symbolic link: skipped (use --follow)
+";
+const SKIPPED_VERBOSE: &str =
+    "note: policies/nested/link.json: a symbolic link: skipped (use --follow)
+note: policies/nested/loop: a symbolic link: skipped (use --follow)
+note: policies/nested/notes.json: not JSON: skipped
+note: policies/package.json: not a policy document: skipped
 ";
 
 #[test]
@@ -48,7 +53,7 @@ fn the_tree_diff_applies_with_git_and_equals_the_in_place_rewrite() {
     assert_eq!(
         stderr,
         format!(
-            "refine: policies/nested/bad.json:3:28: Statement[0].Effect: Effect must be \"Allow\" or \"Deny\" (case-sensitive), found \"allow\"\n{SKIPPED}refine: 1 file failed\n"
+            "error: policies/nested/bad.json:3:28: Statement[0].Effect: Effect must be \"Allow\" or \"Deny\" (case-sensitive), found \"allow\"\n{SKIPPED}error: 1 file failed\n"
         )
     );
     let headers: Vec<&str> = diff.lines().filter(|l| l.starts_with("+++ ")).collect();
@@ -128,7 +133,7 @@ fn in_place_keeps_style_and_leaves_unchanged_files_alone() {
     let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--in-place"]);
     assert_eq!(code, 2);
     assert!(
-        stderr.ends_with("refine: 1 file failed: no file rewritten\n"),
+        stderr.ends_with("error: 1 file failed: no file rewritten\n"),
         "{stderr}"
     );
     assert_eq!(read(&root.join("policies/seed.json")), seed_before);
@@ -182,13 +187,13 @@ fn following_links_reports_the_loop_and_refines_each_file_once() {
     let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "--follow"]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("refine: policies/nested/loop: a symbolic link loop back to policies\n"),
+        stderr.contains("error: policies/nested/loop: a symbolic link loop back to policies\n"),
         "{stderr}"
     );
     // link.json points at seed.json: one file, named where it is, once.
     assert_eq!(
         stderr
-            .matches("refine: policies/seed.json:22:9: statement 1:")
+            .matches("policies/seed.json:22:9: error: statement 1:")
             .count(),
         1,
         "{stderr}"
@@ -204,8 +209,7 @@ fn an_unreadable_file_is_reported_and_the_rest_processed() {
     let (code, diff, stderr) = refine(&root, &["policies", "findings.json", "--diff", "--follow"]);
     assert_eq!(code, 2);
     assert!(
-        stderr
-            .contains("refine: policies/nested/gone.json: cannot read: No such file or directory"),
+        stderr.contains("error: policies/nested/gone.json: cannot read: No such file or directory"),
         "{stderr}"
     );
     assert!(diff.contains("+++ b/policies/seed.json"));
@@ -218,7 +222,7 @@ fn a_directory_needs_diff_in_place_or_check() {
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert_eq!(
         stderr,
-        "refine: policies: a directory is refined with --diff, --in-place, --check or a --format\n"
+        "error: policies: a directory is refined with --diff, --in-place, --check or a --format\n"
     );
 }
 
@@ -229,6 +233,10 @@ fn check_over_a_clean_tree_passes_quietly() {
     refine(&root, &["policies", "findings.json", "--in-place"]);
     let (code, stdout, stderr) = refine(&root, &["policies", "findings.json", "--check"]);
     assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", SKIPPED));
+    let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "-v"]);
+    assert_eq!((code, stderr.as_str()), (0, SKIPPED_VERBOSE));
+    let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "-q"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
 }
 
 #[test]
@@ -273,7 +281,7 @@ fn a_policy_with_a_syntax_error_fails_instead_of_being_skipped() {
     let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check"]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("refine: policies/nested/broken.json:1:"),
+        stderr.contains("error: policies/nested/broken.json:1:"),
         "{stderr}"
     );
 }
@@ -309,9 +317,9 @@ fn a_file_without_read_permission_is_reported() {
     let expected = if as_root {
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::write(&locked, b"\xff\xfe not text").unwrap();
-        "refine: policies/locked.json:1:1: not UTF-8 text"
+        "error: policies/locked.json:1:1: not UTF-8 text"
     } else {
-        "refine: policies/locked.json: cannot read: Permission denied"
+        "error: policies/locked.json: cannot read: Permission denied"
     };
     let (code, diff, stderr) = refine(&root, &["policies", "findings.json", "--diff"]);
     assert_eq!(code, 2);
@@ -336,7 +344,7 @@ fn file_names_with_control_characters_are_quoted_in_patches() {
     .unwrap();
     std::fs::write(policies.join("not\nJSON.json"), "# not JSON").unwrap();
     std::fs::write(root.join("findings.json"), r#"["s3:PutObject"]"#).unwrap();
-    let (code, diff, stderr) = refine(root, &["policies", "findings.json", "--diff"]);
+    let (code, diff, stderr) = refine(root, &["policies", "findings.json", "--diff", "-v"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         diff.starts_with("--- \"a/policies/odd\\nname \\\"q\\\".json\"\n+++ \"b/policies/odd\\nname \\\"q\\\".json\"\n"),
@@ -344,7 +352,7 @@ fn file_names_with_control_characters_are_quoted_in_patches() {
     );
     assert_eq!(
         stderr,
-        "refine: note: policies/not\\nJSON.json: not JSON: skipped\n"
+        "note: policies/not\\nJSON.json: not JSON: skipped\n"
     );
     let git = |args: &[&str]| {
         Process::new("git")

@@ -370,7 +370,7 @@ fn bad_input_exits_2() {
     assert_eq!(
         stderr,
         format!(
-            "refine: {}: expected an IAM policy document (a JSON object), found an array\n",
+            "error: {}: expected an IAM policy document (a JSON object), found an array\n",
             bad.display()
         )
     );

@@ -28,6 +28,13 @@ pub(super) struct Cli {
     /// or iam-data action files.
     #[arg(long, global = true, value_name = "PATH")]
     pub(super) catalog: Option<PathBuf>,
+    /// Say only errors and what --check fails on on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(super) quiet: bool,
+    /// Also say the notes a routine run leaves out (files skipped in a
+    /// walk, repeated warnings).
+    #[arg(short, long, global = true)]
+    pub(super) verbose: bool,
 }
 
 /// Arguments of the main job.

@@ -1,5 +1,6 @@
 //! Diagnostics on stderr: every line refine prints there goes through
-//! [`emit`], so that each message is its own line of printable text.
+//! [`emit`] (or [`located`], for `--check`), so that each message is its
+//! own line of printable text, starting with its level.
 //!
 //! The library quotes what it takes from input ([`iam_refine::error::quote`]);
 //! this is the net under that: any control character left in a message
@@ -8,7 +9,10 @@
 //! forge a line that starts like refine's own or send a terminal escape
 //! sequence.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,31 +23,125 @@ pub(super) enum Level {
     Warning,
     /// What was skipped or assumed.
     Note,
+    /// A note only `--verbose` shows.
+    Info,
 }
 
-/// Prints `message` at `level`: `refine: [warning: |note: ]MESSAGE`, and
-/// when the message ends in `\nhint: HINT`, the hint on a second line,
-/// indented. No other line break survives: one in the message is input
-/// that escaped quoting, and is written as `\n` like any other control
-/// character.
+impl Level {
+    /// The label a line starts with.
+    fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note | Level::Info => "note",
+        }
+    }
+}
+
+/// Prints `message` at `level`: `LEVEL: MESSAGE` (`error`, `warning`,
+/// `note`), as cargo does, and when the message ends in `\nhint: HINT`,
+/// the hint on a second line, indented. No other line break survives: one
+/// in the message is input that escaped quoting, and is written as `\n`
+/// like any other control character. A warning or note said before in
+/// this run is not said again ([`repeated`] counts it); with `--quiet`
+/// only errors are said, and an [`Level::Info`] note only with
+/// `--verbose`.
 pub(super) fn emit(level: Level, message: &str) {
-    let label = match level {
-        Level::Error => "",
-        Level::Warning => "warning: ",
-        Level::Note => "note: ",
-    };
+    if !shown(level) || !first_time(level, message) {
+        return;
+    }
+    write(&format!("{}: ", level.name()), message);
+}
+
+/// A line of `--check`: `PLACE: error: MESSAGE`, the place first, as
+/// compilers write it, so that editors and CI problem matchers read it.
+/// Said even with `--quiet`: it is what the gate found.
+pub(super) fn located(place: &str, message: &str) {
+    write(&format!("{}: error: ", sanitize(place)), message);
+}
+
+/// The closing line of `--check`: a note said even with `--quiet`, since
+/// it sums up what the gate found.
+pub(super) fn verdict(message: &str) {
+    write("note: ", message);
+}
+
+/// Writes `prefix` and `message` (its hint on a line of its own).
+fn write(prefix: &str, message: &str) {
     // The last one: a hint is always appended after the message.
     let (body, hint) = match message.rsplit_once("\nhint: ") {
         Some((body, hint)) => (body, Some(hint)),
         None => (message, None),
     };
-    let mut text = format!("refine: {label}{}\n", sanitize(body));
+    let mut text = format!("{prefix}{}\n", sanitize(body));
     if let Some(hint) = hint {
         text.push_str(&format!("  hint: {}\n", sanitize(hint)));
     }
     // One write per message, so that lines from parallel work never mix;
     // a closed stderr leaves nothing to tell.
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// How much refine says on stderr: `--quiet` (0), by default (1),
+/// `--verbose` (2).
+static VERBOSITY: AtomicU8 = AtomicU8::new(1);
+
+/// Warnings and notes said so far, and how often each came again.
+static SAID: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);
+
+/// Sets how much refine says: `-q` and `-v` as given.
+pub(super) fn set_verbosity(quiet: bool, verbose: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => 0,
+        (false, true) => 2,
+        (false, false) => 1,
+    };
+    VERBOSITY.store(level, Ordering::Relaxed);
+}
+
+fn shown(level: Level) -> bool {
+    let verbosity = VERBOSITY.load(Ordering::Relaxed);
+    match level {
+        Level::Error => true,
+        Level::Warning | Level::Note => verbosity >= 1,
+        Level::Info => verbosity >= 2,
+    }
+}
+
+/// Whether `message` is said for the first time (errors always are).
+fn first_time(level: Level, message: &str) -> bool {
+    if level == Level::Error {
+        return true;
+    }
+    let mut said = SAID.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let count = said
+        .get_or_insert_with(HashMap::new)
+        .entry(format!("{}{message}", level.name()))
+        .or_insert(0);
+    *count += 1;
+    *count == 1
+}
+
+/// Once, at the end of a run: how many warnings and notes were said again
+/// and left out.
+pub(super) fn repeated() {
+    let said = SAID.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let again: usize = said
+        .iter()
+        .flat_map(|map| map.values())
+        .map(|n| n - 1)
+        .sum();
+    drop(said);
+    if again > 0 {
+        emit(
+            Level::Note,
+            &format!(
+                "{again} repeated warning{} or note{} left out (each was said once)",
+                if again == 1 { "" } else { "s" },
+                if again == 1 { "" } else { "s" }
+            ),
+        );
+    }
 }
 
 /// A warning.
@@ -56,7 +154,13 @@ pub(super) fn note(message: &str) {
     emit(Level::Note, message);
 }
 
-/// An error (printed without a label, as refine's errors always were).
+/// A note said only with `--verbose`: what a routine run need not hear
+/// (files skipped in a walk, counts).
+pub(super) fn info(message: &str) {
+    emit(Level::Info, message);
+}
+
+/// An error.
 pub(super) fn error(message: &str) {
     emit(Level::Error, message);
 }

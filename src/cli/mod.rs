@@ -35,11 +35,18 @@ mod verify;
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    if let Some(message) = mistyped_subcommand(std::env::args_os().nth(1)) {
+        diag::error(&message);
+        return ExitCode::from(2);
+    }
     let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(&err),
     };
-    match run(cli) {
+    diag::set_verbosity(cli.quiet, cli.verbose);
+    let result = run(cli);
+    diag::repeated();
+    match result {
         Ok(code) => code,
         Err(err) if err.downcast_ref::<ClosedStdout>().is_some() => ExitCode::SUCCESS,
         Err(err) => {
@@ -47,6 +54,50 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `refine verfy a b`: a first argument that is no file but is a letter
+/// or two from a subcommand's name is a mistyped subcommand, not a policy
+/// file that does not exist.
+fn mistyped_subcommand(first: Option<std::ffi::OsString>) -> Option<String> {
+    use clap::CommandFactory;
+    let first = first?.into_string().ok()?;
+    if first.starts_with('-') || Path::new(&first).exists() {
+        return None;
+    }
+    let command = Cli::command();
+    let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+    if names.contains(&first.as_str()) {
+        return None;
+    }
+    let close = names
+        .iter()
+        .map(|name| (edit_distance(&first, name), *name))
+        .filter(|(distance, name)| *distance <= 2 && *distance < name.len())
+        .min()?;
+    Some(format!(
+        "{}: no such file; did you mean the subcommand '{}'?\nhint: see `refine --help`",
+        iam_refine::error::escape(&first),
+        close.1
+    ))
+}
+
+/// The Levenshtein distance between two short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(x != *y))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// The arguments, with the main job's refused beside a subcommand: clap
@@ -99,20 +150,26 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         _ => {}
     }
     let text = err.render().to_string();
-    let message: Vec<&str> = text
+    let lines: Vec<&str> = text
         .lines()
         .take_while(|line| !line.starts_with("Usage:"))
         .map(str::trim)
-        .filter(|line| {
-            !line.is_empty()
-                && !line.starts_with("For more information")
-                && !line.starts_with("tip:")
-        })
+        .filter(|line| !line.is_empty() && !line.starts_with("For more information"))
         .collect();
+    // clap's suggestions ("a similar argument exists: '--diff'") become
+    // the hint.
+    let (tips, message): (Vec<&str>, Vec<&str>) =
+        lines.iter().partition(|line| line.starts_with("tip:"));
     let message = message.join(" ");
+    let mut hint: Vec<&str> = tips
+        .iter()
+        .map(|tip| tip.trim_start_matches("tip:").trim())
+        .collect();
+    hint.push("see `refine --help`");
     diag::error(&format!(
-        "{}\nhint: see `refine --help`",
-        message.strip_prefix("error: ").unwrap_or(&message)
+        "{}\nhint: {}",
+        message.strip_prefix("error: ").unwrap_or(&message),
+        hint.join("; ")
     ));
     ExitCode::from(2)
 }
@@ -209,4 +266,18 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("verfy", "verify"), 1);
+        assert_eq!(edit_distance("acount", "account"), 1);
+        assert_eq!(edit_distance("catlog", "catalog"), 1);
+        assert_eq!(edit_distance("policy.json", "verify"), 9);
+        assert_eq!(edit_distance("", "man"), 3);
+    }
 }

@@ -158,6 +158,7 @@ fn finish(path: &Path, done: Done, basis: Basis, plan: &Plan) -> Result<ExitCode
         emit(plan.output.as_deref(), &output)?;
     }
     basis.summary(reports, plan.in_place);
+    check_summary(plan, reports);
     Ok(exit_code(plan.gate.as_ref(), reports))
 }
 
@@ -169,6 +170,58 @@ fn template_yaml(text: &str) -> bool {
         .starts_with('{')
         && iam_refine::yaml::read(text)
             .is_ok_and(|yaml| iam_refine::hosts::template::is_template(&yaml.tree))
+}
+
+/// With `--check` in the default format, the closing line after the
+/// lines of the entries that fail: `3 files, 5 entries grant 41 unused
+/// actions (write 12, read 20, list 9)` (an action counted once per entry
+/// that grants it).
+pub(super) fn check_summary(plan: &Plan, reports: &[FileReport]) {
+    let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) = (&plan.gate, plan.stdout)
+    else {
+        return;
+    };
+    let failing = |r: &FileReport| r.entries.iter().filter(|e| gate.fails(e)).count();
+    let mut files: Vec<&str> = reports
+        .iter()
+        .filter(|r| failing(r) > 0)
+        .map(|r| r.path.as_str())
+        .collect();
+    files.dedup();
+    let entries: usize = reports.iter().map(failing).sum();
+    if entries == 0 {
+        return;
+    }
+    let mut counts = [0usize; report::LEVELS.len()];
+    for entry in reports
+        .iter()
+        .flat_map(|r| &r.entries)
+        .filter(|e| gate.fails(e))
+    {
+        for (_, level) in &entry.unused {
+            let effective = report::effective(*level);
+            if let Some(i) = report::LEVELS.iter().position(|(_, l)| *l == effective) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let total: usize = counts.iter().sum();
+    let levels: Vec<String> = report::LEVELS
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|((key, _), n)| format!("{key} {n}"))
+        .collect();
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { one } else { many }.to_string();
+    diag::verdict(&format!(
+        "{} {}, {entries} {} {} {total} unused {} ({})",
+        files.len(),
+        plural(files.len(), "file", "files"),
+        plural(entries, "entry", "entries"),
+        plural(entries, "grants", "grant"),
+        plural(total, "action", "actions"),
+        levels.join(", ")
+    ));
 }
 
 /// 1 when `--check` finds an entry of a level its gate names, else 0.
@@ -343,7 +396,7 @@ fn warn(
         diag::warning(&describe(input, warning));
     }
     if refined.grants_nothing() {
-        diag::error(&format!("{}: grants nothing used: detach it", input.name));
+        diag::warning(&format!("{}: grants nothing used: detach it", input.name));
     }
     if refined.changed() {
         if let Some(over) = budget.over(embedded.limit, refined.document()) {
@@ -363,12 +416,13 @@ pub(super) fn check_lines(name: &str, report: &FileReport, gate: &Gate) {
         if let Some(place) = &report.policy {
             label = format!("{}: {label}", escape(place));
         }
-        diag::error(&format!(
-            "{name}:{}:{}: {label}: {}",
-            entry.region.start_line,
-            entry.region.start_column,
-            entry.summary()
-        ));
+        diag::located(
+            &format!(
+                "{name}:{}:{}",
+                entry.region.start_line, entry.region.start_column
+            ),
+            &format!("{label}: {}", entry.summary()),
+        );
     }
 }
 

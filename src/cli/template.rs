@@ -182,7 +182,7 @@ fn warn(
     if refined.grants_nothing() && embedded.not_evaluated == 0 {
         let at = template.locate(&embedded.policy.path).start;
         let (line, column) = iam_refine::json::line_column(&input.text, at);
-        diag::error(&format!(
+        diag::warning(&format!(
             "{}:{line}:{column}: {}: grants nothing used: remove it",
             input.name,
             place.unwrap_or("a policy")

@@ -136,6 +136,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         return Ok(ExitCode::from(2));
     }
     basis.summary(&walk.reports, plan.in_place);
+    super::refine::check_summary(plan, &walk.reports);
     Ok(exit_code(plan.gate.as_ref(), &walk.reports))
 }
 
@@ -171,15 +172,15 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
             return;
         }
         Detected::NotJson => {
-            diag::note(&format!("{}: not JSON: skipped", input.name));
+            diag::info(&format!("{}: not JSON: skipped", input.name));
             return;
         }
         Detected::NotAPolicy => {
-            diag::note(&format!("{}: not a policy document: skipped", input.name));
+            diag::info(&format!("{}: not a policy document: skipped", input.name));
             return;
         }
         Detected::NotATemplate => {
-            diag::note(&format!(
+            diag::info(&format!(
                 "{}: not a CloudFormation template: skipped",
                 input.name
             ));

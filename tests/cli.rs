@@ -290,13 +290,19 @@ fn version_completions_and_man_page() {
 /// and clap's suggestions survive the one-line rendering of usage errors.
 #[test]
 fn mistyped_subcommands_and_flags_get_suggestions() {
-    let out = refine().args(["verfy", "a.json", "b.json"]).output().unwrap();
+    let out = refine()
+        .args(["verfy", "a.json", "b.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
         "error: verfy: no such file; did you mean the subcommand 'verify'?\n  hint: see `refine --help`\n"
     );
-    let out = refine().args(["--dif", "a.json", "b.json"]).output().unwrap();
+    let out = refine()
+        .args(["--dif", "a.json", "b.json"])
+        .output()
+        .unwrap();
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
         "error: unexpected argument '--dif' found\n  hint: a similar argument exists: '--diff'; see `refine --help`\n"

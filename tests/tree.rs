@@ -373,3 +373,58 @@ fn file_names_with_control_characters_are_quoted_in_patches() {
     );
     assert!(!read(&policies.join(name)).contains("s3:PutObject"));
 }
+
+/// A directory is walked as ripgrep walks it: what .gitignore (in a git
+/// repository) and .ignore leave out, and hidden files, are not refined
+/// unless --no-ignore and --hidden say so.
+#[test]
+fn walks_honour_ignore_files_and_hidden_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}"#;
+    for file in [
+        "policies/app.json",
+        "policies/node_modules/pkg/policy.json",
+        "policies/vendor/policy.json",
+        "policies/.hidden/policy.json",
+    ] {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, policy).unwrap();
+    }
+    std::fs::write(root.join(".gitignore"), "node_modules/\n").unwrap();
+    std::fs::write(root.join("policies/.ignore"), "vendor/\n").unwrap();
+    std::fs::write(root.join("findings.json"), r#"["s3:PutObject"]"#).unwrap();
+    assert!(Process::new("git")
+        .args(["init", "-q"])
+        .current_dir(root)
+        .status()
+        .unwrap()
+        .success());
+    let files = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["policies", "findings.json", "--format", "json"];
+        args.extend(extra);
+        let (code, stdout, stderr) = refine(root, &args);
+        assert_eq!(code, 0, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(files(&[]), ["policies/app.json"]);
+    assert_eq!(
+        files(&["--no-ignore"]),
+        [
+            "policies/app.json",
+            "policies/node_modules/pkg/policy.json",
+            "policies/vendor/policy.json"
+        ]
+    );
+    assert_eq!(
+        files(&["--hidden"]),
+        ["policies/.hidden/policy.json", "policies/app.json"]
+    );
+}

@@ -153,6 +153,15 @@ pub(super) struct RunArgs {
     /// Follow symbolic links when walking a directory.
     #[arg(long)]
     pub(super) follow: bool,
+    /// In a directory: also walk what .gitignore, .ignore and git's
+    /// exclude files leave out (as ripgrep, .gitignore counts inside a git
+    /// repository).
+    #[arg(long = "no-ignore")]
+    pub(super) no_ignore: bool,
+    /// In a directory: also walk hidden files and directories (names
+    /// starting with a dot).
+    #[arg(long)]
+    pub(super) hidden: bool,
     /// What to print: `policy` (the refined policy; the default), `json`
     /// (a report for scripts), `sarif` (SARIF 2.1.0 for code scanning),
     /// `github` (workflow-command annotations), `text` (a summary for people).

@@ -120,6 +120,10 @@ pub(super) struct Plan {
     pub(super) options: Options,
     pub(super) catalog_current: bool,
     pub(super) follow: bool,
+    /// `--no-ignore`.
+    pub(super) no_ignore: bool,
+    /// `--hidden`.
+    pub(super) hidden: bool,
     pub(super) color: Color,
     /// `--limit` and `--max-size`: the size a refined policy must fit.
     pub(super) budget: iam_refine::output::size::Budget,
@@ -175,6 +179,8 @@ impl Plan {
             options: Options { exact: args.exact },
             catalog_current: args.catalog_current,
             follow: args.follow,
+            no_ignore: args.no_ignore,
+            hidden: args.hidden,
             color: args.color,
             budget: budget(args.limit.as_deref(), args.max_size, args.fit)?,
         })

@@ -49,7 +49,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         quiet: true,
         ..Walk::default()
     };
-    each_policy_file(dir, plan.follow, &mut first, |file, _| {
+    each_policy_file(dir, plan, &mut first, |file, _| {
         if hosts::terraform::is_terraform(file) {
             terraform.push(file.to_path_buf());
         }
@@ -66,7 +66,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         },
     };
     let mut visited = Vec::new();
-    each_policy_file(dir, plan.follow, &mut walk, |file, walk| {
+    each_policy_file(dir, plan, &mut walk, |file, walk| {
         let claimed = loaded.as_ref().filter(|l| l.host(file).is_some());
         match (claimed, hosts::terraform::is_terraform(file)) {
             (Some(loaded), _) => {
@@ -220,15 +220,25 @@ fn keep(file: &Path, done: Result<super::refine::Done>, plan: &Plan, walk: &mut 
 /// through a link is named by where it is, so that a patch applies to it.
 fn each_policy_file(
     dir: &Path,
-    follow: bool,
+    plan: &Plan,
     walk: &mut Walk,
     mut each: impl FnMut(&Path, &mut Walk),
 ) {
+    let follow = plan.follow;
     let mut seen = std::collections::HashSet::new();
-    // Every file, hidden or ignored by git alike (as refine always did);
-    // sorted by name, so runs and patches are the same every time.
+    // As ripgrep walks: what .gitignore (in a git repository), .ignore and
+    // git's exclude files leave out is left out, and so are hidden files,
+    // unless --no-ignore or --hidden; sorted by name, so runs and patches
+    // are the same every time.
+    let filters = !plan.no_ignore;
     let entries = ignore::WalkBuilder::new(dir)
         .standard_filters(false)
+        .git_ignore(filters)
+        .git_exclude(filters)
+        .git_global(filters)
+        .ignore(filters)
+        .parents(filters)
+        .hidden(!plan.hidden)
         .follow_links(follow)
         .sort_by_file_name(|a, b| a.cmp(b))
         // Terraform's working directory (downloaded modules, providers) is

@@ -312,3 +312,69 @@ fn mistyped_subcommands_and_flags_get_suggestions() {
         .unwrap()
         .contains("hint: a similar subcommand exists: 'list'"));
 }
+
+/// What users pass by mistake gets one line saying what it is, and a hint
+/// saying what to do instead; exit 2.
+#[test]
+fn mistaken_inputs_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let policy = seed("policy.json");
+    let findings = seed("findings.json");
+    let trust = write(
+        "trust.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#,
+    );
+    let listed = write(
+        "list.json",
+        r#"{"findings": [{"id": "f-1", "resource": "arn:aws:iam::111122223333:role/app", "status": "ACTIVE"}]}"#,
+    );
+    let role = write(
+        "role.json",
+        r#"{"Role": {"RoleName": "app", "AssumeRolePolicyDocument": {"Statement": []}}}"#,
+    );
+    let details = write(
+        "details.json",
+        r#"{"RoleDetailList": [], "UserDetailList": []}"#,
+    );
+    let yaml = write("policy.yaml", "Version: '2012-10-17'\nStatement: []\n");
+    let empty = write("emptied.json", "");
+    let cases: Vec<(Vec<&std::ffi::OsStr>, &str)> = vec![
+        (vec![findings.as_os_str(), policy.as_os_str()], "this is a policy, not findings\n  hint: the policy comes first: `refine POLICY FINDINGS`"),
+        (vec![policy.as_os_str(), listed.as_os_str()], "list-findings-v2` output: finding summaries, without the unused actions (findingDetails)\n  hint: fetch each finding: `aws accessanalyzer get-finding-v2 --analyzer-arn ANALYZER_ARN --id f-1`"),
+        (vec![trust.as_os_str(), findings.as_os_str()], "a trust or resource policy (every statement has a Principal)"),
+        (vec![role.as_os_str(), findings.as_os_str()], "this is `aws iam get-role` output: its AssumeRolePolicyDocument is the role's trust policy"),
+        (vec![details.as_os_str(), findings.as_os_str()], "hint: to refine a whole account: `refine account DETAILS FINDINGS`"),
+        (vec![yaml.as_os_str(), findings.as_os_str()], "not a CloudFormation template: refine reads IAM policies as JSON"),
+        (vec![empty.as_os_str(), findings.as_os_str()], "hint: if a shell redirect emptied it"),
+    ];
+    for (args, said) in cases {
+        let out = refine().args(&args).arg("--check").output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+    let out = refine().args(["catalog", "list", "s3"]).output().unwrap();
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("hint: a pattern needs an action part: try 's3:*'"));
+    let out = refine()
+        .args(["catalog", "import", "no/such/dir"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .starts_with("error: no/such/dir: no such directory"));
+    // The level names refine prints, in any case, are accepted.
+    let out = refine()
+        .args(["--check", "--fail-on", "Write,Permissions management"])
+        .args([&policy, &findings])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -245,7 +245,16 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
             emit(None, &text)?;
         }
         CatalogCommand::List { pattern } => {
-            check_action(&pattern).map_err(|message| anyhow!("catalog list: {message}"))?;
+            check_action(&pattern).map_err(|message| {
+                // `catalog list s3`: a service alone.
+                match pattern.contains(':') {
+                    true => anyhow!("catalog list: {message}"),
+                    false => anyhow!(
+                        "catalog list: {message}\nhint: a pattern needs an action part: try '{}:*'",
+                        iam_refine::error::escape(&pattern)
+                    ),
+                }
+            })?;
             let catalog = load_catalog(catalog_path)?;
             let matched = catalog.matching(&Glob::new(&pattern));
             let mut text = String::new();
@@ -267,6 +276,9 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
             source,
             date,
         } => {
+            if !dir.exists() {
+                bail!("{}: no such directory\nhint: give the directory of AWS service-reference or iam-data action files", dir.display());
+            }
             if !dir.is_dir() {
                 bail!("{}: not a directory", dir.display());
             }

@@ -86,6 +86,7 @@ pub(super) fn run(plan: Plan, catalog_path: Option<&Path>) -> Result<ExitCode> {
         return finish(path, done, basis, &plan);
     }
     let input = read_input(path, io::POLICY)?;
+    mistaken_policy_input(&input, hosts::yaml_name(path))?;
     // The text is read once: as JSON, or as YAML for a file named so (and
     // stdin that is a YAML template); an error waits for the findings'.
     let yaml_named = hosts::yaml_name(path);
@@ -160,6 +161,28 @@ fn finish(path: &Path, done: Done, basis: Basis, plan: &Plan) -> Result<ExitCode
     basis.summary(reports, plan.in_place);
     check_summary(plan, reports);
     Ok(exit_code(plan.gate.as_ref(), reports))
+}
+
+/// Refuses, with what to do instead, a POLICY that users give by mistake:
+/// an empty file (a shell redirect onto the policy empties it before
+/// refine reads it), and a YAML file that is no CloudFormation template.
+fn mistaken_policy_input(input: &Input, yaml_named: bool) -> Result<()> {
+    if input.text.trim().is_empty() && input.name != "<stdin>" {
+        bail!(
+            "{}: empty file: expected an IAM policy document\nhint: if a shell redirect emptied it (`refine p.json f.json > p.json`), restore it (e.g. `git checkout p.json`); --in-place rewrites a policy file",
+            input.name
+        );
+    }
+    let yaml = yaml_named
+        .then(|| iam_refine::yaml::read(&input.text).ok())
+        .flatten();
+    if yaml.is_some_and(|yaml| !iam_refine::hosts::template::is_template(&yaml.tree)) {
+        bail!(
+            "{}: not a CloudFormation template: refine reads IAM policies as JSON, and YAML only as templates\nhint: convert the policy to JSON (e.g. `yq -o json`)",
+            input.name
+        );
+    }
+    Ok(())
 }
 
 /// Whether `text` is a YAML CloudFormation template (not JSON).
@@ -252,6 +275,28 @@ pub(super) fn refine_decided(
 ) -> Result<Done> {
     let embedded = &host.policies()[0];
     let name = patch_path(&input.name);
+    let statements = &embedded.policy.statements;
+    if !statements.is_empty() && statements.iter().all(|s| s.has_principal) {
+        // A trust or resource policy: refine changes no statement with a
+        // Principal, so a run on one would pass and say nothing.
+        let what = "a trust or resource policy (every statement has a Principal), which refine leaves as written";
+        if let Target::Directory(_) = plan.target {
+            diag::info(&format!("{}: {what}: skipped", input.name));
+            return Ok(Done {
+                name: input.name.clone(),
+                text: input.text.clone(),
+                reports: Vec::new(),
+                rewritten: None,
+                printed: None,
+                narrowed: false,
+                template: false,
+            });
+        }
+        bail!(
+            "{}: {what}\nhint: pass the role's or user's permissions policy (`aws iam get-role-policy` output, or the policy document)",
+            input.name
+        );
+    }
     match basis.decide(path, input, embedded)? {
         Decision::Refine {
             unused,

@@ -129,6 +129,32 @@ impl Statement {
     }
 }
 
+/// Why a JSON object without `Statement` is not a policy, with what to do
+/// instead when it is something users pass by mistake.
+fn not_a_policy(document: &Value, path: &JsonPath) -> InputError {
+    let has = |key: &str| document.get(key).is_some();
+    if document
+        .get("Role")
+        .is_some_and(|role| role.get("AssumeRolePolicyDocument").is_some())
+    {
+        return InputError::at(path, "this is `aws iam get-role` output: its AssumeRolePolicyDocument is the role's trust policy, which says who may assume it")
+            .with_hint("pass the role's permissions policy: `aws iam get-role-policy` output, or the policy document");
+    }
+    if has("RoleDetailList") || has("UserDetailList") {
+        return InputError::at(
+            path,
+            "this is `aws iam get-account-authorization-details` output, not one policy",
+        )
+        .with_hint("to refine a whole account: `refine account DETAILS FINDINGS`");
+    }
+    if has("findingDetails") || has("findingType") || has("findings") {
+        return InputError::at(path, "this is findings, not a policy")
+            .with_hint("the policy comes first: `refine POLICY FINDINGS`");
+    }
+    InputError::at(path, "no Statement: expected an IAM policy document")
+        .with_hint("accepted: a policy document, `aws iam get-policy-version` output, or `get-role-policy` output")
+}
+
 /// A policy: its document, and its statements.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -226,15 +252,21 @@ pub fn from_document(document: Value, path: JsonPath) -> Result<Policy, InputErr
     }
     let statement_path = path.key("Statement");
     let (list, lone_statement): (Vec<&Value>, bool) = match document.get("Statement") {
-        Some(Value { kind: Kind::Array(items), .. }) => (items.iter().collect(), false),
+        Some(Value {
+            kind: Kind::Array(items),
+            ..
+        }) => (items.iter().collect(), false),
         Some(item) if item.is_object() => (vec![item], true),
         Some(other) => {
-            return Err(InputError::at(&statement_path, format!("Statement must be an object or an array of objects, found {}", other.kind_name())))
+            return Err(InputError::at(
+                &statement_path,
+                format!(
+                    "Statement must be an object or an array of objects, found {}",
+                    other.kind_name()
+                ),
+            ))
         }
-        None => {
-            return Err(InputError::at(path, "no Statement: expected an IAM policy document")
-                .with_hint("accepted: a policy document, `aws iam get-policy-version` output, or `get-role-policy` output"))
-        }
+        None => return Err(not_a_policy(&document, path)),
     };
     let statements = list
         .into_iter()

@@ -101,14 +101,43 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
                 }
             }
         }
-        _ => {
-            return Err(
-                InputError::whole(format!("found {}, not findings", value.kind_name()))
-                    .with_hint(SHAPES),
-            )
-        }
+        _ => return Err(mistaken(&value)),
     }
     Ok(groups.list)
+}
+
+/// What a JSON value that is not findings is, when users pass it by
+/// mistake, with what to do instead.
+fn mistaken(value: &Value) -> InputError {
+    let has = |key: &str| value.get(key).is_some();
+    if has("Statement") || has("PolicyDocument") || has("PolicyVersion") {
+        return InputError::whole("this is a policy, not findings")
+            .with_hint("the policy comes first: `refine POLICY FINDINGS`");
+    }
+    if has("RoleDetailList") || has("UserDetailList") {
+        return InputError::whole(
+            "this is `aws iam get-account-authorization-details` output, not findings",
+        )
+        .with_hint("to refine a whole account: `refine account DETAILS FINDINGS`");
+    }
+    let summaries = value.get("findings").and_then(Value::as_array);
+    if let Some(summaries) =
+        summaries.filter(|s| s.iter().all(|f| f.get("findingDetails").is_none()))
+    {
+        let id = summaries
+            .first()
+            .and_then(|f| f.get("id"))
+            .and_then(Value::as_str)
+            .unwrap_or("ID");
+        return InputError::whole(
+            "this is `aws accessanalyzer list-findings-v2` output: finding summaries, without the unused actions (findingDetails)",
+        )
+        .with_hint(format!(
+            "fetch each finding: `aws accessanalyzer get-finding-v2 --analyzer-arn ANALYZER_ARN --id {}`",
+            crate::error::escape(id)
+        ));
+    }
+    InputError::whole(format!("found {}, not findings", value.kind_name())).with_hint(SHAPES)
 }
 
 /// Groups in the order their principals first appear, with an index by

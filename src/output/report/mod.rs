@@ -438,9 +438,12 @@ impl Gate {
         let mut levels = Vec::new();
         let mut not_checked = false;
         for word in text.split(',').map(str::trim) {
-            match LEVELS.iter().find(|(key, _)| *key == word) {
+            // Any case, and the names refine prints (`Write`,
+            // `Permissions management`) as well as the keys.
+            let key = word.to_ascii_lowercase().replace([' ', '_'], "-");
+            match LEVELS.iter().find(|(known, _)| *known == key) {
                 Some((_, level)) => levels.push(*level),
-                None if word == NOT_CHECKED => not_checked = true,
+                None if key == NOT_CHECKED => not_checked = true,
                 None => {
                     let known: Vec<&str> = LEVELS
                         .iter()

@@ -344,7 +344,7 @@ fn mistaken_inputs_say_what_to_do() {
     let yaml = write("policy.yaml", "Version: '2012-10-17'\nStatement: []\n");
     let empty = write("emptied.json", "");
     let cases: Vec<(Vec<&std::ffi::OsStr>, &str)> = vec![
-        (vec![findings.as_os_str(), policy.as_os_str()], "this is a policy, not findings\n  hint: the policy comes first: `refine POLICY FINDINGS`"),
+        (vec![findings.as_os_str(), policy.as_os_str()], "this is a policy, not findings\n  hint: a policy is the first argument, the findings the second"),
         (vec![policy.as_os_str(), listed.as_os_str()], "list-findings-v2` output: finding summaries, without the unused actions (findingDetails)\n  hint: fetch each finding: `aws accessanalyzer get-finding-v2 --analyzer-arn ANALYZER_ARN --id f-1`"),
         (vec![trust.as_os_str(), findings.as_os_str()], "a trust or resource policy (every statement has a Principal)"),
         (vec![role.as_os_str(), findings.as_os_str()], "this is `aws iam get-role` output: its AssumeRolePolicyDocument is the role's trust policy"),

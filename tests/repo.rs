@@ -501,6 +501,11 @@ fn bad_findings_are_named_and_nothing_is_written() {
     std::fs::write(root.join("findings/broken.json"), "{\"Statement\": []}").unwrap();
     assert_eq!(
         refuses(&root, &args),
+        "error: findings/broken.json: this is a policy, not findings\n  hint: a policy is the first argument, the findings the second: `refine POLICY FINDINGS`\n"
+    );
+    std::fs::write(root.join("findings/broken.json"), "{\"id\": 2}").unwrap();
+    assert_eq!(
+        refuses(&root, &args),
         "error: findings/broken.json: found an object, not findings\n  hint: expected unused-access findings: `aws accessanalyzer get-finding-v2` output (or an array of them), an array of {\"serviceNamespace\", \"actions\"} objects, or an array of \"service:Action\" strings\n"
     );
     std::fs::remove_file(root.join("findings/broken.json")).unwrap();

@@ -111,8 +111,9 @@ pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
 fn mistaken(value: &Value) -> InputError {
     let has = |key: &str| value.get(key).is_some();
     if has("Statement") || has("PolicyDocument") || has("PolicyVersion") {
-        return InputError::whole("this is a policy, not findings")
-            .with_hint("the policy comes first: `refine POLICY FINDINGS`");
+        return InputError::whole("this is a policy, not findings").with_hint(
+            "a policy is the first argument, the findings the second: `refine POLICY FINDINGS`",
+        );
     }
     if has("RoleDetailList") || has("UserDetailList") {
         return InputError::whole(

@@ -378,3 +378,47 @@ fn mistaken_inputs_say_what_to_do() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The GitHub Action and the pre-commit hook are valid YAML of their
+/// formats, and every refine flag they use is one `--help` lists.
+#[test]
+fn the_github_action_and_pre_commit_hook_use_real_flags() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let help = String::from_utf8(refine().arg("--help").output().unwrap().stdout).unwrap();
+    let flags_in = |text: &str| -> Vec<String> {
+        text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == '"')
+            .filter(|word| word.starts_with("--") && word.len() > 2)
+            .filter(|word| !word.starts_with("--locked") && !word.starts_with("--path"))
+            .filter(|word| !word.starts_with("--root") && !word.starts_with("--quiet\""))
+            .map(str::to_string)
+            .collect()
+    };
+    for file in ["action.yml", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let yaml = iam_refine::yaml::read(&text).unwrap_or_else(|err| panic!("{file}: {err}"));
+        let tree = serde_json::Value::from(&yaml.tree);
+        match file {
+            "action.yml" => {
+                assert_eq!(tree["runs"]["using"], "composite");
+                assert_eq!(tree["inputs"]["policies"]["required"], true);
+            }
+            _ => {
+                assert_eq!(tree[0]["id"], "refine-check");
+                assert_eq!(tree[0]["language"], "rust");
+                assert!(tree[0]["entry"].as_str().unwrap().starts_with("refine --check"));
+            }
+        }
+        let run: String = text
+            .lines()
+            .filter(|line| line.contains("refine") || line.contains("flags"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for flag in flags_in(&run) {
+            let flag = flag.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-'));
+            if flag == "--quiet" && file == "action.yml" {
+                continue; // cargo install's
+            }
+            assert!(help.contains(flag), "{file}: {flag} is not in --help");
+        }
+    }
+}

@@ -468,3 +468,26 @@ fn a_roles_inline_policies_share_its_limit_and_fit_brings_them_under_it() {
     let said = stderr.matches(": --fit re-admits ").count();
     assert_eq!(said, readmitting, "{stderr}");
 }
+
+/// The report sums what it did (`totals`), and `--format text` says the
+/// same for people.
+#[test]
+fn totals_in_the_report_and_a_text_summary() {
+    let report = report();
+    assert_eq!(
+        report["totals"],
+        json!({"policies": 9, "changed": 6, "grants_nothing": 1, "principals": 6,
+            "unused_actions_removed": 9, "by_level": {"List": 1, "Read": 4, "Write": 4},
+            "over_limit": 0, "aws_managed_to_replace": 1, "readmitted": 0})
+    );
+    let (code, stdout, _) = run_account(
+        &account("auth-details.json"),
+        &account("findings"),
+        &["--format", "text"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "6 principals, 9 policies\n  changed:                         6 (1 grant nothing used: delete or detach)\n  unused actions removed:          9 (write 4, read 4, list 1)\n  over their size limit:           0\n  AWS-managed policies to replace: 1\n"
+    );
+}

@@ -405,7 +405,10 @@ fn the_github_action_and_pre_commit_hook_use_real_flags() {
             _ => {
                 assert_eq!(tree[0]["id"], "refine-check");
                 assert_eq!(tree[0]["language"], "rust");
-                assert!(tree[0]["entry"].as_str().unwrap().starts_with("refine --check"));
+                assert!(tree[0]["entry"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("refine --check"));
             }
         }
         let run: String = text

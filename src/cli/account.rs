@@ -55,6 +55,10 @@ enum AccountFormat {
     Json,
     /// AWS's recommendation shape, for one principal.
     Aws,
+    /// A summary for people: principals, policies changed, unused actions
+    /// removed by access level, policies over their size limit,
+    /// AWS-managed policies to replace.
+    Text,
 }
 
 pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
@@ -101,6 +105,22 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             .map_err(failed)?;
             let answer = report_pretty(&report::aws_recommendation(&records, principal));
             staged.writer().write_all(answer.as_bytes())?;
+            summary
+        }
+        (AccountFormat::Text, principal) => {
+            // The report, summed and not written.
+            let mut writer = report::Writer::new(std::io::sink(), catalog.info())?;
+            let summary = account::refine_account(
+                &details.text,
+                groups,
+                &catalog,
+                principal,
+                settings,
+                &mut |r| writer.record(&r),
+            )
+            .map_err(failed)?;
+            let (_, totals) = writer.finish(&summary)?;
+            staged.writer().write_all(totals.to_text().as_bytes())?;
             summary
         }
         (_, principal) => {

@@ -11,6 +11,9 @@
 //!    "size": {"before", "after", "limit", "counted", "over_limit"},
 //!    "readmitted"?: [...], "steps": [{"step", ...}]},
 //!   ...],
+//!  "totals": {"policies", "changed", "grants_nothing", "principals",
+//!             "unused_actions_removed", "by_level", "over_limit",
+//!             "aws_managed_to_replace", "readmitted"},
 //!  "notes": [...], "warnings": [...]}
 //! ```
 //!
@@ -23,7 +26,7 @@
 //! and `jq` reads it as well as a pretty document.
 
 use crate::engine::account::{Kind, Record, Summary};
-use crate::model::catalog::CatalogInfo;
+use crate::model::catalog::{AccessLevel, CatalogInfo};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -37,6 +40,110 @@ pub use crate::output::report::schema::VERSION;
 pub struct Writer<W: Write> {
     out: W,
     records: usize,
+    totals: Totals,
+}
+
+/// What an account run did, summed over its records: the report's
+/// `totals`, and `--format text`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Totals {
+    /// Records (an AWS-managed policy counts once per principal it is
+    /// refined for).
+    pub policies: usize,
+    /// Records whose policy changed.
+    pub changed: usize,
+    /// Changed policies that grant nothing used: to delete or detach.
+    pub grants_nothing: usize,
+    /// The principals whose findings bound some refinement.
+    pub principals: std::collections::BTreeSet<String>,
+    /// Unused actions removed, by access level (per policy).
+    pub removed_by_level: std::collections::BTreeMap<AccessLevel, usize>,
+    /// Records over their size limit after refinement.
+    pub over_limit: usize,
+    /// AWS-managed policies to replace by a customer-managed one.
+    pub aws_managed_to_replace: usize,
+    /// Unused actions `--fit` re-admitted.
+    pub readmitted: usize,
+}
+
+impl Totals {
+    /// Adds one record.
+    pub fn add(&mut self, record: &Record) {
+        self.policies += 1;
+        self.changed += usize::from(record.changed);
+        self.grants_nothing += usize::from(record.changed && record.grants_nothing);
+        self.principals.extend(record.principals.iter().cloned());
+        for (level, n) in &record.removed_by_level {
+            *self.removed_by_level.entry(*level).or_default() += n;
+        }
+        self.over_limit += usize::from(record.size.over());
+        self.aws_managed_to_replace +=
+            usize::from(record.kind == Kind::AwsManaged && record.changed);
+        self.readmitted += record.readmitted.len();
+    }
+
+    /// The unused actions removed, in all.
+    pub fn removed(&self) -> usize {
+        self.removed_by_level.values().sum()
+    }
+
+    /// The report's `totals`.
+    pub fn to_json(&self) -> Value {
+        let by_level: serde_json::Map<String, Value> = self
+            .removed_by_level
+            .iter()
+            .map(|(level, n)| (level.name().to_string(), json!(n)))
+            .collect();
+        json!({
+            "policies": self.policies,
+            "changed": self.changed,
+            "grants_nothing": self.grants_nothing,
+            "principals": self.principals.len(),
+            "unused_actions_removed": self.removed(),
+            "by_level": by_level,
+            "over_limit": self.over_limit,
+            "aws_managed_to_replace": self.aws_managed_to_replace,
+            "readmitted": self.readmitted,
+        })
+    }
+
+    /// `--format text`: a summary for people.
+    pub fn to_text(&self) -> String {
+        // Most severe first, as `--fail-on` names them.
+        let levels: Vec<String> = crate::output::report::LEVELS
+            .iter()
+            .map(|(key, level)| (*key, *level))
+            .chain([("unknown", AccessLevel::Unknown)])
+            .filter_map(|(key, level)| {
+                let n = self.removed_by_level.get(&level)?;
+                Some(format!("{key} {n}"))
+            })
+            .collect();
+        let mut text = format!(
+            "{} principals, {} policies\n  changed:                         {}{}\n  unused actions removed:          {}{}\n  over their size limit:           {}\n  AWS-managed policies to replace: {}\n",
+            self.principals.len(),
+            self.policies,
+            self.changed,
+            match self.grants_nothing {
+                0 => String::new(),
+                n => format!(" ({n} grant nothing used: delete or detach)"),
+            },
+            self.removed(),
+            match levels.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", levels.join(", ")),
+            },
+            self.over_limit,
+            self.aws_managed_to_replace,
+        );
+        if self.readmitted > 0 {
+            text.push_str(&format!(
+                "  re-admitted by --fit:            {}\n",
+                self.readmitted
+            ));
+        }
+        text
+    }
 }
 
 impl<W: Write> Writer<W> {
@@ -47,7 +154,11 @@ impl<W: Write> Writer<W> {
             out,
             "{{\"version\": {VERSION},\n\"catalog\": {head},\n\"policies\": ["
         )?;
-        Ok(Writer { out, records: 0 })
+        Ok(Writer {
+            out,
+            records: 0,
+            totals: Totals::default(),
+        })
     }
 
     /// Writes one record, on a line of its own.
@@ -56,14 +167,16 @@ impl<W: Write> Writer<W> {
             .write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
         serde_json::to_writer(&mut self.out, &RecordOut::from(record))?;
         self.records += 1;
+        self.totals.add(record);
         Ok(())
     }
 
     /// Ends the report with the notes and warnings, and returns the output.
-    pub fn finish(mut self, summary: &Summary) -> io::Result<W> {
-        writeln!(self.out, "\n],\n\"notes\": {},", json!(summary.notes))?;
+    pub fn finish(mut self, summary: &Summary) -> io::Result<(W, Totals)> {
+        writeln!(self.out, "\n],\n\"totals\": {},", self.totals.to_json())?;
+        writeln!(self.out, "\"notes\": {},", json!(summary.notes))?;
         writeln!(self.out, "\"warnings\": {}\n}}", json!(summary.warnings))?;
-        Ok(self.out)
+        Ok((self.out, self.totals))
     }
 }
 

@@ -536,6 +536,7 @@ impl Context<'_> {
             .flat_map(|r| &r.actions)
             .map(|&id| self.catalog.full_name(id))
             .collect();
+        let removed_by_level = removed_by_level(self.catalog, &refined);
         let (removed, added) = entry_changes(policy, refined.edits());
         let changed = refined.changed();
         let before = size::of(policy.document());
@@ -560,6 +561,7 @@ impl Context<'_> {
             removed,
             added,
             refined: refined_text,
+            removed_by_level,
             readmitted,
             unfit,
             size: Size {
@@ -570,4 +572,29 @@ impl Context<'_> {
             },
         })
     }
+}
+
+/// How many unused actions a checked refinement took away, by access
+/// level: those its entries granted, less those `--fit` re-admitted.
+fn removed_by_level(
+    catalog: &Catalog,
+    refined: &crate::engine::checked::Checked,
+) -> Vec<(crate::model::catalog::AccessLevel, usize)> {
+    let mut removed = catalog.empty_set();
+    for change in refined.changes() {
+        for &id in &change.unused {
+            removed.insert(id);
+        }
+    }
+    for readmission in refined.readmitted() {
+        for &id in &readmission.actions {
+            removed.remove(id);
+        }
+    }
+    let mut counts: std::collections::BTreeMap<crate::model::catalog::AccessLevel, usize> =
+        Default::default();
+    for id in removed.iter() {
+        *counts.entry(catalog.level(id)).or_default() += 1;
+    }
+    counts.into_iter().collect()
 }

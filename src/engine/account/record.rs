@@ -85,6 +85,9 @@ pub struct Record {
     pub refined: Option<Box<RawValue>>,
     /// Its size against its limit.
     pub size: Size,
+    /// How many of the unused actions the original allowed were removed,
+    /// by access level (each counted once per policy).
+    pub removed_by_level: Vec<(crate::model::catalog::AccessLevel, usize)>,
     /// The unused actions `--fit` re-admitted to fit the limit.
     pub readmitted: Vec<String>,
     /// Why `--fit` could not bring the policy under its cap (the exact

@@ -39,6 +39,14 @@ impl ActionSet {
         self.words[i / 64] |= 1 << (i % 64);
     }
 
+    /// Removes one id.
+    pub fn remove(&mut self, id: ActionId) {
+        let i = id.0 as usize;
+        if let Some(word) = self.words.get_mut(i / 64) {
+            *word &= !(1 << (i % 64));
+        }
+    }
+
     /// Adds every id in `start..end`, a word at a time.
     pub fn insert_range(&mut self, start: u32, end: u32) {
         if start >= end {

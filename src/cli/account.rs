@@ -88,6 +88,8 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
         fit: args.fit,
         max_size: args.max_size,
     };
+    let progress = super::progress::Progress::new("refining the account's policies", 0);
+    let mut planned = |total: usize| progress.set_total(total as u64);
     let summary = match (args.format, args.principal.as_deref()) {
         (AccountFormat::Aws, Some(principal)) => {
             let mut records = Vec::new();
@@ -98,9 +100,11 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 Some(principal),
                 settings,
                 &mut |r| {
+                    progress.inc();
                     records.push(r);
                     Ok(())
                 },
+                &mut planned,
             )
             .map_err(failed)?;
             let answer = report_pretty(&report::aws_recommendation(&records, principal));
@@ -116,7 +120,11 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 &catalog,
                 principal,
                 settings,
-                &mut |r| writer.record(&r),
+                &mut |r| {
+                    progress.inc();
+                    writer.record(&r)
+                },
+                &mut planned,
             )
             .map_err(failed)?;
             let (_, totals) = writer.finish(&summary)?;
@@ -131,13 +139,18 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
                 &catalog,
                 principal,
                 settings,
-                &mut |r| writer.record(&r),
+                &mut |r| {
+                    progress.inc();
+                    writer.record(&r)
+                },
+                &mut planned,
             )
             .map_err(failed)?;
             writer.finish(&summary)?;
             summary
         }
     };
+    drop(progress);
     for note in &summary.notes {
         diag::note(note);
     }

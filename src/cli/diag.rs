@@ -78,8 +78,10 @@ fn write(prefix: &str, message: &str) {
         text.push_str(&format!("  hint: {}\n", sanitize(hint)));
     }
     // One write per message, so that lines from parallel work never mix;
-    // a closed stderr leaves nothing to tell.
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    // a closed stderr leaves nothing to tell. Above a progress bar.
+    super::progress::around(|| {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    });
 }
 
 /// How much refine says on stderr: `--quiet` (0), by default (1),
@@ -97,6 +99,11 @@ pub(super) fn set_verbosity(quiet: bool, verbose: bool) {
         (false, false) => 1,
     };
     VERBOSITY.store(level, Ordering::Relaxed);
+}
+
+/// Whether a progress bar may show: not with `--quiet`.
+pub(super) fn shows_progress() -> bool {
+    VERBOSITY.load(Ordering::Relaxed) >= 1
 }
 
 fn shown(level: Level) -> bool {

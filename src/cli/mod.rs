@@ -26,6 +26,7 @@ mod fit;
 mod io;
 mod manifest;
 mod plan;
+mod progress;
 mod refine;
 mod sources;
 mod template;

@@ -49,11 +49,14 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         quiet: true,
         ..Walk::default()
     };
+    let mut total = 0;
     each_policy_file(dir, plan, &mut first, |file, _| {
+        total += 1;
         if hosts::terraform::is_terraform(file) {
             terraform.push(file.to_path_buf());
         }
     });
+    let progress = super::progress::Progress::new("refining policy files", total);
     let loaded = match terraform.is_empty() {
         true => None,
         false => match super::terraform::load(&terraform, basis) {
@@ -76,7 +79,9 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
             (None, true) => {}
             (None, false) => refine_one(file, plan, basis, walk),
         }
+        progress.inc();
     });
+    drop(progress);
     // Policy files a `templatefile(...)` reads under other names
     // (`policy.json.tpl`): refined as the configuration's.
     if let Some(loaded) = &loaded {

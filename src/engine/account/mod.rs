@@ -123,6 +123,9 @@ impl Out<'_> {
 /// directly, against its own findings alone, the way AWS's per-principal
 /// recommendation replaces a shared policy with one of its own.
 ///
+/// `planned` hears, once the details are read, about how many records
+/// will come (for a progress bar).
+///
 /// `settings` say whether the catalog is current for this account (see
 /// [`findings::Beyond::catalog_current`]) and whether to fit each refined
 /// policy to its size limit (`--fit`, `--max-size`).
@@ -136,6 +139,7 @@ pub fn refine_account(
     only: Option<&str>,
     settings: Settings,
     sink: &mut dyn FnMut(Record) -> std::io::Result<()>,
+    planned: &mut dyn FnMut(usize),
 ) -> Result<Summary, AccountError> {
     let details = details::parse(details_text)?;
     let mut outcome = Summary::default();
@@ -148,6 +152,10 @@ pub fn refine_account(
         settings.catalog_current,
         &mut outcome,
     );
+    // About how many records will come, for a progress bar: every inline
+    // policy, and each managed one once (an AWS-managed one comes once per
+    // principal it is attached to, so there may be more).
+    planned(holders.iter().map(|h| h.inline.len()).sum::<usize>() + details.policies.len());
     let context = Context {
         catalog: &catalog,
         warnings: Default::default(),

@@ -1,0 +1,100 @@
+//! The progress bar, seen in a real terminal: `refine account` on a
+//! large account run in tmux shows a bar with counts and an ETA on stderr,
+//! and leaves nothing of it behind. (Without a terminal, every other test
+//! compares stderr exactly: no bar there.) Skipped, with a note, where
+//! tmux is not installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> Option<String> {
+    let out = Command::new("tmux").args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn account_mode_shows_a_progress_bar_on_a_terminal() {
+    if tmux(&["-V"]).is_none() {
+        eprintln!("note: tmux is not installed: the progress bar is not checked");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let roles: Vec<serde_json::Value> = (0..8_000)
+        .map(|i| {
+            json!({"RoleName": format!("r{i}"), "RoleId": format!("AROA{i}"),
+                "Arn": format!("arn:aws:iam::123456789012:role/r{i}"), "Path": "/",
+                "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sqs:*"], "Resource": "*"}]}}],
+                "AttachedManagedPolicies": []})
+        })
+        .collect();
+    let findings: Vec<serde_json::Value> = (0..8_000)
+        .map(|i| {
+            json!({"id": format!("f{i}"), "resource": format!("arn:aws:iam::123456789012:role/r{i}"),
+                "status": "ACTIVE", "findingType": "UnusedPermission", "findingDetails": [
+                    {"unusedPermissionDetails": {"serviceNamespace": "s3",
+                        "actions": [{"action": "DeleteBucket"}, {"action": "GetObjectAcl"}]}}]})
+        })
+        .collect();
+    let details = dir.path().join("details.json");
+    std::fs::write(
+        &details,
+        json!({"RoleDetailList": roles, "UserDetailList": [], "GroupDetailList": [], "Policies": []})
+            .to_string(),
+    )
+    .unwrap();
+    let findings_path = dir.path().join("findings.json");
+    std::fs::write(
+        &findings_path,
+        serde_json::Value::from(findings).to_string(),
+    )
+    .unwrap();
+    let refine = assert_cmd::cargo::cargo_bin("refine");
+    let out = dir.path().join("report.json");
+    let session = format!("refine-progress-{}", std::process::id());
+    let command = format!(
+        "{} account {} {} -o {}; echo done; sleep 30",
+        refine.display(),
+        details.display(),
+        findings_path.display(),
+        out.display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "150",
+        "-y",
+        "10",
+        &command,
+    ])
+    .unwrap();
+    let started = Instant::now();
+    let (mut bar, mut done) = (None, String::new());
+    while started.elapsed() < Duration::from_secs(120) {
+        let screen = tmux(&["capture-pane", "-p", "-t", &session]).unwrap_or_default();
+        if let Some(line) = screen
+            .lines()
+            .find(|l| l.starts_with("refining the account's policies ["))
+        {
+            bar.get_or_insert_with(|| line.to_string());
+        }
+        if screen.lines().any(|l| l == "done") {
+            done = screen;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tmux(&["kill-session", "-t", &session]);
+    let bar = bar.expect("a progress bar while refining");
+    assert!(bar.contains("/8,000 (") && bar.ends_with(" left)"), "{bar}");
+    assert!(!done.contains("refining the account's policies"), "{done}");
+    assert!(out.is_file());
+}

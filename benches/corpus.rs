@@ -308,7 +308,22 @@ fn generate(source: &Path, dir: &Path) -> Value {
     let mut wanted_out =
         std::io::BufWriter::new(std::fs::File::create(dir.join("wanted.jsonl")).unwrap());
     let mut policies = 0;
-    for (index, (name, text)) in sources(source).into_iter().enumerate() {
+    let sources = sources(source);
+    // A bar on a terminal only: compare's log stays clean.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(sources.len() as u64);
+        bar.set_message("generating the corpus");
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} ({eta} left)",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
+    for (index, (name, text)) in sources.into_iter().enumerate() {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
         let policy = match policy::parse(&text) {
             Ok(policy) => policy,
             Err(err) => {
@@ -376,6 +391,9 @@ fn generate(source: &Path, dir: &Path) -> Value {
                 "findings_bytes": findings_text.len(),
             }));
         }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     wanted_out.flush().unwrap();
     // Every catalog action, for the peers: they minimize over the same

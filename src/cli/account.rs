@@ -88,7 +88,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
         fit: args.fit,
         max_size: args.max_size,
     };
-    let progress = super::progress::Progress::new("refining the account's policies", 0);
+    let progress = super::progress::Progress::new("refining the account's policies", || 0);
     let mut planned = |total: usize| progress.set_total(total as u64);
     let summary = match (args.format, args.principal.as_deref()) {
         (AccountFormat::Aws, Some(principal)) => {

@@ -16,12 +16,13 @@ pub(super) struct Progress {
 }
 
 impl Progress {
-    /// A bar for `what` (`refining policies`), of `total` steps.
-    pub(super) fn new(what: &str, total: u64) -> Progress {
+    /// A bar for `what` (`refining policies`), of `total()` steps (asked
+    /// only when a bar will show: counting may cost a walk).
+    pub(super) fn new(what: &str, total: impl FnOnce() -> u64) -> Progress {
         if !std::io::stderr().is_terminal() || !super::diag::shows_progress() {
             return Progress { bar: None };
         }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let bar = ProgressBar::with_draw_target(Some(total()), ProgressDrawTarget::stderr());
         let style =
             ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({eta} left)")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())

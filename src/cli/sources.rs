@@ -177,7 +177,11 @@ fn from_cloudtrail(
     principal: Option<&str>,
     catalog: &Catalog,
 ) -> Result<Resolved> {
-    let trail = cloudtrail::read(paths, principal, catalog)?;
+    let progress = super::progress::Progress::new("reading CloudTrail logs", || {
+        cloudtrail::count_files(paths) as u64
+    });
+    let trail = cloudtrail::read_with(paths, principal, catalog, &mut |_| progress.inc())?;
+    drop(progress);
     let who = principal.map_or(String::new(), |p| format!(" by {}", escape(p)));
     diag::note(&format!(
         "cloudtrail: {} events in {} file{}, {} counted as use{who}, {} denied, {} by other principals, {} not API calls",

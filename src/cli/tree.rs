@@ -56,7 +56,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
             terraform.push(file.to_path_buf());
         }
     });
-    let progress = super::progress::Progress::new("refining policy files", total);
+    let progress = super::progress::Progress::new("refining policy files", || total);
     let loaded = match terraform.is_empty() {
         true => None,
         false => match super::terraform::load(&terraform, basis) {

@@ -214,6 +214,28 @@ impl std::error::Error for Error {}
 /// a directory with no log files, naming it: see the module documentation
 /// for why a partial read is never returned.
 pub fn read(paths: &[PathBuf], principal: Option<&str>, catalog: &Catalog) -> Result<Trail, Error> {
+    read_with(paths, principal, catalog, &mut |_| {})
+}
+
+/// How many log files [`read`] would read under `paths` (for a progress
+/// bar; files that cannot be listed are not counted).
+pub fn count_files(paths: &[PathBuf]) -> usize {
+    paths
+        .iter()
+        .flat_map(|path| walkdir::WalkDir::new(path).into_iter().flatten())
+        .filter(|entry| {
+            entry.file_type().is_file() && (entry.depth() == 0 || is_log_name(entry.file_name()))
+        })
+        .count()
+}
+
+/// [`read`], calling `done` after each file it has read.
+pub fn read_with(
+    paths: &[PathBuf],
+    principal: Option<&str>,
+    catalog: &Catalog,
+    done: &mut dyn FnMut(&Path),
+) -> Result<Trail, Error> {
     let mut tally = Tally::new(catalog, principal);
     let mut buffers = Buffers::default();
     for path in paths {
@@ -237,6 +259,7 @@ pub fn read(paths: &[PathBuf], principal: Option<&str>, catalog: &Catalog) -> Re
             })?;
             tally.files += 1;
             tally.digests += u64::from(form == Form::Digest);
+            done(entry.path());
         }
         if tally.files == before {
             let names = EXTENSIONS.join(", ");

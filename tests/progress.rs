@@ -80,11 +80,13 @@ fn account_mode_shows_a_progress_bar_on_a_terminal() {
     let (mut bar, mut done) = (None, String::new());
     while started.elapsed() < Duration::from_secs(120) {
         let screen = tmux(&["capture-pane", "-p", "-t", &session]).unwrap_or_default();
+        // The bar once it counts (before, while the details are read, a
+        // spinner says what is being done).
         if let Some(line) = screen
             .lines()
-            .find(|l| l.starts_with("refining the account's policies ["))
+            .find(|l| l.starts_with("refining the account's policies [") && l.contains("/8,000 ("))
         {
-            bar.get_or_insert_with(|| line.to_string());
+            bar = Some(line.to_string());
         }
         if screen.lines().any(|l| l == "done") {
             done = screen;

@@ -22,12 +22,14 @@ impl Progress {
         if !std::io::stderr().is_terminal() || !super::diag::shows_progress() {
             return Progress { bar: None };
         }
-        let bar = ProgressBar::with_draw_target(Some(total()), ProgressDrawTarget::stderr());
-        let style =
-            ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-        bar.set_style(style);
+        let total = total();
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        // Until the total is known (0), what is being done, and a spinner.
+        match total {
+            0 => bar.set_style(spinner()),
+            _ => bar.set_style(counted()),
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
         bar.set_message(what.to_string());
         if let Ok(mut showing) = SHOWING.lock() {
             *showing = Some(bar.clone());
@@ -49,8 +51,22 @@ impl Progress {
     pub(super) fn set_total(&self, total: u64) {
         if let Some(bar) = &self.bar {
             bar.set_length(total);
+            bar.set_style(counted());
         }
     }
+}
+
+/// A bar with counts and an ETA.
+fn counted() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({eta} left)")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// What is being done, before it can be counted.
+fn spinner() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} {spinner}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 impl Drop for Progress {

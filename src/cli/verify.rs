@@ -6,7 +6,7 @@ use super::io::{self, describe, emit, read_input};
 use super::plan::{Source, Window};
 use super::{load_catalog, sources};
 use anyhow::{anyhow, bail, Result};
-use iam_refine::engine::verify::verify;
+use iam_refine::engine::verify::{verify, with_catalog_witnesses};
 use iam_refine::input::policy;
 use std::path::Path;
 use std::process::ExitCode;
@@ -37,6 +37,7 @@ pub(super) fn run(args: VerifyArgs, catalog_path: Option<&Path>) -> Result<ExitC
         .map_err(|err| anyhow!(describe(&original_input, &err)))?;
     let refined = policy::parse(&refined_input.text)
         .map_err(|err| anyhow!(describe(&refined_input, &err)))?;
+    let catalog = load_catalog(catalog_path)?;
     let resolved = match args.findings {
         Some(path) => {
             let source = Source::Findings {
@@ -47,13 +48,14 @@ pub(super) fn run(args: VerifyArgs, catalog_path: Option<&Path>) -> Result<ExitC
                 }),
                 owners: Default::default(),
             };
-            let catalog = load_catalog(catalog_path)?;
             Some(sources::resolve(&source, &catalog, args.catalog_current)?)
         }
         None => None,
     };
     let usage = resolved.as_ref().map(|r| r.usage());
     let reasons = verify(&original, &refined, usage.as_ref());
+    let catalog = resolved.as_ref().map_or(&catalog, |r| &r.catalog);
+    let reasons = with_catalog_witnesses(reasons, &original, &refined, catalog);
     let result = if reasons.is_empty() { "PASS" } else { "FAIL" };
     let text = match args.format {
         VerifyFormat::Text => {

@@ -102,6 +102,44 @@ pub fn verify_tolerating(
     reasons
 }
 
+/// Witnesses for people: each new-access reason gets, where the catalog
+/// has one, a real action that shows it (`s3:GetObjectAcl`: the refined
+/// entry allows it, and no original Allow statement of the same context
+/// does) instead of the shortest string; otherwise it says its witness is
+/// no action yet. The verdict is unchanged: only the example is chosen.
+pub fn with_catalog_witnesses(
+    mut reasons: Vec<Reason>,
+    original: &Policy,
+    refined: &Policy,
+    catalog: &crate::model::catalog::Catalog,
+) -> Vec<Reason> {
+    for reason in reasons.iter_mut().filter(|r| r.kind == Kind::NewAccess) {
+        let Some(statement) = refined.statements.get(reason.index) else {
+            continue;
+        };
+        if statement.key != ActionKey::Action {
+            continue;
+        }
+        let context = statement.context();
+        let mut allowed = catalog.empty_set();
+        for same in original
+            .statements
+            .iter()
+            .filter(|s| s.effect == Effect::Allow && s.context() == context)
+        {
+            allowed.union_with(&same.allowed_actions(catalog));
+        }
+        let mut shown = catalog.matching(&Glob::new(&reason.entry));
+        shown.difference_with(&allowed);
+        let real = shown.iter().next();
+        reason.witness_in_catalog = Some(real.is_some());
+        if let Some(id) = real {
+            reason.witness = catalog.full_name(id);
+        }
+    }
+    reasons
+}
+
 /// The shape of every IAM action, `service:Name`. Witnesses are searched
 /// only among strings of this shape: a string without a colon is not an
 /// action, so it cannot be access, and `s3:Delete` reads better than ``.

@@ -85,6 +85,10 @@ pub struct Reason {
     pub entry: String,
     /// A concrete action string that shows the failure.
     pub witness: String,
+    /// For new access, when a catalog was at hand: whether the witness is
+    /// an action the catalog has (`Some(false)`: a name AWS does not have,
+    /// or not yet, which the entry would allow if AWS added it).
+    pub witness_in_catalog: Option<bool>,
 }
 
 impl Reason {
@@ -102,6 +106,7 @@ impl Reason {
             sid: statement.sid.clone().filter(|sid| !sid.is_empty()),
             entry: entry.to_string(),
             witness,
+            witness_in_catalog: None,
         }
     }
 
@@ -115,7 +120,14 @@ impl Reason {
             .map(|sid| format!(" (Sid {})", escape(sid)))
             .unwrap_or_default();
         let what = match self.kind {
-            Kind::NewAccess => format!("allows {}, which the original does not", self.witness),
+            Kind::NewAccess => format!(
+                "allows {}, which the original does not{}",
+                self.witness,
+                match self.witness_in_catalog {
+                    Some(false) => " (no action has this name yet; AWS could add one)",
+                    _ => "",
+                }
+            ),
             Kind::UnmatchedStatement => format!(
                 "allows {}, and no original Allow statement has the same Effect, Resource, NotResource, Condition, Principal and NotPrincipal",
                 self.witness
@@ -162,6 +174,7 @@ impl Reason {
             "statement": statement,
             "entry": self.entry,
             "witness": self.witness,
+            "witness_in_catalog": self.witness_in_catalog,
             "kind": self.kind.as_str(),
             "side": side,
             "message": self.describe(),

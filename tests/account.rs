@@ -491,3 +491,23 @@ fn totals_in_the_report_and_a_text_summary() {
         "6 principals, 9 policies\n  changed:                         6 (1 grant nothing used: delete or detach)\n  unused actions removed:          9 (write 4, read 4, list 1)\n  over their size limit:           0\n  AWS-managed policies to replace: 1\n"
     );
 }
+
+/// A warning about an AWS-managed policy refined for several principals
+/// is said once, with how many times it came.
+#[test]
+fn a_repeated_warning_is_said_once_with_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    for role in ["a", "b"] {
+        let finding = json!({"id": format!("f{role}"),
+            "resource": format!("arn:aws:iam::123456789012:role/{role}"),
+            "status": "ACTIVE", "findingType": "UnusedPermission", "findingDetails": [
+                {"unusedPermissionDetails": {"serviceNamespace": "s3", "actions": [{"action": "GetObject"}]}}]});
+        std::fs::write(dir.path().join(format!("{role}.json")), finding.to_string()).unwrap();
+    }
+    let (code, _, stderr) = run_account(&account("one-aws-policy-two-roles.json"), dir.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr,
+        "warning: arn:aws:iam::aws:policy/X: Statement[0].Action[1]: \"lambda:BrandNew\" matches no action in the catalog (retired, misspelled, or newer than the catalog): kept as written (2 times)\n"
+    );
+}

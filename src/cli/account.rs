@@ -154,8 +154,11 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     for note in &summary.notes {
         diag::note(note);
     }
-    for warning in &summary.warnings {
-        diag::warning(warning);
+    for (warning, times) in counted(&summary.warnings) {
+        match times {
+            1 => diag::warning(warning),
+            n => diag::warning(&format!("{warning} ({n} times)")),
+        }
     }
     staged.commit()?;
     Ok(ExitCode::SUCCESS)
@@ -183,3 +186,22 @@ fn read_findings(paths: &[PathBuf]) -> Result<Vec<findings::Group>> {
     }
     Ok(groups)
 }
+
+/// Each distinct message once, in the order first said, with how many
+/// times it was: an AWS-managed policy refined for many principals says
+/// the same thing for each.
+fn counted(messages: &[String]) -> Vec<(&str, usize)> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut order: Vec<(&str, usize)> = Vec::new();
+    for message in messages {
+        match seen.get(message.as_str()) {
+            Some(&at) => order[at].1 += 1,
+            None => {
+                seen.insert(message, order.len());
+                order.push((message, 1));
+            }
+        }
+    }
+    order
+}
+

@@ -204,4 +204,3 @@ fn counted(messages: &[String]) -> Vec<(&str, usize)> {
     }
     order
 }
-

@@ -111,9 +111,14 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             staged.writer().write_all(answer.as_bytes())?;
             summary
         }
-        (AccountFormat::Text, principal) => {
-            // The report, summed and not written.
-            let mut writer = report::Writer::new(std::io::sink(), catalog.info())?;
+        (format, principal) => {
+            // Text: the report, summed and not written.
+            let text = format == AccountFormat::Text;
+            let out: Box<dyn Write + '_> = match text {
+                true => Box::new(std::io::sink()),
+                false => Box::new(staged.writer()),
+            };
+            let mut writer = report::Writer::new(out, catalog.info())?;
             let summary = account::refine_account(
                 &details.text,
                 groups,
@@ -128,25 +133,9 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
             )
             .map_err(failed)?;
             let (_, totals) = writer.finish(&summary)?;
-            staged.writer().write_all(totals.to_text().as_bytes())?;
-            summary
-        }
-        (_, principal) => {
-            let mut writer = report::Writer::new(staged.writer(), catalog.info())?;
-            let summary = account::refine_account(
-                &details.text,
-                groups,
-                &catalog,
-                principal,
-                settings,
-                &mut |r| {
-                    progress.inc();
-                    writer.record(&r)
-                },
-                &mut planned,
-            )
-            .map_err(failed)?;
-            writer.finish(&summary)?;
+            if text {
+                staged.writer().write_all(totals.to_text().as_bytes())?;
+            }
             summary
         }
     };

@@ -362,7 +362,7 @@ fn mistaken_inputs_say_what_to_do() {
     let out = refine().args(["catalog", "list", "s3"]).output().unwrap();
     assert!(String::from_utf8(out.stderr)
         .unwrap()
-        .contains("hint: a pattern needs an action part: try 's3:*'"));
+        .contains("hint: a pattern is service:action: 's3:*' for a service's actions"));
     let out = refine()
         .args(["catalog", "import", "no/such/dir"])
         .output()

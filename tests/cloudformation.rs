@@ -424,7 +424,11 @@ fn yaml_that_is_not_a_template_is_skipped_in_a_walk() {
     let (code, _, stderr) = refine_in(dir.path(), &[".", findings.to_str().unwrap(), "--check"]);
     assert_eq!(code, 0, "{stderr}");
     // A routine run does not list what it skipped; -v does.
-    assert!(!stderr.contains("skipped"), "{stderr}");
+    assert!(!stderr.contains(": skipped"), "{stderr}");
+    assert!(
+        stderr.contains("warning: .: no policy file here"),
+        "{stderr}"
+    );
     let (code, _, stderr) = refine_in(
         dir.path(),
         &[".", findings.to_str().unwrap(), "--check", "-v"],

@@ -262,7 +262,9 @@ fn findings_for_a_principal_nobody_names_are_warned() {
     );
     // --check closes with its summary.
     assert!(
-        stderr.ends_with("note: 7 files, 8 entries grant 8 unused actions (write 8)\n"),
+        stderr.ends_with(
+            "note: 7 policies checked: 8 entries in 7 files grant 8 unused actions (write 8); 1 not checked\n"
+        ),
         "{stderr}"
     );
     // A run over part of the repository: the other roles are named by
@@ -278,9 +280,11 @@ fn findings_for_a_principal_nobody_names_are_warned() {
         ],
     );
     assert!(
-        stderr.ends_with("that no policy here belongs to: arn:aws:iam::111122223333:role/webb\n"),
+        stderr.contains("that no policy here belongs to: arn:aws:iam::111122223333:role/webb\n"),
         "{stderr}"
     );
+    // Nothing fails: quiet on success, the count only with -v.
+    assert!(!stderr.contains("policies checked"), "{stderr}");
 }
 
 #[test]
@@ -536,5 +540,28 @@ fn owner_files_need_findings() {
     assert_eq!(
         stderr,
         "error: --owners says whose findings refine each policy: it needs FINDINGS\n"
+    );
+}
+
+/// With `--fail-on ...,not-checked`, a policy left unchecked is what the
+/// gate fails on: said as its other findings are, even with --quiet.
+#[test]
+fn a_not_checked_failure_is_said_even_quietly() {
+    let (_dir, root) = repo_copy();
+    let args = [
+        "-q",
+        "policies/legacy",
+        "findings",
+        "--owners",
+        "owners.json",
+        "--check",
+        "--fail-on",
+        "write,not-checked",
+    ];
+    let (code, _, stderr) = refine(&root, &args);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "policies/legacy/old.json: error: not checked: no findings for arn:aws:iam::111122223333:role/legacy\nnote: 0 policies checked: none grants unused actions at the --fail-on levels; 1 not checked, which fails\n"
     );
 }

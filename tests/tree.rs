@@ -234,7 +234,10 @@ fn check_over_a_clean_tree_passes_quietly() {
     let (code, stdout, stderr) = refine(&root, &["policies", "findings.json", "--check"]);
     assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", SKIPPED));
     let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "-v"]);
-    assert_eq!((code, stderr.as_str()), (0, SKIPPED_VERBOSE));
+    let verbose = format!(
+        "{SKIPPED_VERBOSE}note: 4 policies checked: none grants unused actions at the --fail-on levels\n"
+    );
+    assert_eq!((code, stderr.as_str()), (0, verbose.as_str()));
     let (code, _, stderr) = refine(&root, &["policies", "findings.json", "--check", "-q"]);
     assert_eq!((code, stderr.as_str()), (0, ""));
 }
@@ -426,5 +429,29 @@ fn walks_honour_ignore_files_and_hidden_names() {
     assert_eq!(
         files(&["--hidden"]),
         ["policies/.hidden/policy.json", "policies/app.json"]
+    );
+}
+
+/// A walk that finds no policy says so, and an empty `.json` (what a shell
+/// redirect onto a policy leaves) is warned about, not skipped in silence.
+#[test]
+fn an_empty_walk_and_an_emptied_policy_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("policies")).unwrap();
+    std::fs::write(root.join("findings.json"), r#"["s3:PutObject"]"#).unwrap();
+    let (code, _, stderr) = refine(root, &["policies", "findings.json", "--check"]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.starts_with("warning: policies: no policy file here\n"),
+        "{stderr}"
+    );
+    std::fs::write(root.join("policies/p.json"), "").unwrap();
+    let (_, _, stderr) = refine(root, &["policies", "findings.json", "--check"]);
+    assert!(
+        stderr.starts_with(
+            "warning: policies/p.json: empty file: skipped\n  hint: if a shell redirect emptied it"
+        ),
+        "{stderr}"
     );
 }

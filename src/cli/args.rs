@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version,
     subcommand_negates_reqs = true,
     subcommand_precedence_over_arg = true,
-    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] DIRECTORY FINDINGS-DIRECTORY [--owners FILE] [--details FILE] (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] TEMPLATE|DIRECTORY FINDINGS [--stack-resources FILE]... [--stack-name NAME] [--region REGION]\n       refine verify [--format text|json] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws] [--principal ARN] [-o FILE] DETAILS FINDINGS...\n       refine catalog info|list|import ..."
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] DIRECTORY FINDINGS-DIRECTORY [--owners FILE] [--details FILE] (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] TEMPLATE|DIRECTORY FINDINGS [--stack-resources FILE]... [--stack-name NAME] [--region REGION]\n       refine [OPTIONS] TF-FILE|DIRECTORY FINDINGS [--tf-state FILE] [--owners FILE]\n       refine verify [--format text|json] [--catalog-current] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws|text] [--principal ARN] [-o FILE] [--fit [--max-size N]] DETAILS FINDINGS...\n       refine catalog info|list|import ...\n       refine completions bash|zsh|fish|powershell|elvish\n       refine man"
 )]
 pub(super) struct Cli {
     #[command(subcommand)]
@@ -28,11 +28,11 @@ pub(super) struct Cli {
     /// or iam-data action files.
     #[arg(long, global = true, value_name = "PATH")]
     pub(super) catalog: Option<PathBuf>,
-    /// Say only errors and what --check fails on on stderr.
+    /// On stderr, say only errors and what --check fails on.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(super) quiet: bool,
-    /// Also say the notes a routine run leaves out (files skipped in a
-    /// walk, repeated warnings).
+    /// Also say the notes a routine run leaves out (files a walk skipped
+    /// because they are not policies).
     #[arg(short, long, global = true)]
     pub(super) verbose: bool,
 }

@@ -85,6 +85,9 @@ fn mistyped_subcommand(first: Option<std::ffi::OsString>) -> Option<String> {
     if names.contains(&first.as_str()) {
         return None;
     }
+    if first == "version" {
+        return Some("version: no such file; did you mean `refine --version`?".to_string());
+    }
     let close = names
         .iter()
         .map(|name| (edit_distance(&first, name), *name))
@@ -251,7 +254,7 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
                 match pattern.contains(':') {
                     true => anyhow!("catalog list: {message}"),
                     false => anyhow!(
-                        "catalog list: {message}\nhint: a pattern needs an action part: try '{}:*'",
+                        "catalog list: {message}\nhint: a pattern is service:action: '{0}:*' for a service's actions, '*:{0}' for an action in every service",
                         iam_refine::error::escape(&pattern)
                     ),
                 }
@@ -264,7 +267,7 @@ fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<E
                 text.push('\n');
             }
             if text.is_empty() {
-                diag::error(&format!(
+                diag::warning(&format!(
                     "no catalog action matches {}",
                     iam_refine::error::quote(&pattern)
                 ));

@@ -143,7 +143,7 @@ fn finish(path: &Path, done: Done, basis: Basis, plan: &Plan) -> Result<ExitCode
             );
         }
     }
-    not_checked_note(&done);
+    not_checked_note(&done, plan);
     newer_note(&basis, done.narrowed);
     let reports = &done.reports[..];
     let output = match plan.stdout {
@@ -196,15 +196,18 @@ fn template_yaml(text: &str) -> bool {
 }
 
 /// With `--check` in the default format, the closing line after the
-/// lines of the entries that fail: `3 files, 5 entries grant 41 unused
-/// actions (write 12, read 20, list 9)` (an action counted once per entry
-/// that grants it).
+/// lines of the entries that fail: `4 policies checked: 5 entries in 3
+/// files grant 41 unused actions (write 12, read 20, list 9)` (an action
+/// counted once per entry that grants it), or that none does; and how
+/// many were not checked.
 pub(super) fn check_summary(plan: &Plan, reports: &[FileReport]) {
     let (Some(gate), Stdout::Policy | Stdout::Diff | Stdout::Nothing) = (&plan.gate, plan.stdout)
     else {
         return;
     };
     let failing = |r: &FileReport| r.entries.iter().filter(|e| gate.fails(e)).count();
+    let checked = reports.iter().filter(|r| r.not_checked.is_none()).count();
+    let unchecked = reports.len() - checked;
     let mut files: Vec<&str> = reports
         .iter()
         .filter(|r| failing(r) > 0)
@@ -212,9 +215,6 @@ pub(super) fn check_summary(plan: &Plan, reports: &[FileReport]) {
         .collect();
     files.dedup();
     let entries: usize = reports.iter().map(failing).sum();
-    if entries == 0 {
-        return;
-    }
     let mut counts = [0usize; report::LEVELS.len()];
     for entry in reports
         .iter()
@@ -236,15 +236,32 @@ pub(super) fn check_summary(plan: &Plan, reports: &[FileReport]) {
         .map(|((key, _), n)| format!("{key} {n}"))
         .collect();
     let plural = |n: usize, one: &str, many: &str| if n == 1 { one } else { many }.to_string();
-    diag::verdict(&format!(
-        "{} {}, {entries} {} {} {total} unused {} ({})",
-        files.len(),
-        plural(files.len(), "file", "files"),
-        plural(entries, "entry", "entries"),
-        plural(entries, "grants", "grant"),
-        plural(total, "action", "actions"),
-        levels.join(", ")
-    ));
+    let found = match entries {
+        0 => "none grants unused actions at the --fail-on levels".to_string(),
+        _ => format!(
+            "{entries} {} in {} {} {} {total} unused {} ({})",
+            plural(entries, "entry", "entries"),
+            files.len(),
+            plural(files.len(), "file", "files"),
+            plural(entries, "grants", "grant"),
+            plural(total, "action", "actions"),
+            levels.join(", ")
+        ),
+    };
+    let unchecked = match (unchecked, gate.fails_not_checked()) {
+        (0, _) => String::new(),
+        (n, true) => format!("; {n} not checked, which fails"),
+        (n, false) => format!("; {n} not checked"),
+    };
+    let line = format!(
+        "{checked} {} checked: {found}{unchecked}",
+        plural(checked, "policy", "policies"),
+    );
+    // Quiet on success (said with -v); said even with -q when it fails.
+    match gate.fails_file_any(reports) {
+        true => diag::verdict(&line),
+        false => diag::info(&line),
+    }
 }
 
 /// 1 when `--check` finds an entry of a level its gate names, else 0.
@@ -336,14 +353,20 @@ pub(super) fn refine_decided(
 }
 
 /// The note for a file left as written, if it was.
-pub(super) fn not_checked_note(done: &Done) {
+pub(super) fn not_checked_note(done: &Done, plan: &Plan) {
+    // What `--check --fail-on ...,not-checked` fails on is said as the
+    // gate's other findings are, even with --quiet.
+    let fails = plan.gate.as_ref().is_some_and(Gate::fails_not_checked);
     for report in &done.reports {
         if let Some(text) = report.not_checked_text() {
             // Named as the patch and the reports name it.
             let line = report
                 .line
                 .map_or_else(String::new, |line| format!(":{line}"));
-            diag::note(&format!("{}{line}: {text}", report.path));
+            match fails {
+                true => diag::located(&format!("{}{line}", report.path), &text),
+                false => diag::note(&format!("{}{line}: {text}", report.path)),
+            }
         }
     }
 }

@@ -140,6 +140,12 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         ));
         return Ok(ExitCode::from(2));
     }
+    if walk.reports.is_empty() {
+        diag::warning(&format!(
+            "{}: no policy file here\nhint: -v lists the files skipped as not policies; --no-ignore and --hidden walk ignored and hidden files",
+            dir.display()
+        ));
+    }
     basis.summary(&walk.reports, plan.in_place);
     super::refine::check_summary(plan, &walk.reports);
     Ok(exit_code(plan.gate.as_ref(), &walk.reports))
@@ -176,6 +182,14 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
             walk.failed += 1;
             return;
         }
+        // An empty `.json` is what a shell redirect onto it leaves.
+        Detected::NotJson if input.text.trim().is_empty() && !yaml => {
+            diag::warning(&format!(
+                "{}: empty file: skipped\nhint: if a shell redirect emptied it (`refine p.json f.json > p.json`), restore it (e.g. `git checkout p.json`); --in-place rewrites policy files",
+                input.name
+            ));
+            return;
+        }
         Detected::NotJson => {
             diag::info(&format!("{}: not JSON: skipped", input.name));
             return;
@@ -205,7 +219,7 @@ fn keep(file: &Path, done: Result<super::refine::Done>, plan: &Plan, walk: &mut 
             return;
         }
     };
-    not_checked_note(&done);
+    not_checked_note(&done, plan);
     walk.narrowed |= done.narrowed;
     if plan.stdout == Stdout::Diff {
         walk.diffs.push_str(&diff_of(&done));

@@ -120,9 +120,11 @@ impl Totals {
             })
             .collect();
         let mut text = format!(
-            "{} principals, {} policies\n  changed:                         {}{}\n  unused actions removed:          {}{}\n  over their size limit:           {}\n  AWS-managed policies to replace: {}\n",
+            "{} principal{}, {} polic{}\n  changed:                         {}{}\n  unused actions removed:          {}{}\n  over their size limit:           {}\n  AWS-managed policies to replace: {}\n",
             self.principals.len(),
+            if self.principals.len() == 1 { "" } else { "s" },
             self.policies,
+            if self.policies == 1 { "y" } else { "ies" },
             self.changed,
             match self.grants_nothing {
                 0 => String::new(),

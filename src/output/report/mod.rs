@@ -464,6 +464,16 @@ impl Gate {
         })
     }
 
+    /// Whether any of `reports` fails.
+    pub fn fails_file_any(&self, reports: &[FileReport]) -> bool {
+        reports.iter().any(|r| self.fails_file(r))
+    }
+
+    /// Whether a policy left unchecked fails (`--fail-on not-checked`).
+    pub fn fails_not_checked(&self) -> bool {
+        self.not_checked
+    }
+
     /// Whether a file fails: one of its entries does, or it was not checked
     /// and the gate names `not-checked`.
     pub fn fails_file(&self, report: &FileReport) -> bool {

@@ -222,7 +222,7 @@ fn a_dropped_deny_is_reported() {
     assert_eq!(code, 1);
     assert_eq!(
         stdout,
-        "FAIL\noriginal statement 1 (Sid NoDelete): \"s3:Delete*\" is missing or changed in the refined policy (it denied s3:Delete) [deny-changed]\n"
+        "FAIL\noriginal statement 1 (Sid NoDelete): \"s3:Delete*\" is missing or changed in the refined policy (it denied s3:DeleteAccessGrant) [deny-changed]\n"
     );
 }
 

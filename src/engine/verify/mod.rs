@@ -106,13 +106,25 @@ pub fn verify_tolerating(
 /// has one, a real action that shows it (`s3:GetObjectAcl`: the refined
 /// entry allows it, and no original Allow statement of the same context
 /// does) instead of the shortest string; otherwise it says its witness is
-/// no action yet. The verdict is unchanged: only the example is chosen.
+/// no action yet. A changed Deny names an action of the catalog it denied.
+/// The verdict is unchanged: only the example is chosen.
 pub fn with_catalog_witnesses(
     mut reasons: Vec<Reason>,
     original: &Policy,
     refined: &Policy,
     catalog: &crate::model::catalog::Catalog,
 ) -> Vec<Reason> {
+    // A Deny that changed: an action of the catalog it denied.
+    for reason in reasons.iter_mut().filter(|r| r.kind == Kind::DenyChanged) {
+        let denied = original
+            .statements
+            .get(reason.index)
+            .filter(|s| s.key == ActionKey::Action)
+            .and_then(|_| catalog.matching(&Glob::new(&reason.entry)).iter().next());
+        if let Some(id) = denied {
+            reason.witness = catalog.full_name(id);
+        }
+    }
     for reason in reasons.iter_mut().filter(|r| r.kind == Kind::NewAccess) {
         let Some(statement) = refined.statements.get(reason.index) else {
             continue;

@@ -189,6 +189,15 @@ pub fn grants_every_action(glob: &Glob) -> bool {
     glob.prefix_star() == Some("") || pattern::contains(glob, &Glob::new("?*:?*"))
 }
 
+/// What becomes of an exact action name ([`Run::literal`]).
+enum Literal {
+    /// Everything it can match is unused: it goes (the unused actions of
+    /// the catalog it names, none when only its service is known unused).
+    Unused(Vec<ActionId>),
+    /// It grants nothing unused: kept as written.
+    Kept,
+}
+
 /// One refinement: its inputs, and what it has found so far.
 struct Run<'a> {
     catalog: &'a Catalog,
@@ -245,16 +254,57 @@ impl Run<'_> {
         unused: &ActionSet,
         replacement: Vec<String>,
     ) {
+        self.record_ids(statement, i, glob, unused.iter().collect(), replacement);
+    }
+
+    /// [`Run::record`], the unused actions as a list.
+    fn record_ids(
+        &mut self,
+        statement: &Statement,
+        i: usize,
+        glob: &Glob,
+        unused: Vec<ActionId>,
+        replacement: Vec<String>,
+    ) {
         self.narrowed_wildcards |= !glob.is_literal();
         self.changes.push(EntryChange {
             statement: statement.index,
             label: statement.label(),
             path: statement.entry_path(i),
             entry: glob.as_str().to_string(),
-            unused: unused.iter().collect(),
             beyond_catalog: unused.is_empty(),
+            unused,
             replacement,
         });
+    }
+
+    /// An exact action name the catalog knows (not one added for the run),
+    /// decided without building a set: most entries are such names. `None`
+    /// for anything else, which takes the general way. The rules are those
+    /// of [`Run::action_entries`] for a set of one action: everything it
+    /// can match unused (it is unused, or its service wholly is, or
+    /// nothing is used) drops it; otherwise it grants nothing unused and
+    /// stays as written.
+    fn literal(&self, glob: &Glob) -> Option<Literal> {
+        if !glob.is_literal() {
+            return None;
+        }
+        let (service, name) = (glob.literal_service()?, glob.name_part()?);
+        let id = self.catalog.find(service, name)?;
+        if self.catalog.added().contains(id) {
+            return None;
+        }
+        let unused = self.unused.contains(id);
+        let whole_service = || {
+            let service = service.to_ascii_lowercase();
+            self.usage.beyond.services.binary_search(&service).is_ok()
+        };
+        Some(
+            match self.usage.beyond.everything || unused || whole_service() {
+                true => Literal::Unused(if unused { vec![id] } else { Vec::new() }),
+                false => Literal::Kept,
+            },
+        )
     }
 
     /// Refines an Allow statement with Action. A statement that grants
@@ -323,6 +373,18 @@ impl Run<'_> {
         let mut entries: Vec<String> = Vec::with_capacity(statement.entries.len());
         let mut changed = false;
         for (i, glob) in statement.entries.iter().enumerate() {
+            match self.literal(glob) {
+                Some(Literal::Unused(unused)) => {
+                    changed = true;
+                    self.record_ids(statement, i, glob, unused, Vec::new());
+                    continue;
+                }
+                Some(Literal::Kept) => {
+                    entries.push(glob.as_str().to_string());
+                    continue;
+                }
+                None => {}
+            }
             let (matched, knows_any) = self.matching(glob);
             let mut granted_unused = matched.clone();
             granted_unused.intersect_with(self.unused);

@@ -511,3 +511,56 @@ fn a_repeated_warning_is_said_once_with_a_count() {
         "warning: arn:aws:iam::aws:policy/X: Statement[0].Action[1]: \"lambda:BrandNew\" matches no action in the catalog (retired, misspelled, or newer than the catalog): kept as written (2 times)\n"
     );
 }
+
+/// On several threads the report and the messages are the same, byte for
+/// byte, as on one: holders are refined in chunks and sent in order.
+#[test]
+fn the_report_is_the_same_on_one_thread_and_on_several() {
+    let dir = tempfile::tempdir().unwrap();
+    let roles: Vec<Value> = (0..700)
+        .map(|i| {
+            let actions = match i % 3 {
+                0 => json!(["s3:*", "lambda:BrandNew"]),
+                1 => json!("sqs:*"),
+                _ => json!(["s3:GetObject", "s3:PutObject"]),
+            };
+            json!({"RoleName": format!("r{i}"), "RoleId": format!("AROA{i}"),
+                "Arn": format!("arn:aws:iam::123456789012:role/r{i}"), "Path": "/",
+                "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}}],
+                "AttachedManagedPolicies": []})
+        })
+        .collect();
+    let findings: Vec<Value> = (0..700)
+        .filter(|i| i % 5 != 4)
+        .map(|i| {
+            json!({"id": format!("f{i}"), "resource": format!("arn:aws:iam::123456789012:role/r{i}"),
+                "status": "ACTIVE", "findingType": "UnusedPermission", "findingDetails": [
+                    {"unusedPermissionDetails": {"serviceNamespace": "s3",
+                        "actions": [{"action": "PutObject"}, {"action": "GetObjectAcl"}]}},
+                    {"unusedPermissionDetails": {"serviceNamespace": "sqs"}}]})
+        })
+        .collect();
+    let details = dir.path().join("details.json");
+    std::fs::write(
+        &details,
+        json!({"RoleDetailList": roles, "UserDetailList": [], "GroupDetailList": [], "Policies": []})
+            .to_string(),
+    )
+    .unwrap();
+    let findings_path = dir.path().join("findings.json");
+    std::fs::write(&findings_path, Value::from(findings).to_string()).unwrap();
+    for (details, findings) in [
+        (details.as_path(), findings_path.as_path()),
+        (
+            account("auth-details.json").as_path(),
+            account("findings").as_path(),
+        ),
+    ] {
+        let one = run_account(details, findings, &["--jobs", "1"]);
+        let two = run_account(details, findings, &["--jobs", "2"]);
+        assert_eq!(one.0, 0, "{}", one.2);
+        assert!(one.1.len() > 1_000);
+        assert_eq!(one, two);
+    }
+}

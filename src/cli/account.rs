@@ -46,6 +46,16 @@ pub(super) struct AccountArgs {
     /// principal's inline policies, on their total).
     #[arg(long = "max-size", value_name = "N", requires = "fit")]
     max_size: Option<usize>,
+    /// Refine on N threads (default: one per core). The report is the
+    /// same whatever N.
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    jobs: usize,
 }
 
 /// Output formats of `refine account`.
@@ -87,6 +97,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
         catalog_current: args.catalog_current,
         fit: args.fit,
         max_size: args.max_size,
+        jobs: args.jobs,
     };
     let progress = super::progress::Progress::new("refining the account's policies", || 0);
     let mut planned = |total: usize| progress.set_total(total as u64);

@@ -21,6 +21,9 @@ pub struct Settings {
     /// `--max-size`: a tighter cap than IAM's limits (for inline policies,
     /// on their total).
     pub max_size: Option<usize>,
+    /// `--jobs`: the threads inline policies are refined on (0: one per
+    /// core).
+    pub jobs: usize,
 }
 
 impl Settings {
@@ -52,14 +55,15 @@ impl Context<'_> {
         exact: &[Record],
         cap: usize,
         summary: &mut Summary,
+        order: usize,
     ) -> Result<Vec<Record>, AccountError> {
         let after: Vec<usize> = exact.iter().map(|r| r.size.after).collect();
-        let fitted = self.inline_list(holder, Some(&shares(&after, cap)), summary)?;
+        let fitted = self.inline_list(holder, Some(&shares(&after, cap)), summary, order)?;
         if fitted.iter().all(|r| r.unfit.is_none()) {
             return Ok(fitted);
         }
         let before: Vec<usize> = exact.iter().map(|r| r.size.before).collect();
-        let fitted = self.inline_list(holder, Some(&shares(&before, cap)), summary)?;
+        let fitted = self.inline_list(holder, Some(&shares(&before, cap)), summary, order)?;
         for record in fitted.iter().filter(|r| r.unfit.is_some()) {
             let why = record.unfit.as_deref().unwrap_or_default();
             let why = format!(

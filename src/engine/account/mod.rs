@@ -160,6 +160,7 @@ pub fn refine_account(
         catalog: &catalog,
         warnings: Default::default(),
         settings,
+        pool: pool(settings.jobs),
     };
     let mut out = Out {
         sink,
@@ -183,7 +184,16 @@ pub fn refine_account(
             context.attached_to_one(&details, holder, &mut out)?;
         }
     }
-    out.summary.warnings.extend(context.warnings.take());
+    // In the order one thread would have said them (a stable sort: each
+    // holder's are said by one thread, in order).
+    let mut warnings = context
+        .warnings
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    warnings.sort_by_key(|(order, _)| *order);
+    out.summary
+        .warnings
+        .extend(warnings.into_iter().map(|(_, w)| w));
     Ok(out.summary)
 }
 
@@ -193,7 +203,9 @@ struct Context<'c> {
     settings: Settings,
     /// Warnings from refining the documents (entries the catalog does not
     /// know), collected while records stream out.
-    warnings: std::cell::RefCell<Vec<String>>,
+    warnings: std::sync::Mutex<Vec<(usize, String)>>,
+    /// The threads inline policies are refined on (`None`: this one).
+    pool: Option<rayon::ThreadPool>,
 }
 
 /// One policy to refine.
@@ -208,19 +220,63 @@ struct Job<'a> {
     document: &'a RawValue,
     /// Refined before, now fitted to a share of its owner's limit.
     again: bool,
+    /// Where its warnings go among the others: the holder's index for an
+    /// inline policy, after every holder for a managed one.
+    order: usize,
 }
 
 impl Context<'_> {
     /// Refines every inline policy, principal by principal, so that each
     /// principal's inline total can be held against its limit.
+    ///
+    /// On several threads (`--jobs`), holders go in chunks: each holder's
+    /// records and messages are made apart, then sent in holder order, so
+    /// the report is the same byte for byte whatever the number of threads.
     fn inline_policies(&self, holders: &[Holder], out: &mut Out) -> Result<(), AccountError> {
-        for holder in holders {
-            let mut records = self.inline_list(holder, None, &mut out.summary)?;
-            let total: usize = records.iter().map(|r| r.size.after).sum();
-            let limit = Limit::Inline(holder.owner);
-            if let Some(cap) = self.settings.fit_cap(limit).filter(|&cap| total > cap) {
-                records = self.fit_inline(holder, &records, cap, &mut out.summary)?;
+        let one =
+            |(order, holder): (usize, &Holder)| -> Result<(Vec<Record>, Summary), AccountError> {
+                let mut summary = Summary::default();
+                let mut records = self.inline_list(holder, None, &mut summary, order)?;
+                let total: usize = records.iter().map(|r| r.size.after).sum();
+                let limit = Limit::Inline(holder.owner);
+                if let Some(cap) = self.settings.fit_cap(limit).filter(|&cap| total > cap) {
+                    records = self.fit_inline(holder, &records, cap, &mut summary, order)?;
+                }
+                Ok((records, summary))
+            };
+        // Enough holders at a time to keep every thread busy, few enough
+        // that their records do not pile up.
+        const CHUNK: usize = 256;
+        for (at, chunk) in holders.chunks(CHUNK).enumerate() {
+            let numbered = chunk.iter().enumerate().map(|(i, h)| (at * CHUNK + i, h));
+            let done: Vec<Result<(Vec<Record>, Summary), AccountError>> = match &self.pool {
+                Some(pool) => {
+                    use rayon::prelude::*;
+                    let numbered: Vec<(usize, &Holder)> = numbered.collect();
+                    pool.install(|| numbered.into_par_iter().map(one).collect())
+                }
+                None => numbered.map(one).collect(),
+            };
+            for (holder, done) in chunk.iter().zip(done) {
+                let (records, summary) = done?;
+                out.summary.notes.extend(summary.notes);
+                out.summary.warnings.extend(summary.warnings);
+                self.send_inline(holder, records, out)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Sends one holder's inline records, with the warning for their
+    /// total over the limit and what `--fit` re-admitted.
+    fn send_inline(
+        &self,
+        holder: &Holder,
+        mut records: Vec<Record>,
+        out: &mut Out,
+    ) -> Result<(), AccountError> {
+        let limit = Limit::Inline(holder.owner);
+        {
             let total: usize = records.iter().map(|r| r.size.after).sum();
             if let Some(first) = records.first().filter(|_| total > limit.chars()) {
                 let mut first = first.clone();
@@ -243,6 +299,7 @@ impl Context<'_> {
         holder: &Holder,
         caps: Option<&[usize]>,
         summary: &mut Summary,
+        order: usize,
     ) -> Result<Vec<Record>, AccountError> {
         let list: &[Inline] = holder.inline;
         let mut records = Vec::with_capacity(list.len());
@@ -263,6 +320,7 @@ impl Context<'_> {
                 updated_at: None,
                 document: inline.policy_document,
                 again: caps.is_some(),
+                order,
             };
             let (unused, beyond) = if holder.principals.is_empty() {
                 // Said once, not again when fitted to a share.
@@ -361,6 +419,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
                 again: false,
+                order: usize::MAX,
             };
             let unused = target.unused.to_set(self.catalog);
             let cap = self.settings.fit_cap(Limit::Managed);
@@ -429,6 +488,7 @@ impl Context<'_> {
             updated_at: policy.update_date.as_deref(),
             document,
             again: false,
+            order: usize::MAX,
         };
         let cap = self.settings.fit_cap(Limit::Managed);
         out.record(self.refine_job(&job, &unused, &beyond, Limit::Managed, cap)?)
@@ -471,6 +531,7 @@ impl Context<'_> {
                 updated_at: policy.update_date.as_deref(),
                 document,
                 again: false,
+                order: usize::MAX,
             };
             let cap = self.settings.fit_cap(Limit::Managed);
             out.record(self.refine_job(&job, &unused, &holder.beyond, Limit::Managed, cap)?)?;
@@ -532,10 +593,9 @@ impl Context<'_> {
         // A policy fitted again (a principal's inline policies sharing its
         // limit) said its warnings the first time.
         if !job.again {
+            let mut warnings = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
             for warning in &refined.refined().warnings {
-                self.warnings
-                    .borrow_mut()
-                    .push(format!("{label}: {warning}"));
+                warnings.push((job.order, format!("{label}: {warning}")));
             }
         }
         let readmitted: Vec<String> = refined
@@ -605,4 +665,21 @@ fn removed_by_level(
         *counts.entry(catalog.level(id)).or_default() += 1;
     }
     counts.into_iter().collect()
+}
+
+/// The threads for `jobs` (0: one per core); none for one job, or when
+/// the threads cannot be made (the work then runs on this thread alone).
+fn pool(jobs: usize) -> Option<rayon::ThreadPool> {
+    let threads = match jobs {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    (threads > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .ok()
+        })
+        .flatten()
 }

@@ -425,3 +425,27 @@ fn the_github_action_and_pre_commit_hook_use_real_flags() {
         }
     }
 }
+
+/// stderr's levels are coloured as cargo's with --color always (or on a
+/// terminal), and plain in a pipe.
+#[test]
+fn levels_on_stderr_take_colour_when_asked() {
+    let (policy, findings) = (seed("policy.json"), seed("findings.json"));
+    let out = refine()
+        .args(["--check", "--color", "always"])
+        .args([&policy, &findings])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(":7:9: \u{1b}[1m\u{1b}[31merror\u{1b}[0m: statement 0"),
+        "{stderr:?}"
+    );
+    let out = refine()
+        .arg("--check")
+        .args([&policy, &findings])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

@@ -173,8 +173,9 @@ pub(super) struct RunArgs {
     /// owners or findings are unknown.
     #[arg(long, value_name = "LEVELS")]
     pub(super) fail_on: Option<String>,
-    /// Colour in --format text: auto (when stdout is a terminal), always,
-    /// never; a flag wins over NO_COLOR, which `auto` follows.
+    /// Colour in --format text and in stderr's levels: auto (on a
+    /// terminal), always, never; a flag wins over NO_COLOR, which `auto`
+    /// follows.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub(super) color: Color,
     /// Exit 1 when the policy grants unused actions, listing them on stderr;

@@ -9,9 +9,10 @@
 //! forge a line that starts like refine's own or send a terminal escape
 //! sequence.
 
+use anstyle::{AnsiColor, Style};
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Mutex;
 
 /// How serious a diagnostic is.
@@ -50,20 +51,47 @@ pub(super) fn emit(level: Level, message: &str) {
     if !shown(level) || !first_time(level, message) {
         return;
     }
-    write(&format!("{}: ", level.name()), message);
+    write(&format!("{}: ", label(level.name())), message);
 }
 
 /// A line of `--check`: `PLACE: error: MESSAGE`, the place first, as
 /// compilers write it, so that editors and CI problem matchers read it.
 /// Said even with `--quiet`: it is what the gate found.
 pub(super) fn located(place: &str, message: &str) {
-    write(&format!("{}: error: ", sanitize(place)), message);
+    write(
+        &format!("{}: {}: ", sanitize(place), label("error")),
+        message,
+    );
 }
 
 /// The closing line of `--check`: a note said even with `--quiet`, since
 /// it sums up what the gate found.
 pub(super) fn verdict(message: &str) {
-    write("note: ", message);
+    write(&format!("{}: ", label("note")), message);
+}
+
+/// Whether the levels are written in colour: `--color`, or on a terminal
+/// unless NO_COLOR says otherwise.
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Sets whether stderr's levels are coloured.
+pub(super) fn set_color(color: bool) {
+    COLOR.store(color, Ordering::Relaxed);
+}
+
+/// A level's name, in its colour when stderr has colour (as cargo's:
+/// errors red, warnings yellow, notes green; bold).
+fn label(name: &str) -> String {
+    if !COLOR.load(Ordering::Relaxed) {
+        return name.to_string();
+    }
+    let colour = match name {
+        "error" => AnsiColor::Red,
+        "warning" => AnsiColor::Yellow,
+        _ => AnsiColor::Green,
+    };
+    let style = Style::new().bold().fg_color(Some(colour.into()));
+    format!("{style}{name}{style:#}")
 }
 
 /// Writes `prefix` and `message` (its hint on a line of its own).

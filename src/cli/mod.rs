@@ -45,6 +45,13 @@ pub fn main() -> ExitCode {
         Err(err) => return usage_error(&err),
     };
     diag::set_verbosity(cli.quiet, cli.verbose);
+    diag::set_color(match cli.run.color {
+        args::Color::Always => true,
+        args::Color::Never => false,
+        args::Color::Auto => {
+            anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+        }
+    });
     let result = run(cli);
     diag::repeated();
     match result {

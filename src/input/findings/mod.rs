@@ -372,13 +372,15 @@ impl Findings {
     /// The unused actions the findings name that `catalog` does not know.
     pub fn missing_actions(&self, catalog: &Catalog) -> Vec<(String, String)> {
         let mut missing: Vec<(String, String)> = Vec::new();
+        // Each once, the first spelling kept: a set of the names seen, not
+        // a scan of the list per name (findings may name thousands).
+        let mut listed: std::collections::HashSet<(String, String)> = Default::default();
         for unused in &self.unused {
             if let Unused::Action { service, name, .. } = unused {
-                let known = catalog.find(service, name).is_some();
-                let listed = missing
-                    .iter()
-                    .any(|(s, n)| s == service && n.eq_ignore_ascii_case(name));
-                if !known && !listed {
+                if catalog.find(service, name).is_some() {
+                    continue;
+                }
+                if listed.insert((service.clone(), name.to_ascii_lowercase())) {
                     missing.push((service.clone(), name.clone()));
                 }
             }
@@ -462,6 +464,23 @@ pub fn abbreviate(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An action the catalog lacks is added once, in its first spelling,
+    /// however often and in whatever case the findings name it.
+    #[test]
+    fn missing_actions_are_listed_once_in_their_first_spelling() {
+        let findings = parse(
+            r#"["s3:GetBrandNew", "s3:getbrandnew", "s3:GetObject", "S3X:Foo", "s3:GETBRANDNEW"]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            findings.missing_actions(&Catalog::bundled()),
+            [
+                ("s3".to_string(), "GetBrandNew".to_string()),
+                ("s3x".to_string(), "Foo".to_string())
+            ]
+        );
+    }
 
     fn beyond(everything: bool, services: &[&str], current: bool) -> Beyond {
         Beyond {

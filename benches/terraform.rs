@@ -16,19 +16,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn main() {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/iac-samples/terraform/terraform-aws-lambda");
@@ -41,7 +28,17 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
-    copy_tree(&shared, &tree);
+    // `cp -a`, as the tests copy fixture trees: links and all.
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(&shared)
+        .arg(&tree)
+        .status();
+    assert!(
+        copied.is_ok_and(|status| status.success()),
+        "cp -a {}",
+        shared.display()
+    );
     let files = walkdir::WalkDir::new(&tree)
         .into_iter()
         .filter_map(Result::ok)

@@ -524,32 +524,22 @@ fn the_report_is_the_same_on_one_thread_and_on_several() {
                 1 => json!("sqs:*"),
                 _ => json!(["s3:GetObject", "s3:PutObject"]),
             };
-            json!({"RoleName": format!("r{i}"), "RoleId": format!("AROA{i}"),
-                "Arn": format!("arn:aws:iam::123456789012:role/r{i}"), "Path": "/",
-                "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}}],
-                "AttachedManagedPolicies": []})
+            common::role_with_inline(i, actions)
         })
         .collect();
     let findings: Vec<Value> = (0..700)
         .filter(|i| i % 5 != 4)
         .map(|i| {
-            json!({"id": format!("f{i}"), "resource": format!("arn:aws:iam::123456789012:role/r{i}"),
-                "status": "ACTIVE", "findingType": "UnusedPermission", "findingDetails": [
-                    {"unusedPermissionDetails": {"serviceNamespace": "s3",
-                        "actions": [{"action": "PutObject"}, {"action": "GetObjectAcl"}]}},
-                    {"unusedPermissionDetails": {"serviceNamespace": "sqs"}}]})
+            common::unused_finding(
+                i,
+                json!([
+                {"unusedPermissionDetails": {"serviceNamespace": "s3",
+                    "actions": [{"action": "PutObject"}, {"action": "GetObjectAcl"}]}},
+                {"unusedPermissionDetails": {"serviceNamespace": "sqs"}}]),
+            )
         })
         .collect();
-    let details = dir.path().join("details.json");
-    std::fs::write(
-        &details,
-        json!({"RoleDetailList": roles, "UserDetailList": [], "GroupDetailList": [], "Policies": []})
-            .to_string(),
-    )
-    .unwrap();
-    let findings_path = dir.path().join("findings.json");
-    std::fs::write(&findings_path, Value::from(findings).to_string()).unwrap();
+    let (details, findings_path) = common::write_account(dir.path(), roles, findings);
     for (details, findings) in [
         (details.as_path(), findings_path.as_path()),
         (

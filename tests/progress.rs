@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use serde_json::json;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -24,36 +26,19 @@ fn account_mode_shows_a_progress_bar_on_a_terminal() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let roles: Vec<serde_json::Value> = (0..8_000)
+    let roles = (0..8_000)
+        .map(|i| common::role_with_inline(i, json!(["s3:*", "sqs:*"])))
+        .collect();
+    let findings = (0..8_000)
         .map(|i| {
-            json!({"RoleName": format!("r{i}"), "RoleId": format!("AROA{i}"),
-                "Arn": format!("arn:aws:iam::123456789012:role/r{i}"), "Path": "/",
-                "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sqs:*"], "Resource": "*"}]}}],
-                "AttachedManagedPolicies": []})
+            common::unused_finding(
+                i,
+                json!([{"unusedPermissionDetails": {"serviceNamespace": "s3",
+                "actions": [{"action": "DeleteBucket"}, {"action": "GetObjectAcl"}]}}]),
+            )
         })
         .collect();
-    let findings: Vec<serde_json::Value> = (0..8_000)
-        .map(|i| {
-            json!({"id": format!("f{i}"), "resource": format!("arn:aws:iam::123456789012:role/r{i}"),
-                "status": "ACTIVE", "findingType": "UnusedPermission", "findingDetails": [
-                    {"unusedPermissionDetails": {"serviceNamespace": "s3",
-                        "actions": [{"action": "DeleteBucket"}, {"action": "GetObjectAcl"}]}}]})
-        })
-        .collect();
-    let details = dir.path().join("details.json");
-    std::fs::write(
-        &details,
-        json!({"RoleDetailList": roles, "UserDetailList": [], "GroupDetailList": [], "Policies": []})
-            .to_string(),
-    )
-    .unwrap();
-    let findings_path = dir.path().join("findings.json");
-    std::fs::write(
-        &findings_path,
-        serde_json::Value::from(findings).to_string(),
-    )
-    .unwrap();
+    let (details, findings_path) = common::write_account(dir.path(), roles, findings);
     let refine = assert_cmd::cargo::cargo_bin("refine");
     let out = dir.path().join("report.json");
     let session = format!("refine-progress-{}", std::process::id());

@@ -145,3 +145,41 @@ pub fn changes(diff: &str) -> (Vec<&str>, Vec<&str>) {
         .collect();
     (removed, added)
 }
+
+/// Role `r{i}` of account 123456789012, with one inline policy allowing
+/// `actions` on every resource, as authorization details list it.
+pub fn role_with_inline(i: usize, actions: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"RoleName": format!("r{i}"), "RoleId": format!("AROA{i}"),
+        "Arn": format!("arn:aws:iam::123456789012:role/r{i}"), "Path": "/",
+        "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}}],
+        "AttachedManagedPolicies": []})
+}
+
+/// A get-finding-v2 finding for role `r{i}` with these unused-permission
+/// details.
+pub fn unused_finding(i: usize, details: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"id": format!("f{i}"),
+        "resource": format!("arn:aws:iam::123456789012:role/r{i}"),
+        "status": "ACTIVE", "findingType": "UnusedPermission", "findingDetails": details})
+}
+
+/// Writes authorization details of `roles` and the findings into `dir`:
+/// the paths of the details and of the findings file.
+pub fn write_account(
+    dir: &Path,
+    roles: Vec<serde_json::Value>,
+    findings: Vec<serde_json::Value>,
+) -> (PathBuf, PathBuf) {
+    let details = dir.join("details.json");
+    let text = serde_json::json!({"RoleDetailList": roles, "UserDetailList": [],
+        "GroupDetailList": [], "Policies": []});
+    std::fs::write(&details, text.to_string()).unwrap();
+    let findings_path = dir.join("findings.json");
+    std::fs::write(
+        &findings_path,
+        serde_json::Value::from(findings).to_string(),
+    )
+    .unwrap();
+    (details, findings_path)
+}

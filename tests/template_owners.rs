@@ -69,6 +69,26 @@ fn one_generated_name_fitting_two_templates_of_a_run_stops_the_run() {
     );
     assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
     assert!(stderr.contains("prod-App-1ABC2DEF3GHI: taken for role App of stack prod in infra/a.yaml and role App of stack prod in infra/b.yaml"), "{stderr}");
+    // An existing -o file is left as it was: not even emptied.
+    std::fs::write(dir.path().join("out.patch"), "before").unwrap();
+    let (code, _, _) = common::outcome(
+        common::refine()
+            .args([
+                "infra",
+                "f",
+                "--stack-name",
+                "prod",
+                "--diff",
+                "-o",
+                "out.patch",
+            ])
+            .current_dir(dir.path()),
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.patch")).unwrap(),
+        "before"
+    );
 }
 
 #[test]

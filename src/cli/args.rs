@@ -173,13 +173,13 @@ pub(super) struct RunArgs {
     /// owners or findings are unknown.
     #[arg(long, value_name = "LEVELS")]
     pub(super) fail_on: Option<String>,
-    /// Colour in --format text and in stderr's levels: auto (on a
-    /// terminal), always, never; a flag wins over NO_COLOR, which `auto`
-    /// follows.
+    /// Colour in --format text and in stderr's levels: auto (each stream
+    /// when it is a terminal; never into -o), always, never; a flag wins
+    /// over NO_COLOR, which `auto` follows.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub(super) color: Color,
     /// Exit 1 when the policy grants unused actions, listing them on stderr;
-    /// print nothing on stdout unless --diff is given.
+    /// print nothing on stdout unless --diff or a --format is given.
     #[arg(long)]
     pub(super) check: bool,
     /// Write the output to FILE (atomically) instead of stdout.
@@ -260,7 +260,7 @@ pub(super) enum Format {
 /// When `--format text` uses colour.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Color {
-    /// When stdout is a terminal and NO_COLOR is not set.
+    /// Each stream when it is a terminal and NO_COLOR is not set.
     Auto,
     /// Always.
     Always,

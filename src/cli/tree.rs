@@ -125,7 +125,9 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
     if walk.failed == 0 {
         write_all_atomic(&walk.writes)?;
     }
-    if plan.output.is_some() || !output.is_empty() {
+    // Nothing to say after a conflict: -o is not written (not even
+    // emptied).
+    if (plan.output.is_some() && conflicts.is_empty()) || !output.is_empty() {
         emit(plan.output.as_deref(), &output)?;
     }
     if walk.failed > 0 {

@@ -598,11 +598,14 @@ impl Context<'_> {
                 warnings.push((job.order, format!("{label}: {warning}")));
             }
         }
-        let readmitted: Vec<String> = refined
-            .readmitted()
+        // An action re-admitted in several statements is one action.
+        let mut readmitted_set = self.catalog.empty_set();
+        for id in refined.readmitted().iter().flat_map(|r| &r.actions) {
+            readmitted_set.insert(*id);
+        }
+        let readmitted: Vec<String> = readmitted_set
             .iter()
-            .flat_map(|r| &r.actions)
-            .map(|&id| self.catalog.full_name(id))
+            .map(|id| self.catalog.full_name(id))
             .collect();
         let removed_by_level = removed_by_level(self.catalog, &refined);
         let (removed, added) = entry_changes(policy, refined.edits());

@@ -283,10 +283,15 @@ impl Usage<'_> {
         if glob.is_literal() && !matched.is_empty() && matched.is_subset(self.unused) {
             return true;
         }
-        glob.literal_service().is_some_and(|service| {
-            let service = service.to_ascii_lowercase();
-            self.beyond.services.binary_search(&service).is_ok()
-        })
+        glob.literal_service()
+            .is_some_and(|service| self.service_wholly_unused(service))
+    }
+
+    /// Whether the input calls `service` (any case) wholly unused, its
+    /// actions the catalog does not know included.
+    pub fn service_wholly_unused(&self, service: &str) -> bool {
+        let service = service.to_ascii_lowercase();
+        self.beyond.services.binary_search(&service).is_ok()
     }
 }
 

@@ -232,5 +232,7 @@ mod tests {
         assert_eq!(sanitize("tab\there\r"), "tab\\there\\r");
         assert_eq!(sanitize("s3:Get\\nX é"), "s3:Get\\nX é");
         assert_eq!(sanitize("forged\nrefine: ok"), "forged\\nrefine: ok");
+        // A backslash beside a control character stays one backslash.
+        assert_eq!(sanitize("a\\b\u{7}"), "a\\b\\u0007");
     }
 }

@@ -96,14 +96,14 @@ pub fn checked_fit(
             tolerated.insert(id);
         }
     }
-    prove_tolerating(policy, &refined, usage, &tolerated).map_err(FitFailed::SelfCheck)?;
+    prove_tolerating(policy, &refined, usage, Some(&tolerated)).map_err(FitFailed::SelfCheck)?;
     Ok(Checked { refined })
 }
 
 /// Verifies `refined` against `policy` with `usage`: it must read back as a
 /// policy and pass [`verify::verify`] with the unused set.
 pub fn prove(policy: &Policy, refined: &Refined, usage: &Usage) -> Result<(), SelfCheckFailed> {
-    prove_tolerating(policy, refined, usage, &usage.catalog.empty_set())
+    prove_tolerating(policy, refined, usage, None)
 }
 
 /// [`prove`], a refined statement allowed to keep the unused actions of
@@ -112,14 +112,13 @@ fn prove_tolerating(
     policy: &Policy,
     refined: &Refined,
     usage: &Usage,
-    tolerated: &ActionSet,
+    tolerated: Option<&ActionSet>,
 ) -> Result<(), SelfCheckFailed> {
     let reread = policy::from_value(refined.document.clone()).map_err(|err: InputError| {
         SelfCheckFailed {
             reason: format!("the refined document does not read back: {err}"),
         }
     })?;
-    let tolerated = (!tolerated.is_empty()).then_some(tolerated);
     match verify::verify_tolerating(policy, &reread, Some(usage), tolerated).first() {
         Some(reason) => Err(SelfCheckFailed {
             reason: reason.describe(),

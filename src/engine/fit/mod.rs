@@ -134,7 +134,7 @@ pub fn fit(
     }
     state.update_changes(&mut refined.changes);
     refined.readmitted = state.readmissions();
-    refined.merged = state.merged.clone();
+    refined.merged = std::mem::take(&mut state.merged);
     refined.document = document;
     refined.edits = edits;
     Ok(refined)

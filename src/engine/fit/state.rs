@@ -150,6 +150,13 @@ impl<'a> State<'a> {
     /// the proof decides it). Beside a `NotAction` statement of the same
     /// context, each refined statement must stay inside one original.
     pub(super) fn merge(&mut self) {
+        // Each statement's context, once: the groups compare them often.
+        let contexts: Vec<_> = self
+            .policy
+            .statements
+            .iter()
+            .map(Statement::context)
+            .collect();
         let mergeable = |p: &Place, s: &Statement| {
             !p.excludes && !p.gone && s.key == ActionKey::Action && s.effect == Effect::Allow
         };
@@ -158,19 +165,21 @@ impl<'a> State<'a> {
             if !mergeable(&self.places[first], head) {
                 continue;
             }
-            let context = head.context();
+            let context = &contexts[self.places[first].index];
             let mixed = self
                 .policy
                 .statements
                 .iter()
-                .any(|s| s.key == ActionKey::NotAction && s.context() == context);
+                .any(|s| s.key == ActionKey::NotAction && &contexts[s.index] == context);
             if mixed {
                 continue;
             }
             let mut any = false;
             for other in first + 1..self.places.len() {
                 let statement = &self.policy.statements[self.places[other].index];
-                if !mergeable(&self.places[other], statement) || statement.context() != context {
+                if !mergeable(&self.places[other], statement)
+                    || &contexts[statement.index] != context
+                {
                     continue;
                 }
                 let Bound::Within(more) = self.places[other].bound.clone() else {

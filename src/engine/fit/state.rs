@@ -201,11 +201,24 @@ impl<'a> State<'a> {
                 let place = &mut self.places[first];
                 let texts: Vec<String> = place.pieces.iter().map(|p| p.text.clone()).collect();
                 let covered = covered_mask(&texts);
-                let mut i = 0;
-                place.pieces.retain(|_| {
-                    i += 1;
-                    !covered[i - 1]
-                });
+                let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut place.pieces)
+                    .into_iter()
+                    .zip(covered)
+                    .partition(|(_, covered)| !covered);
+                place.pieces = kept.into_iter().map(|(piece, _)| piece).collect();
+                // A dropped entry's changes now stand in the entry that
+                // covers it, as a widened entry's do.
+                for (piece, _) in dropped {
+                    let cover = place
+                        .pieces
+                        .iter_mut()
+                        .find(|p| covers(&Glob::new(&p.text), &piece.text));
+                    if let Some(cover) = cover {
+                        cover.origins.extend(piece.origins);
+                        cover.origins.sort_unstable();
+                        cover.origins.dedup();
+                    }
+                }
                 if self.size() <= self.fit.cap {
                     return;
                 }

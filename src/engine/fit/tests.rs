@@ -171,3 +171,36 @@ fn a_statement_written_back_as_it_was_is_replaced_by_itself() {
     assert_eq!(checked.changes()[0].replacement, ["*"]);
     assert_eq!(checked.readmitted()[0].actions.len(), 2);
 }
+
+/// An entry a merge drops because another statement's entry covers it is
+/// reported replaced by that entry, not dropped: here `s3:*`'s cover holds
+/// `s3:Get*`, which the first statement writes already.
+#[test]
+fn an_entry_covered_after_a_merge_is_replaced_by_what_covers_it() {
+    let policy = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
+    let catalog = Catalog::bundled();
+    let original = policy::parse(policy).unwrap();
+    let resolved = findings::parse(r#"["s3:PutObjectAcl"]"#)
+        .unwrap()
+        .resolve(&catalog);
+    let exact = size::of(&refine(&original, &resolved.usage()).document);
+    let fit = Fit {
+        cap: exact - 1,
+        merge: true,
+        exact: false,
+    };
+    let checked = checked_fit(&original, &resolved.usage(), Options::default(), fit).unwrap();
+    assert_eq!(checked.refined().merged, [(0, 1)]);
+    let star = checked
+        .changes()
+        .iter()
+        .find(|c| c.entry == "s3:*")
+        .unwrap();
+    assert!(
+        star.replacement.iter().any(|r| r == "s3:Get*"),
+        "{:?}",
+        star.replacement
+    );
+}

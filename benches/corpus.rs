@@ -25,6 +25,9 @@
 //!   `resolve`, `refine`, the self-check every run makes, `to_pretty`; the
 //!   catalog loaded once), case by case, interleaved; then refine's own
 //!   output checked like the peers'.
+//! * `stages DIR FILTER ROUNDS`: refine alone on the cases whose name
+//!   contains FILTER, ROUNDS times, with the time of each stage printed:
+//!   the mode to run under a profiler.
 //! * `check DIR PEER_OUTPUT OUT`: a peer's minimized action lists, expanded
 //!   over the bundled catalog, against the wanted sets: how many lose a
 //!   wanted action or admit an unwanted one.
@@ -44,6 +47,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+
+/// The allocator the `refine` binary uses (see src/main.rs), so that
+/// refine in process is measured as it runs; the floor uses it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use common::Rng;
 use iam_refine::input::policy::{self, ActionKey, Edit, Effect, Policy};
@@ -85,6 +93,7 @@ fn main() {
             let result = inprocess(Path::new(arg(1)), number(2));
             write_json(Path::new(arg(3)), &result);
         }
+        Some("stages") => stages(Path::new(arg(1)), arg(2), number(3)),
         Some("check") => {
             let result = check_peer(Path::new(arg(1)), Path::new(arg(2)));
             write_json(Path::new(arg(3)), &result);
@@ -498,6 +507,31 @@ fn refine_case(
     let text = policy::to_pretty(&refined.document);
     lap(5, times);
     (text, ok)
+}
+
+/// The `stages` mode (see the header).
+fn stages(dir: &Path, filter: &str, rounds: usize) {
+    let catalog = Catalog::bundled();
+    let paths: Vec<(PathBuf, PathBuf)> = load_cases(dir)
+        .iter()
+        .filter(|c| c["id"].as_str().unwrap_or_default().contains(filter))
+        .map(|c| {
+            (
+                dir.join(c["policy"].as_str().unwrap()),
+                dir.join(c["findings"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let mut times = [Duration::ZERO; 6];
+    for _ in 0..rounds {
+        for (p, f) in &paths {
+            std::hint::black_box(refine_case(p, f, &catalog, &mut times));
+        }
+    }
+    println!("{} cases, {rounds} rounds", paths.len());
+    for (stage, time) in STAGES.iter().zip(times) {
+        println!("  {stage:<28} {:>9.1} ms", time.as_secs_f64() * 1e3);
+    }
 }
 
 fn median(samples: &mut [f64]) -> f64 {

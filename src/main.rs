@@ -5,6 +5,13 @@
 
 mod cli;
 
+/// mimalloc instead of the system allocator: refinement makes many small,
+/// short-lived allocations (entry texts, globs, action sets), and with
+/// glibc's allocator a corpus run spent a quarter of its time in malloc
+/// and free; with mimalloc, under a tenth.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }

@@ -30,9 +30,10 @@
 use crate::model::catalog::{
     cmp_ignore_case, starts_with_ignore_case, ActionId, ActionSet, Catalog,
 };
+use crate::model::fasthash::{FastMap, FastSet};
 use crate::model::pattern::{self, Glob};
 use crate::model::words;
-use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 /// Covers `targets` with entries that match only actions in `safe` (over the
 /// catalog) and, when `bound` is given, only strings `bound` matches.
@@ -65,11 +66,12 @@ pub fn cover(
 
 /// Per-service memo of prefix decisions: `Get` is tried for every `Get…`
 /// action of a service, and its answer does not change. Keys borrow the
-/// catalog's names, so a lookup allocates nothing.
+/// catalog's names, so a lookup allocates nothing; each decision keeps the
+/// prefix's range of ids, within which the next longer prefix is searched.
 #[derive(Default)]
 struct Cache<'c> {
     service: &'c str,
-    decisions: HashMap<&'c str, Decision>,
+    decisions: FastMap<&'c str, (Decision, Range<u32>)>,
 }
 
 /// What a prefix tried for one action turned out to be.
@@ -93,47 +95,52 @@ fn entry_for<'c>(
 ) -> Option<String> {
     let service = catalog.service_of(id);
     let name = catalog.name(id);
+    // The prefixes grow, so each one's range lies in the one before: the
+    // empty prefix's is the whole service.
+    let mut range = catalog.service(service).unwrap_or(id.0..id.0 + 1);
     let ends = std::iter::once(0).chain(words::word_ends(name));
     for end in ends {
         let prefix = &name[..end];
-        let decision = *cache
+        let (decision, within) = cache
             .decisions
             .entry(prefix)
-            .or_insert_with(|| decide(catalog, service, prefix, safe, bound));
-        match decision {
+            .or_insert_with(|| {
+                let within = catalog.prefix_range_within(range.clone(), prefix);
+                (decide(catalog, service, prefix, &within, safe, bound), within)
+            });
+        range = within.clone();
+        match *decision {
             Decision::Unsafe => continue,
             Decision::Written => return None,
             Decision::Safe => {
-                cache.decisions.insert(prefix, Decision::Written);
-                return Some(entry(catalog, service, prefix));
+                *decision = Decision::Written;
+                return Some(entry(catalog, service, prefix, &range));
             }
         }
     }
     Some(format!("{service}:{name}"))
 }
 
-/// The entry for a safe prefix: `svc:Prefix*`, or the action's name when the
-/// prefix (other than the empty one) matches a single action.
-fn entry(catalog: &Catalog, service: &str, prefix: &str) -> String {
-    if let Some(range) = catalog.prefix_range(service, prefix) {
-        if range.len() == 1 && !prefix.is_empty() {
-            return catalog.full_name(ActionId(range.start));
-        }
+/// The entry for a safe prefix matching `range`: `svc:Prefix*`, or the
+/// action's name when the prefix (other than the empty one) matches a
+/// single action.
+fn entry(catalog: &Catalog, service: &str, prefix: &str, range: &Range<u32>) -> String {
+    if range.len() == 1 && !prefix.is_empty() {
+        return catalog.full_name(ActionId(range.start));
     }
     format!("{service}:{prefix}*")
 }
 
-/// Whether `prefix` is safe in `service` (see the module documentation).
+/// Whether `prefix`, which matches the ids `range` of `service`, is safe
+/// (see the module documentation).
 fn decide(
     catalog: &Catalog,
     service: &str,
     prefix: &str,
+    range: &Range<u32>,
     safe: &ActionSet,
     bound: Option<&Glob>,
 ) -> Decision {
-    let Some(range) = catalog.prefix_range(service, prefix) else {
-        return Decision::Unsafe;
-    };
     if range.is_empty() || !safe.contains_range(range.start, range.end) {
         return Decision::Unsafe;
     }
@@ -169,16 +176,23 @@ fn tidy(mut entries: Vec<String>) -> Vec<String> {
     // its own prefixes is among them (and it is not that `prefix*` itself):
     // a lookup per prefix length, instead of comparing every entry with
     // every star (quadratic for a statement refined from `"*"`).
-    let stars: HashSet<String> = entries
+    let stars: FastSet<String> = entries
         .iter()
         .filter_map(|entry| entry.strip_suffix('*'))
         .map(str::to_ascii_lowercase)
         .collect();
+    // Only the lengths some star has are worth a lookup.
+    let mut lengths: Vec<usize> = stars.iter().map(String::len).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
     let covered = |entry: &str| {
         let lower = entry.to_ascii_lowercase();
         let own = entry.ends_with('*').then(|| entry.len() - 1);
-        (0..=lower.len()).any(|end| {
-            Some(end) != own && lower.is_char_boundary(end) && stars.contains(&lower[..end])
+        lengths.iter().any(|&end| {
+            end <= lower.len()
+                && Some(end) != own
+                && lower.is_char_boundary(end)
+                && stars.contains(&lower[..end])
         })
     };
     entries

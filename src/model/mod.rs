@@ -4,6 +4,7 @@
 //! ([`size`]).
 
 pub mod catalog;
+pub mod fasthash;
 pub mod pattern;
 pub mod principal;
 pub mod size;

@@ -29,16 +29,28 @@ fn allowed_and_refinable(
         let all = statement.allowed_actions(catalog);
         return (all.clone(), all);
     }
-    let (mut all, mut refinable) = (catalog.empty_set(), catalog.empty_set());
-    for glob in &statement.entries {
-        let matched = catalog.matching(glob);
-        let kept_as_written = written.contains(glob.as_str())
-            && !usage.wholly_unused(glob, &matched)
-            && (matched.is_subset(catalog.added()) || reaches_new_services(usage, glob));
-        if !kept_as_written {
-            refinable.union_with(&matched);
+    // Only an entry the original wrote can be kept as written, so only
+    // those are matched alone; when none is, both sets are one union.
+    let kept_as_written = |glob: &Glob| {
+        if !written.contains(glob.as_str()) {
+            return false;
         }
-        all.union_with(&matched);
+        let reaches = reaches_new_services(usage, glob);
+        // Without added actions, only an entry matching nothing is a subset.
+        if !reaches && catalog.added().is_empty() && matches_some_action(catalog, glob) {
+            return false;
+        }
+        let matched = catalog.matching(glob);
+        !usage.wholly_unused(glob, &matched) && (reaches || matched.is_subset(catalog.added()))
+    };
+    let kept: Vec<bool> = statement.entries.iter().map(kept_as_written).collect();
+    let all = statement.allowed_actions(catalog);
+    if !kept.contains(&true) {
+        return (all.clone(), all);
+    }
+    let mut refinable = catalog.empty_set();
+    for (glob, _) in statement.entries.iter().zip(&kept).filter(|(_, &k)| !k) {
+        catalog.add_matching(glob, &mut refinable);
     }
     (all, refinable)
 }
@@ -181,11 +193,17 @@ impl NewServices {
             .map(|g| g.as_str().chars().count())
             .max()
             .unwrap_or(0);
-        let mentioned =
-            |c: char| entries().any(|g| g.as_str().chars().any(|m| m.eq_ignore_ascii_case(&c)));
+        // The ASCII characters the entries mention, folded: one pass, not
+        // one per candidate letter.
+        let mut mentioned = [false; 128];
+        for byte in entries().flat_map(|g| g.as_str().bytes()) {
+            if byte.is_ascii() {
+                mentioned[usize::from(byte.to_ascii_lowercase())] = true;
+            }
+        }
         let letter = ('a'..='z')
             .chain('0'..='9')
-            .find(|c| !mentioned(*c))
+            .find(|c| !mentioned[*c as usize])
             .unwrap_or('\u{1c2}');
         let mut part: String = std::iter::repeat_n(letter, longest + 1).collect();
         while catalog.service(&part).is_some() {
@@ -310,6 +328,9 @@ fn unknown_dropped<'s>(
         .entries
         .iter()
         .filter(|entry| {
+            if catalog.added().is_empty() && matches_some_action(catalog, entry) {
+                return false;
+            }
             let matched = catalog.matching(entry);
             let mut known = matched.clone();
             known.difference_with(catalog.added());
@@ -357,6 +378,21 @@ fn unknown_dropped<'s>(
                 witness,
             )
         })
+}
+
+/// Whether `glob` matches some catalog action, decided without a set for
+/// the common shapes: an exact name is one lookup, `svc:Prefix*` one range.
+fn matches_some_action(catalog: &Catalog, glob: &Glob) -> bool {
+    match (glob.literal_service(), glob.name_part()) {
+        (Some(service), Some(name)) if glob.is_literal() => catalog.find(service, name).is_some(),
+        (Some(service), Some(_)) => match glob.prefix_star() {
+            Some(prefix) => catalog
+                .prefix_range(service, &prefix[service.len() + 1..])
+                .is_some_and(|range| !range.is_empty()),
+            None => !catalog.matching(glob).is_empty(),
+        },
+        _ => !catalog.matching(glob).is_empty(),
+    }
 }
 
 /// A reason about the first action of `set`, if it has one, naming the

@@ -332,15 +332,19 @@ impl Findings {
     /// catalog is older than the findings; refinement then keeps them out of
     /// every prefix it writes.
     pub fn resolve(&self, catalog: &Catalog) -> Resolved {
-        let missing = self.missing_actions(catalog);
+        // One lookup per name when the catalog knows them all (nearly
+        // always); a catalog extended by the missing ones is resolved anew.
+        let (unused, more, any_missing) = self.unused_and_missing(catalog);
         let mut warnings = Vec::new();
-        let catalog = if missing.is_empty() {
-            catalog.clone()
-        } else {
+        let (catalog, unused, more) = if any_missing {
+            let missing = self.missing_actions(catalog);
             warnings.push(missing_warning(&missing));
-            catalog.with_actions(&missing)
+            let catalog = catalog.with_actions(&missing);
+            let (unused, more) = self.unused_in(&catalog);
+            (catalog, unused, more)
+        } else {
+            (catalog.clone(), unused, more)
         };
-        let (unused, more) = self.unused_in(&catalog);
         warnings.extend(more);
         Resolved {
             beyond: self.beyond(&catalog),
@@ -399,6 +403,14 @@ impl Findings {
     /// know. Unlike [`Findings::resolve`] this never copies the catalog, so
     /// an account's worth of principals can share one.
     pub fn unused_in(&self, catalog: &Catalog) -> (ActionSet, Vec<String>) {
+        let (set, warnings, _) = self.unused_and_missing(catalog);
+        (set, warnings)
+    }
+
+    /// [`Findings::unused_in`], and whether some unused action the findings
+    /// name is missing from `catalog`.
+    fn unused_and_missing(&self, catalog: &Catalog) -> (ActionSet, Vec<String>, bool) {
+        let mut any_missing = false;
         let mut warnings = Vec::new();
         let mut set = catalog.empty_set();
         for unused in &self.unused {
@@ -411,11 +423,10 @@ impl Findings {
                         crate::error::escape(service)
                     )),
                 },
-                Unused::Action { service, name, .. } => {
-                    if let Some(id) = catalog.find(service, name) {
-                        set.insert(id);
-                    }
-                }
+                Unused::Action { service, name, .. } => match catalog.find(service, name) {
+                    Some(id) => set.insert(id),
+                    None => any_missing = true,
+                },
                 Unused::Pattern(glob) => {
                     let matched = catalog.matching(glob);
                     if matched.is_empty() {
@@ -428,7 +439,7 @@ impl Findings {
                 }
             }
         }
-        (set, warnings)
+        (set, warnings, any_missing)
     }
 }
 

@@ -428,9 +428,20 @@ fn unused_action(action: &Value, path: &JsonPath, service: &str) -> Result<Unuse
             format!("{} is not an action name", quote(name)),
         ));
     }
-    let full = format!("{service}:{bare}");
-    check_action(&full).map_err(|bad| bad.at(path))?;
-    let mut unused = action_or_pattern(&full);
+    let mut unused = if bare.contains(['*', '?']) || bare.contains(char::is_control) {
+        let full = format!("{service}:{bare}");
+        check_action(&full).map_err(|bad| bad.at(path))?;
+        action_or_pattern(&full)
+    } else {
+        // What the two calls above make of a plain name (the service is a
+        // checked, lowercase prefix), without building `service:Name` and a
+        // glob for each of the thousands of names findings list.
+        Unused::Action {
+            service: service.to_string(),
+            name: bare.to_string(),
+            last_accessed: None,
+        }
+    };
     let at = timestamp_member(action, "lastAccessed", path)?;
     match &mut unused {
         Unused::Action { last_accessed, .. } => *last_accessed = at,

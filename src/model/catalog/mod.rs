@@ -15,13 +15,15 @@
 
 pub mod format;
 pub mod import;
+mod index;
 mod set;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use index::NameIndex;
 pub use set::ActionSet;
 
 use crate::model::pattern::Glob;
@@ -144,6 +146,9 @@ pub struct Catalog {
     /// service-reference files' `Operations[].AuthorizedActions`), sorted by
     /// service and operation name ignoring case.
     operations: Arc<Vec<Operation>>,
+    /// The hash index of the names, built on the first exact lookup and
+    /// shared by clones (see [`index`]).
+    index: Arc<OnceLock<NameIndex>>,
 }
 
 /// One API operation and the actions AWS says authorize it.
@@ -356,38 +361,45 @@ impl Catalog {
 
     /// The range of ids of the named service (case-insensitive), if known.
     pub fn service(&self, name: &str) -> Option<Range<u32>> {
-        self.services
-            .binary_search_by(|service| cmp_ignore_case(&service.name, name))
-            .ok()
-            .map(|i| self.services[i].actions.clone())
+        let at = self.index().service(self, name)?;
+        Some(self.services[at].actions.clone())
     }
 
     /// The id of `service:name`, compared ignoring case.
     pub fn find(&self, service: &str, name: &str) -> Option<ActionId> {
-        let range = self.service(service)?;
-        let records = &self.actions[range.start as usize..range.end as usize];
-        let at = records
-            .binary_search_by(|r| {
-                cmp_ignore_case(
-                    &self.names[r.start as usize..(r.start + r.len) as usize],
-                    name,
-                )
-            })
-            .ok()?;
-        Some(ActionId(range.start + at as u32))
+        self.index().action(self, service, name).map(ActionId)
+    }
+
+    /// The name index, built on first use.
+    fn index(&self) -> &NameIndex {
+        self.index.get_or_init(|| NameIndex::build(self))
+    }
+
+    /// Whether action `id` is `service:name`, ignoring case.
+    fn is_named(&self, id: u32, service: &str, name: &str) -> bool {
+        let id = ActionId(id);
+        self.name(id).eq_ignore_ascii_case(name) && self.service_of(id).eq_ignore_ascii_case(service)
     }
 
     /// The ids of the actions of `service` whose names start with `prefix`,
     /// ignoring case; `None` when the service is unknown.
     pub fn prefix_range(&self, service: &str, prefix: &str) -> Option<Range<u32>> {
         let range = self.service(service)?;
+        Some(self.prefix_range_within(range, prefix))
+    }
+
+    /// The ids in `range` (a range of one service's ids, or of one
+    /// prefix's within it) whose names start with `prefix`, ignoring case:
+    /// [`Catalog::prefix_range`] when the caller knows a range that holds
+    /// them all.
+    pub fn prefix_range_within(&self, range: Range<u32>, prefix: &str) -> Range<u32> {
         let records = &self.actions[range.start as usize..range.end as usize];
         let name = |record: &ActionRecord| {
             &self.names[record.start as usize..(record.start + record.len) as usize]
         };
         let lo = records.partition_point(|r| cmp_ignore_case(name(r), prefix) == Ordering::Less);
         let hi = lo + records[lo..].partition_point(|r| starts_with_ignore_case(name(r), prefix));
-        Some(range.start + lo as u32..range.start + hi as u32)
+        range.start + lo as u32..range.start + hi as u32
     }
 
     /// Every action `glob` matches.
@@ -513,6 +525,7 @@ impl Builder {
             info: self.info,
             added: ActionSet::default(),
             operations: Arc::new(Vec::new()),
+            index: Arc::default(),
         }
     }
 }

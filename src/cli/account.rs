@@ -6,6 +6,7 @@ use anyhow::{anyhow, bail, Result};
 use iam_refine::engine::account::{self, AccountError};
 use iam_refine::engine::checked::SelfCheckFailed;
 use iam_refine::input::findings;
+use iam_refine::model::catalog::Catalog;
 use iam_refine::output::account as report;
 use iam_refine::output::report::pretty as report_pretty;
 use std::io::Write;
@@ -77,7 +78,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     }
     let catalog = load_catalog(catalog_path)?;
     // Findings first: their JSON trees are gone before the account is read.
-    let groups = read_findings(&args.findings)?;
+    let groups = read_findings(&args.findings, &catalog, args.jobs)?;
     let details = read_input(&args.details, io::ACCOUNT)?;
     let mut staged = Staged::new(args.output.as_deref())?;
     let output_name = args
@@ -167,22 +168,48 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
 /// The findings files' groups, each naming its principal, checked by the
 /// same rules as a repository run's (`ByPrincipal`): the account engine
 /// takes the groups as read.
-fn read_findings(paths: &[PathBuf]) -> Result<Vec<findings::Group>> {
+fn read_findings(
+    paths: &[PathBuf],
+    catalog: &Catalog,
+    jobs: usize,
+) -> Result<Vec<findings::Group>> {
+    let mut files = Vec::new();
+    for path in paths {
+        files.extend(sources::findings_files(path)?);
+    }
+    // Files are read and parsed on every core, then checked and taken in
+    // order: the first error in file order is the one reported, as on one
+    // thread.
+    let read = |file: &PathBuf| -> Result<(String, Vec<findings::Group>)> {
+        let input = read_maybe_gzip(file, io::DATA)?;
+        let mut groups = findings::parse_groups(&input.text)
+            .map_err(|err| anyhow!(describe(&input, &err)))?;
+        // Ids, not names, from here on: what the account holds while it
+        // is read stays near the size of its input.
+        for group in &mut groups {
+            group.findings.compact(catalog);
+        }
+        if let Some(anonymous) = groups.iter().find(|g| g.resource.is_none()) {
+            bail!(describe(&input, &findings::no_resource(&anonymous.path)));
+        }
+        Ok((input.name, groups))
+    };
+    let read: Vec<Result<(String, Vec<findings::Group>)>> =
+        match iam_refine::engine::account::pool(jobs) {
+            Some(pool) => {
+                use rayon::prelude::*;
+                pool.install(|| files.par_iter().map(read).collect())
+            }
+            None => files.iter().map(read).collect(),
+        };
     let mut groups = Vec::new();
     let mut checked = findings::ByPrincipal::default();
-    for path in paths {
-        for file in sources::findings_files(path)? {
-            let input = read_maybe_gzip(&file, io::DATA)?;
-            let more = findings::parse_groups(&input.text)
-                .map_err(|err| anyhow!(describe(&input, &err)))?;
-            if let Some(anonymous) = more.iter().find(|g| g.resource.is_none()) {
-                bail!(describe(&input, &findings::no_resource(&anonymous.path)));
-            }
-            checked
-                .check_only(&input.name, &more)
-                .map_err(|conflict| anyhow!(conflict.message))?;
-            groups.extend(more);
-        }
+    for done in read {
+        let (name, more) = done?;
+        checked
+            .check_only(&name, &more)
+            .map_err(|conflict| anyhow!(conflict.message))?;
+        groups.extend(more);
     }
     Ok(groups)
 }

@@ -56,6 +56,10 @@ pub fn cover(
                 service,
                 ..Cache::default()
             };
+        } else if cache.whole_service_written {
+            // Every prefix list starts with the empty prefix, written for
+            // an earlier target: nothing more to write in this service.
+            continue;
         }
         if let Some(entry) = entry_for(catalog, id, safe, bound, &mut cache) {
             out.push(entry);
@@ -68,10 +72,35 @@ pub fn cover(
 /// action of a service, and its answer does not change. Keys borrow the
 /// catalog's names, so a lookup allocates nothing; each decision keeps the
 /// prefix's range of ids, within which the next longer prefix is searched.
+/// Targets come in catalog order, so the prefixes of one are mostly those
+/// of the one before: those are compared directly before any hashing.
 #[derive(Default)]
 struct Cache<'c> {
     service: &'c str,
-    decisions: FastMap<&'c str, (Decision, Range<u32>)>,
+    decided: Vec<(Decision, Range<u32>)>,
+    index: FastMap<&'c str, usize>,
+    /// The prefixes the previous target tried, with their decisions.
+    recent: Vec<(&'c str, usize)>,
+    /// Whether the empty prefix (the whole service) was written.
+    whole_service_written: bool,
+}
+
+impl<'c> Cache<'c> {
+    /// The decision for `prefix`, made by `decide` on first sight.
+    fn decision(
+        &mut self,
+        prefix: &'c str,
+        decide: impl FnOnce() -> (Decision, Range<u32>),
+    ) -> usize {
+        if let Some(&(_, at)) = self.recent.iter().find(|(p, _)| *p == prefix) {
+            return at;
+        }
+        let decided = &mut self.decided;
+        *self.index.entry(prefix).or_insert_with(|| {
+            decided.push(decide());
+            decided.len() - 1
+        })
+    }
 }
 
 /// What a prefix tried for one action turned out to be.
@@ -98,27 +127,36 @@ fn entry_for<'c>(
     // The prefixes grow, so each one's range lies in the one before: the
     // empty prefix's is the whole service.
     let mut range = catalog.service(service).unwrap_or(id.0..id.0 + 1);
-    let ends = std::iter::once(0).chain(words::word_ends(name));
+    let mut tried = Vec::new();
+    let ends = std::iter::once(0).chain(words::word_ends_lazily(name));
+    let mut result = None;
+    let mut decided = false;
     for end in ends {
         let prefix = &name[..end];
-        let (decision, within) = cache
-            .decisions
-            .entry(prefix)
-            .or_insert_with(|| {
-                let within = catalog.prefix_range_within(range.clone(), prefix);
-                (decide(catalog, service, prefix, &within, safe, bound), within)
-            });
+        let at = cache.decision(prefix, || {
+            let within = catalog.prefix_range_within(range.clone(), prefix);
+            (decide(catalog, service, prefix, &within, safe, bound), within)
+        });
+        tried.push((prefix, at));
+        let (decision, within) = &mut cache.decided[at];
         range = within.clone();
         match *decision {
             Decision::Unsafe => continue,
-            Decision::Written => return None,
+            Decision::Written => {}
             Decision::Safe => {
                 *decision = Decision::Written;
-                return Some(entry(catalog, service, prefix, &range));
+                cache.whole_service_written |= prefix.is_empty();
+                result = Some(entry(catalog, service, prefix, &range));
             }
         }
+        decided = true;
+        break;
     }
-    Some(format!("{service}:{name}"))
+    cache.recent = tried;
+    match decided {
+        true => result,
+        false => Some(format!("{service}:{name}")),
+    }
 }
 
 /// The entry for a safe prefix matching `range`: `svc:Prefix*`, or the
@@ -185,8 +223,10 @@ fn tidy(mut entries: Vec<String>) -> Vec<String> {
     let mut lengths: Vec<usize> = stars.iter().map(String::len).collect();
     lengths.sort_unstable();
     lengths.dedup();
-    let covered = |entry: &str| {
-        let lower = entry.to_ascii_lowercase();
+    let mut lower = String::new();
+    let mut covered = |entry: &str| {
+        lower.clear();
+        lower.extend(entry.chars().map(|c| c.to_ascii_lowercase()));
         let own = entry.ends_with('*').then(|| entry.len() - 1);
         lengths.iter().any(|&end| {
             end <= lower.len()

@@ -41,7 +41,7 @@ use crate::input::policy::{ActionKey, Edit, Effect, Policy, Statement};
 use crate::json::Value;
 use crate::model::catalog::{ActionId, ActionSet, Catalog};
 use crate::model::pattern::{self, Glob};
-use std::collections::{HashMap, HashSet};
+use crate::model::fasthash::{FastMap, FastSet};
 
 /// What happened to one entry of the original policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -531,10 +531,10 @@ impl Run<'_> {
         } else {
             let mut safe = self.unused.clone();
             safe.union_with(&excluded);
-            let already: Vec<Glob> = statement.entries.clone();
+            let already = &statement.entries;
             self.exclusions(&targets, &safe)
                 .into_iter()
-                .filter(|e| !already.iter().any(|a| pattern::contains(a, &Glob::new(e))))
+                .filter(|e| !already.iter().any(|a| contains_entry(a, e)))
                 .collect()
         };
         self.narrowed_wildcards = true;
@@ -631,6 +631,21 @@ impl Run<'_> {
     }
 }
 
+/// Whether glob `outer` matches every string entry `inner` matches. For
+/// `svc:Prefix*`, the usual outer entry, that is exactly whether `inner`
+/// starts with `svc:Prefix` (ignoring case): its first characters are then
+/// that literal text, and otherwise it matches some string that does not
+/// start with it. No glob is built for `inner` then (ASCII text; other
+/// text takes the exact way, which folds case as matching does).
+fn contains_entry(outer: &Glob, inner: &str) -> bool {
+    match outer.prefix_star() {
+        Some(prefix) if prefix.is_ascii() && inner.is_ascii() => {
+            crate::model::catalog::starts_with_ignore_case(inner, prefix)
+        }
+        _ => pattern::contains(outer, &Glob::new(inner)),
+    }
+}
+
 /// Whether two globs match a common action string.
 pub(crate) fn overlaps(a: &Glob, b: &Glob) -> bool {
     let services = (a.literal_service(), b.literal_service());
@@ -671,7 +686,7 @@ pub(crate) fn covered_mask(entries: &[String]) -> Vec<bool> {
     // those without a literal service (`*Get*`); an entry without a literal
     // service, with every pattern. Grouping keeps a statement refined from
     // `"*"` (thousands of entries over hundreds of services) linear-ish.
-    let mut by_service: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_service: FastMap<&str, Vec<usize>> = FastMap::default();
     let mut unscoped: Vec<usize> = Vec::new();
     let mut patterns: Vec<usize> = Vec::new();
     for (i, glob) in globs.iter().enumerate() {
@@ -694,7 +709,7 @@ pub(crate) fn covered_mask(entries: &[String]) -> Vec<bool> {
         };
         own.iter().chain(more).copied()
     };
-    let mut literals = HashSet::new();
+    let mut literals = FastSet::default();
     let mut mask = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let covered = if globs[i].is_literal() {

@@ -27,14 +27,21 @@
 /// Callers that only need prefixes use this rather than [`split`], which
 /// would allocate a vector of slices.
 pub fn word_ends(name: &str) -> Vec<usize> {
+    word_ends_lazily(name).collect()
+}
+
+/// [`word_ends`], one at a time: the cover usually stops at the first
+/// prefix it tries, and need not split the rest of the name.
+pub fn word_ends_lazily(name: &str) -> impl Iterator<Item = usize> + '_ {
     let bytes = name.as_bytes();
-    let mut ends = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
+    std::iter::from_fn(move || {
+        if i >= bytes.len() {
+            return None;
+        }
         i += word_len(&bytes[i..]);
-        ends.push(i);
-    }
-    ends
+        Some(i)
+    })
 }
 
 /// Splits `name` into its words (see the module documentation).

@@ -152,6 +152,9 @@ pub fn refine_account(
         settings.catalog_current,
         &mut outcome,
     );
+    // The holders keep what they need of the findings, as compact id
+    // lists: the parsed findings go before the refining starts.
+    drop(by_principal);
     // About how many records will come, for a progress bar: every inline
     // policy, and each managed one once (an AWS-managed one comes once per
     // principal it is attached to, so there may be more).
@@ -247,22 +250,51 @@ impl Context<'_> {
         // Enough holders at a time to keep every thread busy, few enough
         // that their records do not pile up.
         const CHUNK: usize = 256;
-        for (at, chunk) in holders.chunks(CHUNK).enumerate() {
+        type Done = Vec<Result<(Vec<Record>, Summary), AccountError>>;
+        let compute = |at: usize, chunk: &[Holder]| -> Done {
             let numbered = chunk.iter().enumerate().map(|(i, h)| (at * CHUNK + i, h));
-            let done: Vec<Result<(Vec<Record>, Summary), AccountError>> = match &self.pool {
+            match &self.pool {
                 Some(pool) => {
                     use rayon::prelude::*;
                     let numbered: Vec<(usize, &Holder)> = numbered.collect();
                     pool.install(|| numbered.into_par_iter().map(one).collect())
                 }
                 None => numbered.map(one).collect(),
-            };
+            }
+        };
+        let send = |chunk: &[Holder], done: Done, out: &mut Out| -> Result<(), AccountError> {
             for (holder, done) in chunk.iter().zip(done) {
                 let (records, summary) = done?;
                 out.summary.notes.extend(summary.notes);
                 out.summary.warnings.extend(summary.warnings);
                 self.send_inline(holder, records, out)?;
             }
+            Ok(())
+        };
+        let Some(pool) = &self.pool else {
+            for (at, chunk) in holders.chunks(CHUNK).enumerate() {
+                send(chunk, compute(at, chunk), out)?;
+            }
+            return Ok(());
+        };
+        // On several threads, a chunk is refined while the one before is
+        // sent from this thread, in order: writing the report does not
+        // leave the threads idle.
+        let mut pending: Option<(&[Holder], Done)> = None;
+        for (at, chunk) in holders.chunks(CHUNK).enumerate() {
+            let mut done = None;
+            let mut sent = Ok(());
+            pool.in_place_scope(|scope| {
+                scope.spawn(|_| done = Some(compute(at, chunk)));
+                if let Some((before, finished)) = pending.take() {
+                    sent = send(before, finished, out);
+                }
+            });
+            sent?;
+            pending = done.map(|done| (chunk, done));
+        }
+        if let Some((before, finished)) = pending {
+            send(before, finished, out)?;
         }
         Ok(())
     }
@@ -672,7 +704,7 @@ fn removed_by_level(
 
 /// The threads for `jobs` (0: one per core); none for one job, or when
 /// the threads cannot be made (the work then runs on this thread alone).
-fn pool(jobs: usize) -> Option<rayon::ThreadPool> {
+pub fn pool(jobs: usize) -> Option<rayon::ThreadPool> {
     let threads = match jobs {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,

@@ -6,38 +6,46 @@
 
 use crate::input::policy::{ActionKey, Effect, Policy, Statement};
 use crate::json::canon::Canonical;
+use crate::model::fasthash::Fnv;
+use crate::model::fasthash::FastMap;
 use crate::model::pattern::{self, Glob};
-use std::collections::{HashMap, HashSet};
+use crate::model::fasthash::FastSet;
+use std::hash::{Hash, Hasher};
 
 /// A statement's context in canonical form (see [`Statement::context`]):
 /// equal keys, equal contexts.
 pub(super) type ContextKey = Vec<Canonical>;
 
 /// What makes two statements the same: context (Effect included), action
-/// element, and entries up to order and repetition. A structure, not a
-/// joined string, so no entry text can make two different statements
-/// look alike.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct Signature {
-    context: ContextKey,
-    key: ActionKey,
-    entries: Vec<String>,
-}
-
-/// The [`Signature`] of `statement`, whose context is `context`.
-pub(super) fn signature(statement: &Statement, context: &ContextKey) -> Signature {
-    let mut entries: Vec<String> = statement
-        .entries
-        .iter()
-        .map(|g| g.as_str().to_string())
-        .collect();
+/// element, and entries up to order and repetition. Entries are compared
+/// as a sorted list, not a joined string, so no entry text can make two
+/// different statements look alike; the hash only finds the candidates,
+/// which are then compared in full.
+fn sorted_entries(statement: &Statement) -> Vec<&str> {
+    let mut entries: Vec<&str> = statement.entries.iter().map(Glob::as_str).collect();
     entries.sort_unstable();
     entries.dedup();
-    Signature {
-        context: context.clone(),
-        key: statement.key,
-        entries,
-    }
+    entries
+}
+
+/// The hash of a statement's identity (see [`sorted_entries`]): of its
+/// context, action element, number of entries and the first and last few,
+/// since it only finds the candidates to compare (a statement refined from
+/// `"*"` has thousands of entries).
+fn identity_hash(context: &ContextKey, key: ActionKey, entries: &[&str]) -> u64 {
+    let mut hasher = Fnv::default();
+    (context, key, entries.len()).hash(&mut hasher);
+    let ends = entries.len().min(4);
+    entries[..ends].hash(&mut hasher);
+    entries[entries.len() - ends..].hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The hash of a context key.
+fn context_hash(context: &ContextKey) -> u64 {
+    let mut hasher = Fnv::default();
+    context.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A policy's statements with their contexts, computed once, and grouped.
@@ -45,37 +53,48 @@ pub(super) struct Contexts<'a> {
     statements: &'a [Statement],
     /// Each statement's context.
     keys: Vec<ContextKey>,
-    /// The statements of each context, in order.
-    groups: HashMap<ContextKey, Vec<usize>>,
-    /// Each statement's [`signature`], to find an unchanged statement in
-    /// constant time.
-    signatures: HashSet<Signature>,
+    /// Each statement's entries, sorted and deduplicated.
+    entries: Vec<Vec<&'a str>>,
+    /// The statements of each context, in order, by the context's hash.
+    groups: FastMap<u64, Vec<usize>>,
+    /// The statements by the hash of their identity, to find an unchanged
+    /// statement in constant time.
+    identities: FastMap<u64, Vec<usize>>,
 }
 
 impl<'a> Contexts<'a> {
     pub(super) fn new(policy: &'a Policy) -> Contexts<'a> {
-        let keys: Vec<ContextKey> = policy.statements.iter().map(Statement::context).collect();
-        let mut groups: HashMap<ContextKey, Vec<usize>> = HashMap::new();
-        for (i, key) in keys.iter().enumerate() {
-            groups.entry(key.clone()).or_default().push(i);
+        let statements = &policy.statements[..];
+        let keys: Vec<ContextKey> = statements.iter().map(Statement::context).collect();
+        let entries: Vec<Vec<&str>> = statements.iter().map(sorted_entries).collect();
+        let mut groups: FastMap<u64, Vec<usize>> = FastMap::default();
+        let mut identities: FastMap<u64, Vec<usize>> = FastMap::default();
+        for (i, statement) in statements.iter().enumerate() {
+            groups.entry(context_hash(&keys[i])).or_default().push(i);
+            let identity = identity_hash(&keys[i], statement.key, &entries[i]);
+            identities.entry(identity).or_default().push(i);
         }
-        let signatures = policy
-            .statements
-            .iter()
-            .zip(&keys)
-            .map(|(s, k)| signature(s, k))
-            .collect();
         Contexts {
-            statements: &policy.statements,
+            statements,
             keys,
+            entries,
             groups,
-            signatures,
+            identities,
         }
     }
 
-    /// Whether a statement with this [`signature`] is here.
-    pub(super) fn has(&self, signature: &Signature) -> bool {
-        self.signatures.contains(signature)
+    /// Whether a statement the same as `statement`, whose context is
+    /// `context`, is here.
+    pub(super) fn has_same(&self, statement: &Statement, context: &ContextKey) -> bool {
+        let entries = sorted_entries(statement);
+        let hash = identity_hash(context, statement.key, &entries);
+        self.identities.get(&hash).is_some_and(|candidates| {
+            candidates.iter().any(|&i| {
+                self.statements[i].key == statement.key
+                    && self.entries[i] == entries
+                    && self.keys[i] == *context
+            })
+        })
     }
 
     /// Every statement with its context key.
@@ -89,12 +108,16 @@ impl<'a> Contexts<'a> {
     }
 
     /// The statements whose context has this key.
-    pub(super) fn with_key(&self, key: &ContextKey) -> impl Iterator<Item = &'a Statement> + '_ {
+    pub(super) fn with_key<'k>(
+        &'k self,
+        key: &'k ContextKey,
+    ) -> impl Iterator<Item = &'a Statement> + 'k {
         let statements = self.statements;
         self.groups
-            .get(key)
+            .get(&context_hash(key))
             .into_iter()
             .flatten()
+            .filter(move |&&i| self.keys[i] == *key)
             .map(move |&i| &statements[i])
     }
 }
@@ -109,9 +132,9 @@ pub(super) struct Bound<'a> {
     pub(super) entries: Vec<&'a Glob>,
     universal: bool,
     /// Literal entries, lowercased.
-    literals: HashSet<String>,
+    literals: FastSet<String>,
     /// The literal parts of `prefix*` entries, lowercased.
-    prefixes: HashSet<String>,
+    prefixes: FastSet<String>,
     /// Entries of any other shape.
     others: Vec<&'a Glob>,
 }
@@ -121,8 +144,8 @@ impl<'a> Bound<'a> {
         let mut bound = Bound {
             entries: Vec::new(),
             universal: false,
-            literals: HashSet::new(),
-            prefixes: HashSet::new(),
+            literals: FastSet::default(),
+            prefixes: FastSet::default(),
             others: Vec::new(),
         };
         for &glob in &entries {

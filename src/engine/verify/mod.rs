@@ -34,13 +34,13 @@ use crate::input::policy::{ActionKey, Effect, Policy, Statement};
 use crate::json::Value;
 use crate::model::catalog::ActionSet;
 use crate::model::pattern::{self, Glob, TooComplex};
-use std::collections::HashMap;
+use crate::model::fasthash::FastMap;
 
 mod index;
 mod reason;
 mod usage;
 
-use index::{signature, Bound, ContextKey, Contexts};
+use index::{Bound, ContextKey, Contexts};
 pub use reason::{Kind, Reason, Side};
 use usage::{check_new_denies, check_usage};
 
@@ -78,12 +78,12 @@ pub fn verify_tolerating(
     }
     let original = Contexts::new(original);
     let refined = Contexts::new(refined);
-    let mut bounds: HashMap<&ContextKey, Candidates> = HashMap::new();
+    let mut bounds: FastMap<&ContextKey, Candidates> = FastMap::default();
     for (statement, key) in refined.allows() {
         check_no_new_access(&original, statement, key, &mut bounds, &mut reasons);
     }
     for (deny, key) in original.iter().filter(|(s, _)| s.effect == Effect::Deny) {
-        if !refined.has(&signature(deny, key)) {
+        if !refined.has_same(deny, key) {
             let entry = deny.entries.first().map_or("", Glob::as_str);
             let witness = some_member(deny).unwrap_or_default();
             reasons.push(Reason::new(
@@ -184,7 +184,7 @@ fn check_no_new_access<'a>(
     original: &'a Contexts,
     refined: &Statement,
     key: &'a ContextKey,
-    bounds: &mut HashMap<&'a ContextKey, Candidates<'a>>,
+    bounds: &mut FastMap<&'a ContextKey, Candidates<'a>>,
     reasons: &mut Vec<Reason>,
 ) {
     let Candidates {

@@ -2,13 +2,13 @@
 //! catalog, among entries it does not know, and among services newer than
 //! it), nothing unused left, no new Deny of something used.
 
-use super::index::{signature, ContextKey, Contexts};
+use super::index::{ContextKey, Contexts};
 use super::{action_witness, some_member_of, Kind, Reason, Side};
 use crate::input::findings::Usage;
 use crate::input::policy::{ActionKey, Effect, Statement};
 use crate::model::catalog::{ActionSet, Catalog};
 use crate::model::pattern::{self, Glob};
-use std::collections::{HashMap, HashSet};
+use crate::model::fasthash::{FastMap, FastSet};
 
 /// The catalog actions a statement allows, and those of them it allows
 /// through entries refinement can act on: an `Action` entry that matches
@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 fn allowed_and_refinable(
     usage: &Usage,
     statement: &Statement,
-    written: &HashSet<&str>,
+    written: &FastSet<&str>,
 ) -> (ActionSet, ActionSet) {
     let catalog = usage.catalog;
     let may_keep = !catalog.added().is_empty() || usage.beyond.keeps_new_services();
@@ -84,10 +84,10 @@ pub(super) fn check_usage(
     // Entries the original wrote in each context: only those may stay
     // unrefined for matching nothing but actions the catalog lacks. Only
     // needed, and computed once per context, when the catalog was extended.
-    let mut written: HashMap<&ContextKey, HashSet<&str>> = HashMap::new();
+    let mut written: FastMap<&ContextKey, FastSet<&str>> = FastMap::default();
     let mut refined_allowed: Vec<RefinedAllow> = Vec::new();
-    let mut by_key: HashMap<&ContextKey, Vec<usize>> = HashMap::new();
-    let nothing = HashSet::new();
+    let mut by_key: FastMap<&ContextKey, Vec<usize>> = FastMap::default();
+    let nothing = FastSet::default();
     for (statement, key) in refined.allows() {
         let written = if catalog.added().is_empty() && !usage.beyond.keeps_new_services() {
             &nothing
@@ -109,7 +109,7 @@ pub(super) fn check_usage(
         });
     }
     // What each context's refined statements allow together, computed once.
-    let mut union_by_key: HashMap<&ContextKey, ActionSet> = HashMap::new();
+    let mut union_by_key: FastMap<&ContextKey, ActionSet> = FastMap::default();
     for allowed in &refined_allowed {
         union_by_key
             .entry(allowed.key)
@@ -124,7 +124,7 @@ pub(super) fn check_usage(
     let new_services = NewServices::new(catalog, &all);
     for (statement, key) in original.allows() {
         // A statement that is still there, unchanged, keeps what it allowed.
-        if refined.has(&signature(statement, key)) {
+        if refined.has_same(statement, key) {
             continue;
         }
         let same_context = || -> Vec<&Statement> {
@@ -287,7 +287,7 @@ pub(super) fn check_new_denies(
     let catalog = usage.catalog;
     let mut used: Option<ActionSet> = None;
     for (deny, key) in refined.iter().filter(|(s, _)| s.effect == Effect::Deny) {
-        if original.has(&signature(deny, key)) {
+        if original.has_same(deny, key) {
             continue;
         }
         let used = used.get_or_insert_with(|| {
@@ -345,7 +345,7 @@ fn unknown_dropped<'s>(
     // their text, ignoring case as matching does; only the others need
     // comparing as languages, which for thousands of entries against
     // thousands would be quadratic.
-    let written: HashSet<String> = refined
+    let written: FastSet<String> = refined
         .iter()
         .filter(|r| r.key == ActionKey::Action)
         .flat_map(|r| r.entries.iter().map(|g| g.as_str().to_ascii_lowercase()))

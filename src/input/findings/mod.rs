@@ -17,6 +17,7 @@
 //! one principal (`resource`) are refused by [`parse`], since what one
 //! principal does not use another may.
 
+mod compact;
 mod many;
 mod read;
 
@@ -26,7 +27,7 @@ pub use read::{no_resource, parse, parse_groups, Group};
 
 use crate::error::InputError;
 use crate::input::time;
-use crate::model::catalog::{ActionSet, Catalog};
+use crate::model::catalog::{ActionId, ActionSet, Catalog};
 use crate::model::pattern::Glob;
 use crate::model::principal::Principal;
 
@@ -136,6 +137,12 @@ pub struct Findings {
     /// The findings read, active or not: pages of one finding share an id,
     /// a date and a status; see `ByPrincipal` for what contradicts.
     pub seen: Vec<Seen>,
+    /// Unused actions [compacted](Findings::compact) to ids of `known_in`
+    /// (those without a last-accessed date): an account's findings name
+    /// millions of actions, and an id is a fraction of a name's size.
+    pub known: Vec<ActionId>,
+    /// The catalog the ids of `known` are of.
+    pub known_in: Option<Catalog>,
 }
 
 /// One finding read (active or not), for telling pages from
@@ -298,7 +305,8 @@ impl Usage<'_> {
 impl Findings {
     /// Adds `other`'s findings to these (pages of one finding, or findings
     /// of one principal from several files).
-    pub fn merge(&mut self, other: Findings) {
+    pub fn merge(&mut self, mut other: Findings) {
+        self.take_known(&mut other);
         self.resource = self.resource.take().or(other.resource);
         self.unused.extend(other.unused);
         self.notes.extend(other.notes);
@@ -315,6 +323,7 @@ impl Findings {
     /// bar for "unused" is longer than its analyzer's tracking period.
     /// Returns how many entries that took out of the unused list.
     pub fn used_since(&mut self, since: i64) -> usize {
+        // Compacted actions have no date: none was used since.
         let before = self.unused.len();
         self.unused.retain(|unused| match unused {
             Unused::Everything { last_accessed }
@@ -384,7 +393,7 @@ impl Findings {
         // Each once, the first spelling kept: a set of the names seen, not
         // a scan of the list per name (findings may name thousands).
         let mut listed: std::collections::HashSet<(String, String)> = Default::default();
-        for unused in &self.unused {
+        for unused in self.unused.iter().chain(&self.known_names(catalog)) {
             if let Unused::Action { service, name, .. } = unused {
                 if catalog.find(service, name).is_some() {
                     continue;
@@ -413,6 +422,19 @@ impl Findings {
         let mut any_missing = false;
         let mut warnings = Vec::new();
         let mut set = catalog.empty_set();
+        match self.known_in.as_ref().filter(|c| c.same_ids(catalog)) {
+            Some(_) => self.known.iter().for_each(|&id| set.insert(id)),
+            None => {
+                for unused in self.known_names(catalog) {
+                    if let Unused::Action { service, name, .. } = unused {
+                        match catalog.find(&service, &name) {
+                            Some(id) => set.insert(id),
+                            None => any_missing = true,
+                        }
+                    }
+                }
+            }
+        }
         for unused in &self.unused {
             match unused {
                 Unused::Everything { .. } => set = ActionSet::full(catalog.len()),

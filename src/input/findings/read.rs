@@ -368,8 +368,11 @@ fn service_details(
     // of it was last used; the listed actions carry their own dates, which
     // decide. It is checked all the same: a date is never taken unread.
     timestamp_member(value, "lastAccessed", path)?;
+    findings.unused.reserve(actions.len());
     for (i, action) in actions.iter().enumerate() {
-        let unused = unused_action(action, &path.key(key).index(i), &service)?;
+        // The path is made only for a message: most lists are thousands of
+        // names, and each path is a copy of the whole path.
+        let unused = unused_action(action, || path.key(key).index(i), &service)?;
         findings.unused.push(unused);
     }
     Ok(())
@@ -398,16 +401,20 @@ fn namespace(value: &Value, path: &JsonPath) -> Result<String, InputError> {
 
 /// One entry of a detail's `actions` (a name, or `{"action": ...}` with
 /// an optional `lastAccessed`), of `service`.
-fn unused_action(action: &Value, path: &JsonPath, service: &str) -> Result<Unused, InputError> {
+fn unused_action(
+    action: &Value,
+    path: impl Fn() -> JsonPath,
+    service: &str,
+) -> Result<Unused, InputError> {
     let name = match &action.kind {
         Kind::String(name) => name,
         Kind::Object(_) => match action.get("action").and_then(Value::as_str) {
             Some(name) => name,
-            None => return Err(InputError::at(path, "expected {\"action\": \"Name\", ...}")),
+            None => return Err(InputError::at(&path(), "expected {\"action\": \"Name\", ...}")),
         },
         _ => {
             return Err(InputError::at(
-                path,
+                &path(),
                 format!("an action must be a string, found {}", action.kind_name()),
             ))
         }
@@ -416,7 +423,7 @@ fn unused_action(action: &Value, path: &JsonPath, service: &str) -> Result<Unuse
         Some((prefix, bare)) if prefix.eq_ignore_ascii_case(service) => bare,
         Some(_) => {
             return Err(InputError::at(
-                path,
+                &path(),
                 format!("{} is not an action of service {service}", quote(name)),
             ))
         }
@@ -424,13 +431,13 @@ fn unused_action(action: &Value, path: &JsonPath, service: &str) -> Result<Unuse
     };
     if bare.is_empty() || bare.contains(':') {
         return Err(InputError::at(
-            path,
+            &path(),
             format!("{} is not an action name", quote(name)),
         ));
     }
     let mut unused = if bare.contains(['*', '?']) || bare.contains(char::is_control) {
         let full = format!("{service}:{bare}");
-        check_action(&full).map_err(|bad| bad.at(path))?;
+        check_action(&full).map_err(|bad| bad.at(&path()))?;
         action_or_pattern(&full)
     } else {
         // What the two calls above make of a plain name (the service is a
@@ -442,14 +449,17 @@ fn unused_action(action: &Value, path: &JsonPath, service: &str) -> Result<Unuse
             last_accessed: None,
         }
     };
-    let at = timestamp_member(action, "lastAccessed", path)?;
+    let at = match action.get("lastAccessed").filter(|v| !v.is_null()) {
+        Some(_) => timestamp_member(action, "lastAccessed", &path())?,
+        None => None,
+    };
     match &mut unused {
         Unused::Action { last_accessed, .. } => *last_accessed = at,
         // A pattern stays unused whatever `--unused-for` says, so a date on
         // it would be silently ignored: refused instead.
         _ if at.is_some() => {
             return Err(InputError::at(
-                &path.key("lastAccessed"),
+                &path().key("lastAccessed"),
                 format!(
                     "{} is a pattern: lastAccessed belongs to single actions",
                     quote(bare)

@@ -241,6 +241,12 @@ impl Catalog {
         catalog
     }
 
+    /// Whether `other` numbers its actions as this catalog does: a clone
+    /// of it, or it a clone of `other` (an extended catalog renumbers).
+    pub fn same_ids(&self, other: &Catalog) -> bool {
+        Arc::ptr_eq(&self.actions, &other.actions) && Arc::ptr_eq(&self.services, &other.services)
+    }
+
     /// The actions this catalog was extended with by
     /// [`Catalog::with_actions`] (empty for a catalog as loaded).
     pub fn added(&self) -> &ActionSet {

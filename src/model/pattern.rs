@@ -57,6 +57,9 @@ pub enum Token {
 pub struct Glob {
     text: String,
     tokens: Vec<Token>,
+    /// Where the literal service prefix ends (the first `:`, when no
+    /// wildcard comes before it): asked of every entry many times.
+    service_end: Option<usize>,
 }
 
 impl Glob {
@@ -78,9 +81,13 @@ impl Glob {
                 tokens.push(token);
             }
         }
+        let service_end = text
+            .find(':')
+            .filter(|&colon| !text[..colon].contains(['*', '?']));
         Glob {
             text: text.to_owned(),
             tokens,
+            service_end,
         }
     }
 
@@ -176,16 +183,14 @@ impl Glob {
     /// `*`, `s3*:Get` and `*:Get*` give `None` since they can match actions of
     /// several services. Callers use it to look at one service's catalog only.
     pub fn literal_service(&self) -> Option<&str> {
-        let (service, _) = self.text.split_once(':')?;
-        (!service.contains(['*', '?'])).then_some(service)
+        self.service_end.map(|end| &self.text[..end])
     }
 
     /// The original text after the first `:`, when
     /// [`Glob::literal_service`] is `Some`: the part to match against the
     /// action names of that one service.
     pub fn name_part(&self) -> Option<&str> {
-        self.literal_service()?;
-        self.text.split_once(':').map(|(_, name)| name)
+        self.service_end.map(|end| &self.text[end + 1..])
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::input::policy::{ActionKey, Effect, Policy, Statement};
 use crate::json::canon::Canonical;
-use crate::model::fasthash::Fnv;
+use crate::model::fasthash::FastHasher;
 use crate::model::fasthash::FastMap;
 use crate::model::pattern::{self, Glob};
 use crate::model::fasthash::FastSet;
@@ -33,7 +33,7 @@ fn sorted_entries(statement: &Statement) -> Vec<&str> {
 /// since it only finds the candidates to compare (a statement refined from
 /// `"*"` has thousands of entries).
 fn identity_hash(context: &ContextKey, key: ActionKey, entries: &[&str]) -> u64 {
-    let mut hasher = Fnv::default();
+    let mut hasher = FastHasher::default();
     (context, key, entries.len()).hash(&mut hasher);
     let ends = entries.len().min(4);
     entries[..ends].hash(&mut hasher);
@@ -43,7 +43,7 @@ fn identity_hash(context: &ContextKey, key: ActionKey, entries: &[&str]) -> u64 
 
 /// The hash of a context key.
 fn context_hash(context: &ContextKey) -> u64 {
-    let mut hasher = Fnv::default();
+    let mut hasher = FastHasher::default();
     context.hash(&mut hasher);
     hasher.finish()
 }

@@ -20,6 +20,8 @@ use crate::hosts::Host;
 use crate::input::policy::{ActionKey, Policy};
 use crate::json::Lines;
 use crate::model::catalog::{AccessLevel, Catalog};
+use crate::model::fasthash::FastMap;
+use std::sync::Arc;
 
 /// One entry that grants unused actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +50,9 @@ pub struct EntryReport {
     pub wildcards: Vec<String>,
     /// The statement's whole action element after refinement, where it is
     /// now, for a suggested fix: `None` when the statement is removed.
-    pub statement_after: Option<Vec<String>>,
+    /// Shared by the entries of one statement: a statement refined entry
+    /// by entry has thousands of changes, each pointing at the same list.
+    pub statement_after: Option<std::sync::Arc<[String]>>,
     /// The element's new key, when refinement changes it (`Action` that
     /// granted every action becoming `NotAction`): the fix then replaces
     /// the key too, and `element` starts at the key.
@@ -182,14 +186,17 @@ impl FileReport {
             region(&lines, span.start, span.end)
         };
         let refined = refined.refined();
+        // Each statement's element after refinement, made once.
+        let mut afters: FastMap<usize, Option<(ActionKey, Arc<[String]>)>> = FastMap::default();
         let entries = refined
             .changes
             .iter()
             .map(|change| {
                 let statement = &policy.statements[change.statement];
                 let element_path = statement.path.key(statement.key.as_str());
-                let after: Option<(ActionKey, Vec<String>)> =
-                    match refined.edits[change.statement].as_ref() {
+                let after = afters
+                    .entry(change.statement)
+                    .or_insert_with(|| match refined.edits[change.statement].as_ref() {
                         None => Some((
                             statement.key,
                             statement
@@ -200,8 +207,9 @@ impl FileReport {
                         )),
                         Some(edit) => edit
                             .element(statement.key)
-                            .map(|(key, entries)| (key, entries.to_vec())),
-                    };
+                            .map(|(key, entries)| (key, Arc::from(entries))),
+                    })
+                    .clone();
                 let renamed_to = after
                     .as_ref()
                     .map(|(key, _)| *key)

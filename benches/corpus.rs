@@ -539,7 +539,10 @@ fn stages(dir: &Path, filter: &str, rounds: usize) {
             *best = (*best).min(time);
         }
     }
-    println!("{} cases, fastest of {rounds} rounds per stage", paths.len());
+    println!(
+        "{} cases, fastest of {rounds} rounds per stage",
+        paths.len()
+    );
     for (stage, time) in STAGES.iter().zip(best) {
         println!("  {stage:<28} {:>9.1} ms", time.as_secs_f64() * 1e3);
     }

@@ -240,8 +240,28 @@ fn write_details(
     std::fs::write(out.join("auth-details.json"), text).unwrap();
 }
 
+/// The median of five runs of refine with `args` in `dir`, on every core,
+/// and on one thread (`-j 1`); the output (stdout and stderr) must be the
+/// same byte for byte.
+fn time(dir: &Path, args: &[&str], expect: i32) -> (f64, f64) {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_refine"))
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    let one: Vec<&str> = args.iter().copied().chain(["-j", "1"]).collect();
+    let (every, single) = (run(args), run(&one));
+    assert!(
+        every.stdout == single.stdout && every.stderr == single.stderr,
+        "-j 1 changed the output of {args:?}"
+    );
+    (time_args(dir, args, expect), time_args(dir, &one, expect))
+}
+
 /// The median of five runs of refine with `args` in `dir`.
-fn time(dir: &Path, args: &[&str], expect: i32) -> f64 {
+fn time_args(dir: &Path, args: &[&str], expect: i32) -> f64 {
     let binary = env!("CARGO_BIN_EXE_refine");
     let mut runs = Vec::new();
     for _ in 0..5 {
@@ -301,18 +321,22 @@ fn main() {
         policy_bytes as f64 / 1e6,
         findings_bytes as f64 / 1e6
     );
+    let ((owners, owners_one), (details, details_one)) = (owners, details);
     println!(
-        "  --owners --diff                    {owners:>7.3} s   target 2 s   {}",
-        verdict(owners)
+        "  --owners --diff                    {owners:>7.3} s   target 2 s   {}   (-j 1: {owners_one:.3} s, {:.2}x)",
+        verdict(owners),
+        owners_one / owners
     );
     println!(
-        "  --details --check --format sarif   {details:>7.3} s   target 2 s   {}",
-        verdict(details)
+        "  --details --check --format sarif   {details:>7.3} s   target 2 s   {}   (-j 1: {details_one:.3} s, {:.2}x)",
+        verdict(details),
+        details_one / details
     );
     if let Some(path) = args.get(1) {
         let result = json!({"policies": POLICIES, "roles": ROLES, "findings_files": ROLES,
             "policy_bytes": policy_bytes, "findings_bytes": findings_bytes,
-            "owners_seconds": owners, "details_seconds": details});
+            "owners_seconds": owners, "details_seconds": details,
+            "owners_one_thread_seconds": owners_one, "details_one_thread_seconds": details_one});
         std::fs::write(path, serde_json::to_string_pretty(&result).unwrap() + "\n").unwrap();
     }
 }

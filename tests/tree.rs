@@ -455,3 +455,51 @@ fn an_empty_walk_and_an_emptied_policy_are_warned_about() {
         "{stderr}"
     );
 }
+
+/// A walk's output is the same byte for byte whatever the number of
+/// threads (`--jobs`): files are refined a chunk at a time on every core,
+/// and what each says is said in file order. The tree is the fixture's
+/// (links, a file that is not JSON, one that is not a policy, a syntax
+/// error) with more than a chunk of policies beside it, some of which
+/// draw warnings, a trust policy and an emptied file among them.
+#[test]
+fn a_walk_says_the_same_on_one_thread_and_on_several() {
+    let (_dir, root) = tree_copy();
+    let many = root.join("policies/many");
+    std::fs::create_dir_all(&many).unwrap();
+    for i in 0..150 {
+        let action = match i % 3 {
+            0 => "\"s3:Get*\"",
+            1 => "[\"s3:GetObject\", \"s3:PutObject\", \"s3:NoSuchAction\"]",
+            _ => "[\"sqs:*\", \"ec2:Describe*\"]",
+        };
+        let text = format!(
+            "{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": {action}, \"Resource\": \"*\"}}]}}\n"
+        );
+        std::fs::write(many.join(format!("p{i:03}.json")), text).unwrap();
+    }
+    std::fs::write(
+        many.join("p050-trust.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(many.join("p100-emptied.json"), "").unwrap();
+    for args in [
+        &["policies", "findings.json", "--diff"][..],
+        &["policies", "findings.json", "--check", "--format", "json"],
+        &["policies", "findings.json", "--check", "-v"],
+        &["policies", "findings.json", "--format", "sarif"],
+    ] {
+        let one = refine(&root, &[args, &["-j", "1"]].concat());
+        let two = refine(&root, &[args, &["-j", "2"]].concat());
+        let every = refine(&root, args);
+        assert!(one.1.len() + one.2.len() > 1_000, "{args:?}: {one:?}");
+        assert!(
+            one.2.contains("NoSuchAction") && one.2.contains("empty file"),
+            "{}",
+            one.2
+        );
+        assert_eq!(one, two, "{args:?}");
+        assert_eq!(one, every, "{args:?}");
+    }
+}

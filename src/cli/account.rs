@@ -182,8 +182,8 @@ fn read_findings(
     // thread.
     let read = |file: &PathBuf| -> Result<(String, Vec<findings::Group>)> {
         let input = read_maybe_gzip(file, io::DATA)?;
-        let mut groups = findings::parse_groups(&input.text)
-            .map_err(|err| anyhow!(describe(&input, &err)))?;
+        let mut groups =
+            findings::parse_groups(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
         // Ids, not names, from here on: what the account holds while it
         // is read stays near the size of its input.
         for group in &mut groups {

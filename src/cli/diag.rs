@@ -48,16 +48,77 @@ impl Level {
 /// only errors are said, and an [`Level::Info`] note only with
 /// `--verbose`.
 pub(super) fn emit(level: Level, message: &str) {
+    if captured(Said::Emit(level, message.to_string())) {
+        return;
+    }
     if !shown(level) || !first_time(level, message) {
         return;
     }
     write(&format!("{}: ", label(level.name())), message);
 }
 
+/// One diagnostic held back by [`capture`], to be said by [`replay`].
+#[derive(Debug, Clone)]
+pub(super) enum Said {
+    Emit(Level, String),
+    Located(String, String),
+}
+
+thread_local! {
+    /// What this thread says while it works under [`capture`].
+    static CAPTURED: std::cell::RefCell<Option<Vec<Said>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps `said` for [`capture`] when this thread is capturing.
+fn captured(said: Said) -> bool {
+    CAPTURED.with(|captured| match captured.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(said);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Runs `work`, holding back what it says: work done on several threads
+/// says it in order afterwards ([`replay`]), so stderr reads as one thread
+/// would have written it, repeats and `--quiet` decided at that point.
+pub(super) fn capture<T>(work: impl FnOnce() -> T) -> (T, Vec<Said>) {
+    let outer = CAPTURED.with(|captured| captured.borrow_mut().replace(Vec::new()));
+    let done = work();
+    let said = CAPTURED.with(|captured| std::mem::replace(&mut *captured.borrow_mut(), outer));
+    (done, said.unwrap_or_default())
+}
+
+/// What this thread's [`capture`] has held back so far, taken: for work
+/// that interleaves its own messages with others' held back elsewhere.
+pub(super) fn take_captured() -> Vec<Said> {
+    CAPTURED.with(|captured| {
+        captured
+            .borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
+}
+
+/// Says what [`capture`] held back, in order.
+pub(super) fn replay(said: Vec<Said>) {
+    for said in said {
+        match said {
+            Said::Emit(level, message) => emit(level, &message),
+            Said::Located(place, message) => located(&place, &message),
+        }
+    }
+}
+
 /// A line of `--check`: `PLACE: error: MESSAGE`, the place first, as
 /// compilers write it, so that editors and CI problem matchers read it.
 /// Said even with `--quiet`: it is what the gate found.
 pub(super) fn located(place: &str, message: &str) {
+    if captured(Said::Located(place.to_string(), message.to_string())) {
+        return;
+    }
     write(
         &format!("{}: {}: ", sanitize(place), label("error")),
         message,

@@ -124,6 +124,8 @@ pub(super) struct Plan {
     pub(super) no_ignore: bool,
     /// `--hidden`.
     pub(super) hidden: bool,
+    /// `--jobs`: threads for a directory (0: one per core).
+    pub(super) jobs: usize,
     pub(super) color: Color,
     /// `--limit` and `--max-size`: the size a refined policy must fit.
     pub(super) budget: iam_refine::output::size::Budget,
@@ -181,6 +183,7 @@ impl Plan {
             follow: args.follow,
             no_ignore: args.no_ignore,
             hidden: args.hidden,
+            jobs: args.jobs,
             color: args.color,
             budget: budget(args.limit.as_deref(), args.max_size, args.fit)?,
         })

@@ -290,6 +290,64 @@ pub(super) fn refine_decided(
     basis: &mut Basis,
     plan: &Plan,
 ) -> Result<Done> {
+    match decide_file(path, input, host, basis, plan)? {
+        Next::Done(done) => Ok(done),
+        Next::Refine(job) => job.run(input, host, basis.catalog(), plan),
+    }
+}
+
+/// What is left to do with a policy file once its basis has decided.
+pub(super) enum Next {
+    /// Nothing: this is what the file yields.
+    Done(Done),
+    /// Refine it against this (on any thread: it needs nothing more of
+    /// the basis than its catalog).
+    Refine(Job),
+}
+
+/// A policy's refinement as decided: what is unused, and whose it is.
+pub(super) struct Job {
+    unused: iam_refine::model::catalog::ActionSet,
+    beyond: iam_refine::input::findings::Beyond,
+    owners: Option<iam_refine::engine::resolve::Owners>,
+}
+
+impl Job {
+    /// Refines the policy of `host` as decided.
+    pub(super) fn run(
+        self,
+        input: &Input,
+        host: &JsonFile,
+        catalog: &iam_refine::model::catalog::Catalog,
+        plan: &Plan,
+    ) -> Result<Done> {
+        let usage = Usage {
+            catalog,
+            unused: &self.unused,
+            beyond: &self.beyond,
+        };
+        let mut done = refine_host(input, host, usage, plan)?;
+        if let Some(owners) = self.owners {
+            done.reports = done
+                .reports
+                .into_iter()
+                .map(|r| r.owned_by(owners.clone()))
+                .collect();
+        }
+        Ok(done)
+    }
+}
+
+/// The part of [`refine_decided`] that needs the basis: a trust policy
+/// skipped, the basis's decision for the policy, and a policy left as
+/// written.
+pub(super) fn decide_file(
+    path: &Path,
+    input: &Input,
+    host: &JsonFile,
+    basis: &mut Basis,
+    plan: &Plan,
+) -> Result<Next> {
     let embedded = &host.policies()[0];
     let name = patch_path(&input.name);
     let statements = &embedded.policy.statements;
@@ -299,7 +357,7 @@ pub(super) fn refine_decided(
         let what = "a trust or resource policy (every statement has a Principal), which refine leaves as written";
         if let Target::Directory(_) = plan.target {
             diag::info(&format!("{}: {what}: skipped", input.name));
-            return Ok(Done {
+            return Ok(Next::Done(Done {
                 name: input.name.clone(),
                 text: input.text.clone(),
                 reports: Vec::new(),
@@ -307,7 +365,7 @@ pub(super) fn refine_decided(
                 printed: None,
                 narrowed: false,
                 template: false,
-            });
+            }));
         }
         bail!(
             "{}: {what}\nhint: pass the role's or user's permissions policy (`aws iam get-role-policy` output, or the policy document)",
@@ -319,27 +377,16 @@ pub(super) fn refine_decided(
             unused,
             beyond,
             owners,
-        } => {
-            let usage = Usage {
-                catalog: basis.catalog(),
-                unused: &unused,
-                beyond: &beyond,
-            };
-            let mut done = refine_host(input, host, usage, plan)?;
-            if let Some(owners) = owners {
-                done.reports = done
-                    .reports
-                    .into_iter()
-                    .map(|r| r.owned_by(owners.clone()))
-                    .collect();
-            }
-            Ok(done)
-        }
+        } => Ok(Next::Refine(Job {
+            unused,
+            beyond,
+            owners,
+        })),
         Decision::Leave { why, owners } => {
             // A policy left as written is never printed reformatted (the
             // single-file run refuses to print it; a walk prints none).
             let printed = None;
-            Ok(Done {
+            Ok(Next::Done(Done {
                 name: input.name.clone(),
                 text: input.text.clone(),
                 reports: vec![FileReport::not_checked(&name, why, owners)],
@@ -347,7 +394,7 @@ pub(super) fn refine_decided(
                 printed,
                 narrowed: false,
                 template: false,
-            })
+            }))
         }
     }
 }

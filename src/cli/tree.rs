@@ -12,13 +12,12 @@
 
 use super::basis::Basis;
 use super::diag;
-use super::io::{self, describe, emit, print_error, read_input, write_all_atomic, Rewrite};
+use super::io::{self, describe, emit, print_error, read_input, write_all_atomic, Input, Rewrite};
 use super::plan::{Plan, Stdout};
-use super::refine::{
-    diff_of, exit_code, newer_note, not_checked_note, patch_path, refine_decided, render,
-};
+use super::refine::{diff_of, exit_code, newer_note, not_checked_note, patch_path, render};
 use anyhow::Result;
 use iam_refine::error::escape;
+use iam_refine::hosts::json_file::JsonFile;
 use iam_refine::hosts::{self, Detected};
 use iam_refine::output::report::FileReport;
 use std::path::{Path, PathBuf};
@@ -68,19 +67,33 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
             }
         },
     };
-    let mut visited = Vec::new();
-    each_policy_file(dir, plan, &mut walk, |file, walk| {
-        let claimed = loaded.as_ref().filter(|l| l.host(file).is_some());
-        match (claimed, hosts::terraform::is_terraform(file)) {
-            (Some(loaded), _) => {
-                visited.push(hosts::terraform::normal(file));
-                keep(file, loaded.refine(file, basis, plan), plan, walk)
-            }
-            (None, true) => {}
-            (None, false) => refine_one(file, plan, basis, walk),
-        }
-        progress.inc();
+    // The walk's own messages, in order among its files: said as each
+    // file's turn comes, with the file's.
+    let mut found: Vec<(Vec<diag::Said>, PathBuf)> = Vec::new();
+    let ((), last) = diag::capture(|| {
+        each_policy_file(dir, plan, &mut walk, |file, _| {
+            found.push((diag::take_captured(), file.to_path_buf()));
+        })
     });
+    let mut visited = Vec::new();
+    let pool = iam_refine::engine::account::pool(plan.jobs);
+    for chunk in found.chunks(CHUNK) {
+        let steps = Steps {
+            plan,
+            loaded: loaded.as_ref(),
+            pool: pool.as_ref(),
+        };
+        for (said, outcome) in steps.run(chunk, basis, &mut visited) {
+            diag::replay(said);
+            match outcome {
+                Outcome::Nothing => {}
+                Outcome::Failed => walk.failed += 1,
+                Outcome::Keep(file, done) => keep(&file, done, plan, &mut walk),
+            }
+            progress.inc();
+        }
+    }
+    diag::replay(last);
     drop(progress);
     // Policy files a `templatefile(...)` reads under other names
     // (`policy.json.tpl`): refined as the configuration's.
@@ -162,27 +175,198 @@ impl Walk {
     }
 }
 
-/// Reads and refines one file of the walk, keeping what it yields; a
-/// failure is printed and counted.
-fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
+/// Files refined at a time: enough to keep every thread busy, few enough
+/// that their texts and results do not pile up.
+const CHUNK: usize = 64;
+
+/// A directory's files, refined a chunk at a time on every core
+/// (`--jobs`), with the same output as on one thread: what needs the
+/// basis (which owners, which findings, in file order) is decided on this
+/// thread; reading, parsing and refining-and-proving, on any; and what
+/// each step says is held back and said in file order ([`diag::capture`]).
+struct Steps<'a> {
+    plan: &'a Plan,
+    loaded: Option<&'a super::terraform::Loaded>,
+    pool: Option<&'a rayon::ThreadPool>,
+}
+
+/// One file read and recognised, on any thread.
+enum Read {
+    /// Said and counted: nothing more to do (`true`: a failure).
+    Over(bool),
+    /// A policy file. Its host borrows the text, so it is parsed again
+    /// where it is needed (parsing is a small part of refining a file).
+    Policy(Input),
+    /// A template, parsed again on this thread.
+    Template(Input),
+    /// A Terraform file: refined with its configuration, or not at all.
+    Terraform,
+}
+
+/// What one file yields, after what was said about it.
+type Yield = (Vec<diag::Said>, Outcome);
+
+/// What one file comes to.
+enum Outcome {
+    /// Nothing to keep (skipped, or refined elsewhere).
+    Nothing,
+    /// A failure, said already.
+    Failed,
+    /// A result to keep (or a failure to say).
+    Keep(PathBuf, Result<super::refine::Done>),
+}
+
+/// Runs `f` over `items` on the pool (results in the items' order), or here.
+fn each<T: Send, U: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: Vec<T>,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Vec<U> {
+    match pool {
+        Some(pool) => {
+            use rayon::prelude::*;
+            pool.install(|| items.into_par_iter().map(f).collect())
+        }
+        None => items.into_iter().map(f).collect(),
+    }
+}
+
+impl Steps<'_> {
+    /// The files of one chunk (each after the walk's messages before it),
+    /// refined; their results and messages in order.
+    fn run(
+        &self,
+        chunk: &[(Vec<diag::Said>, PathBuf)],
+        basis: &mut Basis,
+        visited: &mut Vec<PathBuf>,
+    ) -> Vec<Yield> {
+        let stack = basis.stack().clone();
+        let files: Vec<(&PathBuf, bool)> = chunk
+            .iter()
+            .map(|(_, file)| {
+                let claimed = self.loaded.is_some_and(|l| l.host(file).is_some());
+                (file, claimed)
+            })
+            .collect();
+        let read = each(self.pool, files, |(file, claimed)| {
+            diag::capture(|| read_file(file, claimed, &stack))
+        });
+        // In file order, on this thread: what needs the basis.
+        let mut decided = Vec::with_capacity(chunk.len());
+        for ((walked, file), (read, said)) in chunk.iter().zip(read) {
+            let (next, more) = diag::capture(|| self.decide(file, read, basis, visited));
+            decided.push(([walked.clone(), said, more].concat(), file, next));
+        }
+        let (catalog, plan) = (basis.catalog(), self.plan);
+        each(self.pool, decided, |(mut said, file, next)| {
+            let outcome = match next {
+                Next::Nothing => Outcome::Nothing,
+                Next::Failed => Outcome::Failed,
+                Next::Done(done) => Outcome::Keep(file.clone(), done),
+                Next::Refine(input, job) => {
+                    let (done, more) = diag::capture(|| {
+                        let host = policy_host(file, &input, &stack)?;
+                        job.run(&input, &host, catalog, plan)
+                    });
+                    said.extend(more);
+                    Outcome::Keep(file.clone(), done)
+                }
+            };
+            (said, outcome)
+        })
+    }
+
+    /// The part of a file's refinement that needs the basis.
+    fn decide(
+        &self,
+        file: &Path,
+        read: Read,
+        basis: &mut Basis,
+        visited: &mut Vec<PathBuf>,
+    ) -> Next {
+        let plan = self.plan;
+        match read {
+            Read::Over(false) => Next::Nothing,
+            Read::Over(true) => Next::Failed,
+            Read::Terraform => match self.loaded.filter(|l| l.host(file).is_some()) {
+                Some(loaded) => {
+                    visited.push(hosts::terraform::normal(file));
+                    Next::Done(loaded.refine(file, basis, plan))
+                }
+                None => Next::Nothing,
+            },
+            Read::Template(input) => {
+                let yaml = hosts::yaml_name(file);
+                Next::Done(match hosts::detect(&input.text, yaml, basis.stack()) {
+                    Detected::Template(host) => {
+                        super::template::refine_template(file, &input, &*host, basis, plan)
+                    }
+                    _ => Err(anyhow::anyhow!(
+                        "{}: internal error: read as a template once, not twice",
+                        input.name
+                    )),
+                })
+            }
+            Read::Policy(input) => {
+                let decided = policy_host(file, &input, basis.stack())
+                    .and_then(|host| super::refine::decide_file(file, &input, &host, basis, plan));
+                match decided {
+                    Ok(super::refine::Next::Done(done)) => Next::Done(Ok(done)),
+                    Ok(super::refine::Next::Refine(job)) => Next::Refine(input, job),
+                    Err(err) => Next::Done(Err(err)),
+                }
+            }
+        }
+    }
+}
+
+/// The policy host of a file already recognised as a policy file.
+fn policy_host<'t>(
+    file: &Path,
+    input: &'t Input,
+    stack: &iam_refine::hosts::template::StackContext,
+) -> Result<JsonFile<'t>> {
+    match hosts::detect(&input.text, hosts::yaml_name(file), stack) {
+        Detected::Policy(host) => Ok(host),
+        _ => Err(anyhow::anyhow!(
+            "{}: internal error: read as a policy once, not twice",
+            input.name
+        )),
+    }
+}
+
+/// What is left of a file once the basis has decided.
+enum Next {
+    Nothing,
+    Failed,
+    Done(Result<super::refine::Done>),
+    Refine(Input, super::refine::Job),
+}
+
+/// Reads and recognises one file of the walk; a failure or a skip is said
+/// here.
+fn read_file(
+    file: &Path,
+    claimed: bool,
+    stack: &iam_refine::hosts::template::StackContext,
+) -> Read {
+    if hosts::terraform::is_terraform(file) || claimed {
+        return Read::Terraform;
+    }
     let input = match read_input(file, io::POLICY) {
         Ok(input) => input,
         Err(err) => {
             print_error(&err);
-            walk.failed += 1;
-            return;
+            return Read::Over(true);
         }
     };
     let yaml = hosts::yaml_name(file);
-    let done = match hosts::detect(&input.text, yaml, basis.stack()) {
-        Detected::Policy(host) => refine_decided(file, &input, &host, basis, plan),
-        Detected::Template(host) => {
-            super::template::refine_template(file, &input, &*host, basis, plan)
-        }
+    match hosts::detect(&input.text, yaml, stack) {
+        Detected::Policy(_) => Read::Policy(input),
+        Detected::Template(_) => Read::Template(input),
         Detected::Broken(err) => {
             diag::error(&describe(&input, &err));
-            walk.failed += 1;
-            return;
+            Read::Over(true)
         }
         // An empty `.json` is what a shell redirect onto it leaves.
         Detected::NotJson if input.text.trim().is_empty() && !yaml => {
@@ -190,25 +374,24 @@ fn refine_one(file: &Path, plan: &Plan, basis: &mut Basis, walk: &mut Walk) {
                 "{}: empty file: skipped\nhint: if a shell redirect emptied it (`refine p.json f.json > p.json`), restore it (e.g. `git checkout p.json`); --in-place rewrites policy files",
                 input.name
             ));
-            return;
+            Read::Over(false)
         }
         Detected::NotJson => {
             diag::info(&format!("{}: not JSON: skipped", input.name));
-            return;
+            Read::Over(false)
         }
         Detected::NotAPolicy => {
             diag::info(&format!("{}: not a policy document: skipped", input.name));
-            return;
+            Read::Over(false)
         }
         Detected::NotATemplate => {
             diag::info(&format!(
                 "{}: not a CloudFormation template: skipped",
                 input.name
             ));
-            return;
+            Read::Over(false)
         }
-    };
-    keep(file, done, plan, walk);
+    }
 }
 
 /// Keeps what refining one file yielded; a failure is printed and counted.

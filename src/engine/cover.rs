@@ -135,7 +135,10 @@ fn entry_for<'c>(
         let prefix = &name[..end];
         let at = cache.decision(prefix, || {
             let within = catalog.prefix_range_within(range.clone(), prefix);
-            (decide(catalog, service, prefix, &within, safe, bound), within)
+            (
+                decide(catalog, service, prefix, &within, safe, bound),
+                within,
+            )
         });
         tried.push((prefix, at));
         let (decision, within) = &mut cache.decided[at];

@@ -40,8 +40,8 @@ use crate::input::findings::Usage;
 use crate::input::policy::{ActionKey, Edit, Effect, Policy, Statement};
 use crate::json::Value;
 use crate::model::catalog::{ActionId, ActionSet, Catalog};
-use crate::model::pattern::{self, Glob};
 use crate::model::fasthash::{FastMap, FastSet};
+use crate::model::pattern::{self, Glob};
 
 /// What happened to one entry of the original policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

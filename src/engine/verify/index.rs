@@ -8,8 +8,8 @@ use crate::input::policy::{ActionKey, Effect, Policy, Statement};
 use crate::json::canon::Canonical;
 use crate::model::fasthash::FastHasher;
 use crate::model::fasthash::FastMap;
-use crate::model::pattern::{self, Glob};
 use crate::model::fasthash::FastSet;
+use crate::model::pattern::{self, Glob};
 use std::hash::{Hash, Hasher};
 
 /// A statement's context in canonical form (see [`Statement::context`]):

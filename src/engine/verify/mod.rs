@@ -33,8 +33,8 @@ pub use crate::input::findings::Usage;
 use crate::input::policy::{ActionKey, Effect, Policy, Statement};
 use crate::json::Value;
 use crate::model::catalog::ActionSet;
-use crate::model::pattern::{self, Glob, TooComplex};
 use crate::model::fasthash::FastMap;
+use crate::model::pattern::{self, Glob, TooComplex};
 
 mod index;
 mod reason;

@@ -7,8 +7,8 @@ use super::{action_witness, some_member_of, Kind, Reason, Side};
 use crate::input::findings::Usage;
 use crate::input::policy::{ActionKey, Effect, Statement};
 use crate::model::catalog::{ActionSet, Catalog};
-use crate::model::pattern::{self, Glob};
 use crate::model::fasthash::{FastMap, FastSet};
+use crate::model::pattern::{self, Glob};
 
 /// The catalog actions a statement allows, and those of them it allows
 /// through entries refinement can act on: an `Action` entry that matches

@@ -116,7 +116,10 @@ mod tests {
         let (a, b) = (plain.resolve(&catalog), compacted.resolve(&catalog));
         assert_eq!((&a.unused, &a.warnings), (&b.unused, &b.warnings));
         assert!(!a.catalog.same_ids(&catalog), "GetBrandNew extends it");
-        assert_eq!(plain.missing_actions(&catalog), compacted.missing_actions(&catalog));
+        assert_eq!(
+            plain.missing_actions(&catalog),
+            compacted.missing_actions(&catalog)
+        );
         let mut since = compacted.clone();
         assert_eq!(since.used_since(0), 1, "the dated ListBucket");
     }
@@ -137,7 +140,9 @@ mod tests {
         assert_eq!(mine.known.len(), 2);
         mine.merge(theirs);
         assert_eq!(mine.known.len(), 2);
-        assert!(matches!(&mine.unused[..], [Unused::Action { name, .. }] if name == "DeleteObject"));
+        assert!(
+            matches!(&mine.unused[..], [Unused::Action { name, .. }] if name == "DeleteObject")
+        );
         let (set, _) = mine.unused_in(&catalog);
         let names: Vec<String> = set.iter().map(|id| catalog.full_name(id)).collect();
         assert_eq!(names, ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);

@@ -410,7 +410,12 @@ fn unused_action(
         Kind::String(name) => name,
         Kind::Object(_) => match action.get("action").and_then(Value::as_str) {
             Some(name) => name,
-            None => return Err(InputError::at(&path(), "expected {\"action\": \"Name\", ...}")),
+            None => {
+                return Err(InputError::at(
+                    &path(),
+                    "expected {\"action\": \"Name\", ...}",
+                ))
+            }
         },
         _ => {
             return Err(InputError::at(

@@ -147,7 +147,10 @@ mod tests {
         let range = catalog.service(service)?;
         catalog.actions[range.start as usize..range.end as usize]
             .binary_search_by(|r| {
-                cmp_ignore_case(&catalog.names[r.start as usize..(r.start + r.len) as usize], name)
+                cmp_ignore_case(
+                    &catalog.names[r.start as usize..(r.start + r.len) as usize],
+                    name,
+                )
             })
             .ok()
             .map(|at| ActionId(range.start + at as u32))
@@ -165,8 +168,15 @@ mod tests {
                 catalog.find(&service.to_ascii_uppercase(), &name.to_ascii_lowercase()),
                 Some(id)
             );
-            for probe in [name.to_string(), format!("{name}X"), name[..name.len() - 1].into()] {
-                assert_eq!(catalog.find(service, &probe), searched(&catalog, service, &probe));
+            for probe in [
+                name.to_string(),
+                format!("{name}X"),
+                name[..name.len() - 1].into(),
+            ] {
+                assert_eq!(
+                    catalog.find(service, &probe),
+                    searched(&catalog, service, &probe)
+                );
             }
         }
         for service in catalog.service_names() {
@@ -185,6 +195,9 @@ mod tests {
         let extended = catalog.with_actions(&[("s3".into(), "GetBrandNew".into())]);
         let id = extended.find("S3", "getbrandnew").unwrap();
         assert_eq!(extended.name(id), "GetBrandNew");
-        assert_eq!(extended.find("s3", "GetObject").map(|id| extended.name(id)), Some("GetObject"));
+        assert_eq!(
+            extended.find("s3", "GetObject").map(|id| extended.name(id)),
+            Some("GetObject")
+        );
     }
 }

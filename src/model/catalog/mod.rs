@@ -384,7 +384,8 @@ impl Catalog {
     /// Whether action `id` is `service:name`, ignoring case.
     fn is_named(&self, id: u32, service: &str, name: &str) -> bool {
         let id = ActionId(id);
-        self.name(id).eq_ignore_ascii_case(name) && self.service_of(id).eq_ignore_ascii_case(service)
+        self.name(id).eq_ignore_ascii_case(name)
+            && self.service_of(id).eq_ignore_ascii_case(service)
     }
 
     /// The ids of the actions of `service` whose names start with `prefix`,

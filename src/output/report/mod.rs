@@ -170,6 +170,9 @@ impl EntryReport {
     }
 }
 
+/// A statement's action element after refinement: its key and entries.
+type Element = (ActionKey, Arc<[String]>);
+
 impl FileReport {
     /// Builds the report for the policy `policy` of `host` (a file named
     /// `path`), refined to `refined`.
@@ -187,7 +190,7 @@ impl FileReport {
         };
         let refined = refined.refined();
         // Each statement's element after refinement, made once.
-        let mut afters: FastMap<usize, Option<(ActionKey, Arc<[String]>)>> = FastMap::default();
+        let mut afters: FastMap<usize, Option<Element>> = FastMap::default();
         let entries = refined
             .changes
             .iter()

@@ -33,7 +33,8 @@
 //!   wanted action or admit an unwanted one.
 //! * `latency DIR CASES RUNS OUT`: the release `refine POLICY FINDINGS` as a
 //!   whole process against `jq . POLICY`, on CASES cases spread over the
-//!   sizes.
+//!   sizes, and on the largest policy with findings given as a list of
+//!   action strings (every other exact action it grants).
 //! * `account DIR COPIES OUT_DIR [every-density]`: an
 //!   authorization-details file with one role per policy and copy (the
 //!   policy inline, one of its five findings, the densities taking turns;
@@ -945,10 +946,32 @@ fn latency(dir: &Path, count: usize, runs: usize) -> Value {
     let picked: Vec<&Value> = (0..count)
         .map(|i| &cases[i * (cases.len() - 1) / (count - 1).max(1)])
         .collect();
+    // The largest policy again, with findings given as a list of action
+    // strings naming every other exact action it grants: each string is
+    // resolved on its own.
+    let largest = picked[picked.len() - 1];
+    let strings_path = std::env::temp_dir().join(format!("refine-latency-strings-{}.json", std::process::id()));
+    let largest_policy = dir.join(largest["policy"].as_str().unwrap());
+    let policy = policy::parse(&std::fs::read_to_string(&largest_policy).unwrap()).unwrap();
+    let names: Vec<&str> = policy
+        .statements
+        .iter()
+        .flat_map(|s| s.entries.iter())
+        .filter(|g| g.is_literal())
+        .map(Glob::as_str)
+        .step_by(2)
+        .collect();
+    std::fs::write(&strings_path, serde_json::to_string(&names).unwrap()).unwrap();
+    let strings_case = json!({"id": format!("{} (findings: {} action strings)", largest["id"].as_str().unwrap(), names.len()),
+        "policy": largest["policy"], "findings_path": strings_path.to_str().unwrap(),
+        "policy_bytes": largest["policy_bytes"], "findings_bytes": std::fs::metadata(&strings_path).unwrap().len()});
     let mut rows = Vec::new();
-    for case in picked {
+    for case in picked.into_iter().chain([&strings_case]) {
         let policy_path = dir.join(case["policy"].as_str().unwrap());
-        let findings_path = dir.join(case["findings"].as_str().unwrap());
+        let findings_path = match case["findings_path"].as_str() {
+            Some(path) => PathBuf::from(path),
+            None => dir.join(case["findings"].as_str().unwrap()),
+        };
         // Interleaved, a few at a time, so drift hits both alike.
         let (mut r, mut j) = (Vec::new(), Vec::new());
         for _ in 0..runs.div_ceil(5) {
@@ -971,6 +994,7 @@ fn latency(dir: &Path, count: usize, runs: usize) -> Value {
         .iter()
         .filter(|r| r["refine_seconds"].as_f64() < r["jq_seconds"].as_f64())
         .count();
+    let _ = std::fs::remove_file(&strings_path);
     let jq_version = Command::new(&jq)
         .arg("--version")
         .output()

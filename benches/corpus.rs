@@ -950,7 +950,10 @@ fn latency(dir: &Path, count: usize, runs: usize) -> Value {
     // strings naming every other exact action it grants: each string is
     // resolved on its own.
     let largest = picked[picked.len() - 1];
-    let strings_path = std::env::temp_dir().join(format!("refine-latency-strings-{}.json", std::process::id()));
+    let strings_path = std::env::temp_dir().join(format!(
+        "refine-latency-strings-{}.json",
+        std::process::id()
+    ));
     let largest_policy = dir.join(largest["policy"].as_str().unwrap());
     let policy = policy::parse(&std::fs::read_to_string(&largest_policy).unwrap()).unwrap();
     let names: Vec<&str> = policy

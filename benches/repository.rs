@@ -290,7 +290,9 @@ fn main() {
         .collect();
     let corpus = args.first().map(PathBuf::from);
     let temp = tempfile::tempdir().unwrap();
-    let out = temp.path().join("repo");
+    // REFINE_REPOSITORY_DIR keeps the repository, to profile a run on it.
+    let out = std::env::var_os("REFINE_REPOSITORY_DIR")
+        .map_or_else(|| temp.path().join("repo"), PathBuf::from);
     let sources = sources(corpus.as_deref());
     let (policy_bytes, findings_bytes) = generate(&out, &sources);
     let owners = time(

@@ -21,6 +21,7 @@ mod set;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 use std::sync::{Arc, OnceLock};
 
 use index::NameIndex;
@@ -149,7 +150,12 @@ pub struct Catalog {
     /// The hash index of the names, built on the first exact lookup and
     /// shared by clones (see [`index`]).
     index: Arc<OnceLock<NameIndex>>,
+    /// Lookups answered without the index so far.
+    lookups: Arc<AtomicU32>,
 }
+
+/// Lookups a catalog answers by binary search before it builds its index.
+const INDEX_AFTER: u32 = 512;
 
 /// One API operation and the actions AWS says authorize it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,18 +373,50 @@ impl Catalog {
 
     /// The range of ids of the named service (case-insensitive), if known.
     pub fn service(&self, name: &str) -> Option<Range<u32>> {
-        let at = self.index().service(self, name)?;
+        let at = match self.index() {
+            Some(index) => index.service(self, name)?,
+            None => self
+                .services
+                .binary_search_by(|service| cmp_ignore_case(&service.name, name))
+                .ok()?,
+        };
         Some(self.services[at].actions.clone())
     }
 
     /// The id of `service:name`, compared ignoring case.
     pub fn find(&self, service: &str, name: &str) -> Option<ActionId> {
-        self.index().action(self, service, name).map(ActionId)
+        match self.index() {
+            Some(index) => index.action(self, service, name).map(ActionId),
+            None => self.search(service, name),
+        }
     }
 
-    /// The name index, built on first use.
-    fn index(&self) -> &NameIndex {
-        self.index.get_or_init(|| NameIndex::build(self))
+    /// [`Catalog::find`] by binary search, without the index.
+    fn search(&self, service: &str, name: &str) -> Option<ActionId> {
+        let range = self.service(service)?;
+        let records = &self.actions[range.start as usize..range.end as usize];
+        let at = records
+            .binary_search_by(|r| {
+                cmp_ignore_case(
+                    &self.names[r.start as usize..(r.start + r.len) as usize],
+                    name,
+                )
+            })
+            .ok()?;
+        Some(ActionId(range.start + at as u32))
+    }
+
+    /// The name index, once this catalog has answered enough lookups to
+    /// pay for building it (a small policy refined in its own process
+    /// makes a few dozen; building costs about as much as a thousand).
+    fn index(&self) -> Option<&NameIndex> {
+        if let Some(index) = self.index.get() {
+            return Some(index);
+        }
+        if self.lookups.fetch_add(1, AtomicOrdering::Relaxed) < INDEX_AFTER {
+            return None;
+        }
+        Some(self.index.get_or_init(|| NameIndex::build(self)))
     }
 
     /// Whether action `id` is `service:name`, ignoring case.
@@ -533,6 +571,7 @@ impl Builder {
             added: ActionSet::default(),
             operations: Arc::new(Vec::new()),
             index: Arc::default(),
+            lookups: Arc::default(),
         }
     }
 }

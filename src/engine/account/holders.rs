@@ -184,12 +184,12 @@ pub(super) fn extended<'c>(
     outcome: &mut Summary,
 ) -> Cow<'c, Catalog> {
     let mut missing: Vec<(String, String)> = Vec::new();
+    // Each once, ignoring case: a set of what is listed, not a scan of the
+    // list per name (an account's findings may name thousands).
+    let mut listed: std::collections::HashSet<(String, String)> = Default::default();
     for findings in by_principal.values() {
         for action in findings.missing_actions(catalog) {
-            let listed = missing
-                .iter()
-                .any(|(s, n)| *s == action.0 && n.eq_ignore_ascii_case(&action.1));
-            if !listed {
+            if listed.insert((action.0.clone(), action.1.to_ascii_lowercase())) {
                 missing.push(action);
             }
         }

@@ -47,16 +47,8 @@ pub(super) struct AccountArgs {
     /// principal's inline policies, on their total).
     #[arg(long = "max-size", value_name = "N", requires = "fit")]
     max_size: Option<usize>,
-    /// Refine on N threads (default: one per core). The report is the
-    /// same whatever N.
-    #[arg(
-        short,
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        hide_default_value = true
-    )]
-    jobs: usize,
+    #[command(flatten)]
+    jobs: super::args::Jobs,
 }
 
 /// Output formats of `refine account`.
@@ -78,7 +70,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
     }
     let catalog = load_catalog(catalog_path)?;
     // Findings first: their JSON trees are gone before the account is read.
-    let groups = read_findings(&args.findings, &catalog, args.jobs)?;
+    let groups = read_findings(&args.findings, &catalog, args.jobs.jobs)?;
     let details = read_input(&args.details, io::ACCOUNT)?;
     let mut staged = Staged::new(args.output.as_deref())?;
     let output_name = args
@@ -98,7 +90,7 @@ pub(super) fn run(args: AccountArgs, catalog_path: Option<&Path>) -> Result<Exit
         catalog_current: args.catalog_current,
         fit: args.fit,
         max_size: args.max_size,
-        jobs: args.jobs,
+        jobs: args.jobs.jobs,
     };
     let progress = super::progress::Progress::new("refining the account's policies", || 0);
     let mut planned = |total: usize| progress.set_total(total as u64);
@@ -195,7 +187,7 @@ fn read_findings(
         Ok((input.name, groups))
     };
     let read: Vec<Result<(String, Vec<findings::Group>)>> =
-        match iam_refine::engine::account::pool(jobs) {
+        match iam_refine::engine::threads::pool(jobs) {
             Some(pool) => {
                 use rayon::prelude::*;
                 pool.install(|| files.par_iter().map(read).collect())

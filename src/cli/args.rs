@@ -162,16 +162,8 @@ pub(super) struct RunArgs {
     /// starting with a dot).
     #[arg(long)]
     pub(super) hidden: bool,
-    /// In a directory: refine on N threads (default: one per core). The
-    /// output is the same whatever N.
-    #[arg(
-        short,
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        hide_default_value = true
-    )]
-    pub(super) jobs: usize,
+    #[command(flatten)]
+    pub(super) jobs: Jobs,
     /// What to print: `policy` (the refined policy; the default), `json`
     /// (a report for scripts), `sarif` (SARIF 2.1.0 for code scanning),
     /// `github` (workflow-command annotations), `text` (a summary for people).
@@ -313,4 +305,19 @@ pub(super) enum CatalogCommand {
         #[arg(long)]
         date: Option<String>,
     },
+}
+
+/// `-j/--jobs`, for the main job (in a directory) and `refine account`.
+#[derive(Args, Debug, Clone, Copy)]
+pub(super) struct Jobs {
+    /// Refine on N threads (default: one per core): a directory's files,
+    /// an account's principals. The output is the same whatever N.
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    pub(super) jobs: usize,
 }

@@ -183,7 +183,7 @@ impl Plan {
             follow: args.follow,
             no_ignore: args.no_ignore,
             hidden: args.hidden,
-            jobs: args.jobs,
+            jobs: args.jobs.jobs,
             color: args.color,
             budget: budget(args.limit.as_deref(), args.max_size, args.fit)?,
         })

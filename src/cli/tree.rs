@@ -76,7 +76,7 @@ pub(super) fn run(dir: &Path, plan: &Plan, basis: &mut Basis) -> Result<ExitCode
         })
     });
     let mut visited = Vec::new();
-    let pool = iam_refine::engine::account::pool(plan.jobs);
+    let pool = iam_refine::engine::threads::pool(plan.jobs);
     for chunk in found.chunks(CHUNK) {
         let steps = Steps {
             plan,

@@ -4,7 +4,8 @@
 //! brings a refinement over its size limit under it, for `--fit`.
 //! [`account`] runs that pipeline over a whole account; [`owners`] says
 //! what a policy's owners leave unused together, [`resolve`] who they are,
-//! and [`deployed`] which deployed policy a repository file is.
+//! and [`deployed`] which deployed policy a repository file is;
+//! [`threads`] makes the pool work is spread over.
 
 pub mod account;
 pub mod checked;
@@ -14,4 +15,5 @@ pub mod fit;
 pub mod owners;
 pub mod refine;
 pub mod resolve;
+pub mod threads;
 pub mod verify;

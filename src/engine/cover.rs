@@ -27,9 +27,7 @@
 //! the caller guarantees is allowed. Rule 1 makes the cover exact over the
 //! catalog; rule 2 makes it safe beyond it.
 
-use crate::model::catalog::{
-    cmp_ignore_case, starts_with_ignore_case, ActionId, ActionSet, Catalog,
-};
+use crate::model::catalog::{cmp_ignore_case, ActionId, ActionSet, Catalog};
 use crate::model::fasthash::{FastMap, FastSet};
 use crate::model::pattern::{self, Glob};
 use crate::model::words;
@@ -193,15 +191,8 @@ fn decide(
     if !added.is_empty() && added.contains_range(range.start, range.end) {
         return Decision::Unsafe;
     }
-    if let Some(bound) = bound {
-        let star = format!("{service}:{prefix}*");
-        let within = match bound.prefix_star() {
-            Some(literal) => starts_with_ignore_case(&star, literal),
-            None => pattern::contains(bound, &Glob::new(&star)),
-        };
-        if !within {
-            return Decision::Unsafe;
-        }
+    if bound.is_some_and(|bound| !pattern::contains_text(bound, &format!("{service}:{prefix}*"))) {
+        return Decision::Unsafe;
     }
     Decision::Safe
 }

@@ -215,9 +215,7 @@ impl Run<'_> {
     /// this run from the findings).
     fn matching(&self, glob: &Glob) -> (ActionSet, bool) {
         let matched = self.catalog.matching(glob);
-        let mut known = matched.clone();
-        known.difference_with(self.catalog.added());
-        let knows_any = !known.is_empty();
+        let knows_any = !matched.is_subset(self.catalog.added());
         (matched, knows_any)
     }
 
@@ -534,7 +532,7 @@ impl Run<'_> {
             let already = &statement.entries;
             self.exclusions(&targets, &safe)
                 .into_iter()
-                .filter(|e| !already.iter().any(|a| contains_entry(a, e)))
+                .filter(|e| !already.iter().any(|a| pattern::contains_text(a, e)))
                 .collect()
         };
         self.narrowed_wildcards = true;
@@ -628,21 +626,6 @@ impl Run<'_> {
         excluded
             .sort_by(|a, b| crate::model::catalog::cmp_ignore_case(a, b).then_with(|| a.cmp(b)));
         excluded
-    }
-}
-
-/// Whether glob `outer` matches every string entry `inner` matches. For
-/// `svc:Prefix*`, the usual outer entry, that is exactly whether `inner`
-/// starts with `svc:Prefix` (ignoring case): its first characters are then
-/// that literal text, and otherwise it matches some string that does not
-/// start with it. No glob is built for `inner` then (ASCII text; other
-/// text takes the exact way, which folds case as matching does).
-fn contains_entry(outer: &Glob, inner: &str) -> bool {
-    match outer.prefix_star() {
-        Some(prefix) if prefix.is_ascii() && inner.is_ascii() => {
-            crate::model::catalog::starts_with_ignore_case(inner, prefix)
-        }
-        _ => pattern::contains(outer, &Glob::new(inner)),
     }
 }
 

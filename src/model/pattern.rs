@@ -312,6 +312,19 @@ pub fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
+/// Whether glob `outer` matches every string the glob written `inner`
+/// matches, without building a glob of `inner` when `outer` is
+/// `svc:Prefix*` (the usual case): that is exactly whether `inner` starts
+/// with `svc:Prefix`, ignoring case, since its first characters are then
+/// that literal text, and otherwise it matches some string that does not
+/// start with it. Case folds as matching does (ASCII only).
+pub fn contains_text(outer: &Glob, inner: &str) -> bool {
+    match outer.prefix_star() {
+        Some(prefix) => starts_with_ignore_case(inner, prefix),
+        None => contains(outer, &Glob::new(inner)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,7 @@ fn allowed_and_refinable(
         }
         let reaches = reaches_new_services(usage, glob);
         // Without added actions, only an entry matching nothing is a subset.
-        if !reaches && catalog.added().is_empty() && matches_some_action(catalog, glob) {
+        if !reaches && catalog.added().is_empty() && catalog.matches_any(glob) {
             return false;
         }
         let matched = catalog.matching(glob);
@@ -328,13 +328,11 @@ fn unknown_dropped<'s>(
         .entries
         .iter()
         .filter(|entry| {
-            if catalog.added().is_empty() && matches_some_action(catalog, entry) {
+            if catalog.added().is_empty() && catalog.matches_any(entry) {
                 return false;
             }
             let matched = catalog.matching(entry);
-            let mut known = matched.clone();
-            known.difference_with(catalog.added());
-            known.is_empty() && !usage.wholly_unused(entry, &matched)
+            matched.is_subset(catalog.added()) && !usage.wholly_unused(entry, &matched)
         })
         .collect();
     if unknown.is_empty() {
@@ -378,21 +376,6 @@ fn unknown_dropped<'s>(
                 witness,
             )
         })
-}
-
-/// Whether `glob` matches some catalog action, decided without a set for
-/// the common shapes: an exact name is one lookup, `svc:Prefix*` one range.
-fn matches_some_action(catalog: &Catalog, glob: &Glob) -> bool {
-    match (glob.literal_service(), glob.name_part()) {
-        (Some(service), Some(name)) if glob.is_literal() => catalog.find(service, name).is_some(),
-        (Some(service), Some(_)) => match glob.prefix_star() {
-            Some(prefix) => catalog
-                .prefix_range(service, &prefix[service.len() + 1..])
-                .is_some_and(|range| !range.is_empty()),
-            None => !catalog.matching(glob).is_empty(),
-        },
-        _ => !catalog.matching(glob).is_empty(),
-    }
 }
 
 /// A reason about the first action of `set`, if it has one, naming the

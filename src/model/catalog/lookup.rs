@@ -124,12 +124,61 @@ impl Catalog {
         }
     }
 
+    /// Whether `glob` matches some action: [`Catalog::matching`] not empty,
+    /// decided without a set for the common shapes (an exact name is one
+    /// lookup, `svc:Prefix*` one range).
+    pub fn matches_any(&self, glob: &Glob) -> bool {
+        match (glob.literal_service(), glob.name_part()) {
+            (Some(service), Some(name)) if glob.is_literal() => self.find(service, name).is_some(),
+            (Some(service), Some(_)) => match glob.prefix_star() {
+                Some(prefix) => self
+                    .prefix_range(service, &prefix[service.len() + 1..])
+                    .is_some_and(|range| !range.is_empty()),
+                None => !self.matching(glob).is_empty(),
+            },
+            _ => !self.matching(glob).is_empty(),
+        }
+    }
+
     /// Adds to `set` the actions in `range` that `glob` matches as `svc:Name`.
     fn insert_matches(&self, glob: &Glob, range: Range<u32>, set: &mut ActionSet) {
         for id in (range.start..range.end).map(ActionId) {
             if glob.matches_parts(&[self.service_of(id), ":", self.name(id)]) {
                 set.insert(id);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `matches_any` says what `matching` would, for every shape.
+    #[test]
+    fn matches_any_agrees_with_matching() {
+        let catalog = Catalog::bundled();
+        for text in [
+            "s3:GetObject",
+            "S3:getobject",
+            "s3:GetNothing",
+            "nosuch:Get",
+            "s3:Get*",
+            "s3:Zzz*",
+            "s3:*",
+            "s3:*Object",
+            "s3:*Zzzq",
+            "*",
+            "*:Get*",
+            "s3?:Get*",
+            "s3:Get?bject",
+        ] {
+            let glob = Glob::new(text);
+            assert_eq!(
+                catalog.matches_any(&glob),
+                !catalog.matching(&glob).is_empty(),
+                "{text}"
+            );
         }
     }
 }

@@ -15,7 +15,9 @@
 //! * `Catalog::matching` (binary searches and fast paths) agrees with
 //!   matching the glob against every action name, for the findings' first
 //!   pattern (each such check is a scan of the whole catalog);
-//! * an error's JSON path can be located in the text.
+//! * an error's JSON path can be located in the text;
+//! * `parse_groups` (the typed reader first) reads every input exactly as
+//!   `parse_groups_positioned` (the positioned reader alone) does.
 #![no_main]
 
 use iam_refine::model::catalog::{ActionSet, Catalog};
@@ -40,7 +42,13 @@ fuzz_target!(|data: &[u8]| {
 
 fn check(text: &str) {
     let catalog = catalog();
-    match findings::parse_groups(text) {
+    let groups = findings::parse_groups(text);
+    assert_eq!(
+        format!("{groups:?}"),
+        format!("{:?}", findings::parse_groups_positioned(text)),
+        "the typed reader disagrees with the positioned one"
+    );
+    match groups {
         Ok(groups) => {
             for group in &groups {
                 let _ = group.resource.as_deref();

@@ -20,10 +20,11 @@
 mod compact;
 mod many;
 mod read;
+mod typed;
 
 pub use many::{ByPrincipal, Conflict};
 pub(crate) use read::timestamp_member;
-pub use read::{no_resource, parse, parse_groups, Group};
+pub use read::{no_resource, parse, parse_groups, parse_groups_positioned, Group};
 
 use crate::error::InputError;
 use crate::input::time;

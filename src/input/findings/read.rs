@@ -63,8 +63,20 @@ pub fn parse(text: &str) -> Result<Findings, InputError> {
 }
 
 /// Reads findings in any accepted shape, grouped by the principal each is
-/// about, in order of first appearance.
+/// about, in order of first appearance: by the typed reader when the
+/// findings are in the shapes AWS writes, else (to say what is wrong, or
+/// for the notes) by the positioned one.
 pub fn parse_groups(text: &str) -> Result<Vec<Group>, InputError> {
+    match super::typed::groups(text) {
+        Some(groups) => Ok(groups),
+        None => parse_groups_positioned(text),
+    }
+}
+
+/// [`parse_groups`] by the positioned reader alone: the reference the typed
+/// reader is held to (by the differential test and the findings fuzz
+/// target), and what reads everything the typed reader leaves.
+pub fn parse_groups_positioned(text: &str) -> Result<Vec<Group>, InputError> {
     let value = json::read(text, "unused-access findings").map_err(|err| match err.location {
         Location::Whole => err.with_hint(SHAPES),
         _ => err,
@@ -145,14 +157,14 @@ fn mistaken(value: &Value) -> InputError {
 /// principal: a file of findings for many principals (an account's) is
 /// grouped in linear time.
 #[derive(Default)]
-struct Groups {
-    list: Vec<Group>,
+pub(super) struct Groups {
+    pub(super) list: Vec<Group>,
     index: HashMap<Option<String>, usize>,
 }
 
 impl Groups {
     /// The group for `resource`, created at `path` if it is new.
-    fn of(&mut self, resource: Option<&str>, path: &JsonPath) -> &mut Findings {
+    pub(super) fn of(&mut self, resource: Option<&str>, path: &JsonPath) -> &mut Findings {
         let key = resource.map(str::to_string);
         let at = match self.index.get(&key) {
             Some(&at) => at,
@@ -381,15 +393,9 @@ fn service_details(
 /// A detail's `serviceNamespace`, lowercase.
 fn namespace(value: &Value, path: &JsonPath) -> Result<String, InputError> {
     let namespace = &value["serviceNamespace"];
-    match namespace.as_str() {
-        Some(s)
-            if !s.is_empty()
-                && !s.contains([':', '*', '?'])
-                && !s.chars().any(char::is_control) =>
-        {
-            Ok(s.to_ascii_lowercase())
-        }
-        _ => Err(InputError::at(
+    match namespace.as_str().and_then(service_prefix) {
+        Some(prefix) => Ok(prefix),
+        None => Err(InputError::at(
             &path.key("serviceNamespace"),
             format!(
                 "serviceNamespace must be a service prefix, found {}",
@@ -397,6 +403,14 @@ fn namespace(value: &Value, path: &JsonPath) -> Result<String, InputError> {
             ),
         )),
     }
+}
+
+/// `text` as a service prefix, lowercase, when it can be one: shared by
+/// both readers.
+pub(super) fn service_prefix(text: &str) -> Option<String> {
+    let valid =
+        !text.is_empty() && !text.contains([':', '*', '?']) && !text.chars().any(char::is_control);
+    valid.then(|| text.to_ascii_lowercase())
 }
 
 /// One entry of a detail's `actions` (a name, or `{"action": ...}` with
@@ -424,6 +438,21 @@ fn unused_action(
             ))
         }
     };
+    let (unused, bare) = unused_named(name, service, &path)?;
+    let at = match action.get("lastAccessed").filter(|v| !v.is_null()) {
+        Some(_) => timestamp_member(action, "lastAccessed", &path())?,
+        None => None,
+    };
+    last_accessed(unused, at, bare, &path)
+}
+
+/// What the action name `name` of a detail of `service` is unused, and
+/// its name without the service prefix: shared by both readers.
+pub(super) fn unused_named<'n>(
+    name: &'n str,
+    service: &str,
+    path: &dyn Fn() -> JsonPath,
+) -> Result<(Unused, &'n str), InputError> {
     let bare = match name.split_once(':') {
         Some((prefix, bare)) if prefix.eq_ignore_ascii_case(service) => bare,
         Some(_) => {
@@ -440,7 +469,7 @@ fn unused_action(
             format!("{} is not an action name", quote(name)),
         ));
     }
-    let mut unused = if bare.contains(['*', '?']) || bare.contains(char::is_control) {
+    let unused = if bare.contains(['*', '?']) || bare.contains(char::is_control) {
         let full = format!("{service}:{bare}");
         check_action(&full).map_err(|bad| bad.at(&path()))?;
         action_or_pattern(&full)
@@ -454,14 +483,20 @@ fn unused_action(
             last_accessed: None,
         }
     };
-    let at = match action.get("lastAccessed").filter(|v| !v.is_null()) {
-        Some(_) => timestamp_member(action, "lastAccessed", &path())?,
-        None => None,
-    };
+    Ok((unused, bare))
+}
+
+/// `unused` with its `lastAccessed` date `at`, which only a single action
+/// may carry: a pattern stays unused whatever `--unused-for` says, so a
+/// date on it would be silently ignored, and is refused instead.
+pub(super) fn last_accessed(
+    mut unused: Unused,
+    at: Option<i64>,
+    bare: &str,
+    path: &dyn Fn() -> JsonPath,
+) -> Result<Unused, InputError> {
     match &mut unused {
         Unused::Action { last_accessed, .. } => *last_accessed = at,
-        // A pattern stays unused whatever `--unused-for` says, so a date on
-        // it would be silently ignored: refused instead.
         _ if at.is_some() => {
             return Err(InputError::at(
                 &path().key("lastAccessed"),
@@ -477,7 +512,7 @@ fn unused_action(
 }
 
 /// `service:Name` as an action, or as a pattern when it has wildcards.
-fn action_or_pattern(entry: &str) -> Unused {
+pub(super) fn action_or_pattern(entry: &str) -> Unused {
     let glob = Glob::new(entry);
     match entry.split_once(':') {
         Some((service, name)) if glob.is_literal() => Unused::Action {

@@ -70,9 +70,21 @@ pub struct Statement {
     pub was_string: bool,
     /// Path of the statement in the input file.
     pub path: JsonPath,
-    /// The statement as written.
-    pub value: Value,
+    /// The members of the statement's [context](Statement::context), as
+    /// written, in the order of [`CONTEXT_KEYS`]: not the whole statement,
+    /// whose action list is most of it and is in `entries`.
+    pub context_members: Vec<Option<Value>>,
 }
+
+/// The members that say what a statement applies to besides its actions.
+pub const CONTEXT_KEYS: [&str; 6] = [
+    "Effect",
+    "Resource",
+    "NotResource",
+    "Condition",
+    "Principal",
+    "NotPrincipal",
+];
 
 impl Statement {
     /// The catalog actions its Action or NotAction allows (Effect,
@@ -110,17 +122,10 @@ impl Statement {
     /// in [canonical form](Canonical) (keys unordered, numbers by value,
     /// lists as sets, a lone value as a list of one).
     pub fn context(&self) -> Vec<Canonical> {
-        [
-            "Effect",
-            "Resource",
-            "NotResource",
-            "Condition",
-            "Principal",
-            "NotPrincipal",
-        ]
-        .iter()
-        .map(|key| self.value.get(key).map_or(Canonical::Null, Canonical::of))
-        .collect()
+        self.context_members
+            .iter()
+            .map(|member| member.as_ref().map_or(Canonical::Null, Canonical::of))
+            .collect()
     }
 
     /// Path of the entry at `i` in the input file.
@@ -368,7 +373,10 @@ fn statement(index: usize, value: &Value, path: JsonPath) -> Result<Statement, I
         entries,
         was_string,
         path,
-        value: value.clone(),
+        context_members: CONTEXT_KEYS
+            .iter()
+            .map(|key| value.get(key).cloned())
+            .collect(),
     })
 }
 

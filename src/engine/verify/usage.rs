@@ -17,42 +17,50 @@ use crate::model::pattern::{self, Glob};
 /// unknown, so completeness does not count it — but only when the original
 /// wrote that entry (`written`) and not everything it matches is known to
 /// be unused; one the refinement added counts like any other. One pass of
-/// matching.
+/// matching; the second set is `None` when it is the first.
 fn allowed_and_refinable(
     usage: &Usage,
     statement: &Statement,
     written: &FastSet<&str>,
-) -> (ActionSet, ActionSet) {
+) -> (ActionSet, Option<ActionSet>) {
     let catalog = usage.catalog;
     let may_keep = !catalog.added().is_empty() || usage.beyond.keeps_new_services();
     if statement.key == ActionKey::NotAction || !may_keep {
-        let all = statement.allowed_actions(catalog);
-        return (all.clone(), all);
+        return (statement.allowed_actions(catalog), None);
     }
     // Only an entry the original wrote can be kept as written, so only
-    // those are matched alone; when none is, both sets are one union.
-    let kept_as_written = |glob: &Glob| {
+    // those are matched alone; when none is, both sets are one union. Each
+    // entry is matched once for the union, which also says whether it
+    // matches anything.
+    let kept_as_written = |glob: &Glob, matches_any: bool| {
         if !written.contains(glob.as_str()) {
             return false;
         }
         let reaches = reaches_new_services(usage, glob);
         // Without added actions, only an entry matching nothing is a subset.
-        if !reaches && catalog.added().is_empty() && catalog.matches_any(glob) {
+        if !reaches && catalog.added().is_empty() && matches_any {
             return false;
         }
         let matched = catalog.matching(glob);
         !usage.wholly_unused(glob, &matched) && (reaches || matched.is_subset(catalog.added()))
     };
-    let kept: Vec<bool> = statement.entries.iter().map(kept_as_written).collect();
-    let all = statement.allowed_actions(catalog);
+    let mut all = catalog.empty_set();
+    let kept: Vec<bool> = statement
+        .entries
+        .iter()
+        .map(|glob| {
+            let matches_any = catalog.add_matching(glob, &mut all);
+            kept_as_written(glob, matches_any)
+        })
+        .collect();
     if !kept.contains(&true) {
-        return (all.clone(), all);
+        return (all, None);
     }
     let mut refinable = catalog.empty_set();
     for (glob, _) in statement.entries.iter().zip(&kept).filter(|(_, &k)| !k) {
         catalog.add_matching(glob, &mut refinable);
     }
-    (all, refinable)
+    (all, Some(refinable))
 }
 
 /// Whether refinement keeps `glob` as written because its service part is
@@ -69,7 +77,9 @@ struct RefinedAllow<'a> {
     statement: &'a Statement,
     key: &'a ContextKey,
     all: ActionSet,
-    refinable: ActionSet,
+    /// What it allows through entries refinement can act on, when that is
+    /// not `all`.
+    refinable: Option<ActionSet>,
 }
 
 /// The checks over the catalog: nothing used dropped, nothing unused left.
@@ -152,7 +162,7 @@ pub(super) fn check_usage(
         .iter()
         .filter(|r| !r.statement.has_principal)
     {
-        let mut left = allowed.refinable.clone();
+        let mut left = allowed.refinable.as_ref().unwrap_or(&allowed.all).clone();
         left.intersect_with(usage.unused);
         if let Some(tolerated) = tolerated {
             left.difference_with(tolerated);

@@ -375,7 +375,9 @@ impl<'de> Deserialize<'de> for Root<'de> {
                 f.write_str("findings")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Root<'de>, A::Error> {
-                ObjectVisitor.visit_map(map).map(|o| Root::Object(Box::new(o)))
+                ObjectVisitor
+                    .visit_map(map)
+                    .map(|o| Root::Object(Box::new(o)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Root<'de>, A::Error> {
                 let mut items = Vec::new();
@@ -408,7 +410,9 @@ impl<'de> DeserializeSeed<'de> for ItemSeed {
                 Ok(Item::String(Cow::Owned(v.to_string())))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item<'de>, A::Error> {
-                ObjectVisitor.visit_map(map).map(|o| Item::Object(Box::new(o)))
+                ObjectVisitor
+                    .visit_map(map)
+                    .map(|o| Item::Object(Box::new(o)))
             }
         }
         d.deserialize_any(ItemVisitor)

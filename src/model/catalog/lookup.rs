@@ -99,25 +99,35 @@ impl Catalog {
     }
 
     /// Adds every action `glob` matches to `set`: [`Catalog::matching`]
-    /// without a set of its own, for unions over many entries.
-    pub fn add_matching(&self, glob: &Glob, set: &mut ActionSet) {
+    /// without a set of its own, for unions over many entries. Returns
+    /// whether `glob` matched some action ([`Catalog::matches_any`]), which
+    /// the self-check needs of each entry it matches anyway.
+    pub fn add_matching(&self, glob: &Glob, set: &mut ActionSet) -> bool {
         if glob.prefix_star() == Some("") {
             set.insert_range(0, self.len() as u32);
-            return;
+            return !self.is_empty();
         }
         match (glob.literal_service(), glob.name_part()) {
             (Some(service), Some(name)) => {
                 if glob.is_literal() {
-                    if let Some(id) = self.find(service, name) {
+                    let id = self.find(service, name);
+                    if let Some(id) = id {
                         set.insert(id);
                     }
+                    id.is_some()
                 } else if let Some(prefix) = glob.prefix_star() {
                     let name_prefix = &prefix[service.len() + 1..];
-                    if let Some(range) = self.prefix_range(service, name_prefix) {
-                        set.insert_range(range.start, range.end);
+                    match self.prefix_range(service, name_prefix) {
+                        Some(range) if !range.is_empty() => {
+                            set.insert_range(range.start, range.end);
+                            true
+                        }
+                        _ => false,
                     }
                 } else if let Some(range) = self.service(service) {
-                    self.insert_matches(glob, range, set);
+                    self.insert_matches(glob, range, set)
+                } else {
+                    false
                 }
             }
             _ => self.insert_matches(glob, 0..self.len() as u32, set),
@@ -140,13 +150,17 @@ impl Catalog {
         }
     }
 
-    /// Adds to `set` the actions in `range` that `glob` matches as `svc:Name`.
-    fn insert_matches(&self, glob: &Glob, range: Range<u32>, set: &mut ActionSet) {
+    /// Adds to `set` the actions in `range` that `glob` matches as
+    /// `svc:Name`; whether there was one.
+    fn insert_matches(&self, glob: &Glob, range: Range<u32>, set: &mut ActionSet) -> bool {
+        let mut any = false;
         for id in (range.start..range.end).map(ActionId) {
             if glob.matches_parts(&[self.service_of(id), ":", self.name(id)]) {
                 set.insert(id);
+                any = true;
             }
         }
+        any
     }
 }
 
@@ -154,7 +168,8 @@ impl Catalog {
 mod tests {
     use super::*;
 
-    /// `matches_any` says what `matching` would, for every shape.
+    /// `matches_any`, and what `add_matching` returns, say what `matching`
+    /// would, for every shape.
     #[test]
     fn matches_any_agrees_with_matching() {
         let catalog = Catalog::bundled();
@@ -174,11 +189,11 @@ mod tests {
             "s3:Get?bject",
         ] {
             let glob = Glob::new(text);
-            assert_eq!(
-                catalog.matches_any(&glob),
-                !catalog.matching(&glob).is_empty(),
-                "{text}"
-            );
+            let matched = catalog.matching(&glob);
+            assert_eq!(catalog.matches_any(&glob), !matched.is_empty(), "{text}");
+            let mut set = catalog.empty_set();
+            assert_eq!(catalog.add_matching(&glob, &mut set), !matched.is_empty());
+            assert_eq!(set, matched, "{text}");
         }
     }
 }

@@ -200,6 +200,15 @@ pub(super) enum Command {
     /// findings, also that nothing used was dropped and nothing unused is
     /// left. Prints PASS (exit 0), or FAIL and the reasons (exit 1).
     Verify(VerifyArgs),
+    /// Report what wildcards grant today that they did not at a date.
+    ///
+    /// For each Allow entry of the policies given (files, directories,
+    /// templates, Terraform, account authorization details): the actions it
+    /// matches that AWS added after --since DATE (by the bundled first-seen
+    /// index, dated by public snapshots weeks apart: an action whose
+    /// interval straddles the date is reported as perhaps new), or that
+    /// the --baseline catalog lacks (and those it had that are gone).
+    Drift(DriftArgs),
     /// Refine every policy of an account.
     ///
     /// Reads `aws iam get-account-authorization-details` output and the
@@ -242,6 +251,47 @@ pub(super) struct VerifyArgs {
     /// The end of that window (default: now).
     #[arg(long, value_name = "DATE")]
     pub(super) as_of: Option<String>,
+}
+
+/// Arguments of `refine drift`.
+#[derive(Args, Debug)]
+pub(super) struct DriftArgs {
+    /// Policy files, templates, Terraform files, account authorization
+    /// details, or directories of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub(super) paths: Vec<PathBuf>,
+    /// The date the policies were reviewed, YYYY-MM-DD: actions first seen
+    /// after it count as gained.
+    #[arg(long, value_name = "DATE", conflicts_with = "baseline")]
+    pub(super) since: Option<String>,
+    /// The catalog the policies were reviewed against (a file from
+    /// `refine catalog import`, or a directory to import): actions it
+    /// lacks count as gained.
+    #[arg(long, value_name = "CATALOG")]
+    pub(super) baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    pub(super) format: DriftFormat,
+    /// Exit 1 when an entry gained an action at a --fail-on level.
+    #[arg(long)]
+    pub(super) check: bool,
+    /// The access levels that make --check fail: a comma list of list,
+    /// read, write, permissions-management, tagging (default: all).
+    #[arg(long, value_name = "LEVELS")]
+    pub(super) fail_on: Option<String>,
+}
+
+/// Output formats of `refine drift`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DriftFormat {
+    /// One line per entry, one per action it gained.
+    Text,
+    /// One JSON document.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
 }
 
 /// Output formats of the main job.
@@ -305,6 +355,36 @@ pub(super) enum CatalogCommand {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Compare two catalogs: per service, the actions added, removed and
+    /// re-levelled from OLD to NEW.
+    ///
+    /// OLD and NEW are catalog files or directories to import (as for
+    /// --catalog); NEW is the catalog in use by default (--catalog, else the
+    /// bundled one). Actions and services are matched ignoring case, as IAM
+    /// does.
+    Diff {
+        /// The catalog you reviewed against.
+        old: PathBuf,
+        /// The catalog to compare it with (default: the one in use).
+        new: Option<PathBuf>,
+        /// Only these services (prefixes, comma-separated or repeated).
+        #[arg(long, value_name = "PREFIX", value_delimiter = ',')]
+        service: Vec<String>,
+        /// Output format: `text`, or `json` ({old, new, services: [{service,
+        /// change, added, removed, relevelled}], totals}).
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+}
+
+/// Output formats of `refine catalog diff`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DiffFormat {
+    /// One line per service, then one per action: `+` added, `-`
+    /// removed, `~` re-levelled.
+    Text,
+    /// One JSON document.
+    Json,
 }
 
 /// `-j/--jobs`, for the main job (in a directory) and `refine account`.

@@ -8,12 +8,10 @@
 //! unused actions, or from `verify`, on FAIL; 2 any error (bad input,
 //! unreadable file, bad usage, a failed self-check).
 
-use anyhow::{anyhow, bail, Result};
-use args::{CatalogCommand, Cli, Command};
-use iam_refine::input::policy::check_action;
-use iam_refine::model::catalog::{format, import, Catalog};
-use iam_refine::model::pattern::Glob;
-use io::{describe, emit, read_input, ClosedStdout};
+use anyhow::Result;
+use args::{Cli, Command};
+pub(crate) use catalog::load_catalog;
+use io::{emit, ClosedStdout};
 use plan::Plan;
 use std::path::Path;
 use std::process::ExitCode;
@@ -21,7 +19,9 @@ use std::process::ExitCode;
 mod account;
 mod args;
 mod basis;
+mod catalog;
 mod diag;
+mod drift;
 mod fit;
 mod io;
 mod manifest;
@@ -67,7 +67,7 @@ pub fn main() -> ExitCode {
 /// `refine --version`: the crate's version and the bundled catalog's
 /// source and date, which decide what refine knows of AWS's actions.
 fn version() -> &'static str {
-    let info = Catalog::bundled_info();
+    let info = iam_refine::model::catalog::Catalog::bundled_info();
     let text = format!(
         "{} (catalog: {}, {})",
         env!("CARGO_PKG_VERSION"),
@@ -201,9 +201,10 @@ fn usage_error(err: &clap::Error) -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Some(Command::Catalog(command)) => run_catalog(command, cli.catalog.as_deref()),
+        Some(Command::Catalog(command)) => catalog::run(command, cli.catalog.as_deref()),
         Some(Command::Verify(args)) => verify::run(args, cli.catalog.as_deref()),
         Some(Command::Account(args)) => account::run(args, cli.catalog.as_deref()),
+        Some(Command::Drift(args)) => drift::run(args, cli.catalog.as_deref()),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -220,103 +221,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         None => refine::run(Plan::new(cli.run)?, cli.catalog.as_deref()),
     }
-}
-
-/// Loads the catalog named by `--catalog`, or the bundled one.
-pub(crate) fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
-    let Some(path) = path else {
-        return Ok(Catalog::bundled());
-    };
-    if path.is_dir() {
-        return Ok(import::import_dir(path)?);
-    }
-    let input = read_input(path, io::DATA)?;
-    format::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))
-}
-
-fn run_catalog(command: CatalogCommand, catalog_path: Option<&Path>) -> Result<ExitCode> {
-    match command {
-        CatalogCommand::Info => {
-            let catalog = load_catalog(catalog_path)?;
-            let info = catalog.info();
-            let mut text = format!(
-                "source: {}\ndate: {}\nservices: {}\nactions: {}\n",
-                info.source,
-                info.date.as_deref().unwrap_or("unknown"),
-                catalog.service_count(),
-                catalog.len()
-            );
-            let mut levels = std::collections::BTreeMap::new();
-            for id in catalog.ids() {
-                *levels.entry(catalog.level(id)).or_insert(0usize) += 1;
-            }
-            for (level, count) in levels {
-                text.push_str(&format!("  {}: {count}\n", level.name()));
-            }
-            emit(None, &text)?;
-        }
-        CatalogCommand::List { pattern } => {
-            check_action(&pattern).map_err(|message| {
-                // `catalog list s3`: a service alone.
-                match pattern.contains(':') {
-                    true => anyhow!("catalog list: {message}"),
-                    false => anyhow!(
-                        "catalog list: {message}\nhint: a pattern is service:action: '{0}:*' for a service's actions, '*:{0}' for an action in every service",
-                        iam_refine::error::escape(&pattern)
-                    ),
-                }
-            })?;
-            let catalog = load_catalog(catalog_path)?;
-            let matched = catalog.matching(&Glob::new(&pattern));
-            let mut text = String::new();
-            for id in matched.iter() {
-                text.push_str(&catalog.full_name(id));
-                text.push('\n');
-            }
-            if text.is_empty() {
-                diag::warning(&format!(
-                    "no catalog action matches {}",
-                    iam_refine::error::quote(&pattern)
-                ));
-            }
-            emit(None, &text)?;
-        }
-        CatalogCommand::Import {
-            dir,
-            output,
-            source,
-            date,
-        } => {
-            if !dir.exists() {
-                bail!("{}: no such directory\nhint: give the directory of AWS service-reference or iam-data action files", dir.display());
-            }
-            if !dir.is_dir() {
-                bail!("{}: not a directory", dir.display());
-            }
-            if let Some(source) = &source {
-                if source.chars().any(char::is_control) {
-                    bail!("--source: must be one line of text");
-                }
-            }
-            if let Some(date) = &date {
-                if iam_refine::input::time::parse_date(date).is_none() {
-                    bail!(
-                        "--date: expected a calendar date YYYY-MM-DD, found `{}`",
-                        iam_refine::error::escape(date)
-                    );
-                }
-            }
-            let mut catalog = import::import_dir(&dir)?;
-            if source.is_some() || date.is_some() {
-                let mut info = catalog.info().clone();
-                info.source = source.unwrap_or(info.source);
-                info.date = date.or(info.date);
-                catalog = catalog.with_info(info);
-            }
-            emit(output.as_deref(), &format::write(&catalog))?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod account;
 pub mod checked;
 pub mod cover;
 pub mod deployed;
+pub mod drift;
 pub mod fit;
 pub mod owners;
 pub mod refine;

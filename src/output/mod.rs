@@ -5,5 +5,6 @@
 
 pub mod account;
 pub mod diff;
+pub mod drift;
 pub mod report;
 pub use crate::model::size;

@@ -13,6 +13,8 @@
 //! `GetObject`" is two binary searches ([`Catalog::prefix_range`]): the
 //! sorted array *is* the prefix trie that the cover algorithm walks.
 
+pub mod diff;
+pub mod first_seen;
 pub mod format;
 pub mod import;
 mod index;

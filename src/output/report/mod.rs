@@ -348,7 +348,7 @@ impl FileReport {
 }
 
 /// The region of the byte range `start..end`.
-fn region(lines: &Lines, start: usize, end: usize) -> Region {
+pub(crate) fn region(lines: &Lines, start: usize, end: usize) -> Region {
     let (start_line, start_column) = lines.line_column(start);
     let (end_line, end_column) = lines.line_column(end);
     Region {
@@ -473,6 +473,12 @@ impl Gate {
             levels,
             not_checked,
         })
+    }
+
+    /// Whether an action of `level` fails (an unknown level counts as
+    /// write).
+    pub fn fails_level(&self, level: AccessLevel) -> bool {
+        self.levels.contains(&effective(level))
     }
 
     /// Whether any of `reports` fails.

@@ -99,6 +99,12 @@ pub fn render(reports: &[FileReport]) -> Value {
             results.push(result);
         }
     }
+    log(rules, results)
+}
+
+/// A SARIF 2.1.0 log of one run of refine: its rules and results (columns
+/// count characters).
+pub fn log(rules: Vec<Value>, results: Vec<Value>) -> Value {
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

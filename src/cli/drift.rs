@@ -1,0 +1,287 @@
+//! `refine drift`: what the wildcards of policies grant today that they did
+//! not at a review date (`--since`) or in the catalog of the review
+//! (`--baseline`). See [`iam_refine::engine::drift`] for what counts.
+//!
+//! Inputs are what the main job reads: policy files (bare or in the API's
+//! wrappers), CloudFormation and SAM templates, Terraform `.tf` and
+//! `.tf.json` files, directories of them (walked as the main job walks:
+//! sorted, ignore files honoured, hidden files and symbolic links
+//! skipped), and `get-account-authorization-details` output (every inline
+//! policy and customer managed policy; AWS managed policies are AWS's to
+//! review). Files in a directory that are none of these are skipped; a
+//! file named on the command line that is none of them is an error.
+
+use super::args::{DriftArgs, DriftFormat};
+use super::io::{self, describe, emit, print_error, read_input, Input};
+use super::{diag, load_catalog};
+use anyhow::{anyhow, bail, Result};
+use iam_refine::engine::drift::{drift, Since};
+use iam_refine::hosts::auth_details::Record;
+use iam_refine::hosts::template::StackContext;
+use iam_refine::hosts::terraform::TerraformFile;
+use iam_refine::hosts::{self, Detected, Host};
+use iam_refine::input::{account, time};
+use iam_refine::model::catalog::first_seen::Index;
+use iam_refine::model::catalog::Catalog;
+use iam_refine::model::principal::Owner;
+use iam_refine::model::size::Limit;
+use iam_refine::output::drift::{self as report, Against, PolicyDrift};
+use iam_refine::output::report::{pretty, Gate};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Runs `refine drift`.
+pub(super) fn run(args: DriftArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
+    let gate = match &args.fail_on {
+        Some(levels) => Gate::parse(levels).map_err(|err| anyhow!("--fail-on: {err}"))?,
+        None => Gate::default(),
+    };
+    let catalog = load_catalog(catalog_path)?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(load_catalog(Some(path))?),
+        None => None,
+    };
+    let index = Index::bundled();
+    // Each action's date looked up once, only when dates are asked for.
+    let dates;
+    let (since, against) = match (&args.since, &baseline) {
+        (Some(date), None) => {
+            let Some(day) = time::parse_date(date) else {
+                bail!(
+                    "--since: expected a calendar date YYYY-MM-DD, found `{}`",
+                    iam_refine::error::escape(date)
+                );
+            };
+            let (oldest, _) = index.span();
+            if date.as_str() < oldest {
+                diag::warning(&format!(
+                    "--since {date} is before the oldest snapshot of the first-seen index ({oldest}): \
+                     actions older than that are dated `<={oldest}` and not counted as gained"
+                ));
+            }
+            dates = index.dates_for(&catalog);
+            (Since::Date(day, &dates), Against::Date(date.clone()))
+        }
+        (None, Some(baseline)) => {
+            let info = baseline.info();
+            (
+                Since::Baseline(baseline),
+                Against::Baseline(info.source.clone(), info.date.clone()),
+            )
+        }
+        _ => bail!("give one of --since DATE and --baseline CATALOG"),
+    };
+    let mut drifts = Vec::new();
+    let mut failed = 0;
+    for path in &args.paths {
+        for file in files(path, &mut failed) {
+            let named = &file == path;
+            match drift_of_file(&file, named, &catalog, since) {
+                Ok(found) => drifts.extend(found),
+                Err(err) => {
+                    print_error(&err);
+                    failed += 1;
+                }
+            }
+        }
+    }
+    let about = about(&catalog, &since);
+    let text = match args.format {
+        DriftFormat::Text => report::text(&drifts, &against),
+        DriftFormat::Json => pretty(&report::json(&drifts, &against, about)),
+        DriftFormat::Sarif => pretty(&report::sarif(&drifts, &against)),
+        DriftFormat::Github => report::github(&drifts, &against),
+    };
+    emit(None, &text)?;
+    if drifts.is_empty() && failed == 0 {
+        diag::note(&format!("no entry gained actions {}", against.phrase()));
+    }
+    Ok(match () {
+        _ if failed > 0 => ExitCode::from(2),
+        _ if args.check && report::fails(&gate, &drifts) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// The report's `about`: today's catalog and the index.
+fn about(catalog: &Catalog, since: &Since) -> serde_json::Value {
+    let info = catalog.info();
+    let index = match since {
+        Since::Date(..) => {
+            let index = Index::bundled();
+            let (oldest, newest) = index.span();
+            json!({"snapshots": index.snapshots(), "oldest": oldest, "newest": newest})
+        }
+        Since::Baseline(_) => serde_json::Value::Null,
+    };
+    json!({"catalog": {"source": info.source, "date": info.date}, "first_seen_index": index})
+}
+
+/// The files `path` stands for: itself, or the policy files under it.
+fn files(path: &Path, failed: &mut usize) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    let walk = ignore::WalkBuilder::new(path)
+        .standard_filters(true)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|entry| entry.file_name() != ".terraform")
+        .build();
+    for entry in walk {
+        match entry {
+            Ok(entry) if entry.path_is_symlink() => diag::note(&format!(
+                "{}: a symbolic link: skipped",
+                entry.path().display()
+            )),
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                let file = entry.path();
+                let json = file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+                if json || hosts::terraform::is_terraform(file) || hosts::yaml_name(file) {
+                    out.push(file.to_path_buf());
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                diag::error(&format!("{}: {err}", path.display()));
+                *failed += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The drift of every policy in one file. `named` says the file was named
+/// on the command line: one that holds no policy is then an error.
+fn drift_of_file(
+    path: &Path,
+    named: bool,
+    catalog: &Catalog,
+    since: Since,
+) -> Result<Vec<PolicyDrift>> {
+    let name = path.display().to_string();
+    if hosts::terraform::is_terraform(path) {
+        let input = read_input(path, io::TERRAFORM)?;
+        let read = match name.to_ascii_lowercase().ends_with(".json") {
+            true => TerraformFile::read_json(&input.text),
+            false => TerraformFile::read(&input.text),
+        };
+        let file = read.map_err(|err| anyhow!(describe(&input, &err)))?;
+        return Ok(of_host(&input.name, &file, catalog, since));
+    }
+    let input = read_input(path, io::ACCOUNT)?;
+    let detected = hosts::detect(
+        &input.text,
+        hosts::yaml_name(path),
+        &StackContext::default(),
+    );
+    match detected {
+        Detected::Policy(file) => Ok(of_host(&input.name, &file, catalog, since)),
+        Detected::Template(template) => Ok(of_host(&input.name, template.as_ref(), catalog, since)),
+        Detected::Broken(err) => Err(anyhow!(describe(&input, &err))),
+        Detected::NotAPolicy if is_account(&input) => of_account(&input, catalog, since),
+        _ if named => Err(anyhow!(
+            "{}: not a policy, template, Terraform file or account authorization details",
+            input.name
+        )),
+        _ => {
+            diag::note(&format!("{}: not a policy: skipped", input.name));
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The drift of each policy a host holds.
+fn of_host(path: &str, host: &dyn Host, catalog: &Catalog, since: Since) -> Vec<PolicyDrift> {
+    host.policies()
+        .iter()
+        .filter_map(|embedded| {
+            let found = drift(&embedded.policy, catalog, since);
+            (!found.is_empty()).then(|| {
+                PolicyDrift::new(path, host, &embedded.policy, embedded.place.clone(), found)
+            })
+        })
+        .collect()
+}
+
+/// Whether a JSON file is `get-account-authorization-details` output.
+fn is_account(input: &Input) -> bool {
+    ["RoleDetailList", "UserDetailList", "GroupDetailList"]
+        .iter()
+        .any(|key| input.text.contains(&format!("\"{key}\"")))
+}
+
+/// The drift of an account's inline and customer managed policies, each
+/// located at its document in the file.
+fn of_account(input: &Input, catalog: &Catalog, since: Since) -> Result<Vec<PolicyDrift>> {
+    let details = account::parse(&input.text).map_err(|err| anyhow!(describe(input, &err)))?;
+    let mut documents: Vec<(String, &str, Limit)> = Vec::new();
+    let owners = details
+        .role_detail_list
+        .iter()
+        .map(|r| (Owner::Role, "role", &r.role_name, &r.role_policy_list))
+        .chain(
+            details
+                .user_detail_list
+                .iter()
+                .map(|u| (Owner::User, "user", &u.user_name, &u.user_policy_list)),
+        )
+        .chain(
+            details
+                .group_detail_list
+                .iter()
+                .map(|g| (Owner::Group, "group", &g.group_name, &g.group_policy_list)),
+        );
+    for (owner, kind, name, list) in owners {
+        for inline in list {
+            let place = format!("{kind} {name} inline policy {}", inline.policy_name);
+            documents.push((place, inline.policy_document.get(), Limit::Inline(owner)));
+        }
+    }
+    for managed in details.policies.iter().filter(|p| !p.is_aws_managed()) {
+        if let Some(document) = managed.default_document() {
+            let place = format!("managed policy {}", managed.policy_name);
+            documents.push((place, document.get(), Limit::Managed));
+        }
+    }
+    let mut out = Vec::new();
+    // One line index for the file: an account is large, and each policy
+    // is located in it.
+    let lines = iam_refine::json::Lines::new(&input.text);
+    for (place, text, limit) in documents {
+        let record =
+            Record::read(text, limit).map_err(|err| anyhow!("{}: {place}: {err}", input.name))?;
+        let found = drift(record.policy(), catalog, since);
+        if found.is_empty() {
+            continue;
+        }
+        // The record's positions are in its document, which starts at
+        // `offset` in the file; a document written as a (URL-encoded)
+        // string is placed at the string.
+        let offset = (text.as_ptr() as usize).saturating_sub(input.text.as_ptr() as usize);
+        let object = text.trim_start().starts_with('{');
+        let mut policy = PolicyDrift::within(
+            &input.name,
+            &record,
+            record.policy(),
+            Some(place),
+            found,
+            &lines,
+            object.then_some(offset),
+        );
+        if !object {
+            let (line, column) = lines.line_column(offset);
+            for entry in &mut policy.entries {
+                entry.region.start_line = line;
+                entry.region.start_column = column;
+                entry.region.end_line = line;
+                entry.region.end_column = column;
+            }
+        }
+        out.push(policy);
+    }
+    Ok(out)
+}

@@ -417,3 +417,28 @@ fn a_baseline_tells_what_is_gone() {
         "{first}"
     );
 }
+
+#[test]
+fn actions_gone_since_the_date_are_listed() {
+    let (code, stdout, stderr) = drift(&["--since", "2024-06-01", "drift/gone-since.json"]);
+    assert_eq!(code, 0, "{stderr}");
+    // The wildcard matched two actions at the date that the catalog no
+    // longer has, and matches nothing today.
+    assert!(
+        stdout.contains(
+            "\"account:*ChallengeQuestions\" (statement 0) matched 2 actions today's catalog lacks"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  - account:getchallengequestions (no longer in the catalog)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  - account:putchallengequestions (no longer in the catalog)\n"),
+        "{stdout}"
+    );
+    // Before the actions appeared, nothing to say about them.
+    let (_, stdout, _) = drift(&["--since", "2021-01-01", "drift/gone-since.json"]);
+    assert!(!stdout.contains("challengequestions"), "{stdout}");
+}

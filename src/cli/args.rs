@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version,
     subcommand_negates_reqs = true,
     subcommand_precedence_over_arg = true,
-    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] DIRECTORY FINDINGS-DIRECTORY [--owners FILE] [--details FILE] (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] TEMPLATE|DIRECTORY FINDINGS [--stack-resources FILE]... [--stack-name NAME] [--region REGION]\n       refine [OPTIONS] TF-FILE|DIRECTORY FINDINGS [--tf-state FILE] [--owners FILE]\n       refine verify [--format text|json] [--catalog-current] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws|text] [--principal ARN] [-o FILE] [--fit [--max-size N]] [-j N] DETAILS FINDINGS...\n       refine catalog info|list|import ...\n       refine completions bash|zsh|fish|powershell|elvish\n       refine man"
+    override_usage = "refine [OPTIONS] POLICY FINDINGS\n       refine [OPTIONS] POLICY (--used FILE | --cloudtrail PATH... [--principal ARN] | --last-accessed FILE)\n       refine [OPTIONS] DIRECTORY FINDINGS (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] DIRECTORY FINDINGS-DIRECTORY [--owners FILE] [--details FILE] (--diff | --in-place | --check | --format FORMAT)\n       refine [OPTIONS] TEMPLATE|DIRECTORY FINDINGS [--stack-resources FILE]... [--stack-name NAME] [--region REGION]\n       refine [OPTIONS] TF-FILE|DIRECTORY FINDINGS [--tf-state FILE] [--owners FILE]\n       refine verify [--format text|json] [--catalog-current] [--unused-for DURATION [--as-of DATE]] ORIGINAL REFINED [FINDINGS]\n       refine account [--format json|aws|text] [--principal ARN] [-o FILE] [--fit [--max-size N]] [-j N] DETAILS FINDINGS...\n       refine catalog info|list|import|diff ...\n       refine drift (--since DATE | --baseline CATALOG) [--format FORMAT] [--check [--fail-on LEVELS]] PATH...\n       refine replay [POLICY...] --cloudtrail PATH... [--principal ARN] [--details FILE] [--format text|json] [--check]\n       refine completions bash|zsh|fish|powershell|elvish\n       refine man"
 )]
 pub(super) struct Cli {
     #[command(subcommand)]
@@ -209,6 +209,14 @@ pub(super) enum Command {
     /// interval straddles the date is reported as perhaps new), or that
     /// the --baseline catalog lacks (and those it had that are gone).
     Drift(DriftArgs),
+    /// Replay CloudTrail against policies: the calls they would deny.
+    ///
+    /// Every successful call by --principal in the logs is decided against
+    /// the union of the policies' Allow statements minus their Deny
+    /// statements, at the level of actions: Resource, NotResource and
+    /// Condition are not evaluated, and the report names the statements the
+    /// allowed calls depend on.
+    Replay(ReplayArgs),
     /// Refine every policy of an account.
     ///
     /// Reads `aws iam get-account-authorization-details` output and the
@@ -279,6 +287,40 @@ pub(super) struct DriftArgs {
     /// read, write, permissions-management, tagging (default: all).
     #[arg(long, value_name = "LEVELS")]
     pub(super) fail_on: Option<String>,
+}
+
+/// Arguments of `refine replay`.
+#[derive(Args, Debug)]
+pub(super) struct ReplayArgs {
+    /// Policy files, templates or Terraform files: every policy in them.
+    #[arg(value_name = "POLICY")]
+    pub(super) policies: Vec<PathBuf>,
+    /// CloudTrail logs (files or directories, as for the main job's
+    /// --cloudtrail).
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub(super) cloudtrail: Vec<PathBuf>,
+    /// Only calls by this role or user (and the sessions it issued).
+    #[arg(long, value_name = "ARN")]
+    pub(super) principal: Option<String>,
+    /// `aws iam get-account-authorization-details` output: replay against
+    /// everything --principal holds in it.
+    #[arg(long, value_name = "FILE")]
+    pub(super) details: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
+    pub(super) format: ReplayFormat,
+    /// Exit 1 when a call would be denied.
+    #[arg(long)]
+    pub(super) check: bool,
+}
+
+/// Output formats of `refine replay`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ReplayFormat {
+    /// The denied actions, then what is unproven.
+    Text,
+    /// One JSON document.
+    Json,
 }
 
 /// Output formats of `refine drift`.

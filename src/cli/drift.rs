@@ -154,6 +154,47 @@ fn files(path: &Path, failed: &mut usize) -> Vec<PathBuf> {
     out
 }
 
+/// What a file holds, read once: its policies, handed to the caller as a
+/// host while its text lives; or account authorization details; or
+/// nothing refine reads (JSON of another kind, YAML that is no template).
+pub(super) enum Held<T> {
+    /// What the caller made of the file's host.
+    Policies(T),
+    /// `get-account-authorization-details` output.
+    Account(Input),
+    /// Neither.
+    Other(Input),
+}
+
+/// Reads the file at `path` as the host it is (a policy file, a template,
+/// a Terraform file) and hands it to `on`: shared by `drift` and `replay`.
+/// A file that looks like a policy or template but does not read is an
+/// error.
+pub(super) fn read_held<T>(path: &Path, on: impl FnOnce(&str, &dyn Host) -> T) -> Result<Held<T>> {
+    if hosts::terraform::is_terraform(path) {
+        let input = read_input(path, io::TERRAFORM)?;
+        let json = path
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".json");
+        let read = match json {
+            true => TerraformFile::read_json(&input.text),
+            false => TerraformFile::read(&input.text),
+        };
+        let file = read.map_err(|err| anyhow!(describe(&input, &err)))?;
+        return Ok(Held::Policies(on(&input.name, &file)));
+    }
+    let input = read_input(path, io::ACCOUNT)?;
+    let context = StackContext::default();
+    match hosts::detect(&input.text, hosts::yaml_name(path), &context) {
+        Detected::Policy(file) => Ok(Held::Policies(on(&input.name, &file))),
+        Detected::Template(template) => Ok(Held::Policies(on(&input.name, template.as_ref()))),
+        Detected::Broken(err) => Err(anyhow!(describe(&input, &err))),
+        Detected::NotAPolicy if is_account(&input) => Ok(Held::Account(input)),
+        _ => Ok(Held::Other(input)),
+    }
+}
+
 /// The drift of every policy in one file. `named` says the file was named
 /// on the command line: one that holds no policy is then an error.
 fn drift_of_file(
@@ -162,32 +203,14 @@ fn drift_of_file(
     catalog: &Catalog,
     since: Since,
 ) -> Result<Vec<PolicyDrift>> {
-    let name = path.display().to_string();
-    if hosts::terraform::is_terraform(path) {
-        let input = read_input(path, io::TERRAFORM)?;
-        let read = match name.to_ascii_lowercase().ends_with(".json") {
-            true => TerraformFile::read_json(&input.text),
-            false => TerraformFile::read(&input.text),
-        };
-        let file = read.map_err(|err| anyhow!(describe(&input, &err)))?;
-        return Ok(of_host(&input.name, &file, catalog, since));
-    }
-    let input = read_input(path, io::ACCOUNT)?;
-    let detected = hosts::detect(
-        &input.text,
-        hosts::yaml_name(path),
-        &StackContext::default(),
-    );
-    match detected {
-        Detected::Policy(file) => Ok(of_host(&input.name, &file, catalog, since)),
-        Detected::Template(template) => Ok(of_host(&input.name, template.as_ref(), catalog, since)),
-        Detected::Broken(err) => Err(anyhow!(describe(&input, &err))),
-        Detected::NotAPolicy if is_account(&input) => of_account(&input, catalog, since),
-        _ if named => Err(anyhow!(
+    match read_held(path, |name, host| of_host(name, host, catalog, since))? {
+        Held::Policies(found) => Ok(found),
+        Held::Account(input) => of_account(&input, catalog, since),
+        Held::Other(input) if named => Err(anyhow!(
             "{}: not a policy, template, Terraform file or account authorization details",
             input.name
         )),
-        _ => {
+        Held::Other(input) => {
             diag::note(&format!("{}: not a policy: skipped", input.name));
             Ok(Vec::new())
         }

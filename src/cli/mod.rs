@@ -28,6 +28,7 @@ mod manifest;
 mod plan;
 mod progress;
 mod refine;
+mod replay;
 mod sources;
 mod template;
 mod terraform;
@@ -205,6 +206,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Verify(args)) => verify::run(args, cli.catalog.as_deref()),
         Some(Command::Account(args)) => account::run(args, cli.catalog.as_deref()),
         Some(Command::Drift(args)) => drift::run(args, cli.catalog.as_deref()),
+        Some(Command::Replay(args)) => replay::run(args, cli.catalog.as_deref()),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

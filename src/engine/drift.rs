@@ -18,10 +18,14 @@
 //! excludes, and is reported as one entry (`*` minus its list). A literal
 //! entry gains nothing, but one naming an action newer than the date (or
 //! unknown to the baseline) "matched nothing then", and is reported so.
+//! What an entry matched then that is gone now (retired, renamed) is
+//! reported too: from the baseline, or from the index's list of actions
+//! its snapshots had and the bundled catalog lacks.
 
 use crate::input::policy::{ActionKey, Effect, Policy, Statement};
 use crate::model::catalog::first_seen::{Dates, FirstSeen};
 use crate::model::catalog::{AccessLevel, ActionId, ActionSet, Catalog};
+use crate::model::pattern::Glob;
 
 /// What drift is measured against.
 #[derive(Debug, Clone, Copy)]
@@ -63,8 +67,10 @@ pub struct EntryDrift {
     pub index: Option<usize>,
     /// The actions gained, sorted by name.
     pub gained: Vec<Gained>,
-    /// Against a baseline: actions it matched there that today's catalog
-    /// lacks (retired or renamed), as `service:Name`.
+    /// Actions it matched then that today's catalog lacks (retired or
+    /// renamed): against a baseline, those of the baseline, as
+    /// `service:Name`; against a date, those of the first-seen index that
+    /// were there at the date, lowercase (for an Action entry).
     pub retired: Vec<String>,
     /// Whether it matches something today but matched nothing then.
     pub nothing_then: bool,
@@ -94,14 +100,9 @@ pub fn drift(policy: &Policy, catalog: &Catalog, since: Since) -> Vec<EntryDrift
                     let drift = EntryDrift {
                         index: Some(index),
                         entries: vec![glob.as_str().to_string()],
-                        ..measure(
-                            statement,
-                            catalog,
-                            &matched,
-                            since,
-                            glob.is_literal(),
-                            |b| b.matching(glob),
-                        )
+                        ..measure(statement, catalog, &matched, since, Some(glob), |b| {
+                            b.matching(glob)
+                        })
                     };
                     if !drift.is_empty() {
                         out.push(drift);
@@ -117,7 +118,7 @@ pub fn drift(policy: &Policy, catalog: &Catalog, since: Since) -> Vec<EntryDrift
                         .iter()
                         .map(|g| g.as_str().to_string())
                         .collect(),
-                    ..measure(statement, catalog, &granted, since, false, |b| {
+                    ..measure(statement, catalog, &granted, since, None, |b| {
                         statement.allowed_actions(b)
                     })
                 };
@@ -131,16 +132,17 @@ pub fn drift(policy: &Policy, catalog: &Catalog, since: Since) -> Vec<EntryDrift
 }
 
 /// The drift of what a statement's entry (or the statement) grants today,
-/// `granted`; `literal` says the entry is an action name, and `then` is
-/// what it granted over the baseline catalog.
+/// `granted`; `entry` is the entry (`None` for a NotAction statement), and
+/// `then` is what it granted over the baseline catalog.
 fn measure(
     statement: &Statement,
     catalog: &Catalog,
     granted: &ActionSet,
     since: Since,
-    literal: bool,
+    entry: Option<&Glob>,
     then: impl Fn(&Catalog) -> ActionSet,
 ) -> EntryDrift {
+    let literal = entry.is_some_and(Glob::is_literal);
     let mut gained = Vec::new();
     let mut retired = Vec::new();
     match since {
@@ -154,6 +156,12 @@ fn measure(
                         surely,
                     ));
                 }
+            }
+            // Actions the entry matched at the date that are gone since (a
+            // NotAction statement's would be every service's: not listed).
+            if let Some(glob) = entry {
+                let gone = dates.index().gone_since(glob, date, catalog);
+                retired.extend(gone.iter().map(|g| g.action.clone()));
             }
         }
         Since::Baseline(baseline) => {
@@ -178,8 +186,10 @@ fn measure(
     // Every action it matches surely appeared after the date (or is not in
     // the baseline): it matched nothing then. (One whose interval
     // straddles the date may have been there.)
-    let nothing_then =
-        !granted.is_empty() && gained.len() == granted.len() && gained.iter().all(|g| g.surely);
+    let nothing_then = !granted.is_empty()
+        && gained.len() == granted.len()
+        && gained.iter().all(|g| g.surely)
+        && retired.is_empty();
     // A wildcard that matched nothing then still reports its gains; a
     // literal gains nothing, it only matched nothing then.
     if literal {

@@ -15,6 +15,7 @@ pub mod drift;
 pub mod fit;
 pub mod owners;
 pub mod refine;
+pub mod replay;
 pub mod resolve;
 pub mod threads;
 pub mod verify;

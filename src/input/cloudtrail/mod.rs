@@ -55,7 +55,7 @@ pub use map::{map_event, renamed, service_prefix, strip_version, Mapping};
 
 use crate::error::{InputError, Location};
 use crate::input::findings::{Beyond, Resolved};
-use crate::input::usage;
+use crate::input::{time, usage};
 use crate::model::catalog::{ActionSet, Catalog};
 use parse::{text, Event, Form, Sink};
 use std::collections::{BTreeSet, HashMap};
@@ -117,6 +117,10 @@ pub struct Trail {
     pub other_principal: u64,
     /// Events that are not calls: Insights events and console sign-ins.
     pub not_calls: u64,
+    /// The calls counted, one per distinct (eventSource, eventName), in the
+    /// order first met: what each is use of, how many there were and when
+    /// (what `refine replay` reports).
+    pub calls: Vec<Call>,
     /// Counted events that map to no action at all (an eventSource outside
     /// `amazonaws.com` or missing, a service the catalog does not know), as
     /// `(eventSource, eventName, count)`, most frequent first, then by name:
@@ -158,6 +162,24 @@ impl Trail {
         resolved.resource = principal.map(str::to_string);
         resolved
     }
+}
+
+/// The counted calls of one (eventSource, eventName).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Call {
+    /// The eventSource, `s3.amazonaws.com`.
+    pub source: String,
+    /// The eventName, `GetObject`.
+    pub name: String,
+    /// The actions the call is use of ([`map_event`]).
+    pub mapping: Mapping,
+    /// How many calls.
+    pub count: u64,
+    /// The earliest and latest `eventTime` (seconds since the epoch, and
+    /// as written), when the events carry one that reads.
+    pub first: Option<(i64, String)>,
+    /// See `first`.
+    pub last: Option<(i64, String)>,
 }
 
 /// A CloudTrail file that could not be read, and why.
@@ -321,6 +343,8 @@ struct Seen {
     name: Box<str>,
     mapping: Mapping,
     count: u64,
+    first: Option<(i64, String)>,
+    last: Option<(i64, String)>,
 }
 
 /// The running counts, and the mapping of each distinct event seen.
@@ -377,14 +401,23 @@ impl<'c> Tally<'c> {
         let mut used = catalog.empty_set();
         let mut used_unknown = BTreeSet::new();
         let mut unmapped = Vec::new();
+        let mut calls = Vec::with_capacity(self.seen.len());
         for seen in self.seen {
             if seen.mapping.is_unmapped() {
-                unmapped.push((seen.source.into(), seen.name.into(), seen.count));
+                unmapped.push((seen.source.to_string(), seen.name.to_string(), seen.count));
             }
             for &id in &seen.mapping.actions {
                 used.insert(id);
             }
-            used_unknown.extend(seen.mapping.unknown);
+            used_unknown.extend(seen.mapping.unknown.iter().cloned());
+            calls.push(Call {
+                source: seen.source.into(),
+                name: seen.name.into(),
+                mapping: seen.mapping,
+                count: seen.count,
+                first: seen.first,
+                last: seen.last,
+            });
         }
         unmapped.sort_by(|a: &(String, String, u64), b| {
             b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1)))
@@ -408,6 +441,7 @@ impl<'c> Tally<'c> {
             denied: self.denied,
             other_principal: self.other_principal,
             not_calls: self.not_calls,
+            calls,
             unmapped,
         }
     }
@@ -449,12 +483,24 @@ impl Sink for Tally<'_> {
                     name: name.into(),
                     mapping: map_event(self.catalog, source, name),
                     count: 0,
+                    first: None,
+                    last: None,
                 });
                 self.index
                     .insert(self.key.as_str().into(), self.seen.len() - 1);
                 self.seen.len() - 1
             }
         };
-        self.seen[at].count += 1;
+        let seen = &mut self.seen[at];
+        seen.count += 1;
+        let at = text(&event.time).and_then(|t| Some((time::parse_timestamp(t)?, t)));
+        if let Some((when, written)) = at {
+            if seen.first.as_ref().is_none_or(|(first, _)| when < *first) {
+                seen.first = Some((when, written.to_string()));
+            }
+            if seen.last.as_ref().is_none_or(|(last, _)| when > *last) {
+                seen.last = Some((when, written.to_string()));
+            }
+        }
     }
 }

@@ -84,6 +84,9 @@ pub(super) struct Event<'a> {
     /// Who made the call.
     #[serde(borrow, rename = "userIdentity", alias = "useridentity")]
     pub identity: Option<Identity<'a>>,
+    /// When, as CloudTrail writes it (`2026-01-02T03:04:05Z`).
+    #[serde(borrow, rename = "eventTime", alias = "eventtime")]
+    pub time: Option<Str<'a>>,
 }
 
 /// `userIdentity`: who made the call.

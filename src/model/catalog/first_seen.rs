@@ -19,6 +19,7 @@ use super::{ActionId, Catalog};
 use crate::error::InputError;
 use crate::error::Location;
 use crate::input::time;
+use crate::model::pattern::Glob;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -90,6 +91,8 @@ pub struct Index {
     intervals: HashMap<u8, Interval>,
     /// Each service's codes, in the order of its actions in `catalog`.
     services: HashMap<String, Vec<u8>>,
+    /// Actions some snapshot had that `catalog` lacks.
+    gone: Vec<Gone>,
     /// The catalog the codes follow.
     catalog: Catalog,
 }
@@ -103,6 +106,23 @@ struct Interval {
     /// The dates as seconds since the epoch.
     absent_at: i64,
     present_at: i64,
+}
+
+/// An action some snapshot had and the index's catalog lacks (retired,
+/// renamed, or listed by one source only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gone {
+    /// `service:name`, lowercase.
+    pub action: String,
+    /// The first and last snapshot that had it, and the next, which did
+    /// not.
+    pub first: String,
+    /// See `first`.
+    pub last: String,
+    /// See `first`.
+    pub gone: String,
+    first_at: i64,
+    gone_at: i64,
 }
 
 /// The bundled index's text.
@@ -140,6 +160,7 @@ impl Index {
             newest: String::new(),
             intervals: HashMap::new(),
             services: HashMap::new(),
+            gone: Vec::new(),
             catalog,
         };
         for (n, line) in lines {
@@ -152,6 +173,20 @@ impl Index {
             } else if let Some(snapshots) = line.strip_prefix("# snapshots: ") {
                 index.snapshots = snapshots.to_string();
             } else if line.starts_with('#') || line.is_empty() {
+            } else if let Some(rest) = line.strip_prefix("gone ") {
+                let parts: Vec<&str> = rest.split(' ').collect();
+                let [action, first, last, gone] = parts[..] else {
+                    return Err(at(n, "expected `gone ACTION FIRST LAST GONE`".to_string()));
+                };
+                let day = |text: &str| time::parse_date(text).unwrap_or_default();
+                index.gone.push(Gone {
+                    action: action.to_string(),
+                    first: date(first)?,
+                    last: date(last)?,
+                    gone: date(gone)?,
+                    first_at: day(first),
+                    gone_at: day(gone),
+                });
             } else if let Some(oldest) = line.strip_prefix("= ") {
                 index.oldest = date(oldest)?;
                 index.newest = index.oldest.clone();
@@ -260,6 +295,20 @@ impl Index {
         }
     }
 
+    /// The actions `glob` matches that were there at `since` (seconds since
+    /// the epoch: first seen on or before it, and in the last snapshot
+    /// before it or later) and are gone now, from today's catalog too.
+    pub fn gone_since(&self, glob: &Glob, since: i64, catalog: &Catalog) -> Vec<&Gone> {
+        self.gone
+            .iter()
+            .filter(|g| g.first_at <= since && since < g.gone_at && glob.matches(&g.action))
+            .filter(|g| {
+                let (service, name) = g.action.split_once(':').unwrap_or_default();
+                catalog.find(service, name).is_none()
+            })
+            .collect()
+    }
+
     /// The dates of every action of `catalog`, looked up once: what a run
     /// over many policies asks of each action it meets.
     pub fn dates_for<'i>(&'i self, catalog: &Catalog) -> Dates<'i> {
@@ -281,6 +330,11 @@ pub struct Dates<'i> {
 }
 
 impl Dates<'_> {
+    /// The index the dates are from.
+    pub fn index(&self) -> &Index {
+        self.index
+    }
+
     /// When the action `id` first appeared.
     pub fn first_seen(&self, id: ActionId) -> FirstSeen {
         self.index
@@ -352,6 +406,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn actions_gone_since_a_date() {
+        let index = Index::bundled();
+        let catalog = Catalog::bundled();
+        let day = |d| time::parse_date(d).unwrap();
+        let gone = index.gone_since(&Glob::new("account:*"), day("2024-06-01"), &catalog);
+        let names: Vec<&str> = gone.iter().map(|g| g.action.as_str()).collect();
+        assert!(
+            names.contains(&"account:getchallengequestions"),
+            "{names:?}"
+        );
+        // Not there yet at an earlier date; and nothing matching is gone
+        // at a date after it went.
+        assert!(index
+            .gone_since(
+                &Glob::new("account:GetChallenge*"),
+                day("2020-06-01"),
+                &catalog
+            )
+            .is_empty());
+        assert!(index
+            .gone_since(
+                &Glob::new("account:GetChallenge*"),
+                day("2026-01-01"),
+                &catalog
+            )
+            .is_empty());
+        // Nothing the catalog has is gone.
+        let all = index.gone_since(&Glob::new("*"), day("2024-06-01"), &catalog);
+        assert!(all.iter().all(|g| {
+            let (service, name) = g.action.split_once(':').unwrap();
+            catalog.find(service, name).is_none()
+        }));
+        assert!(all.len() > 100, "{}", all.len());
     }
 
     #[test]

@@ -442,3 +442,52 @@ fn actions_gone_since_the_date_are_listed() {
     let (_, stdout, _) = drift(&["--since", "2021-01-01", "drift/gone-since.json"]);
     assert!(!stdout.contains("challengequestions"), "{stdout}");
 }
+
+#[test]
+fn check_says_what_fails_and_fail_on_needs_check() {
+    let (code, _, stderr) = drift(&[
+        "--since",
+        "2024-03-01",
+        "--check",
+        "--fail-on",
+        "list",
+        "seed-example/policy.json",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains("error:")).count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("seed-example/policy.json:23:9: \"s3:List*\" (statement 1) gained 8 actions since 2024-03-01 at a --fail-on level (List 8)"), "{stderr}");
+    let (code, _, stderr) = drift(&[
+        "--since",
+        "2024-03-01",
+        "--fail-on",
+        "write",
+        "seed-example/policy.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--fail-on sets what makes --check fail: add --check"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_named_file_that_is_empty_or_not_json_says_so_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    let (code, _, stderr) = drift(&["--since", "2024-03-01", empty.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("empty file: expected an IAM policy document"),
+        "{stderr}"
+    );
+    let truncated = dir.path().join("bad.json");
+    std::fs::write(&truncated, "{\"Version\":\n").unwrap();
+    let (code, _, stderr) = drift(&["--since", "2024-03-01", truncated.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("bad.json:2:1: invalid JSON"), "{stderr}");
+}

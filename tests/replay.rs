@@ -36,7 +36,7 @@ fn the_refined_seed_policy_serves_every_call() {
     // for lack of permission), four actions, none denied.
     assert!(
         stdout.starts_with(&format!(
-            "replay: 6 calls by {APP}, 4 actions; 0 calls to 0 actions would be denied\n"
+            "replay: 6 calls by {APP}, 4 actions; 0 calls would be denied\n"
         )),
         "{stdout}"
     );
@@ -230,4 +230,68 @@ fn bad_input_fails_clearly() {
     let (code, _, stderr) = replay(&["--cloudtrail", "replay/trail-served.json"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no policy to replay against"), "{stderr}");
+}
+
+#[test]
+fn alternatives_permission_free_calls_and_escaping() {
+    let (code, stdout, stderr) = replay(&[
+        "replay/bucket-block-only.json",
+        "--cloudtrail",
+        "replay/trail-alternatives.json",
+        "--check",
+    ]);
+    // GetPublicAccessBlock maps to a bucket's and an account's action: the
+    // bucket's is allowed, so the call is not denied, and the other is
+    // named unproven. sts:GetCallerIdentity needs no permission, even
+    // against a Deny. Nothing is denied: --check passes.
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with(&format!(
+            "replay: 3 calls by {APP}, 3 actions; 0 calls would be denied\n"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nunproven: s3:GetAccountPublicAccessBlock (1 call, 2026-11-07T10:00:00Z) is refused, but those calls map to other actions too"), "{stdout}");
+    // A control character in an event name is escaped, never printed.
+    assert!(!stdout.contains('\u{1b}'));
+    assert!(stdout.contains("Get\\u001b[31mX"), "{stdout}");
+}
+
+#[test]
+fn expressions_are_named_and_an_empty_replay_is_an_error() {
+    let (code, stdout, _) = replay(&[
+        "replay/template-with-expressions.yaml",
+        "--cloudtrail",
+        "replay/trail-served.json",
+    ]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\nunproven: replay/template-with-expressions.yaml: AppRole policy app: 1 entry or statement written as expressions, not evaluated: a Deny among them may refuse calls reported allowed\n"), "{stdout}");
+    // No call by the principal: nothing to replay is an error, as for
+    // --cloudtrail.
+    let (code, stdout, stderr) = outcome(refine().current_dir(fixture("")).args([
+        "replay",
+        "replay/refined-seed.json",
+        "--cloudtrail",
+        "replay/trail-served.json",
+        "--principal",
+        "arn:aws:iam::123456789012:role/nobody",
+        "--check",
+    ]));
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(
+        stderr.contains("no successful call by arn:aws:iam::123456789012:role/nobody"),
+        "{stderr}"
+    );
+    // --check says on stderr how many calls fail it.
+    let (code, _, stderr) = replay(&[
+        "replay/refined-seed.json",
+        "--cloudtrail",
+        "replay/trail-removed-action.json",
+        "--check",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("error: 2 calls would be denied"),
+        "{stderr}"
+    );
 }

@@ -16,6 +16,7 @@ use super::io::{self, describe, emit, print_error, read_input, Input};
 use super::{diag, load_catalog};
 use anyhow::{anyhow, bail, Result};
 use iam_refine::engine::drift::{drift, Since};
+use iam_refine::error::escape;
 use iam_refine::hosts::auth_details::Record;
 use iam_refine::hosts::template::StackContext;
 use iam_refine::hosts::terraform::TerraformFile;
@@ -34,9 +35,13 @@ use std::process::ExitCode;
 /// Runs `refine drift`.
 pub(super) fn run(args: DriftArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
     let gate = match &args.fail_on {
+        Some(_) if !args.check => bail!("--fail-on sets what makes --check fail: add --check"),
         Some(levels) => Gate::parse(levels).map_err(|err| anyhow!("--fail-on: {err}"))?,
         None => Gate::default(),
     };
+    if gate.fails_not_checked() {
+        bail!("--fail-on: not-checked is for refining; drift checks every policy it reads");
+    }
     let catalog = load_catalog(catalog_path)?;
     let baseline = match &args.baseline {
         Some(path) => Some(load_catalog(Some(path))?),
@@ -97,10 +102,20 @@ pub(super) fn run(args: DriftArgs, catalog_path: Option<&Path>) -> Result<ExitCo
     if drifts.is_empty() && failed == 0 {
         diag::note(&format!("no entry gained actions {}", against.phrase()));
     }
-    Ok(match () {
-        _ if failed > 0 => ExitCode::from(2),
-        _ if args.check && report::fails(&gate, &drifts) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
+    if failed > 0 {
+        return Ok(ExitCode::from(2));
+    }
+    if !args.check {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // What --check fails on, on stderr, as the main job says it.
+    let failing = report::failing(&gate, &drifts, &against);
+    for line in &failing {
+        diag::error(line);
+    }
+    Ok(match failing.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(1),
     })
 }
 
@@ -195,6 +210,24 @@ pub(super) fn read_held<T>(path: &Path, on: impl FnOnce(&str, &dyn Host) -> T) -
     }
 }
 
+/// The error for a file named on the command line that holds no policy:
+/// what is wrong with it when it is empty or not JSON, with its place;
+/// else `what`.
+pub(super) fn not_a_policy(input: &Input, what: &str) -> anyhow::Error {
+    let json_like = input
+        .text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with(['{', '[']);
+    let empty = input.text.trim_start_matches('\u{feff}').trim().is_empty();
+    if empty || json_like {
+        if let Err(err) = iam_refine::json::read(&input.text, "an IAM policy document") {
+            return anyhow!(describe(input, &err));
+        }
+    }
+    anyhow!("{}: {what}", escape(&input.name))
+}
+
 /// The drift of every policy in one file. `named` says the file was named
 /// on the command line: one that holds no policy is then an error.
 fn drift_of_file(
@@ -206,19 +239,41 @@ fn drift_of_file(
     match read_held(path, |name, host| of_host(name, host, catalog, since))? {
         Held::Policies(found) => Ok(found),
         Held::Account(input) => of_account(&input, catalog, since),
-        Held::Other(input) if named => Err(anyhow!(
-            "{}: not a policy, template, Terraform file or account authorization details",
-            input.name
+        Held::Other(input) if named => Err(not_a_policy(
+            &input,
+            "not a policy, template, Terraform file or account authorization details",
         )),
         Held::Other(input) => {
-            diag::note(&format!("{}: not a policy: skipped", input.name));
+            diag::info(&format!("{}: not a policy: skipped", escape(&input.name)));
             Ok(Vec::new())
         }
     }
 }
 
-/// The drift of each policy a host holds.
+/// The drift of each policy a host holds; what it holds as expressions is
+/// said, as not evaluated.
 fn of_host(path: &str, host: &dyn Host, catalog: &Catalog, since: Since) -> Vec<PolicyDrift> {
+    for left in host.left() {
+        diag::note(&format!(
+            "{}:{}:{}: not evaluated: {}",
+            escape(path),
+            left.line,
+            left.column,
+            left.why
+        ));
+    }
+    for embedded in host.policies().iter().filter(|e| e.not_evaluated > 0) {
+        let place = embedded
+            .place
+            .as_deref()
+            .map(|p| format!(" {}", escape(p)))
+            .unwrap_or_default();
+        diag::note(&format!(
+            "{}:{place} {} entries or statements written as expressions: not evaluated",
+            escape(path),
+            embedded.not_evaluated
+        ));
+    }
     host.policies()
         .iter()
         .filter_map(|embedded| {

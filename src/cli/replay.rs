@@ -8,11 +8,12 @@
 //! union decides.
 
 use super::args::{ReplayArgs, ReplayFormat};
-use super::drift::{read_held, Held};
+use super::drift::{not_a_policy, read_held, Held};
 use super::io::{self, describe, emit, read_input};
 use super::{diag, load_catalog};
 use anyhow::{anyhow, bail, Result};
 use iam_refine::engine::replay::{Policies, StatementName, Verdict};
+use iam_refine::error::escape;
 use iam_refine::hosts::auth_details::Record;
 use iam_refine::hosts::Host;
 use iam_refine::input::account;
@@ -30,7 +31,13 @@ use std::process::ExitCode;
 /// What replay says of one action.
 struct Decided {
     verdict: Verdict,
+    /// The calls that map to it.
     calls: u64,
+    /// Of those, the calls every action of which is refused: denied.
+    denied_calls: u64,
+    /// The calls it is refused for while another action they map to is
+    /// allowed (AWS lists alternatives): not decided.
+    maybe_calls: u64,
     first: Option<(i64, String)>,
     last: Option<(i64, String)>,
 }
@@ -39,8 +46,11 @@ struct Decided {
 pub(super) fn run(args: ReplayArgs, catalog_path: Option<&Path>) -> Result<ExitCode> {
     let catalog = load_catalog(catalog_path)?;
     let mut policies = Vec::new();
+    let mut caveats = Vec::new();
     for path in &args.policies {
-        policies.extend(policies_in(path)?);
+        let (found, unevaluated) = policies_in(path)?;
+        policies.extend(found);
+        caveats.extend(unevaluated);
     }
     if let Some(details) = &args.details {
         let Some(principal) = &args.principal else {
@@ -58,7 +68,19 @@ pub(super) fn run(args: ReplayArgs, catalog_path: Option<&Path>) -> Result<ExitC
     }
     let trail = cloudtrail::read(&args.cloudtrail, args.principal.as_deref(), &catalog)
         .map_err(|err| anyhow!("{err}"))?;
-    let decided = decide(&Policies::new(&policies), &catalog, &trail.calls);
+    if trail.counted == 0 {
+        let by = args
+            .principal
+            .as_deref()
+            .map(|p| format!(" by {}", escape(p)))
+            .unwrap_or_default();
+        bail!(
+            "cloudtrail: no successful call{by} in {} event{}: nothing to replay\nhint: fix --principal (the role's or user's ARN), or pass the logs that cover its activity",
+            trail.events,
+            if trail.events == 1 { "" } else { "s" }
+        );
+    }
+    let (decided, denied_calls) = decide(&Policies::new(&policies), &catalog, &trail.calls);
     let names: Vec<&str> = policies.iter().map(|(name, _)| name.as_str()).collect();
     let unmapped: Vec<&Call> = trail
         .calls
@@ -68,31 +90,44 @@ pub(super) fn run(args: ReplayArgs, catalog_path: Option<&Path>) -> Result<ExitC
     let text = match args.format {
         ReplayFormat::Text => text(
             &decided,
+            denied_calls,
             &unmapped,
+            &caveats,
             trail.counted,
             args.principal.as_deref(),
         ),
         ReplayFormat::Json => pretty(&report(
             &decided,
+            denied_calls,
             &unmapped,
+            &caveats,
             &names,
             trail.counted,
             args.principal.as_deref(),
         )),
     };
     emit(None, &text)?;
-    let denied = decided.values().any(|d| d.verdict.denies());
-    Ok(if args.check && denied {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if args.check && denied_calls > 0 {
+        diag::error(&format!(
+            "{denied_calls} call{} would be denied",
+            if denied_calls == 1 { "" } else { "s" }
+        ));
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Each action the calls are use of, decided once, with its calls
-/// counted and dated; by `service:Name`.
-fn decide(policies: &Policies, catalog: &Catalog, calls: &[Call]) -> BTreeMap<String, Decided> {
+/// counted and dated; by `service:Name`. A call is denied when every
+/// action it maps to is refused (an event may map to alternatives, of
+/// which AWS needs one); the second number is how many calls that is.
+fn decide(
+    policies: &Policies,
+    catalog: &Catalog,
+    calls: &[Call],
+) -> (BTreeMap<String, Decided>, u64) {
     let mut decided: BTreeMap<String, Decided> = BTreeMap::new();
+    let mut denied_calls = 0;
     for call in calls {
         let known = call.mapping.actions.iter().map(|&id| {
             (
@@ -100,16 +135,35 @@ fn decide(policies: &Policies, catalog: &Catalog, calls: &[Call]) -> BTreeMap<St
                 catalog.name(id).to_string(),
             )
         });
-        for (service, name) in known.chain(call.mapping.unknown.iter().cloned()) {
-            let entry = decided
-                .entry(format!("{service}:{name}"))
-                .or_insert_with(|| Decided {
+        let actions: Vec<String> = known
+            .chain(call.mapping.unknown.iter().cloned())
+            .map(|(service, name)| {
+                let action = format!("{service}:{name}");
+                decided.entry(action.clone()).or_insert_with(|| Decided {
                     verdict: policies.decide(&service, &name),
                     calls: 0,
+                    denied_calls: 0,
+                    maybe_calls: 0,
                     first: None,
                     last: None,
                 });
+                action
+            })
+            .collect();
+        let refused = |a: &String| decided.get(a).is_some_and(|d| d.verdict.denies());
+        let all_refused = !actions.is_empty() && actions.iter().all(refused);
+        denied_calls += if all_refused { call.count } else { 0 };
+        for action in &actions {
+            let Some(entry) = decided.get_mut(action) else {
+                continue;
+            };
             entry.calls += call.count;
+            if entry.verdict.denies() {
+                match all_refused {
+                    true => entry.denied_calls += call.count,
+                    false => entry.maybe_calls += call.count,
+                }
+            }
             if let Some(first) = &call.first {
                 if entry.first.as_ref().is_none_or(|f| first.0 < f.0) {
                     entry.first = Some(first.clone());
@@ -122,29 +176,34 @@ fn decide(policies: &Policies, catalog: &Catalog, calls: &[Call]) -> BTreeMap<St
             }
         }
     }
-    decided
+    (decided, denied_calls)
 }
 
 /// "p.json statement 1 (Sid S3)", for each.
 fn named(statements: &[StatementName]) -> String {
     let names: Vec<String> = statements
         .iter()
-        .map(|s| format!("{} {}", s.policy, s.label))
+        .map(|s| format!("{} {}", escape(&s.policy), s.label))
         .collect();
     names.join(", ")
 }
 
-/// "3 calls, 2026-01-02T03:04:05Z to 2026-01-05T10:00:00Z".
-fn when(decided: &Decided) -> String {
-    let plural = if decided.calls == 1 { "" } else { "s" };
+/// "3 calls, 2026-01-02T03:04:05Z to 2026-01-05T10:00:00Z" (`calls` of
+/// the action's calls; the times are of all of them).
+fn when(decided: &Decided, calls: u64) -> String {
+    let plural = if calls == 1 { "" } else { "s" };
     match (&decided.first, &decided.last) {
         (Some((_, first)), Some((_, last))) if first == last => {
-            format!("{} call{plural}, {first}", decided.calls)
+            format!("{calls} call{plural}, {}", escape(first))
         }
         (Some((_, first)), Some((_, last))) => {
-            format!("{} call{plural}, {first} to {last}", decided.calls)
+            format!(
+                "{calls} call{plural}, {} to {}",
+                escape(first),
+                escape(last)
+            )
         }
-        _ => format!("{} call{plural}", decided.calls),
+        _ => format!("{calls} call{plural}"),
     }
 }
 
@@ -155,31 +214,44 @@ const NOT_EVALUATED: &str =
 /// The text report: the denied actions, then what is unproven.
 fn text(
     decided: &BTreeMap<String, Decided>,
+    denied_calls: u64,
     unmapped: &[&Call],
+    caveats: &[String],
     counted: u64,
     principal: Option<&str>,
 ) -> String {
     let denied: Vec<(&String, &Decided)> =
-        decided.iter().filter(|(_, d)| d.verdict.denies()).collect();
-    let denied_calls: u64 = denied.iter().map(|(_, d)| d.calls).sum();
-    let by = principal.map(|p| format!(" by {p}")).unwrap_or_default();
+        decided.iter().filter(|(_, d)| d.denied_calls > 0).collect();
+    let by = principal
+        .map(|p| format!(" by {}", escape(p)))
+        .unwrap_or_default();
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
     let mut out = format!(
-        "replay: {counted} call{}{by}, {} action{}; {denied_calls} call{} to {} action{} would be denied\n",
-        if counted == 1 { "" } else { "s" },
+        "replay: {counted} call{}{by}, {} action{}; {denied_calls} call{} would be denied\n",
+        plural(counted),
         decided.len(),
-        if decided.len() == 1 { "" } else { "s" },
-        if denied_calls == 1 { "" } else { "s" },
-        denied.len(),
-        if denied.len() == 1 { "" } else { "s" },
+        plural(decided.len() as u64),
+        plural(denied_calls),
     );
     for (action, d) in &denied {
         let why = match &d.verdict {
             Verdict::Denied { by } => format!("denied by {}", named(by)),
             _ => "no statement allows it".to_string(),
         };
-        out.push_str(&format!("denied: {action} ({}): {why}\n", when(d)));
+        let action = escape(action);
+        out.push_str(&format!(
+            "denied: {action} ({}): {why}\n",
+            when(d, d.denied_calls)
+        ));
     }
     for (action, d) in decided {
+        let action = escape(action);
+        if d.maybe_calls > 0 {
+            out.push_str(&format!(
+                "unproven: {action} ({}) is refused, but those calls map to other actions too, which are allowed: AWS may have needed either\n",
+                when(d, d.maybe_calls)
+            ));
+        }
         if let Verdict::Allowed {
             depends_on,
             may_deny,
@@ -188,26 +260,29 @@ fn text(
             if !depends_on.is_empty() {
                 out.push_str(&format!(
                     "unproven: {action} ({}) is allowed only by {}, whose Resource or Condition replay does not evaluate\n",
-                    when(d),
+                    when(d, d.calls),
                     named(depends_on)
                 ));
             }
             if !may_deny.is_empty() {
                 out.push_str(&format!(
                     "unproven: {action} ({}) may be denied by {}, whose Resource or Condition replay does not evaluate\n",
-                    when(d),
+                    when(d, d.calls),
                     named(may_deny)
                 ));
             }
         }
     }
+    for caveat in caveats {
+        out.push_str(&format!("unproven: {caveat}\n"));
+    }
     for call in unmapped {
         out.push_str(&format!(
             "undecided: {} {} ({} call{}) maps to no action\n",
-            call.source,
-            call.name,
+            escape(&call.source),
+            escape(&call.name),
             call.count,
-            if call.count == 1 { "" } else { "s" }
+            plural(call.count)
         ));
     }
     out.push_str(&format!("note: {NOT_EVALUATED}\n"));
@@ -217,7 +292,9 @@ fn text(
 /// The JSON report.
 fn report(
     decided: &BTreeMap<String, Decided>,
+    denied_calls: u64,
     unmapped: &[&Call],
+    caveats: &[String],
     policies: &[&str],
     counted: u64,
     principal: Option<&str>,
@@ -242,6 +319,8 @@ fn report(
                 "action": action,
                 "verdict": verdict,
                 "calls": d.calls,
+                "denied_calls": d.denied_calls,
+                "undecided_calls": d.maybe_calls,
                 "first": d.first.as_ref().map(|f| &f.1),
                 "last": d.last.as_ref().map(|l| &l.1),
                 "denied_by": denied_by,
@@ -250,42 +329,62 @@ fn report(
             })
         })
         .collect();
-    let denied_calls: u64 = decided
-        .values()
-        .filter(|d| d.verdict.denies())
-        .map(|d| d.calls)
-        .sum();
     json!({
         "principal": principal,
         "policies": policies,
         "calls": counted,
         "denied_calls": denied_calls,
         "actions": actions,
+        "unevaluated": caveats,
         "unmapped": unmapped.iter().map(|c| json!({"source": c.source, "name": c.name, "calls": c.count})).collect::<Vec<_>>(),
         "not_evaluated": NOT_EVALUATED,
     })
 }
 
-/// Every policy in a file, named by the file (and its place in it).
-fn policies_in(path: &Path) -> Result<Vec<(String, Policy)>> {
-    let of = |name: &str, host: &dyn Host| -> Vec<(String, Policy)> {
-        host.policies()
+/// A policy and the name reports give it.
+type Named = (String, Policy);
+
+/// Every policy in a file, named by the file (and its place in it), and
+/// what the file holds that replay cannot read (a template's intrinsic
+/// functions, Terraform expressions): a Deny among them may refuse calls
+/// reported allowed, an Allow may serve calls reported denied.
+fn policies_in(path: &Path) -> Result<(Vec<Named>, Vec<String>)> {
+    let of = |name: &str, host: &dyn Host| {
+        let mut caveats = Vec::new();
+        let policies = host
+            .policies()
             .iter()
             .map(|e| {
                 let label = match &e.place {
                     Some(place) => format!("{name}: {place}"),
                     None => name.to_string(),
                 };
+                if e.not_evaluated > 0 {
+                    caveats.push(format!(
+                        "{}: {} entr{} or statement{} written as expressions, not evaluated: a Deny among them may refuse calls reported allowed",
+                        escape(&label),
+                        e.not_evaluated,
+                        if e.not_evaluated == 1 { "y" } else { "ies" },
+                        if e.not_evaluated == 1 { "" } else { "s" },
+                    ));
+                }
                 (label, e.policy.clone())
             })
-            .collect()
+            .collect::<Vec<_>>();
+        for left in host.left() {
+            caveats.push(format!(
+                "{}:{}:{}: {}",
+                escape(name),
+                left.line,
+                left.column,
+                left.why
+            ));
+        }
+        (policies, caveats)
     };
     match read_held(path, of)? {
         Held::Policies(found) => Ok(found),
-        Held::Account(input) | Held::Other(input) => bail!(
-            "{}: not a policy, template or Terraform file\nhint: for a principal's policies in account details, use --details FILE --principal ARN",
-            input.name
-        ),
+        Held::Account(input) | Held::Other(input) => Err(not_a_policy(&input, "not a policy, template or Terraform file\nhint: for a principal's policies in account details, use --details FILE --principal ARN")),
     }
 }
 

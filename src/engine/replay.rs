@@ -23,6 +23,11 @@
 use crate::input::policy::{ActionKey, Effect, Policy, Statement, CONTEXT_KEYS};
 use crate::json::{Kind, Value};
 
+/// Actions AWS serves without a permission, whatever the policies say
+/// (even an explicit Deny): `sts:GetCallerIdentity` ("No permissions are
+/// required to perform this operation", and a Deny does not apply).
+pub const NO_PERMISSION: &[&str] = &["sts:GetCallerIdentity"];
+
 /// One statement, named for reports: its policy's name and its label.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StatementName {
@@ -75,6 +80,15 @@ impl<'p> Policies<'p> {
     /// How the policies decide `service:name`.
     pub fn decide(&self, service: &str, name: &str) -> Verdict {
         let action = format!("{service}:{name}");
+        if NO_PERMISSION
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&action))
+        {
+            return Verdict::Allowed {
+                depends_on: Vec::new(),
+                may_deny: Vec::new(),
+            };
+        }
         let mut allows = Vec::new();
         let mut unconditional_allow = false;
         let mut denies = Vec::new();
@@ -203,6 +217,8 @@ mod tests {
                 may_deny: vec![label("statement 3 (Sid Tagged)")]
             }
         );
+        // What needs no permission is served whatever the policies say.
+        assert!(!decide("sts:GetCallerIdentity").denies());
         // An action newer than any catalog is decided by name.
         assert!(matches!(
             decide("s3:GetSomethingNew2031"),

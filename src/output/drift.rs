@@ -136,6 +136,44 @@ pub fn fails(gate: &Gate, drifts: &[PolicyDrift]) -> bool {
         .any(|g| gate.fails_level(g.level))
 }
 
+/// One line per entry that gained an action at a level `gate` fails on,
+/// `FILE:LINE:COL: ...`: what `--check` fails on.
+pub fn failing(gate: &Gate, drifts: &[PolicyDrift], against: &Against) -> Vec<String> {
+    let mut out = Vec::new();
+    for policy in drifts {
+        for entry in &policy.entries {
+            let failing: Vec<(String, AccessLevel)> = entry
+                .drift
+                .gained
+                .iter()
+                .filter(|g| gate.fails_level(g.level))
+                .map(|g| (g.action.clone(), g.level))
+                .collect();
+            if failing.is_empty() {
+                continue;
+            }
+            let place = policy
+                .policy
+                .as_deref()
+                .map(|p| format!("{}: ", escape(p)))
+                .unwrap_or_default();
+            out.push(format!(
+                "{}:{}:{}: {place}{} ({}) gained {} action{} {} at a --fail-on level ({})",
+                escape(&policy.path),
+                entry.region.start_line,
+                entry.region.start_column,
+                subject(&entry.drift),
+                entry.drift.label,
+                failing.len(),
+                if failing.len() == 1 { "" } else { "s" },
+                against.phrase(),
+                level_counts(&failing)
+            ));
+        }
+    }
+    out
+}
+
 /// What the entry is, as messages name it.
 fn subject(drift: &EntryDrift) -> String {
     match drift.key {
@@ -290,7 +328,7 @@ pub fn github(drifts: &[PolicyDrift], against: &Against) -> String {
                 None => "notice",
             };
             let message = match &policy.policy {
-                Some(place) => format!("{place}: {}", summary(&entry.drift, against)),
+                Some(place) => format!("{}: {}", escape(place), summary(&entry.drift, against)),
                 None => summary(&entry.drift, against),
             };
             out.push_str(&format!(

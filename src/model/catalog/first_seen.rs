@@ -316,7 +316,14 @@ impl Index {
             .ids()
             .map(|id| self.code(catalog.service_of(id), catalog.name(id)))
             .collect();
-        Dates { index: self, codes }
+        let newest_at = time::parse_date(&self.newest).unwrap_or_default();
+        let catalog_at = catalog.info().date.as_deref().and_then(time::parse_date);
+        Dates {
+            index: self,
+            codes,
+            newest_at,
+            catalog_at,
+        }
     }
 }
 
@@ -327,6 +334,9 @@ pub struct Dates<'i> {
     index: &'i Index,
     /// Each action's code, by id.
     codes: Vec<Option<u8>>,
+    /// The newest snapshot's date, and the catalog's, as seconds.
+    newest_at: i64,
+    catalog_at: Option<i64>,
 }
 
 impl Dates<'_> {
@@ -342,12 +352,18 @@ impl Dates<'_> {
     }
 
     /// Whether the action `id` may have appeared after `since` (seconds
-    /// since the epoch), and if so whether surely: as
-    /// [`FirstSeen::maybe_after`] and [`FirstSeen::surely_after`], without
-    /// reading dates.
+    /// since the epoch), and if so whether a snapshot dated on or after
+    /// `since` lacks it: as [`FirstSeen::maybe_after`] and
+    /// [`FirstSeen::surely_after`], without reading dates, and for an action
+    /// the index lacks, bounded by the catalog's own date.
     pub fn after(&self, id: ActionId, since: i64) -> Option<bool> {
         match self.codes.get(id.index()).copied().flatten() {
-            None => Some(true),
+            // Newer than every snapshot, and no newer than the catalog: new
+            // after a date before the newest snapshot; perhaps after one
+            // between the two; not after the catalog's date.
+            None if since < self.newest_at => Some(true),
+            None if self.catalog_at.is_some_and(|at| since >= at) => None,
+            None => Some(false),
             Some(code) => {
                 let interval = self.index.intervals.get(&code)?;
                 (interval.present_at > since).then_some(interval.absent_at >= since)
@@ -442,6 +458,26 @@ mod tests {
             catalog.find(service, name).is_none()
         }));
         assert!(all.len() > 100, "{}", all.len());
+    }
+
+    /// An action the index lacks, from a catalog newer than it: new after
+    /// a date before the newest snapshot, perhaps after one between the
+    /// newest snapshot and the catalog's date, not after the catalog's date.
+    #[test]
+    fn actions_newer_than_the_index_are_bounded_by_the_catalog_date() {
+        let text = format!(
+            "{}\n# date: 2030-06-01\n[s3]\nGetObject R\nGetFutureThing R\n",
+            super::super::format::MAGIC
+        );
+        let catalog = super::super::format::parse(&text).unwrap();
+        let dates = Index::bundled().dates_for(&catalog);
+        let future = catalog.find("s3", "GetFutureThing").unwrap();
+        let day = |d| time::parse_date(d).unwrap();
+        assert_eq!(dates.after(future, day("2025-01-01")), Some(true));
+        assert_eq!(dates.after(future, day("2028-01-01")), Some(false));
+        assert_eq!(dates.after(future, day("2031-01-01")), None);
+        let old = catalog.find("s3", "GetObject").unwrap();
+        assert_eq!(dates.after(old, day("2025-01-01")), None);
     }
 
     #[test]

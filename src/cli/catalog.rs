@@ -171,10 +171,20 @@ fn diff_text(old: &Catalog, new: &Catalog, changes: &[ServiceDiff]) -> String {
         let name = &service.service;
         let _ = match service.change {
             diff::ServiceChange::Added => {
-                writeln!(out, "{name}: new service, {} actions", service.added.len())
+                let n = service.added.len();
+                writeln!(
+                    out,
+                    "{name}: new service, {n} action{}",
+                    if n == 1 { "" } else { "s" }
+                )
             }
             diff::ServiceChange::Removed => {
-                writeln!(out, "{name}: removed, {} actions", service.removed.len())
+                let n = service.removed.len();
+                writeln!(
+                    out,
+                    "{name}: removed, {n} action{}",
+                    if n == 1 { "" } else { "s" }
+                )
             }
             diff::ServiceChange::Changed => writeln!(
                 out,
@@ -200,10 +210,15 @@ fn diff_text(old: &Catalog, new: &Catalog, changes: &[ServiceDiff]) -> String {
         }
     }
     let [services_added, services_removed, added, removed, relevelled] = totals(changes);
+    let plural = |n: usize, word: &str| match n {
+        1 => format!("1 {word}"),
+        n => format!("{n} {word}s"),
+    };
     let _ = writeln!(
         out,
-        "{services_added} services added, {services_removed} removed; \
-         {added} actions added, {removed} removed, {relevelled} re-levelled"
+        "{} added, {services_removed} removed; {} added, {removed} removed, {relevelled} re-levelled",
+        plural(services_added, "service"),
+        plural(added, "action"),
     );
     out
 }

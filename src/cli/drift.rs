@@ -80,7 +80,14 @@ pub(super) fn run(args: DriftArgs, catalog_path: Option<&Path>) -> Result<ExitCo
     let mut drifts = Vec::new();
     let mut failed = 0;
     for path in &args.paths {
-        for file in files(path, &mut failed) {
+        let found = files(path, &mut failed);
+        if found.is_empty() && path.is_dir() {
+            diag::warning(&format!(
+                "{}: no policy, template or Terraform file here",
+                escape(&path.display().to_string())
+            ));
+        }
+        for file in found {
             let named = &file == path;
             match drift_of_file(&file, named, &catalog, since) {
                 Ok(found) => drifts.extend(found),

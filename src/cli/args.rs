@@ -191,7 +191,7 @@ pub(super) struct RunArgs {
 
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
-    /// Show, search or build action catalogs.
+    /// Show, search, build or compare action catalogs.
     #[command(subcommand)]
     Catalog(CatalogCommand),
     /// Prove that a refined policy grants nothing the original did not.

@@ -140,35 +140,30 @@ fn about(catalog: &Catalog, since: &Since) -> serde_json::Value {
     json!({"catalog": {"source": info.source, "date": info.date}, "first_seen_index": index})
 }
 
-/// The files `path` stands for: itself, or the policy files under it.
+/// The files `path` stands for: itself, or the policy files under it,
+/// walked as the main job walks (ignore files honoured, hidden files and
+/// symbolic links skipped).
 fn files(path: &Path, failed: &mut usize) -> Vec<PathBuf> {
     if !path.is_dir() {
         return vec![path.to_path_buf()];
     }
     let mut out = Vec::new();
-    let walk = ignore::WalkBuilder::new(path)
-        .standard_filters(true)
-        .sort_by_file_name(|a, b| a.cmp(b))
-        .filter_entry(|entry| entry.file_name() != ".terraform")
-        .build();
-    for entry in walk {
+    for entry in super::tree::walker(path, false, true, false) {
         match entry {
             Ok(entry) if entry.path_is_symlink() => diag::note(&format!(
                 "{}: a symbolic link: skipped",
-                entry.path().display()
+                escape(&entry.path().display().to_string())
             )),
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                let file = entry.path();
-                let json = file
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-                if json || hosts::terraform::is_terraform(file) || hosts::yaml_name(file) {
-                    out.push(file.to_path_buf());
+                if super::tree::is_policy_name(entry.path()) {
+                    out.push(entry.path().to_path_buf());
                 }
             }
             Ok(_) => {}
             Err(err) => {
-                diag::error(&format!("{}: {err}", path.display()));
+                let (place, message) = super::tree::walk_error(&err);
+                let place = place.as_deref().unwrap_or(path).display().to_string();
+                diag::error(&format!("{}: {message}", escape(&place)));
                 *failed += 1;
             }
         }

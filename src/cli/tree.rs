@@ -430,25 +430,8 @@ fn each_policy_file(
 ) {
     let follow = plan.follow;
     let mut seen = std::collections::HashSet::new();
-    // As ripgrep walks: what .gitignore (in a git repository), .ignore and
-    // git's exclude files leave out is left out, and so are hidden files,
-    // unless --no-ignore or --hidden; sorted by name, so runs and patches
-    // are the same every time.
-    let filters = !plan.no_ignore;
-    let entries = ignore::WalkBuilder::new(dir)
-        .standard_filters(false)
-        .git_ignore(filters)
-        .git_exclude(filters)
-        .git_global(filters)
-        .ignore(filters)
-        .parents(filters)
-        .hidden(!plan.hidden)
-        .follow_links(follow)
-        .sort_by_file_name(|a, b| a.cmp(b))
-        // Terraform's working directory (downloaded modules, providers) is
-        // not the configuration.
-        .filter_entry(|entry| entry.file_name() != ".terraform")
-        .build();
+    // As ripgrep walks (see `walker`), unless --no-ignore or --hidden.
+    let entries = walker(dir, follow, !plan.no_ignore, plan.hidden);
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -471,11 +454,8 @@ fn each_policy_file(
             continue;
         }
         let is_file = entry.file_type().is_some_and(|t| t.is_file());
-        let json = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         let terraform = hosts::terraform::is_terraform(path);
-        if !(json || terraform || hosts::yaml_name(path)) || !is_file {
+        if !is_policy_name(path) || !is_file {
             continue;
         }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -502,7 +482,38 @@ fn each_policy_file(
 }
 
 /// A walk error in one line, and the path it is about when it says.
-fn walk_error(err: &ignore::Error) -> (Option<PathBuf>, String) {
+/// A walk of `dir` as ripgrep walks: what .gitignore (in a git
+/// repository), .ignore and git's exclude files leave out is left out, and
+/// so are hidden files, unless `filters` is off or `hidden` on; symbolic
+/// links followed only with `follow`; sorted by name, so runs and patches
+/// are the same every time. Terraform's working directory (downloaded
+/// modules, providers) is not the configuration. Shared by every walk of
+/// policy files (the main job, `refine drift`).
+pub(super) fn walker(dir: &Path, follow: bool, filters: bool, hidden: bool) -> ignore::Walk {
+    ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .git_ignore(filters)
+        .git_exclude(filters)
+        .git_global(filters)
+        .ignore(filters)
+        .parents(filters)
+        .hidden(!hidden)
+        .follow_links(follow)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|entry| entry.file_name() != ".terraform")
+        .build()
+}
+
+/// Whether a walked file's name is one a policy, template or Terraform
+/// file has.
+pub(super) fn is_policy_name(path: &Path) -> bool {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    json || hosts::terraform::is_terraform(path) || hosts::yaml_name(path)
+}
+
+pub(super) fn walk_error(err: &ignore::Error) -> (Option<PathBuf>, String) {
     match err {
         ignore::Error::WithPath { path, err } => {
             let (inner, message) = walk_error(err);

@@ -4,7 +4,7 @@
 
 use super::report::formats::{data, level_counts, property};
 use super::report::sarif::severity;
-use super::report::{level_key, region, Gate, Region, LEVELS};
+use super::report::{level_key, most_severe, region, Gate, Region, LEVELS};
 use crate::engine::drift::{EntryDrift, Gained};
 use crate::error::{escape, quote};
 use crate::hosts::Host;
@@ -120,11 +120,7 @@ impl PolicyDrift {
 
 /// The most severe access level among gained actions.
 fn worst(gained: &[Gained]) -> Option<AccessLevel> {
-    LEVELS.iter().map(|(_, level)| *level).find(|level| {
-        gained
-            .iter()
-            .any(|g| super::report::effective(g.level) == *level)
-    })
+    most_severe(gained.iter().map(|g| g.level))
 }
 
 /// Whether any entry of `drifts` gained an action at a level `gate` fails on.

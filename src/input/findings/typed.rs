@@ -196,6 +196,16 @@ struct Action<'a> {
     last_accessed: Option<Text<'a>>,
 }
 
+impl<'a> Action<'a> {
+    /// An entry written as a plain name.
+    fn named(name: Text<'a>) -> Action<'a> {
+        Action {
+            name,
+            last_accessed: None,
+        }
+    }
+}
+
 /// How deep the values the reader skips may nest: far below the positioned
 /// reader's limit, so that nothing it refuses for depth is taken here.
 const SKIP_DEPTH: usize = 64;
@@ -296,13 +306,13 @@ impl<'de> Visitor<'de> for AnyVisitor {
         f.write_str("any JSON value")
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Any<'de>, E> {
-        Ok(Any::String(Cow::Borrowed(v)))
+        TextVisitor.visit_borrowed_str(v).map(Any::String)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Any<'de>, E> {
-        Ok(Any::String(Cow::Owned(v.to_string())))
+        TextVisitor.visit_str(v).map(Any::String)
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Any<'de>, E> {
-        Ok(Any::String(Cow::Owned(v)))
+        TextVisitor.visit_string(v).map(Any::String)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Any<'de>, E> {
         Ok(Any::Null)
@@ -404,10 +414,10 @@ impl<'de> DeserializeSeed<'de> for ItemSeed {
                 f.write_str("a string or an object")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Item<'de>, E> {
-                Ok(Item::String(Cow::Borrowed(v)))
+                TextVisitor.visit_borrowed_str(v).map(Item::String)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Item<'de>, E> {
-                Ok(Item::String(Cow::Owned(v.to_string())))
+                TextVisitor.visit_str(v).map(Item::String)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item<'de>, A::Error> {
                 ObjectVisitor
@@ -519,16 +529,10 @@ impl<'de> Visitor<'de> for ActionSeed {
         f.write_str("an action")
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Action<'de>, E> {
-        Ok(Action {
-            name: Cow::Borrowed(v),
-            last_accessed: None,
-        })
+        TextVisitor.visit_borrowed_str(v).map(Action::named)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Action<'de>, E> {
-        Ok(Action {
-            name: Cow::Owned(v.to_string()),
-            last_accessed: None,
-        })
+        TextVisitor.visit_str(v).map(Action::named)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Action<'de>, A::Error> {
         let (mut name, mut last_accessed) = (None, None);

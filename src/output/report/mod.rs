@@ -388,11 +388,16 @@ pub fn effective(level: AccessLevel) -> AccessLevel {
 
 /// The most severe level among an entry's unused actions.
 pub fn worst(entry: &EntryReport) -> AccessLevel {
+    most_severe(entry.unused.iter().map(|(_, level)| *level)).unwrap_or(AccessLevel::Write)
+}
+
+/// The most severe of `levels`, in [`LEVELS`]' order, as each
+/// [`effective`]ly counts; `None` when there is none.
+pub fn most_severe(levels: impl Iterator<Item = AccessLevel> + Clone) -> Option<AccessLevel> {
     LEVELS
         .iter()
         .map(|(_, level)| *level)
-        .find(|level| entry.unused.iter().any(|(_, l)| effective(*l) == *level))
-        .unwrap_or(AccessLevel::Write)
+        .find(|level| levels.clone().any(|l| effective(l) == *level))
 }
 
 /// The kebab-case name of a level, as `--fail-on` and rule ids spell it.

@@ -24,7 +24,6 @@ use iam_refine::hosts::{self, Detected, Host};
 use iam_refine::input::{account, time};
 use iam_refine::model::catalog::first_seen::Index;
 use iam_refine::model::catalog::Catalog;
-use iam_refine::model::principal::Owner;
 use iam_refine::model::size::Limit;
 use iam_refine::output::drift::{self as report, Against, PolicyDrift};
 use iam_refine::output::report::{pretty, Gate};
@@ -299,26 +298,10 @@ fn is_account(input: &Input) -> bool {
 fn of_account(input: &Input, catalog: &Catalog, since: Since) -> Result<Vec<PolicyDrift>> {
     let details = account::parse(&input.text).map_err(|err| anyhow!(describe(input, &err)))?;
     let mut documents: Vec<(String, &str, Limit)> = Vec::new();
-    let owners = details
-        .role_detail_list
-        .iter()
-        .map(|r| (Owner::Role, "role", &r.role_name, &r.role_policy_list))
-        .chain(
-            details
-                .user_detail_list
-                .iter()
-                .map(|u| (Owner::User, "user", &u.user_name, &u.user_policy_list)),
-        )
-        .chain(
-            details
-                .group_detail_list
-                .iter()
-                .map(|g| (Owner::Group, "group", &g.group_name, &g.group_policy_list)),
-        );
-    for (owner, kind, name, list) in owners {
-        for inline in list {
-            let place = format!("{kind} {name} inline policy {}", inline.policy_name);
-            documents.push((place, inline.policy_document.get(), Limit::Inline(owner)));
+    for list in details.inline_lists() {
+        for inline in list.policies {
+            let limit = Limit::Inline(list.owner);
+            documents.push((list.place(inline), inline.policy_document.get(), limit));
         }
     }
     for managed in details.policies.iter().filter(|p| !p.is_aws_managed()) {

@@ -395,33 +395,50 @@ fn policies_in(path: &Path) -> Result<(Vec<Named>, Vec<String>)> {
 fn held_by(path: &Path, principal: &str) -> Result<Vec<(String, Policy)>> {
     let input = read_input(path, io::ACCOUNT)?;
     let details = account::parse(&input.text).map_err(|err| anyhow!(describe(&input, &err)))?;
-    // Each inline list with its owner's kind and name.
-    let mut lists: Vec<(Owner, &str, &[account::Inline<'_>])> = Vec::new();
-    let mut attached: Vec<&account::Attached> = Vec::new();
-    if let Some(role) = details.role_detail_list.iter().find(|r| r.arn == principal) {
-        lists.push((Owner::Role, &role.role_name, &role.role_policy_list));
-        attached.extend(&role.attached_managed_policies);
-    } else if let Some(user) = details.user_detail_list.iter().find(|u| u.arn == principal) {
-        lists.push((Owner::User, &user.user_name, &user.user_policy_list));
-        attached.extend(&user.attached_managed_policies);
-        let groups = details.group_detail_list.iter();
-        for group in groups.filter(|g| user.group_list.contains(&g.group_name)) {
-            lists.push((Owner::Group, &group.group_name, &group.group_policy_list));
-            attached.extend(&group.attached_managed_policies);
-        }
-    } else {
+    // Its own inline policies and attachments, and for a user its
+    // groups'.
+    let groups: &[String] = match details.user_detail_list.iter().find(|u| u.arn == principal) {
+        Some(user) => &user.group_list,
+        None => &[],
+    };
+    let holds = |list: &account::InlineList| {
+        list.arn == principal
+            || (list.owner == Owner::Group && groups.iter().any(|g| g == list.name))
+    };
+    let lists: Vec<account::InlineList> = details.inline_lists().filter(holds).collect();
+    if !lists
+        .iter()
+        .any(|l| l.arn == principal && l.owner != Owner::Group)
+    {
         bail!("{}: no role or user {principal}", input.name);
     }
+    let mut attached: Vec<&account::Attached> = Vec::new();
+    for role in details
+        .role_detail_list
+        .iter()
+        .filter(|r| r.arn == principal)
+    {
+        attached.extend(&role.attached_managed_policies);
+    }
+    for user in details
+        .user_detail_list
+        .iter()
+        .filter(|u| u.arn == principal)
+    {
+        attached.extend(&user.attached_managed_policies);
+    }
+    for group in details
+        .group_detail_list
+        .iter()
+        .filter(|g| groups.contains(&g.group_name))
+    {
+        attached.extend(&group.attached_managed_policies);
+    }
     let mut documents: Vec<(String, &str, Limit)> = Vec::new();
-    for (owner, name, list) in lists {
-        let kind = match owner {
-            Owner::Role => "role",
-            Owner::User => "user",
-            Owner::Group => "group",
-        };
-        for inline in list {
-            let place = format!("{kind} {name} inline policy {}", inline.policy_name);
-            documents.push((place, inline.policy_document.get(), Limit::Inline(owner)));
+    for list in &lists {
+        for inline in list.policies {
+            let limit = Limit::Inline(list.owner);
+            documents.push((list.place(inline), inline.policy_document.get(), limit));
         }
     }
     for policy in attached {

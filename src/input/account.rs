@@ -150,6 +150,59 @@ pub struct Version<'a> {
     pub is_default_version: bool,
 }
 
+/// One principal's inline policies, as the details list them.
+#[derive(Debug, Clone, Copy)]
+pub struct InlineList<'d, 'a> {
+    /// A role, a user or a group.
+    pub owner: crate::model::principal::Owner,
+    /// Its name.
+    pub name: &'d str,
+    /// Its ARN.
+    pub arn: &'d str,
+    /// Its inline policies.
+    pub policies: &'d [Inline<'a>],
+}
+
+impl<'a> Details<'a> {
+    /// Every principal's inline policies: roles, then users, then groups,
+    /// each in the order listed.
+    pub fn inline_lists(&self) -> impl Iterator<Item = InlineList<'_, 'a>> {
+        use crate::model::principal::Owner;
+        let roles = self.role_detail_list.iter().map(|r| InlineList {
+            owner: Owner::Role,
+            name: &r.role_name,
+            arn: &r.arn,
+            policies: &r.role_policy_list,
+        });
+        let users = self.user_detail_list.iter().map(|u| InlineList {
+            owner: Owner::User,
+            name: &u.user_name,
+            arn: &u.arn,
+            policies: &u.user_policy_list,
+        });
+        let groups = self.group_detail_list.iter().map(|g| InlineList {
+            owner: Owner::Group,
+            name: &g.group_name,
+            arn: &g.arn,
+            policies: &g.group_policy_list,
+        });
+        roles.chain(users).chain(groups)
+    }
+}
+
+impl InlineList<'_, '_> {
+    /// How reports name one of the list's policies: `role app inline
+    /// policy p`.
+    pub fn place(&self, policy: &Inline<'_>) -> String {
+        format!(
+            "{} {} inline policy {}",
+            self.owner.as_str(),
+            self.name,
+            policy.policy_name
+        )
+    }
+}
+
 impl<'a> ManagedPolicy<'a> {
     /// The document of the default version, if the file has it.
     pub fn default_document(&self) -> Option<&'a RawValue> {
